@@ -1,0 +1,125 @@
+import { LRUCache } from 'lru-cache';
+import type { Policy } from '../config/rules';
+import type { DnsQueryObservation } from '../engine/observation';
+import type { IntelEntry } from '../intel/domains';
+import { dnsQuestionFields, isoTime, networkFields, observerFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
+import { threatFields } from './mitre';
+
+/** Public contract: rule.id values and the seeds-style DetectionBranch labels (picket.branch). */
+const RULE_INTEL_DNS = { id: 'intel.dns', name: 'DNS query for an IP-intelligence service', branch: 'IPIntelDNSLookup' };
+
+interface Sighting {
+  first: DnsQueryObservation;
+  /** The alert's window: repeats before windowEnd fold into it. */
+  windowEnd: number;
+  repeats: number;
+  lastSec: number;
+  lastNsec: number;
+}
+
+/**
+ * Turns intel-matching observations into aggregated alerts: the first sighting per (client, entry, rule) alerts
+ * at once; repeats within policy.intel.repeatWindow are counted, and when the window closes (or the input ends,
+ * or the aggregation is evicted to bound memory) one update alert carries the count and the whole time span.
+ */
+export function createIntelAlerter(
+  entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
+): { observe(o: DnsQueryObservation): void; finish(): void } {
+  const open = new LRUCache<string, Sighting>({
+    max: policy.intel.maxTracked,
+    disposeAfter: (s, _key, reason) => {
+      if (reason === 'evict') closeSighting(s);
+    },
+  });
+  let lastSweep = -Infinity;
+
+  function closeSighting(s: Sighting): void {
+    if (s.repeats > 0) emit(alertDoc(s, true));
+  }
+
+  function alertDoc(s: Sighting, update: boolean): EcsDoc {
+    const o = s.first;
+    const e = entries[o.intel];
+    const count = 1 + (update ? s.repeats : 0);
+    return {
+      '@timestamp': update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
+      event: {
+        kind: 'alert',
+        category: ['network', 'threat'],
+        type: ['indicator'],
+        severity: SEVERITY_SCORE[e.severity],
+        module: 'picket',
+        dataset: 'picket.alert',
+        start: isoTime(o.tsSec, o.tsNsec),
+        end: update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
+      },
+      rule: {
+        id: RULE_INTEL_DNS.id,
+        name: RULE_INTEL_DNS.name,
+        category: e.category,
+        ruleset: 'picket',
+        description: `DNS query for ${o.name}, under ${e.indicator}${e.description !== '' ? ` (${e.description})` : ''}`,
+      },
+      threat: {
+        ...threatFields(e.technique),
+        enrichments: [{ matched: { atomic: e.indicator, field: 'dns.question.name', type: 'indicator_match_rule' } }],
+      },
+      source: { ip: o.srcIp, port: o.srcPort },
+      destination: { ip: o.dstIp, port: o.dstPort, domain: o.name },
+      network: networkFields(o, 'dns'),
+      dns: dnsQuestionFields(o),
+      observer: observerFields(observer),
+      picket: {
+        branch: RULE_INTEL_DNS.branch,
+        severity: e.severity,
+        confidence: e.confidence,
+        update,
+        count,
+        packet: o.ordinal + 1,
+        intel: { indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line },
+      },
+    };
+  }
+
+  /** Closes every window that ended before `now` (packet time); run at most once a minute of packet time. */
+  function sweep(now: number): void {
+    if (now - lastSweep < 60) return;
+    lastSweep = now;
+    const ended: string[] = [];
+    for (const [k, s] of open.entries()) if (s.windowEnd <= now) ended.push(k);
+    for (const k of ended) {
+      const s = open.peek(k);
+      open.delete(k);
+      if (s !== undefined) closeSighting(s);
+    }
+  }
+
+  return {
+    observe(o) {
+      if (o.intel < 0) return;
+      const now = o.tsSec + o.tsNsec / 1e9;
+      sweep(now);
+      const key = `${o.srcIp}|${o.intel}|${RULE_INTEL_DNS.id}`;
+      const s = open.get(key);
+      if (s !== undefined && now < s.windowEnd) {
+        s.repeats++;
+        s.lastSec = o.tsSec;
+        s.lastNsec = o.tsNsec;
+        return;
+      }
+      if (s !== undefined) {
+        open.delete(key);
+        closeSighting(s);
+      }
+      const fresh: Sighting = { first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec };
+      open.set(key, fresh);
+      emit(alertDoc(fresh, false));
+    },
+    finish() {
+      // Close in the order the sightings began, so the output does not depend on cache internals.
+      const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);
+      open.clear();
+      for (const s of all) closeSighting(s);
+    },
+  };
+}

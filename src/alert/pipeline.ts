@@ -1,0 +1,34 @@
+import type { Rules } from '../config/rules';
+import type { Observation } from '../engine/observation';
+import type { Output } from '../output/writer';
+import { dnsQueryEvent, type EcsDoc, type ObserverInfo } from './ecs';
+import { createIntelAlerter } from './intel-alerts';
+
+export interface AlertPipeline {
+  observe(o: Observation): void;
+  /** Closes open aggregations (end of input) and flushes the output. */
+  finish(): void;
+  alertsByRule(): Map<string, number>;
+}
+
+/** Observations in input order -> protocol events (with --metadata) and aggregated ECS alerts -> the output. */
+export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean): AlertPipeline {
+  const byRule = new Map<string, number>();
+  const emitAlert = (doc: EcsDoc): void => {
+    const id = String((doc.rule as { id: string }).id);
+    byRule.set(id, (byRule.get(id) ?? 0) + 1);
+    out.write(doc);
+  };
+  const intel = createIntelAlerter(rules.intel, rules.policy, observer, emitAlert);
+  return {
+    observe(o) {
+      if (metadata) out.write(dnsQueryEvent(o, observer));
+      intel.observe(o);
+    },
+    finish() {
+      intel.finish();
+      out.flush();
+    },
+    alertsByRule: () => byRule,
+  };
+}

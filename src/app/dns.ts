@@ -1,0 +1,98 @@
+import { u16be } from '../capture/bytes';
+
+/** The header and first question of a DNS message; filled in place, the name is the only string built. */
+export interface DnsQuestion {
+  id: number;
+  isResponse: boolean;
+  opcode: number;
+  rcode: number;
+  qdcount: number;
+  ancount: number;
+  name: string;
+  qtype: number;
+  qclass: number;
+}
+
+export function createDnsQuestion(): DnsQuestion {
+  return { id: 0, isResponse: false, opcode: 0, rcode: 0, qdcount: 0, ancount: 0, name: '', qtype: 0, qclass: 0 };
+}
+
+const MAX_NAME = 255;
+const MAX_POINTER_JUMPS = 16;
+/** Presentation form of a name is at most 4 bytes a wire byte (\DDD escapes); built here, turned into one string. */
+const scratch = Buffer.alloc(MAX_NAME * 4 + 8);
+
+/**
+ * Reads the header and the first question of the DNS message at b[p, end). Returns false when the bytes are not
+ * a well-formed DNS message (the caller counts it); never throws. The name is lower-cased ASCII without the
+ * trailing dot; bytes that are not printable, dots and backslashes inside labels are written as \DDD, as in zone
+ * files, so a name can never be confused with another.
+ */
+export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuestion): boolean {
+  if (end - p < 12) return false;
+  out.id = u16be(b, p);
+  const flags = u16be(b, p + 2);
+  out.isResponse = (flags & 0x8000) !== 0;
+  out.opcode = (flags >> 11) & 15;
+  out.rcode = flags & 15;
+  out.qdcount = u16be(b, p + 4);
+  out.ancount = u16be(b, p + 6);
+  if (out.qdcount === 0) return false;
+  const after = readName(b, p, p + 12, end, out);
+  if (after < 0 || after + 4 > end) return false;
+  out.qtype = u16be(b, after);
+  out.qclass = u16be(b, after + 2);
+  return true;
+}
+
+/** Reads a (possibly compressed) name starting at q; msg is the message start for pointers. Returns the offset after the name in place, or -1. */
+function readName(b: Buffer, msg: number, q: number, end: number, out: DnsQuestion): number {
+  let n = 0; // bytes written to scratch
+  let wire = 0; // wire length, bounded by MAX_NAME
+  let after = -1;
+  let jumps = 0;
+  for (;;) {
+    if (q >= end) return -1;
+    const len = b[q];
+    if (len === 0) {
+      if (after < 0) after = q + 1;
+      break;
+    }
+    if ((len & 0xc0) === 0xc0) {
+      if (q + 1 >= end || ++jumps > MAX_POINTER_JUMPS) return -1;
+      if (after < 0) after = q + 2;
+      const target = msg + (((len & 0x3f) << 8) | b[q + 1]);
+      if (target >= q) return -1; // pointers go backwards; forward ones are how loops are built
+      q = target;
+      continue;
+    }
+    if ((len & 0xc0) !== 0) return -1; // extended label types (RFC 6891 obsoleted them)
+    wire += len + 1;
+    if (wire > MAX_NAME || q + 1 + len > end) return -1;
+    if (n > 0) scratch[n++] = 0x2e;
+    for (let i = q + 1; i <= q + len; i++) {
+      let c = b[i];
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) {
+        scratch[n++] = c;
+      } else {
+        scratch[n++] = 0x5c;
+        scratch[n++] = 0x30 + Math.floor(c / 100);
+        scratch[n++] = 0x30 + (Math.floor(c / 10) % 10);
+        scratch[n++] = 0x30 + (c % 10);
+      }
+    }
+    q += 1 + len;
+  }
+  out.name = n === 0 ? '.' : scratch.toString('latin1', 0, n);
+  return after;
+}
+
+export const DNS_TYPE_NAMES: Record<number, string> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR',
+  43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 99: 'SPF', 251: 'IXFR', 252: 'AXFR', 255: 'ANY',
+};
+
+export function dnsTypeName(t: number): string {
+  return DNS_TYPE_NAMES[t] ?? `TYPE${t}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * A batch of packets laid out in one shared buffer: the unit that every source produces and every later stage
+ * consumes, the same for live capture and replay. Per-packet facts live in typed arrays so the hot loop touches
+ * no objects; packet i's bytes are data[offset[i] .. offset[i] + caplen[i]).
+ */
+export interface PacketBatch {
+  data: Buffer;
+  count: number;
+  offset: Int32Array;
+  caplen: Int32Array;
+  origlen: Int32Array;
+  /** Whole seconds since the epoch (exact in a double). */
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  linktype: Uint16Array;
+  /** Ordinal of packet 0 in the whole input (all files of a replay): a total order that does not depend on threads. */
+  firstOrdinal: number;
+}
+
+export const BATCH_MAX_PACKETS = 32768;
+
+export function createPacketBatch(data: Buffer, capacity = BATCH_MAX_PACKETS): PacketBatch {
+  return {
+    data,
+    count: 0,
+    offset: new Int32Array(capacity),
+    caplen: new Int32Array(capacity),
+    origlen: new Int32Array(capacity),
+    tsSec: new Float64Array(capacity),
+    tsNsec: new Uint32Array(capacity),
+    linktype: new Uint16Array(capacity),
+    firstOrdinal: 0,
+  };
+}

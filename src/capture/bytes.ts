@@ -1,0 +1,13 @@
+/** Unchecked integer reads for framing and decoding; callers check bounds first (cheaper than Buffer's own checks). */
+export function u16be(b: Uint8Array, p: number): number {
+  return (b[p] << 8) | b[p + 1];
+}
+export function u16le(b: Uint8Array, p: number): number {
+  return b[p] | (b[p + 1] << 8);
+}
+export function u32be(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+export function u32le(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+}

@@ -1,0 +1,28 @@
+import type { PacketBatch } from './batch';
+
+/**
+ * A framer turns the bytes of one capture format into packets of a batch, in place. It is fed a window of the
+ * file and consumes whole records only; the reader keeps the unconsumed tail for the next window.
+ */
+export interface Framer {
+  readonly format: string;
+  /**
+   * Frames records in buf[start, end) into batch, calling flush() whenever the batch is full.
+   * Returns the offset of the first byte it did not consume. Sets `error` and stops on a record that cannot be
+   * trusted (a length no capture could have): formats without sync markers cannot be re-synchronised.
+   */
+  frame(buf: Buffer, start: number, end: number, batch: PacketBatch, flush: () => void): number;
+  /** Bytes still to be skipped from the next window (large blocks that carry no packets). */
+  skipping(): number;
+  error: string | null;
+  /** Non-fatal oddities of the file (packets for unknown interfaces, over-long captured lengths clipped). */
+  notes: Map<string, number>;
+  linktypes: Set<number>;
+}
+
+/** libpcap's MAXIMUM_SNAPLEN: no capture tool writes a packet record longer than this. */
+export const MAX_CAPLEN = 262144;
+
+export function addNote(notes: Map<string, number>, key: string): void {
+  notes.set(key, (notes.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { observerInfo } from '../alert/ecs';
+import { createAlertPipeline } from '../alert/pipeline';
+import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
+import { orderInputs } from '../engine/inputs';
+import { replayFiles } from '../engine/replay';
+import { loadAllRules, type EngineSetup } from '../engine/setup';
+import { PicketError } from '../errors';
+import { createOutput, type OutputFormat } from '../output/writer';
+import { formatSummary } from './summary';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = (require('../../../package.json') as { version: string }).version;
+
+const MAIN_HELP = `picket ${VERSION}: a network sensor for reconnaissance (IP-intelligence lookups, T1590.005; scans, T1595.001)
+
+Usage:
+  picket replay [options] <file|dir>...   read pcap / pcapng (optionally gzip) captures and report
+  picket --help | --version
+
+Run "picket replay --help" for the options.
+`;
+
+const REPLAY_HELP = `Usage: picket replay [options] <file|dir>...
+
+Reads captures (pcap in either byte order with µs or ns timestamps, pcapng, either gzip-compressed; a
+directory is read recursively) in the order of their first packets, and writes ECS alerts as NDJSON.
+
+Options:
+  --out FILE            write documents to FILE (appended) instead of stdout
+  --format ndjson|text  one ECS JSON object per line (default) or one readable line per document
+  --metadata            also write a protocol event (event.kind: event) for every DNS query
+  --rules DIR           add the rule files under DIR to the bundled ones (repeatable; later files override)
+  --home-net CIDRS      the protected network, comma-separated IPv4/IPv6 CIDRs
+                        (default ${DEFAULT_HOME_NET})
+  --workers N           N worker threads, each owning a shard of the flows; 0 = all work in this thread
+                        (default 0: on small machines one thread is fastest, see bench/RESULTS.md)
+  --quiet               no summary on stderr
+  -h, --help            this help
+
+Exit status: 0 when the replay finished (damaged packets are counted, not fatal), 2 on a usage, input,
+rules or output error.
+`;
+
+/** Runs the command line; returns the exit status. Errors that are the user's to fix print one line. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    if (e instanceof PicketError) {
+      process.stderr.write(`picket: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`picket: internal error: ${e instanceof Error ? (process.env.PICKET_DEBUG ? e.stack : e.message) : String(e)}\n`);
+    return 70;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`picket ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === 'replay') return replayCommand(rest);
+  throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
+}
+
+function parse(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof REPLAY_OPTIONS; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options: REPLAY_OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new PicketError(`${(e as Error).message.split('\n')[0]} (try picket replay --help)`);
+  }
+}
+
+const REPLAY_OPTIONS = {
+  out: { type: 'string' },
+  format: { type: 'string', default: 'ndjson' },
+  metadata: { type: 'boolean', default: false },
+  rules: { type: 'string', multiple: true, default: [] as string[] },
+  'home-net': { type: 'string', default: DEFAULT_HOME_NET },
+  workers: { type: 'string', default: '0' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+async function replayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.help) {
+    process.stdout.write(REPLAY_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new PicketError('replay needs at least one capture file or directory (try picket replay --help)');
+  const format = values.format as OutputFormat;
+  if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${values.format}"`);
+  if (!/^\d{1,3}$/.test(values.workers) || Number(values.workers) > 64) throw new PicketError(`--workers must be a whole number from 0 to 64, not "${values.workers}"`);
+  const workers = Number(values.workers);
+  parseHomeNet(values['home-net'], '--home-net');
+  const setup: EngineSetup = { rulesDirs: values.rules, homeNet: values['home-net'], metadata: values.metadata };
+  const rules = loadAllRules(setup);
+
+  const started = process.hrtime.bigint();
+  const { files, skipped } = await orderInputs(positionals);
+  if (files.length === 0) throw new PicketError(`no capture files in ${positionals.join(', ')}`);
+  const out = createOutput(values.out ?? null, format);
+  const pipeline = createAlertPipeline(rules, observerInfo(VERSION), out, values.metadata);
+  let result;
+  try {
+    result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
+    pipeline.finish();
+  } finally {
+    out.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), workers));
+  return 0;
+}

@@ -1,0 +1,198 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { PicketError } from '../errors';
+import { normaliseDomain, SEVERITIES, type IntelEntry, type Severity } from '../intel/domains';
+import { parseDuration } from './duration';
+
+/** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
+export interface Policy {
+  intel: {
+    /** Repeats of one (client, entry, rule) within this many seconds of packet time fold into one alert. */
+    repeatWindow: number;
+    /** At most this many (client, entry, rule) aggregations are held; the least recently seen is closed first. */
+    maxTracked: number;
+  };
+}
+
+export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000 } };
+
+export interface Rules {
+  intel: IntelEntry[];
+  policy: Policy;
+  files: string[];
+}
+
+/** Where the bundled rules live: the package's own rules/ folder. */
+export const BUNDLED_RULES_DIR = path.resolve(__dirname, '..', '..', '..', 'rules');
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
+
+/** Loads every *.yaml / *.yml under each directory (bundled first, then the user's), in name order. */
+export function loadRules(dirs: string[]): Rules {
+  const rules: Rules = { intel: [], policy: structuredClone(DEFAULT_POLICY), files: [] };
+  for (const dir of dirs) {
+    for (const file of listRuleFiles(dir)) {
+      loadRuleFile(file, rules);
+      rules.files.push(file);
+    }
+  }
+  return rules;
+}
+
+function listRuleFiles(dir: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new PicketError(`${dir}: rules directory not found`);
+  }
+  if (!st.isDirectory()) throw new PicketError(`${dir}: not a directory (--rules takes a directory of rule files)`);
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const ent of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(d, ent.name);
+      if (ent.isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(ent.name)) out.push(full);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+class RuleFile {
+  readonly lines = new LineCounter();
+  constructor(readonly file: string) {}
+  fail(node: Node | null | undefined, msg: string): never {
+    const at = node?.range?.[0];
+    const line = at === undefined ? 1 : this.lines.linePos(at).line;
+    throw new PicketError(`${this.file}:${line}: ${msg}`);
+  }
+  line(node: Node | null | undefined): number {
+    const at = node?.range?.[0];
+    return at === undefined ? 1 : this.lines.linePos(at).line;
+  }
+}
+
+function loadRuleFile(file: string, rules: Rules): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PicketError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const rf: RuleFile = new RuleFile(file);
+  const doc = parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const line = rf.lines.linePos(err.pos[0]).line;
+    throw new PicketError(`${file}:${line}: not valid YAML: ${err.message.split('\n')[0]}`);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) rf.fail(root, 'a rules file is a mapping with a "kind" key');
+  const kind = scalarString(rf, root, 'kind', true);
+  switch (kind) {
+    case 'intel-domains':
+      loadIntelDomains(rf, root, rules);
+      break;
+    case 'policy':
+      loadPolicy(rf, root, rules.policy);
+      break;
+    default:
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy)`);
+  }
+}
+
+function scalarString(rf: RuleFile, map: YAMLMap, key: string, required: boolean): string {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) {
+    if (required) rf.fail(map, `missing "${key}"`);
+    return '';
+  }
+  if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) rf.fail(node, `"${key}" must be a string`);
+  return String(node.value);
+}
+
+function checkAllowedKeys(rf: RuleFile, map: YAMLMap, allowed: string[]): void {
+  for (const pair of map.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!allowed.includes(k)) rf.fail(pair.key as Node, `unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function severity(rf: RuleFile, map: YAMLMap, key: string, fallback: Severity): Severity {
+  const v = scalarString(rf, map, key, false);
+  if (v === '') return fallback;
+  if (!(SEVERITIES as readonly string[]).includes(v)) rf.fail(map.get(key, true) as Node, `"${key}" must be one of ${SEVERITIES.join(', ')}`);
+  return v as Severity;
+}
+
+function loadIntelDomains(rf: RuleFile, root: YAMLMap, rules: Rules): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'defaults', 'domains']);
+  const defaultsNode = root.get('defaults', true) as Node | undefined;
+  const defaults = { category: 'ip-intel', severity: 'medium' as Severity, confidence: 'medium' as Severity, technique: 'T1590.005' };
+  if (defaultsNode !== undefined) {
+    if (!isMap(defaultsNode)) rf.fail(defaultsNode, '"defaults" must be a mapping');
+    checkAllowedKeys(rf, defaultsNode, ['category', 'severity', 'confidence', 'technique']);
+    defaults.category = scalarString(rf, defaultsNode, 'category', false) || defaults.category;
+    defaults.severity = severity(rf, defaultsNode, 'severity', defaults.severity);
+    defaults.confidence = severity(rf, defaultsNode, 'confidence', defaults.confidence);
+    defaults.technique = techniqueOf(rf, defaultsNode, defaults.technique);
+  }
+  const list = root.get('domains', true) as Node | undefined;
+  if (!isSeq(list)) rf.fail(list ?? root, '"domains" must be a list');
+  for (const item of list.items as Node[]) {
+    let domainNode: Node = item;
+    let entry: IntelEntry;
+    if (isScalar(item)) {
+      entry = { indicator: String(item.value), type: 'domain', ...defaults, description: '', source: rf.file, line: rf.line(item) };
+    } else if (isMap(item)) {
+      checkAllowedKeys(rf, item, ['domain', 'category', 'severity', 'confidence', 'technique', 'description']);
+      domainNode = (item.get('domain', true) as Node | undefined) ?? item;
+      entry = {
+        indicator: scalarString(rf, item, 'domain', true),
+        type: 'domain',
+        category: scalarString(rf, item, 'category', false) || defaults.category,
+        severity: severity(rf, item, 'severity', defaults.severity),
+        confidence: severity(rf, item, 'confidence', defaults.confidence),
+        technique: techniqueOf(rf, item, defaults.technique),
+        description: scalarString(rf, item, 'description', false),
+        source: rf.file,
+        line: rf.line(item),
+      };
+    } else {
+      rf.fail(item, 'a domain entry is a name or a mapping with "domain"');
+    }
+    entry.indicator = normaliseDomain(entry.indicator.trim());
+    if (!DOMAIN_RE.test(entry.indicator)) rf.fail(domainNode, `"${entry.indicator}" is not a domain name`);
+    rules.intel.push(entry);
+  }
+}
+
+function techniqueOf(rf: RuleFile, map: YAMLMap, fallback: string): string {
+  const t = scalarString(rf, map, 'technique', false);
+  if (t === '') return fallback;
+  if (!TECHNIQUE_RE.test(t)) rf.fail(map.get('technique', true) as Node, `"technique" must be a MITRE ATT&CK id such as T1590.005`);
+  return t;
+}
+
+function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'intel']);
+  const intel = root.get('intel', true) as Node | undefined;
+  if (intel === undefined) return;
+  if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
+  checkAllowedKeys(rf, intel, ['repeat_window', 'max_tracked']);
+  const win = intel.get('repeat_window', true) as Node | undefined;
+  if (win !== undefined) {
+    const v = parseDuration(isScalar(win) ? win.value : undefined);
+    if (Number.isNaN(v)) rf.fail(win, '"repeat_window" must be a duration such as 90s, 15m, 1h');
+    policy.intel.repeatWindow = v;
+  }
+  const max = intel.get('max_tracked', true) as Node | undefined;
+  if (max !== undefined) {
+    const v = isScalar(max) ? Number(max.value) : NaN;
+    if (!Number.isInteger(v) || v < 1) rf.fail(max, '"max_tracked" must be a positive whole number');
+    policy.intel.maxTracked = v;
+  }
+}

@@ -1,0 +1,69 @@
+import { decodeEthernet } from './ethernet';
+import { DecodeEvent } from './events';
+import { decodeIpv4 } from './ipv4';
+import { decodeIpv6 } from './ipv6';
+import { decodeLoopback } from './loopback';
+import { resetDecodedPacket, type DecodedPacket } from './packet';
+import { decodeSll, decodeSll2 } from './sll';
+
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LOOP = 108;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+/** DLT_RAW's value on some BSDs, found in files written there. */
+const LINKTYPE_RAW_BSD_A = 12;
+const LINKTYPE_RAW_BSD_B = 14;
+
+export const LINKTYPE_NAMES: Record<number, string> = {
+  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
+};
+
+/**
+ * Decodes one packet from its link layer to its transport header into pkt. Returns 0 or the decode event that
+ * stopped it; every event met, that one included, is set as a bit in pkt.events. Never throws.
+ */
+export function decodePacket(
+  b: Buffer, off: number, caplen: number, origlen: number, linktype: number, pkt: DecodedPacket,
+): number {
+  resetDecodedPacket(pkt);
+  pkt.snaplenCut = caplen < origlen;
+  if (pkt.snaplenCut) pkt.events |= 1 << DecodeEvent.SNAPLEN_CUT;
+  const end = off + caplen;
+  let r: number;
+  switch (linktype) {
+    case LINKTYPE_ETHERNET:
+      r = decodeEthernet(b, off, end, pkt);
+      break;
+    case LINKTYPE_LINUX_SLL:
+      r = decodeSll(b, off, end, pkt);
+      break;
+    case LINKTYPE_LINUX_SLL2:
+      r = decodeSll2(b, off, end, pkt);
+      break;
+    case LINKTYPE_RAW:
+    case LINKTYPE_RAW_BSD_A:
+    case LINKTYPE_RAW_BSD_B:
+      r = caplen > 0 && b[off] >> 4 === 6 ? decodeIpv6(b, off, end, pkt) : decodeIpv4(b, off, end, pkt);
+      break;
+    case LINKTYPE_IPV4:
+      r = decodeIpv4(b, off, end, pkt);
+      break;
+    case LINKTYPE_IPV6:
+      r = decodeIpv6(b, off, end, pkt);
+      break;
+    case LINKTYPE_NULL:
+      r = decodeLoopback(b, off, end, pkt, false);
+      break;
+    case LINKTYPE_LOOP:
+      r = decodeLoopback(b, off, end, pkt, true);
+      break;
+    default:
+      r = DecodeEvent.LINKTYPE_UNSUPPORTED;
+  }
+  if (r !== 0) pkt.events |= 1 << r;
+  return r;
+}

@@ -1,0 +1,56 @@
+/**
+ * Decode events, in the manner of Suricata's: a decoder that meets bytes it cannot use records one of these and
+ * returns; it never throws on packet data. Counters are indexed by the code.
+ */
+export const DecodeEvent = {
+  OK: 0,
+  // informational: the packet is fine, but not everything in it is decoded
+  NON_IP: 1,
+  SNAPLEN_CUT: 2,
+  IPV4_FRAGMENT: 3,
+  IPV6_FRAGMENT: 4,
+  IPV4_OPTIONS: 5,
+  OTHER_L4: 6,
+  // errors: the packet is damaged or lies about its lengths
+  LINKTYPE_UNSUPPORTED: 7,
+  LINK_TRUNCATED: 8,
+  VLAN_TOO_DEEP: 9,
+  NULL_UNKNOWN_FAMILY: 10,
+  IPV4_TRUNCATED: 11,
+  IPV4_BAD_IHL: 12,
+  IPV4_BAD_TOTAL_LEN: 13,
+  IP_BAD_VERSION: 14,
+  IPV6_TRUNCATED: 15,
+  IPV6_EXT_TRUNCATED: 16,
+  IPV6_TOO_MANY_EXT: 17,
+  TCP_TRUNCATED: 18,
+  TCP_BAD_OFFSET: 19,
+  TCP_BAD_OPTION: 20,
+  UDP_TRUNCATED: 21,
+  UDP_BAD_LEN: 22,
+  ICMP_TRUNCATED: 23,
+  DNS_MALFORMED: 24,
+  IPV6_BAD_PAYLOAD_LEN: 25,
+} as const;
+
+export type DecodeEventCode = (typeof DecodeEvent)[keyof typeof DecodeEvent];
+
+export const DECODE_EVENT_COUNT = 26;
+/** Codes below this are not errors. */
+export const FIRST_ERROR_EVENT = DecodeEvent.LINKTYPE_UNSUPPORTED;
+
+/** Stable names, used in the summary and under picket.decode.* (lower_snake, as in Suricata's decoder events). */
+export const DECODE_EVENT_NAMES: readonly string[] = (() => {
+  const names: string[] = new Array<string>(DECODE_EVENT_COUNT).fill('');
+  for (const [k, v] of Object.entries(DecodeEvent)) names[v] = k.toLowerCase();
+  return names;
+})();
+
+export function createDecodeCounters(): Float64Array {
+  return new Float64Array(DECODE_EVENT_COUNT);
+}
+
+/** Adds a packet's event bits to the counters. */
+export function countDecodeEvents(counters: Float64Array, events: number): void {
+  for (let e = events, code = 0; e !== 0; e >>>= 1, code++) if ((e & 1) !== 0) counters[code]++;
+}

@@ -1,0 +1,21 @@
+import { DecodeEvent } from './events';
+import { decodeIcmp } from './icmp';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from './packet';
+import { decodeTcp } from './tcp';
+import { decodeUdp } from './udp';
+
+export function decodeTransport(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
+  pkt.l4Off = p;
+  switch (pkt.proto) {
+    case IPPROTO_TCP:
+      return decodeTcp(b, p, end, pkt);
+    case IPPROTO_UDP:
+      return decodeUdp(b, p, end, pkt);
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+      return decodeIcmp(b, p, end, pkt);
+    default:
+      pkt.events |= 1 << DecodeEvent.OTHER_L4;
+      return DecodeEvent.OK;
+  }
+}

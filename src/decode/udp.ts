@@ -1,0 +1,19 @@
+import { u16be } from '../capture/bytes';
+import { DecodeEvent } from './events';
+import type { DecodedPacket } from './packet';
+
+export function decodeUdp(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
+  if (end - p < 8) return DecodeEvent.UDP_TRUNCATED;
+  pkt.srcPort = u16be(b, p);
+  pkt.dstPort = u16be(b, p + 2);
+  const len = u16be(b, p + 4);
+  if (len < 8) return DecodeEvent.UDP_BAD_LEN;
+  let udpEnd = p + len;
+  if (udpEnd > end) {
+    if (!pkt.snaplenCut) pkt.events |= 1 << DecodeEvent.UDP_BAD_LEN;
+    udpEnd = end;
+  }
+  pkt.payloadOff = p + 8;
+  pkt.payloadLen = udpEnd - pkt.payloadOff;
+  return DecodeEvent.OK;
+}

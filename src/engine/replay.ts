@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readCaptureFile, type FileReport } from '../capture/file';
+import { DECODE_EVENT_COUNT } from '../decode/events';
+import { PicketError } from '../errors';
+import { createEngine } from './engine';
+import { addStats, emptyStats, type EngineStats, type Observation } from './observation';
+import { engineConfig, type EngineSetup } from './setup';
+import type { Rules } from '../config/rules';
+import type { WorkerInput, WorkerMessage } from './worker';
+
+export interface ReplayResult {
+  stats: EngineStats;
+  files: FileReport[];
+}
+
+/**
+ * Runs the packet path over ordered capture files and hands every observation, in input order, to `observe`.
+ * workers = 0 runs inline in this thread; N > 0 runs N shard-owning workers and merges their observations by
+ * packet ordinal, so the observations (and all that follows from them) are the same for every N.
+ */
+export async function replayFiles(
+  files: string[], setup: EngineSetup, rules: Rules, workers: number, observe: (o: Observation) => void,
+): Promise<ReplayResult> {
+  if (workers === 0) return replayInline(files, setup, rules, observe);
+  return replayWithWorkers(files, setup, workers, observe);
+}
+
+async function replayInline(files: string[], setup: EngineSetup, rules: Rules, observe: (o: Observation) => void): Promise<ReplayResult> {
+  const engine = createEngine(engineConfig(setup, rules, 0, 1), observe);
+  const reports: FileReport[] = [];
+  const window = Buffer.allocUnsafe(4 << 20);
+  let ordinal = 0;
+  for (const file of files) {
+    const rep = await readCaptureFile(file, (b) => engine.processBatch(b), { firstOrdinal: ordinal, window });
+    ordinal += rep.packets;
+    reports.push(rep);
+  }
+  return { stats: engine.stats(), files: reports };
+}
+
+function replayWithWorkers(files: string[], setup: EngineSetup, count: number, observe: (o: Observation) => void): Promise<ReplayResult> {
+  return new Promise((resolve, reject) => {
+    const queues: Observation[][] = [];
+    const progress: number[] = [];
+    const stats = emptyStats(DECODE_EVENT_COUNT);
+    let reports: FileReport[] = [];
+    let finished = 0;
+    let failed = false;
+    const pool: Worker[] = [];
+
+    // Releases, in ordinal order, every observation below the point all workers have passed.
+    const release = (): void => {
+      const upTo = Math.min(...progress);
+      const ready: Observation[] = [];
+      for (let w = 0; w < count; w++) {
+        const q = queues[w];
+        let n = 0;
+        while (n < q.length && q[n].ordinal < upTo) n++;
+        if (n > 0) ready.push(...q.splice(0, n));
+      }
+      if (ready.length > 1) ready.sort((a, b) => a.ordinal - b.ordinal);
+      for (const o of ready) observe(o);
+    };
+
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const w of pool) void w.terminate();
+      reject(err);
+    };
+
+    for (let w = 0; w < count; w++) {
+      queues.push([]);
+      progress.push(0);
+      const input: WorkerInput = { setup, files, shardIndex: w, shardCount: count };
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input });
+      pool.push(worker);
+      worker.on('message', (msg: WorkerMessage) => {
+        if (failed) return;
+        try {
+          if (msg.type === 'obs') {
+            if (msg.obs.length > 0) queues[w].push(...msg.obs);
+            progress[w] = msg.upTo;
+            release();
+          } else if (msg.type === 'done') {
+            progress[w] = Infinity;
+            addStats(stats, msg.stats);
+            if (w === 0) reports = msg.files; // every worker reads every file; one report each is enough
+            release();
+            if (++finished === count) {
+              for (const wk of pool) void wk.terminate();
+              resolve({ stats, files: reports });
+            }
+          } else {
+            fail(new PicketError(msg.message));
+          }
+        } catch (e) {
+          fail(e as Error);
+        }
+      });
+      worker.on('error', (e) => fail(e));
+      worker.on('exit', (code) => {
+        if (code !== 0 && finished < count) fail(new Error(`worker ${w} exited with code ${code}`));
+      });
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { readCaptureFile, type FileReport } from '../capture/file';
+import { createEngine } from './engine';
+import type { Observation } from './observation';
+import { engineConfig, loadAllRules, type EngineSetup } from './setup';
+
+export interface WorkerInput {
+  setup: EngineSetup;
+  files: string[];
+  shardIndex: number;
+  shardCount: number;
+}
+
+export type WorkerMessage =
+  | { type: 'obs'; obs: Observation[]; upTo: number }
+  | { type: 'done'; stats: ReturnType<ReturnType<typeof createEngine>['stats']>; files: FileReport[] }
+  | { type: 'error'; message: string };
+
+/**
+ * A replay worker reads every input itself (from the page cache) and keeps only its shard of flows: packets never
+ * cross threads, only the rare observations do, each batch's worth with how far this worker has got.
+ */
+async function run(input: WorkerInput): Promise<void> {
+  const port = parentPort;
+  if (port === null) return;
+  const rules = loadAllRules(input.setup);
+  let pending: Observation[] = [];
+  const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), (o) => pending.push(o));
+  const reports: FileReport[] = [];
+  let ordinal = 0;
+  const window = Buffer.allocUnsafe(4 << 20);
+  for (const file of input.files) {
+    const rep = await readCaptureFile(file, (batch) => {
+      engine.processBatch(batch);
+      const msg: WorkerMessage = { type: 'obs', obs: pending, upTo: batch.firstOrdinal + batch.count };
+      port.postMessage(msg);
+      pending = [];
+    }, { firstOrdinal: ordinal, window });
+    ordinal += rep.packets;
+    reports.push(rep);
+  }
+  const done: WorkerMessage = { type: 'done', stats: engine.stats(), files: reports };
+  port.postMessage(done);
+}
+
+run(workerData as WorkerInput).catch((e: unknown) => {
+  const msg: WorkerMessage = { type: 'error', message: e instanceof Error ? e.message : String(e) };
+  parentPort?.postMessage(msg);
+});

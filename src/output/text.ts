@@ -1,0 +1,31 @@
+import type { EcsDoc } from '../alert/ecs';
+
+function get(doc: EcsDoc, path: string): unknown {
+  let cur: unknown = doc;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function endpoint(doc: EcsDoc, side: 'source' | 'destination'): string {
+  const ip = String(get(doc, `${side}.ip`) ?? '?');
+  const port = get(doc, `${side}.port`);
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  return port === undefined ? host : `${host}:${String(port)}`;
+}
+
+/** One readable line per document (--format text): time, what, who, and the facts an analyst reads first. */
+export function formatText(doc: EcsDoc): string {
+  const time = String(get(doc, '@timestamp'));
+  const flow = `${endpoint(doc, 'source')} -> ${endpoint(doc, 'destination')} ${String(get(doc, 'network.transport') ?? '')}`;
+  if (get(doc, 'event.kind') === 'alert') {
+    const update = get(doc, 'picket.update') === true ? ` (update, ${String(get(doc, 'picket.count'))} in all since ${String(get(doc, 'event.start'))})` : '';
+    const tech = String(get(doc, 'threat.technique.subtechnique.id') ?? get(doc, 'threat.technique.id') ?? '');
+    return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${flow} ${String(get(doc, 'rule.description'))} [${tech}]${update}`;
+  }
+  const name = get(doc, 'dns.question.name');
+  const what = name !== undefined ? `dns ${String(get(doc, 'dns.question.type'))} ${String(name)}` : String(get(doc, 'event.dataset'));
+  return `${time} EVENT ${flow} ${what}`;
+}
