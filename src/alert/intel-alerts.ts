@@ -15,7 +15,11 @@ interface Sighting {
   repeats: number;
   lastSec: number;
   lastNsec: number;
+  /** Distinct names seen under the entry (api.shodan.io and shodan.io fold into one alert), up to MAX_NAMES. */
+  names: string[];
 }
+
+const MAX_NAMES = 16;
 
 /**
  * Turns intel-matching observations into aggregated alerts: the first sighting per (client, entry, rule) alerts
@@ -76,7 +80,10 @@ export function createIntelAlerter(
         update,
         count,
         packet: o.ordinal + 1,
-        intel: { indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line },
+        intel: {
+          indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line,
+          names: [...s.names],
+        },
       },
     };
   }
@@ -105,13 +112,14 @@ export function createIntelAlerter(
         s.repeats++;
         s.lastSec = o.tsSec;
         s.lastNsec = o.tsNsec;
+        if (s.names.length < MAX_NAMES && !s.names.includes(o.name)) s.names.push(o.name);
         return;
       }
       if (s !== undefined) {
         open.delete(key);
         closeSighting(s);
       }
-      const fresh: Sighting = { first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec };
+      const fresh: Sighting = { first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec, names: [o.name] };
       open.set(key, fresh);
       emit(alertDoc(fresh, false));
     },

@@ -19,7 +19,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     byRule.set(id, (byRule.get(id) ?? 0) + 1);
     out.write(doc);
   };
-  const intel = createIntelAlerter(rules.intel, rules.policy, observer, emitAlert);
+  const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
   return {
     observe(o) {
       if (metadata) out.write(dnsQueryEvent(o, observer));

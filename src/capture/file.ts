@@ -107,6 +107,8 @@ export interface ReadOptions {
   maxPackets?: number;
   /** Reused across files so that a replay allocates its window once. */
   window?: Buffer;
+  /** Most packets in one batch (default BATCH_MAX_PACKETS); results must not depend on it. */
+  batchPackets?: number;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function readCaptureFile(
     }
     report.format = framer.format;
 
-    const batch = createPacketBatch(buf);
+    const batch = createPacketBatch(buf, opts.batchPackets);
     batch.firstOrdinal = opts.firstOrdinal;
     const limit = opts.maxPackets ?? Infinity;
     let stop = false;

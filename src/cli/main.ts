@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { observerInfo } from '../alert/ecs';
+import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createAlertPipeline } from '../alert/pipeline';
 import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
 import { orderInputs } from '../engine/inputs';
@@ -35,6 +36,7 @@ Options:
                         (default ${DEFAULT_HOME_NET})
   --workers N           N worker threads, each owning a shard of the flows; 0 = all work in this thread
                         (default 0: on small machines one thread is fastest, see bench/RESULTS.md)
+  --batch-packets N     most packets handed on at once (default and maximum 32768); for tuning and tests
   --quiet               no summary on stderr
   -h, --help            this help
 
@@ -85,6 +87,7 @@ const REPLAY_OPTIONS = {
   rules: { type: 'string', multiple: true, default: [] as string[] },
   'home-net': { type: 'string', default: DEFAULT_HOME_NET },
   workers: { type: 'string', default: '0' },
+  'batch-packets': { type: 'string', default: String(BATCH_MAX_PACKETS) },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -101,7 +104,11 @@ async function replayCommand(argv: string[]): Promise<number> {
   if (!/^\d{1,3}$/.test(values.workers) || Number(values.workers) > 64) throw new PicketError(`--workers must be a whole number from 0 to 64, not "${values.workers}"`);
   const workers = Number(values.workers);
   parseHomeNet(values['home-net'], '--home-net');
-  const setup: EngineSetup = { rulesDirs: values.rules, homeNet: values['home-net'], metadata: values.metadata };
+  const batchPackets = Number(values['batch-packets']);
+  if (!Number.isInteger(batchPackets) || batchPackets < 1 || batchPackets > BATCH_MAX_PACKETS) {
+    throw new PicketError(`--batch-packets must be a whole number from 1 to ${BATCH_MAX_PACKETS}`);
+  }
+  const setup: EngineSetup = { rulesDirs: values.rules, homeNet: values['home-net'], metadata: values.metadata, batchPackets };
   const rules = loadAllRules(setup);
 
   const started = process.hrtime.bigint();

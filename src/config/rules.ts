@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { PicketError } from '../errors';
-import { normaliseDomain, SEVERITIES, type IntelEntry, type Severity } from '../intel/domains';
+import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import { parseDuration } from './duration';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
@@ -18,7 +18,8 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000 } };
 
 export interface Rules {
-  intel: IntelEntry[];
+  /** Deduplicated (a later file's entry replaces an earlier one); observations refer to entries by position here. */
+  intel: DomainIndex;
   policy: Policy;
   files: string[];
 }
@@ -31,14 +32,16 @@ const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
 
 /** Loads every *.yaml / *.yml under each directory (bundled first, then the user's), in name order. */
 export function loadRules(dirs: string[]): Rules {
-  const rules: Rules = { intel: [], policy: structuredClone(DEFAULT_POLICY), files: [] };
+  const policy = structuredClone(DEFAULT_POLICY);
+  const intel: IntelEntry[] = [];
+  const files: string[] = [];
   for (const dir of dirs) {
     for (const file of listRuleFiles(dir)) {
-      loadRuleFile(file, rules);
-      rules.files.push(file);
+      loadRuleFile(file, intel, policy);
+      files.push(file);
     }
   }
-  return rules;
+  return { intel: buildDomainIndex(intel), policy, files };
 }
 
 function listRuleFiles(dir: string): string[] {
@@ -75,7 +78,7 @@ class RuleFile {
   }
 }
 
-function loadRuleFile(file: string, rules: Rules): void {
+function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy): void {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -94,10 +97,10 @@ function loadRuleFile(file: string, rules: Rules): void {
   const kind = scalarString(rf, root, 'kind', true);
   switch (kind) {
     case 'intel-domains':
-      loadIntelDomains(rf, root, rules);
+      loadIntelDomains(rf, root, intel);
       break;
     case 'policy':
-      loadPolicy(rf, root, rules.policy);
+      loadPolicy(rf, root, policy);
       break;
     default:
       rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy)`);
@@ -128,7 +131,7 @@ function severity(rf: RuleFile, map: YAMLMap, key: string, fallback: Severity): 
   return v as Severity;
 }
 
-function loadIntelDomains(rf: RuleFile, root: YAMLMap, rules: Rules): void {
+function loadIntelDomains(rf: RuleFile, root: YAMLMap, intel: IntelEntry[]): void {
   checkAllowedKeys(rf, root, ['kind', 'description', 'defaults', 'domains']);
   const defaultsNode = root.get('defaults', true) as Node | undefined;
   const defaults = { category: 'ip-intel', severity: 'medium' as Severity, confidence: 'medium' as Severity, technique: 'T1590.005' };
@@ -166,7 +169,7 @@ function loadIntelDomains(rf: RuleFile, root: YAMLMap, rules: Rules): void {
     }
     entry.indicator = normaliseDomain(entry.indicator.trim());
     if (!DOMAIN_RE.test(entry.indicator)) rf.fail(domainNode, `"${entry.indicator}" is not a domain name`);
-    rules.intel.push(entry);
+    intel.push(entry);
   }
 }
 

@@ -32,7 +32,7 @@ async function replayInline(files: string[], setup: EngineSetup, rules: Rules, o
   const window = Buffer.allocUnsafe(4 << 20);
   let ordinal = 0;
   for (const file of files) {
-    const rep = await readCaptureFile(file, (b) => engine.processBatch(b), { firstOrdinal: ordinal, window });
+    const rep = await readCaptureFile(file, (b) => engine.processBatch(b), { firstOrdinal: ordinal, window, batchPackets: setup.batchPackets });
     ordinal += rep.packets;
     reports.push(rep);
   }

@@ -1,6 +1,5 @@
 import { parseHomeNet } from '../config/homenet';
 import { BUNDLED_RULES_DIR, loadRules, type Rules } from '../config/rules';
-import { buildDomainIndex } from '../intel/domains';
 import type { EngineConfig } from './engine';
 
 /** Everything a thread needs to build its engine; plain data, so it crosses to workers as is. */
@@ -8,6 +7,8 @@ export interface EngineSetup {
   rulesDirs: string[];
   homeNet: string;
   metadata: boolean;
+  /** Most packets per batch; only a tuning and testing knob. */
+  batchPackets: number;
 }
 
 export function loadAllRules(setup: EngineSetup): Rules {
@@ -16,7 +17,7 @@ export function loadAllRules(setup: EngineSetup): Rules {
 
 export function engineConfig(setup: EngineSetup, rules: Rules, shardIndex: number, shardCount: number): EngineConfig {
   return {
-    intel: buildDomainIndex(rules.intel),
+    intel: rules.intel,
     homeNet: parseHomeNet(setup.homeNet, '--home-net'),
     metadata: setup.metadata,
     shardIndex,

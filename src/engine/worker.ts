@@ -35,7 +35,7 @@ async function run(input: WorkerInput): Promise<void> {
       const msg: WorkerMessage = { type: 'obs', obs: pending, upTo: batch.firstOrdinal + batch.count };
       port.postMessage(msg);
       pending = [];
-    }, { firstOrdinal: ordinal, window });
+    }, { firstOrdinal: ordinal, window, batchPackets: input.setup.batchPackets });
     ordinal += rep.packets;
     reports.push(rep);
   }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite, the capture script and the benchmark use, if any is missing.
+# Run by `npm test` (pretest) and by .ci/run, so the README's two commands work on a fresh Debian machine.
+set -euo pipefail
+
+# command -> Debian package
+declare -A PKG=(
+  [tshark]=tshark           # the reference decoder the tests compare against
+  [editcap]=wireshark-common
+  [tcpdump]=tcpdump         # pcaps/make.sh captures; bench peer
+  [nmap]=nmap               # pcaps/make.sh scans
+  [masscan]=masscan
+  [hping3]=hping3
+  [dig]=bind9-dnsutils
+  [dnsmasq]=dnsmasq         # local DNS server inside the capture namespaces
+  [ip]=iproute2
+  [curl]=curl
+  [openssl]=openssl
+  [ndpiReader]=libndpi-bin  # bench peer
+  [capinfos]=wireshark-common
+)
+# Not commands: headers for the native capture path.
+HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)
+
+missing=()
+for cmd in "${!PKG[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG[$cmd]}")
+done
+for pair in "${HEADERS[@]}"; do
+  [ -e "${pair%%:*}" ] || missing+=("${pair##*:}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "ensure-tools: installing ${missing[*]}" >&2
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=(sudo -n); else
+    echo "ensure-tools: missing ${missing[*]}; install them as root: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

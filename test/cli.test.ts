@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { get, PCAPS, picket, ROOT, tmpDir } from './helpers';
+
+const intel = path.join(PCAPS, 'intel-dns.pcap');
+
+test('--help, replay --help and --version', () => {
+  const h = picket(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /picket replay/);
+  const rh = picket(['replay', '--help']);
+  assert.equal(rh.code, 0);
+  for (const flag of ['--out', '--format', '--metadata', '--rules', '--home-net', '--workers']) assert.ok(rh.stdout.includes(flag), flag);
+  const v = picket(['--version']);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(v.stdout.trim(), `picket ${pkg.version}`);
+});
+
+test('usage errors are one line with exit 2, no stack trace', () => {
+  for (const args of [['replay'], ['replay', '--bogus', intel], ['frobnicate'], ['replay', '--format', 'xml', intel],
+    ['replay', '--workers', 'many', intel], ['replay', '--home-net', '10.0.0.0/33', intel], ['replay', '--home-net', 'banana', intel]]) {
+    const r = picket(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /at .*\.js/);
+  }
+});
+
+test('a bad rules file stops start-up naming the file and the line', () => {
+  const dir = tmpDir('badrules');
+  const cases: Array<[string, RegExp]> = [
+    ['kind: intel-domains\ndomains:\n  - shodan.io\n  - "not a domain!"\n', /bad\.yaml:4: "not a domain!" is not a domain name/],
+    ['kind: intel-domains\ndomains:\n  - { domain: a.example, severity: extreme }\n', /bad\.yaml:3: "severity" must be one of low, medium, high, critical/],
+    ['kind: intel-domains\ndomains: [a.example\n', /bad\.yaml:\d+: not valid YAML/],
+    ['kind: mystery\n', /bad\.yaml:1: unknown kind "mystery"/],
+    ['kind: policy\nintel:\n  repeat_window: soon\n', /bad\.yaml:3: "repeat_window" must be a duration/],
+    ['kind: policy\nintel:\n  repeat_windo: 1h\n', /bad\.yaml:3: unknown key "repeat_windo"/],
+  ];
+  for (const [text, re] of cases) {
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), text);
+    const r = picket(['replay', '--rules', dir, intel]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  const missing = picket(['replay', '--rules', path.join(dir, 'nope'), intel]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope: rules directory not found/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('--out writes to a file, --format text writes one line per alert, the summary goes to stderr', () => {
+  const dir = tmpDir('out');
+  const out = path.join(dir, 'alerts.ndjson');
+  const r = picket(['replay', '--out', out, intel]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+  const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(docs.length > 0 && docs.every((d) => get(d, 'event.kind') === 'alert'));
+  assert.match(r.stderr, /packets/);
+  assert.match(r.stderr, /packets\/s/);
+  assert.match(r.stderr, new RegExp(`alerts: ${docs.length} \\(intel\\.dns=${docs.length}\\)`));
+
+  const t = picket(['replay', '--format', 'text', '--quiet', intel]);
+  assert.equal(t.code, 0);
+  const tl = t.stdout.trim().split('\n');
+  assert.equal(tl.length, docs.length);
+  assert.ok(tl.every((l) => / ALERT intel\.dns /.test(l)), t.stdout);
+  assert.equal(t.stderr, '');
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('--home-net decides network.direction', () => {
+  const a = picket(['replay', '--quiet', intel]);
+  const dirs = new Set(a.docs.map((d) => get(d, 'network.direction')));
+  // Both ends of the namespace traffic are in 10.77/16: RFC 1918, so inside the default home net.
+  assert.deepEqual([...dirs], ['internal']);
+  const b = picket(['replay', '--quiet', '--home-net', '10.77.0.2/32,fd77::2/128', intel]);
+  assert.deepEqual([...new Set(b.docs.map((d) => get(d, 'network.direction')))], ['outbound']);
+});
+
+test('an output that fails is an error, not silence', () => {
+  // /dev/full accepts the open and fails every write with ENOSPC.
+  const r = picket(['replay', '--out', '/dev/full', intel]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /output \/dev\/full failed \(ENOSPC\): \d+ documents not written/);
+});

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The repository root (tests run from dist/test). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const PCAPS = path.join(ROOT, 'pcaps');
+const BIN = path.join(ROOT, 'bin', 'picket.js');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  docs: Array<Record<string, unknown>>;
+}
+
+/** Runs the real CLI in a child process, as a user would. */
+export function picket(args: string[], input?: string): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, maxBuffer: 256 << 20, timeout: 120_000 });
+  const stdout = r.stdout ?? '';
+  const docs: Array<Record<string, unknown>> = [];
+  if (!args.includes('text')) {
+    for (const line of stdout.split('\n')) if (line.startsWith('{')) docs.push(JSON.parse(line) as Record<string, unknown>);
+  }
+  return { code: r.status ?? -1, stdout, stderr: r.stderr ?? '', docs };
+}
+
+/**
+ * A tool the suite needs. A missing tool fails the test loudly (CI installs them all; see .ci/run), never skips it.
+ */
+export function requireTool(name: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${name} is not installed: run .ci/run or apt-get install the packages it lists`);
+  return r.stdout.trim();
+}
+
+/**
+ * tshark -T fields over a file: one array of field values per matching frame. IP reassembly is off, because
+ * picket decodes each packet on its own (first fragments included), and so should the reference it is held to.
+ */
+export function tshark(file: string, filter: string, fields: string[]): string[][] {
+  requireTool('tshark');
+  const args = ['-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
+  if (filter !== '') args.push('-Y', filter);
+  for (const f of fields) args.push('-e', f);
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`tshark failed on ${file}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+export function tmpDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `picket-${tag}-`));
+}
+
+export function get(doc: Record<string, unknown>, dotted: string): unknown {
+  let cur: unknown = doc;
+  for (const k of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Every committed capture under pcaps/, found on disk so that a new capture is tested without editing tests. */
+export function committedCaptures(): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(pcap|pcapng)(\.gz)?$/.test(e.name)) out.push(full);
+    }
+  };
+  walk(PCAPS);
+  return out.sort();
+}
+
+/** A deterministic PRNG for fuzzing (mulberry32): the same seed, the same damage, so failures reproduce. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
