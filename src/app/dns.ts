@@ -23,12 +23,13 @@ const MAX_POINTER_JUMPS = 16;
 const scratch = Buffer.alloc(MAX_NAME * 4 + 8);
 
 /**
- * Reads the header and the first question of the DNS message at b[p, end). Returns false when the bytes are not
- * a well-formed DNS message (the caller counts it); never throws. The name is lower-cased ASCII without the
+ * Reads the header and the first question of the DNS message at b[p, end); with queriesOnly, a response's header
+ * only (its name is not built). Returns false when the bytes are not a well-formed DNS message (the caller counts
+ * it); never throws. The name is lower-cased ASCII without the
  * trailing dot; bytes that are not printable, dots and backslashes inside labels are written as \DDD, as in zone
  * files, so a name can never be confused with another.
  */
-export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuestion): boolean {
+export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuestion, queriesOnly: boolean): boolean {
   if (end - p < 12) return false;
   out.id = u16be(b, p);
   const flags = u16be(b, p + 2);
@@ -38,6 +39,7 @@ export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuest
   out.qdcount = u16be(b, p + 4);
   out.ancount = u16be(b, p + 6);
   if (out.qdcount === 0) return false;
+  if (queriesOnly && (out.isResponse || out.opcode !== 0)) return true;
   const after = readName(b, p, p + 12, end, out);
   if (after < 0 || after + 4 > end) return false;
   out.qtype = u16be(b, after);

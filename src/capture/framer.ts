@@ -15,6 +15,8 @@ export interface Framer {
   /** Bytes still to be skipped from the next window (large blocks that carry no packets). */
   skipping(): number;
   error: string | null;
+  /** Captured bytes of the packets framed so far. */
+  bytes: number;
   /** Non-fatal oddities of the file (packets for unknown interfaces, over-long captured lengths clipped). */
   notes: Map<string, number>;
   linktypes: Set<number>;

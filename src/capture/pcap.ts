@@ -22,6 +22,8 @@ export function isPcapMagic(head: Buffer): boolean {
 export function createPcapFramer(header: Buffer): Framer {
   const le = u32le(header, 0) === MAGIC_USEC || u32le(header, 0) === MAGIC_NSEC;
   const rd = le ? u32le : u32be;
+  // Little-endian files (nearly all) read record headers with an inlined read, not through `rd`.
+  const rdRec = le ? (b: Buffer, p: number): number => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0 : u32be;
   const magic = rd(header, 0);
   const nsec = magic === MAGIC_NSEC;
   // The upper bits of the link-type field carry FCS flags (pcap-savefile(5)); the type is the low 16 bits.
@@ -30,6 +32,7 @@ export function createPcapFramer(header: Buffer): Framer {
   const framer: Framer = {
     format: `pcap (${le ? 'little' : 'big'}-endian, ${nsec ? 'ns' : 'µs'})`,
     error: null,
+    bytes: 0,
     notes,
     linktypes: new Set([linktype]),
     skipping: () => 0,
@@ -37,10 +40,10 @@ export function createPcapFramer(header: Buffer): Framer {
       let p = start;
       const cap = batch.offset.length;
       while (p + RECORD_HEADER_LEN <= end) {
-        const sec = rd(buf, p);
-        const frac = rd(buf, p + 4);
-        const incl = rd(buf, p + 8);
-        const orig = rd(buf, p + 12);
+        const sec = rdRec(buf, p);
+        const frac = rdRec(buf, p + 4);
+        const incl = rdRec(buf, p + 8);
+        const orig = rdRec(buf, p + 12);
         if (incl > MAX_CAPLEN) {
           framer.error = `a record claims ${incl} captured bytes, more than any capture holds: the file is corrupt from here`;
           return p;
@@ -55,6 +58,7 @@ export function createPcapFramer(header: Buffer): Framer {
         batch.tsNsec[i] = nsec ? (frac < 1e9 ? frac : 999999999) : (frac < 1e6 ? frac * 1000 : 999999000);
         batch.linktype[i] = linktype;
         batch.count = i + 1;
+        framer.bytes += incl;
         p += RECORD_HEADER_LEN + incl;
         if (batch.count === cap) flush();
       }

@@ -41,6 +41,7 @@ export function createPcapngFramer(): Framer {
   const framer: Framer = {
     format: 'pcapng',
     error: null,
+    bytes: 0,
     notes,
     linktypes: new Set<number>(),
     skipping: () => skip,
@@ -120,6 +121,7 @@ export function createPcapngFramer(): Framer {
               batch.tsNsec[i] = tsOut.nsec;
               batch.linktype[i] = iface.linktype;
               batch.count = i + 1;
+              framer.bytes += incl;
               if (batch.count === cap) flush();
             }
           }
@@ -140,6 +142,7 @@ export function createPcapngFramer(): Framer {
             batch.tsNsec[i] = 0;
             batch.linktype[i] = iface.linktype;
             batch.count = i + 1;
+            framer.bytes += incl;
             if (batch.count === cap) flush();
           }
         } else if (btype === IDB) {

@@ -1,6 +1,6 @@
 import { u16be, u32be } from '../capture/bytes';
 import { DecodeEvent } from './events';
-import type { DecodedPacket } from './packet';
+import { TCP_SYN, type DecodedPacket } from './packet';
 
 const OPT_EOL = 0;
 const OPT_NOP = 1;
@@ -20,7 +20,9 @@ export function decodeTcp(b: Buffer, p: number, end: number, pkt: DecodedPacket)
   pkt.tcpHeaderLen = doff;
   if (doff < 20) return DecodeEvent.TCP_BAD_OFFSET;
   if (p + doff > end) return pkt.snaplenCut ? DecodeEvent.TCP_TRUNCATED : DecodeEvent.TCP_BAD_OFFSET;
-  if (doff > 20) readTcpOptions(b, p + 20, p + doff, pkt);
+  // Options are read on SYN and SYN-ACK only: there they describe the host's stack (fingerprints); on the rest of a
+  // connection they are timestamps and SACK blocks that nothing downstream uses, read at a cost on every segment.
+  if (doff > 20 && (pkt.tcpFlags & TCP_SYN) !== 0) readTcpOptions(b, p + 20, p + doff, pkt);
   pkt.payloadOff = p + doff;
   pkt.payloadLen = end - pkt.payloadOff;
   return DecodeEvent.OK;

@@ -6,7 +6,7 @@ import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
 import { countDecodeEvents, createDecodeCounters, DecodeEvent, DECODE_EVENT_COUNT } from '../decode/events';
 import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from '../decode/packet';
-import { shardOf } from '../flow/shard';
+import { shardOfRaw } from '../flow/shard';
 import { matchDomain, type DomainIndex } from '../intel/domains';
 import { emptyStats, type EngineStats, type Observation } from './observation';
 
@@ -38,7 +38,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
 
   function observeDns(b: Buffer, p: number, end: number, transport: 'udp' | 'tcp', ordinal: number, ts: number, nsec: number): void {
     st.dnsMessages++;
-    if (!readDnsQuestion(b, p, end, dns)) {
+    if (!readDnsQuestion(b, p, end, dns, true)) {
       decodeCounters[DecodeEvent.DNS_MALFORMED]++;
       return;
     }
@@ -55,8 +55,8 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       for (let i = 0; i < batch.count; i++) {
         const off = batch.offset[i];
         const caplen = batch.caplen[i];
+        if (cfg.shardCount > 1 && shardOfRaw(b, off, caplen, batch.linktype[i], cfg.shardCount) !== cfg.shardIndex) continue;
         decodePacket(b, off, caplen, batch.origlen[i], batch.linktype[i], pkt);
-        if (cfg.shardCount > 1 && shardOf(b, pkt, cfg.shardCount) !== cfg.shardIndex) continue;
         st.packets++;
         st.bytes += caplen;
         st.wireBytes += batch.origlen[i];

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { readCaptureFile, type FileReport } from '../capture/file';
+import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import { createEngine } from './engine';
@@ -29,7 +29,7 @@ export async function replayFiles(
 async function replayInline(files: string[], setup: EngineSetup, rules: Rules, observe: (o: Observation) => void): Promise<ReplayResult> {
   const engine = createEngine(engineConfig(setup, rules, 0, 1), observe);
   const reports: FileReport[] = [];
-  const window = Buffer.allocUnsafe(4 << 20);
+  const window = createReadWindow();
   let ordinal = 0;
   for (const file of files) {
     const rep = await readCaptureFile(file, (b) => engine.processBatch(b), { firstOrdinal: ordinal, window, batchPackets: setup.batchPackets });

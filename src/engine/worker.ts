@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { readCaptureFile, type FileReport } from '../capture/file';
+import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { createEngine } from './engine';
 import type { Observation } from './observation';
 import { engineConfig, loadAllRules, type EngineSetup } from './setup';
@@ -28,7 +28,7 @@ async function run(input: WorkerInput): Promise<void> {
   const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), (o) => pending.push(o));
   const reports: FileReport[] = [];
   let ordinal = 0;
-  const window = Buffer.allocUnsafe(4 << 20);
+  const window = createReadWindow();
   for (const file of input.files) {
     const rep = await readCaptureFile(file, (batch) => {
       engine.processBatch(batch);

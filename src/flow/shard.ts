@@ -1,29 +1,91 @@
-import type { DecodedPacket } from '../decode/packet';
+import { u16be, u32be } from '../capture/bytes';
 
-/**
- * Which of `count` workers owns a packet: a hash that is the same for both directions of a connection (XOR of
- * the endpoints), so per-flow state needs no locks. Fragments hash on addresses only, since later fragments have
- * no ports; non-IP and undecodable packets belong to worker 0 so that they are counted once.
- */
-export function shardOf(b: Uint8Array, pkt: DecodedPacket, count: number): number {
-  if (count <= 1 || pkt.ipVersion === 0) return 0;
-  let h: number;
-  if (pkt.ipVersion === 4) {
-    h = (pkt.src4 ^ pkt.dst4) >>> 0;
-  } else {
-    h = 0;
-    for (let i = 0; i < 16; i += 4) {
-      const s = (b[pkt.srcAddrOff + i] << 24) | (b[pkt.srcAddrOff + i + 1] << 16) | (b[pkt.srcAddrOff + i + 2] << 8) | b[pkt.srcAddrOff + i + 3];
-      const d = (b[pkt.dstAddrOff + i] << 24) | (b[pkt.dstAddrOff + i + 1] << 16) | (b[pkt.dstAddrOff + i + 2] << 8) | b[pkt.dstAddrOff + i + 3];
-      h = Math.imul(h ^ s ^ d, 0x9e3779b1);
-    }
-  }
-  if (pkt.fragment === 0) h ^= ((pkt.srcPort ^ pkt.dstPort) << 8) ^ pkt.proto;
-  // Final avalanche (murmur3 fmix32) so that neighbouring addresses spread over workers.
+const LINKTYPE_NULL = 0;
+const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_RAW = 101;
+const LINKTYPE_LOOP = 108;
+const LINKTYPE_LINUX_SLL = 113;
+const LINKTYPE_IPV4 = 228;
+const LINKTYPE_IPV6 = 229;
+const LINKTYPE_LINUX_SLL2 = 276;
+
+/** murmur3's 32-bit finaliser: neighbouring addresses spread evenly over workers. */
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h >>> 0) % count;
+  return h >>> 0;
+}
+
+/**
+ * Which of `count` workers owns a packet, read from its raw bytes with a handful of loads, so that a worker can
+ * pass over the packets of other shards without decoding them. Symmetric (XOR of the two ends), so both
+ * directions of a connection land on one worker. IPv4 fragments and IPv6 packets with extension headers hash on
+ * addresses only (later fragments carry no ports). Anything not IP, or too short to read, belongs to worker 0,
+ * which decodes it and counts whatever is wrong with it.
+ */
+export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype: number, count: number): number {
+  if (count <= 1) return 0;
+  const end = off + caplen;
+  let p: number;
+  let type: number; // EtherType of the L3 header, or 4/6 for link types that carry bare IP
+  switch (linktype) {
+    case LINKTYPE_ETHERNET:
+      if (caplen < 14) return 0;
+      p = off + 14;
+      type = u16be(b, off + 12);
+      while ((type === 0x8100 || type === 0x88a8 || type === 0x9100) && p + 4 <= end) {
+        type = u16be(b, p + 2);
+        p += 4;
+      }
+      break;
+    case LINKTYPE_LINUX_SLL:
+      if (caplen < 16) return 0;
+      p = off + 16;
+      type = u16be(b, off + 14);
+      break;
+    case LINKTYPE_LINUX_SLL2:
+      if (caplen < 20) return 0;
+      p = off + 20;
+      type = u16be(b, off);
+      break;
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP:
+      p = off + 4;
+      type = 0;
+      break;
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
+    case LINKTYPE_IPV6:
+    case 12:
+    case 14:
+      p = off;
+      type = 0;
+      break;
+    default:
+      return 0;
+  }
+  if (p >= end) return 0;
+  if (type === 0) type = b[p] >> 4 === 6 ? 0x86dd : 0x0800;
+  let h: number;
+  let l4: number;
+  let proto: number;
+  if (type === 0x0800) {
+    if (p + 20 > end || b[p] >> 4 !== 4) return 0;
+    h = (u32be(b, p + 12) ^ u32be(b, p + 16)) >>> 0;
+    proto = b[p + 9];
+    l4 = (u16be(b, p + 6) & 0x3fff) !== 0 ? -1 : p + (b[p] & 15) * 4;
+  } else if (type === 0x86dd) {
+    if (p + 40 > end || b[p] >> 4 !== 6) return 0;
+    h = 0;
+    for (let i = 8; i < 24; i += 4) h = Math.imul(h ^ u32be(b, p + i) ^ u32be(b, p + i + 16), 0x9e3779b1);
+    proto = b[p + 6];
+    l4 = p + 40;
+  } else {
+    return 0;
+  }
+  if (l4 >= 0 && (proto === 6 || proto === 17) && l4 + 4 <= end) h ^= ((u16be(b, l4) ^ u16be(b, l4 + 2)) << 8) ^ proto;
+  return fmix32(h) % count;
 }
