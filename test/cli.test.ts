@@ -58,8 +58,10 @@ test('--out writes to a file, --format text writes one line per alert, the summa
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
-  const docs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const all = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const docs = all.slice(0, -1);
   assert.ok(docs.length > 0 && docs.every((d) => get(d, 'event.kind') === 'alert'));
+  assert.equal(get(all[all.length - 1], 'event.kind'), 'metric', 'the counters come last');
   assert.match(r.stderr, /packets/);
   assert.match(r.stderr, /packets\/s/);
   assert.match(r.stderr, new RegExp(`alerts: ${docs.length} \\(intel\\.dns=${docs.length}\\)`));
@@ -67,19 +69,20 @@ test('--out writes to a file, --format text writes one line per alert, the summa
   const t = picket(['replay', '--format', 'text', '--quiet', intel]);
   assert.equal(t.code, 0);
   const tl = t.stdout.trim().split('\n');
-  assert.equal(tl.length, docs.length);
-  assert.ok(tl.every((l) => / ALERT intel\.dns /.test(l)), t.stdout);
+  assert.equal(tl.length, docs.length + 1);
+  assert.ok(tl.slice(0, -1).every((l) => / ALERT intel\.dns /.test(l)), t.stdout);
+  assert.match(tl[tl.length - 1], / STATS packets=\d+ /);
   assert.equal(t.stderr, '');
   fs.rmSync(dir, { recursive: true });
 });
 
 test('--home-net decides network.direction', () => {
   const a = picket(['replay', '--quiet', intel]);
-  const dirs = new Set(a.docs.map((d) => get(d, 'network.direction')));
+  const dirs = new Set(a.docs.filter((d) => get(d, 'event.kind') === 'alert').map((d) => get(d, 'network.direction')));
   // Both ends of the namespace traffic are in 10.77/16: RFC 1918, so inside the default home net.
   assert.deepEqual([...dirs], ['internal']);
   const b = picket(['replay', '--quiet', '--home-net', '10.77.0.2/32,fd77::2/128', intel]);
-  assert.deepEqual([...new Set(b.docs.map((d) => get(d, 'network.direction')))], ['outbound']);
+  assert.deepEqual([...new Set(b.docs.filter((d) => get(d, 'event.kind') === 'alert').map((d) => get(d, 'network.direction')))], ['outbound']);
 });
 
 test('an output that fails is an error, not silence', () => {

@@ -1,7 +1,8 @@
 import * as os from 'node:os';
 import { dnsTypeName } from '../app/dns';
 import type { Severity } from '../intel/domains';
-import type { DnsQueryObservation } from '../engine/observation';
+import type { DnsQueryObservation, EngineStats } from '../engine/observation';
+import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 
 export type EcsDoc = Record<string, unknown>;
 
@@ -49,5 +50,43 @@ export function dnsQueryEvent(o: DnsQueryObservation, obs: ObserverInfo): EcsDoc
     dns: dnsQuestionFields(o),
     observer: observerFields(obs),
     picket: { packet: o.ordinal + 1 },
+  };
+}
+
+/**
+ * The sensor's own counters at the end of a run (event.kind: metric, picket.stats.*), so that decode errors, cut
+ * files and alert counts reach the SIEM beside the alerts.
+ */
+export function statsDoc(
+  stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, alerts: Map<string, number>, obs: ObserverInfo,
+): EcsDoc {
+  const decode: Record<string, number> = {};
+  let errors = 0;
+  stats.decode.forEach((n, code) => {
+    if (n === 0) return;
+    decode[DECODE_EVENT_NAMES[code]] = n;
+    if (code >= FIRST_ERROR_EVENT) errors += n;
+  });
+  const first = Number.isFinite(stats.firstTs) ? stats.firstTs : 0;
+  const last = Number.isFinite(stats.lastTs) ? stats.lastTs : 0;
+  const iso = (t: number): string => isoTime(Math.floor(t), Math.round((t - Math.floor(t)) * 1e6) * 1000);
+  return {
+    '@timestamp': iso(last),
+    event: { kind: 'metric', category: ['network'], type: ['info'], module: 'picket', dataset: 'picket.stats', start: iso(first), end: iso(last) },
+    observer: observerFields(obs),
+    picket: {
+      stats: {
+        files: files.length,
+        files_truncated: files.filter((f) => f.truncated).length,
+        files_corrupt: files.filter((f) => f.error !== null).length,
+        packets: stats.packets,
+        bytes: stats.bytes,
+        wire_bytes: stats.wireBytes,
+        decode_errors: errors,
+        decode,
+        dns: { messages: stats.dnsMessages, queries: stats.dnsQueries },
+        alerts: Object.fromEntries([...alerts.entries()].sort()),
+      },
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { observerInfo } from '../alert/ecs';
+import { observerInfo, statsDoc } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createAlertPipeline } from '../alert/pipeline';
 import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
@@ -31,6 +31,7 @@ Options:
   --out FILE            write documents to FILE (appended) instead of stdout
   --format ndjson|text  one ECS JSON object per line (default) or one readable line per document
   --metadata            also write a protocol event (event.kind: event) for every DNS query
+                        (the last document of a run is always the sensor's counters: event.kind metric)
   --rules DIR           add the rule files under DIR to the bundled ones (repeatable; later files override)
   --home-net CIDRS      the protected network, comma-separated IPv4/IPv6 CIDRs
                         (default ${DEFAULT_HOME_NET})
@@ -115,11 +116,13 @@ async function replayCommand(argv: string[]): Promise<number> {
   const { files, skipped } = await orderInputs(positionals);
   if (files.length === 0) throw new PicketError(`no capture files in ${positionals.join(', ')}`);
   const out = createOutput(values.out ?? null, format);
-  const pipeline = createAlertPipeline(rules, observerInfo(VERSION), out, values.metadata);
+  const observer = observerInfo(VERSION);
+  const pipeline = createAlertPipeline(rules, observer, out, values.metadata);
   let result;
   try {
     result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
     pipeline.finish();
+    out.write(statsDoc(result.stats, result.files, pipeline.alertsByRule(), observer));
   } finally {
     out.close();
   }

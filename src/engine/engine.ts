@@ -61,8 +61,9 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         st.bytes += caplen;
         st.wireBytes += batch.origlen[i];
         const ts = batch.tsSec[i];
-        if (ts < st.firstTs) st.firstTs = ts;
-        if (ts > st.lastTs) st.lastTs = ts;
+        const t = ts + batch.tsNsec[i] * 1e-9;
+        if (t < st.firstTs) st.firstTs = t;
+        if (t > st.lastTs) st.lastTs = t;
         if (pkt.events !== 0) countDecodeEvents(decodeCounters, pkt.events);
         if (pkt.payloadLen === 0) continue;
         if (pkt.proto === IPPROTO_UDP) {

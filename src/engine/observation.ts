@@ -33,6 +33,7 @@ export interface EngineStats {
   decode: number[];
   dnsMessages: number;
   dnsQueries: number;
+  /** Packet times (seconds, fractional) of the first and last packet. */
   firstTs: number;
   lastTs: number;
 }

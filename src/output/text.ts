@@ -25,6 +25,10 @@ export function formatText(doc: EcsDoc): string {
     const tech = String(get(doc, 'threat.technique.subtechnique.id') ?? get(doc, 'threat.technique.id') ?? '');
     return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${flow} ${String(get(doc, 'rule.description'))} [${tech}]${update}`;
   }
+  if (get(doc, 'event.kind') === 'metric') {
+    const st = get(doc, 'picket.stats') as Record<string, unknown>;
+    return `${time} STATS packets=${String(st.packets)} bytes=${String(st.bytes)} decode_errors=${String(st.decode_errors)} alerts=${JSON.stringify(st.alerts)}`;
+  }
   const name = get(doc, 'dns.question.name');
   const what = name !== undefined ? `dns ${String(get(doc, 'dns.question.type'))} ${String(name)}` : String(get(doc, 'event.dataset'));
   return `${time} EVENT ${flow} ${what}`;
