@@ -2,6 +2,7 @@
 # pcaps/make.sh - build the small, REAL packet captures used by picket's tests.
 #
 #   sudo bash pcaps/make.sh          (root is required; runnable from any cwd)
+#   PKMK_DEST=/tmp/x bash pcaps/make.sh   (install the captures there instead; used by the tests)
 #
 # Everything happens inside two network namespaces created here (pkmk-c-PID,
 # pkmk-s-PID) joined by a veth pair, plus TUN/TAP links provided by
@@ -442,11 +443,14 @@ cmp -s <(gzip -dc "$F/multi-if.pcapng.gz") "$F/multi-if.pcapng" || die "multi-if
 expect_names "$F/intel-dns.pcap.gz" "${INTEL_NAMES[@]}"
 
 # ---------------------------------------------------------------- install + README
-say "installing into $HERE"
-mkdir -p "$HERE/formats"
-for f in intel-dns.pcap benign.pcap nmap-syn.pcap; do mv -f "$OUT/$f" "$HERE/$f"; done
-for f in "$F"/*; do mv -f "$f" "$HERE/formats/"; done
-chmod 0644 "$HERE"/*.pcap "$HERE"/formats/*
+# PKMK_DEST: install somewhere else (the test suite regenerates into a temp dir and compares); no README then.
+DEST="${PKMK_DEST:-$HERE}"
+say "installing into $DEST"
+mkdir -p "$DEST/formats"
+for f in intel-dns.pcap benign.pcap nmap-syn.pcap; do mv -f "$OUT/$f" "$DEST/$f"; done
+for f in "$F"/*; do mv -f "$f" "$DEST/formats/"; done
+chmod 0644 "$DEST"/*.pcap "$DEST"/formats/*
+if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 
 # ---------------------------------------------------------------- README.md

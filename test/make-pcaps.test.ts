@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { committedCaptures, get, PCAPS, picket, requireTool, tmpDir, tshark } from './helpers';
+
+/**
+ * The committed captures are only trustworthy if the script that made them still makes them: regenerate all of
+ * them with the real tools in fresh namespaces and check that picket reads the fresh ones as it reads the
+ * committed ones. Needs root for the namespaces (CI runs as root); without it the test fails, never skips.
+ */
+test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 600_000 }, () => {
+  assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
+  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip']) requireTool(t);
+  const dest = tmpDir('make');
+  const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 540_000 });
+  assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
+  const leftover = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(leftover, /pkmk-/, 'the script removes its namespaces');
+
+  for (const committed of committedCaptures()) {
+    const fresh = path.join(dest, path.relative(PCAPS, committed));
+    assert.ok(fs.existsSync(fresh), `make.sh made ${path.relative(PCAPS, committed)}`);
+    // Same DNS query names (the script's inputs), in any order: times and ports differ from run to run.
+    const names = (f: string): string[] => tshark(f, 'dns.flags.response == 0', ['dns.qry.name']).map((x) => x[0].toLowerCase()).sort();
+    assert.deepEqual(names(fresh), names(committed), `${path.relative(PCAPS, committed)}: the same queries`);
+  }
+
+  const indicators = (f: string): string[] => [...new Set(picket(['replay', '--quiet', f]).docs
+    .filter((d) => get(d, 'event.kind') === 'alert').map((d) => `${get(d, 'source.ip') as string} ${get(d, 'picket.intel.indicator') as string}`))].sort();
+  assert.deepEqual(indicators(path.join(dest, 'intel-dns.pcap')), indicators(path.join(PCAPS, 'intel-dns.pcap')));
+  assert.deepEqual(indicators(path.join(dest, 'benign.pcap')), []);
+  fs.rmSync(dest, { recursive: true, force: true });
+});
