@@ -15,8 +15,8 @@ export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 /** DLT_RAW's value on some BSDs, found in files written there. */
-const LINKTYPE_RAW_BSD_A = 12;
-const LINKTYPE_RAW_BSD_B = 14;
+export const LINKTYPE_RAW_BSD_A = 12;
+export const LINKTYPE_RAW_BSD_B = 14;
 
 export const LINKTYPE_NAMES: Record<number, string> = {
   0: 'NULL', 1: 'EN10MB', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',

@@ -11,6 +11,11 @@ const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD = 0x9100;
 const MAX_VLAN_DEPTH = 4;
 
+/** 802.1Q, 802.1ad and the pre-standard 0x9100 QinQ tag. */
+export function isVlanEthertype(type: number): boolean {
+  return type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD;
+}
+
 export function decodeEthernet(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
   if (end - p < 14) return DecodeEvent.LINK_TRUNCATED;
   return decodeEthertype(b, u16be(b, p + 12), p + 14, end, pkt);
@@ -18,7 +23,7 @@ export function decodeEthernet(b: Buffer, p: number, end: number, pkt: DecodedPa
 
 /** Dispatches on an EtherType, peeling 802.1Q / 802.1ad tags first; shared by Ethernet and Linux cooked captures. */
 export function decodeEthertype(b: Buffer, type: number, p: number, end: number, pkt: DecodedPacket): number {
-  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+  while (isVlanEthertype(type)) {
     if (end - p < 4) return DecodeEvent.LINK_TRUNCATED;
     if (pkt.vlanCount === MAX_VLAN_DEPTH) return DecodeEvent.VLAN_TOO_DEEP;
     if (pkt.vlanCount === 0) pkt.vlanOuter = u16be(b, p) & 0x0fff;

@@ -1,13 +1,9 @@
 import { u16be, u32be } from '../capture/bytes';
-
-const LINKTYPE_NULL = 0;
-const LINKTYPE_ETHERNET = 1;
-const LINKTYPE_RAW = 101;
-const LINKTYPE_LOOP = 108;
-const LINKTYPE_LINUX_SLL = 113;
-const LINKTYPE_IPV4 = 228;
-const LINKTYPE_IPV6 = 229;
-const LINKTYPE_LINUX_SLL2 = 276;
+import {
+  LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
+  LINKTYPE_RAW_BSD_A, LINKTYPE_RAW_BSD_B,
+} from '../decode/decode';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanEthertype } from '../decode/ethernet';
 
 /** murmur3's 32-bit finaliser: neighbouring addresses spread evenly over workers. */
 function fmix32(h: number): number {
@@ -36,7 +32,7 @@ export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype:
       if (caplen < 14) return 0;
       p = off + 14;
       type = u16be(b, off + 12);
-      while ((type === 0x8100 || type === 0x88a8 || type === 0x9100) && p + 4 <= end) {
+      while (isVlanEthertype(type) && p + 4 <= end) {
         type = u16be(b, p + 2);
         p += 4;
       }
@@ -59,8 +55,8 @@ export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype:
     case LINKTYPE_RAW:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
-    case 12:
-    case 14:
+    case LINKTYPE_RAW_BSD_A:
+    case LINKTYPE_RAW_BSD_B:
       p = off;
       type = 0;
       break;
@@ -68,16 +64,16 @@ export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype:
       return 0;
   }
   if (p >= end) return 0;
-  if (type === 0) type = b[p] >> 4 === 6 ? 0x86dd : 0x0800;
+  if (type === 0) type = b[p] >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
   let h: number;
   let l4: number;
   let proto: number;
-  if (type === 0x0800) {
+  if (type === ETHERTYPE_IPV4) {
     if (p + 20 > end || b[p] >> 4 !== 4) return 0;
     h = (u32be(b, p + 12) ^ u32be(b, p + 16)) >>> 0;
     proto = b[p + 9];
     l4 = (u16be(b, p + 6) & 0x3fff) !== 0 ? -1 : p + (b[p] & 15) * 4;
-  } else if (type === 0x86dd) {
+  } else if (type === ETHERTYPE_IPV6) {
     if (p + 40 > end || b[p] >> 4 !== 6) return 0;
     h = 0;
     for (let i = 8; i < 24; i += 4) h = Math.imul(h ^ u32be(b, p + i) ^ u32be(b, p + i + 16), 0x9e3779b1);
