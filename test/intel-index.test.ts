@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildDomainIndex, matchDomain, type IntelEntry } from '../src/intel/domains';
+
+function entry(indicator: string): IntelEntry {
+  return { indicator, type: 'domain', category: 't', severity: 'low', confidence: 'low', technique: 'T1590.005', description: '', source: 'x', line: 1 };
+}
+
+test('suffix matching: a name matches its entry and every subdomain, never a look-alike', () => {
+  const idx = buildDomainIndex(['shodan.io', 'bgp.he.net', 'arin.net', 'onion', 'a.b.c.d.example'].map(entry));
+  const at = (n: string): string | undefined => {
+    const i = matchDomain(idx, n);
+    return i < 0 ? undefined : idx.entries[i].indicator;
+  };
+  assert.equal(at('shodan.io'), 'shodan.io');
+  assert.equal(at('api.shodan.io'), 'shodan.io');
+  assert.equal(at('x.y.z.shodan.io'), 'shodan.io');
+  assert.equal(at('notshodan.io'), undefined);
+  assert.equal(at('shodan.io.example.net'), undefined);
+  assert.equal(at('io'), undefined);
+  assert.equal(at('he.net'), undefined, 'bgp.he.net does not cover its parent');
+  assert.equal(at('www.he.net'), undefined);
+  assert.equal(at('bgp.he.net'), 'bgp.he.net');
+  assert.equal(at('x.bgp.he.net'), 'bgp.he.net');
+  assert.equal(at('whois.arin.net'), 'arin.net');
+  assert.equal(at('hidden.onion'), 'onion', 'a one-label entry covers its whole TLD');
+  assert.equal(at('onion'), 'onion');
+  assert.equal(at('b.c.d.example'), undefined);
+  assert.equal(at('z.a.b.c.d.example'), 'a.b.c.d.example');
+  assert.equal(at(''), undefined);
+  assert.equal(at('.'), undefined);
+});
