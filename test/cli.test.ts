@@ -64,13 +64,16 @@ test('--out writes to a file, --format text writes one line per alert, the summa
   assert.equal(get(all[all.length - 1], 'event.kind'), 'metric', 'the counters come last');
   assert.match(r.stderr, /packets/);
   assert.match(r.stderr, /packets\/s/);
-  assert.match(r.stderr, new RegExp(`alerts: ${docs.length} \\(intel\\.dns=${docs.length}\\)`));
+  const byRule = new Map<string, number>();
+  for (const d of docs) byRule.set(get(d, 'rule.id') as string, (byRule.get(get(d, 'rule.id') as string) ?? 0) + 1);
+  const expect = [...byRule.entries()].sort().map(([k, n]) => `${k}=${n}`).join(' ');
+  assert.ok(r.stderr.includes(`alerts: ${docs.length} (${expect})`), r.stderr);
 
   const t = picket(['replay', '--format', 'text', '--quiet', intel]);
   assert.equal(t.code, 0);
   const tl = t.stdout.trim().split('\n');
   assert.equal(tl.length, docs.length + 1);
-  assert.ok(tl.slice(0, -1).every((l) => / ALERT intel\.dns /.test(l)), t.stdout);
+  assert.ok(tl.slice(0, -1).every((l) => / ALERT intel\.(dns|http|tls) /.test(l)), t.stdout);
   assert.match(tl[tl.length - 1], / STATS packets=\d+ /);
   assert.equal(t.stderr, '');
   fs.rmSync(dir, { recursive: true });

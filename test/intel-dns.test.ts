@@ -83,7 +83,7 @@ test('intel.dns alerts carry the ECS fields SIEM rules are written against', () 
   assert.equal(get(d, 'observer.product'), 'picket');
   assert.match(get(d, 'event.start') as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   // Subdomains and mixed case on the wire (ApI.ShOdAn.Io) fold into the client's shodan.io alert, lower-cased.
-  const sh = r.docs.find((x) => get(x, 'picket.intel.indicator') === 'shodan.io' && get(x, 'picket.update') === true);
+  const sh = r.docs.find((x) => get(x, 'rule.id') === 'intel.dns' && get(x, 'picket.intel.indicator') === 'shodan.io' && get(x, 'picket.update') === true);
   assert.ok(sh !== undefined);
   const names = get(sh, 'picket.intel.names') as string[];
   assert.ok(names.includes('api.shodan.io') && names.includes('shodan.io'), names.join(','));
@@ -107,8 +107,8 @@ test('repeats fold into one update alert carrying the count and the time span', 
   // The same capture named twice: every intel query is seen twice by the same clients.
   const r = picket(['replay', intelPcap, intelPcap]);
   assert.equal(r.code, 0, r.stderr);
-  const firsts = r.docs.filter((d) => get(d, 'picket.update') === false);
-  const updates = r.docs.filter((d) => get(d, 'picket.update') === true);
+  const firsts = r.docs.filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'picket.update') === false);
+  const updates = r.docs.filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'picket.update') === true);
   assert.ok(updates.length > 0);
   for (const u of updates) {
     const key = `${get(u, 'source.ip') as string}|${get(u, 'picket.intel.indicator') as string}`;

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { dnsTypeName } from '../app/dns';
 import type { Severity } from '../intel/domains';
-import type { DnsQueryObservation, EngineStats } from '../engine/observation';
+import type { DnsQueryObservation, EngineStats, Observation } from '../engine/observation';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 
 export type EcsDoc = Record<string, unknown>;
@@ -28,8 +28,11 @@ export function observerFields(o: ObserverInfo): EcsDoc {
   return { type: 'sensor', vendor: 'picket', product: 'picket', version: o.version, hostname: o.hostname };
 }
 
+const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_client_hello: 'tls', http_request: 'http' };
+
 /** The network.* of one observed packet. */
-export function networkFields(o: DnsQueryObservation, protocol: string): EcsDoc {
+export function networkFields(o: Observation): EcsDoc {
+  const protocol = o.kind === 'tls_client_hello' && o.quic ? 'quic' : PROTOCOL[o.kind];
   const net: EcsDoc = { transport: o.transport, protocol, type: o.ipVersion === 6 ? 'ipv6' : 'ipv4', direction: o.direction };
   if (o.vlan >= 0) net.vlan = { id: String(o.vlan) };
   return net;
@@ -39,15 +42,53 @@ export function dnsQuestionFields(o: DnsQueryObservation): EcsDoc {
   return { type: 'query', id: o.id, question: { name: o.name, type: dnsTypeName(o.qtype) } };
 }
 
-/** The protocol event for one DNS query (--metadata). */
-export function dnsQueryEvent(o: DnsQueryObservation, obs: ObserverInfo): EcsDoc {
+const TLS_VERSIONS: Record<number, string> = { 0x0300: '3.0', 0x0301: '1.0', 0x0302: '1.1', 0x0303: '1.2', 0x0304: '1.3' };
+
+/**
+ * The ECS fields of what an observation saw: dns.*, tls.client.*, url.* / http.* / user_agent.*, and
+ * destination.domain where a name was seen (the queried name, the SNI, the Host).
+ */
+export function protocolFields(o: Observation): EcsDoc {
+  const destination: EcsDoc = { ip: o.dstIp, port: o.dstPort };
+  const doc: EcsDoc = { source: { ip: o.srcIp, port: o.srcPort }, destination };
+  switch (o.kind) {
+    case 'dns_query':
+      destination.domain = o.name;
+      doc.dns = dnsQuestionFields(o);
+      break;
+    case 'tls_client_hello': {
+      if (o.sni !== null) destination.domain = o.sni;
+      const client: EcsDoc = { ja4: o.ja4 };
+      if (o.sni !== null) client.server_name = o.sni;
+      if (o.alpn.length > 0) client.supported_protocols = o.alpn;
+      const tls: EcsDoc = { client };
+      const v = TLS_VERSIONS[o.version];
+      if (v !== undefined) {
+        tls.version = v;
+        tls.version_protocol = 'tls';
+      }
+      doc.tls = tls;
+      break;
+    }
+    case 'http_request':
+      if (o.host !== '') destination.domain = o.host;
+      doc.url = { ...(o.host !== '' ? { domain: o.host } : {}), path: o.path, original: o.path };
+      doc.http = { request: { method: o.method }, version: o.httpVersion.slice(5) };
+      if (o.userAgent !== '') doc.user_agent = { original: o.userAgent };
+      break;
+  }
+  return doc;
+}
+
+const DATASET: Record<Observation['kind'], string> = { dns_query: 'picket.dns', tls_client_hello: 'picket.tls', http_request: 'picket.http' };
+
+/** The protocol event for one observation (--metadata): one per DNS query, ClientHello and HTTP request. */
+export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
   return {
     '@timestamp': isoTime(o.tsSec, o.tsNsec),
-    event: { kind: 'event', category: ['network'], type: ['protocol', 'info'], module: 'picket', dataset: 'picket.dns' },
-    source: { ip: o.srcIp, port: o.srcPort },
-    destination: { ip: o.dstIp, port: o.dstPort },
-    network: networkFields(o, 'dns'),
-    dns: dnsQuestionFields(o),
+    event: { kind: 'event', category: ['network'], type: ['protocol', 'info'], module: 'picket', dataset: o.kind === 'tls_client_hello' && o.quic ? 'picket.quic' : DATASET[o.kind] },
+    ...protocolFields(o),
+    network: networkFields(o),
     observer: observerFields(obs),
     picket: { packet: o.ordinal + 1 },
   };
@@ -85,6 +126,9 @@ export function statsDoc(
         decode_errors: errors,
         decode,
         dns: { messages: stats.dnsMessages, queries: stats.dnsQueries },
+        tls: { client_hellos: stats.tlsHellos },
+        http: { requests: stats.httpRequests },
+        streams_evicted: stats.streamsEvicted,
         alerts: Object.fromEntries([...alerts.entries()].sort()),
       },
     },

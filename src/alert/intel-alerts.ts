@@ -1,15 +1,39 @@
 import { LRUCache } from 'lru-cache';
 import type { Policy } from '../config/rules';
-import type { DnsQueryObservation } from '../engine/observation';
+import { observedName, type Observation } from '../engine/observation';
 import type { IntelEntry } from '../intel/domains';
-import { dnsQuestionFields, isoTime, networkFields, observerFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
+import { isoTime, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';
 
-/** Public contract: rule.id values and the seeds-style DetectionBranch labels (picket.branch). */
-const RULE_INTEL_DNS = { id: 'intel.dns', name: 'DNS query for an IP-intelligence service', branch: 'IPIntelDNSLookup' };
+interface IntelRule {
+  id: string;
+  name: string;
+  /** A DetectionBranch label in the manner of the seeds' queries (picket.branch). */
+  branch: string;
+  /** The ECS field the name was seen in (threat.enrichments.matched.field). */
+  field: string;
+  what: string;
+}
+
+/** Public contract: rule.id values and picket.branch labels. */
+const INTEL_RULES = {
+  dns: { id: 'intel.dns', name: 'DNS query for an IP-intelligence service', branch: 'IPIntelDNSLookup', field: 'dns.question.name', what: 'DNS query for' },
+  tls: { id: 'intel.tls', name: 'TLS connection to an IP-intelligence service', branch: 'IPIntelTLSConnect', field: 'tls.client.server_name', what: 'TLS ClientHello for' },
+  quic: { id: 'intel.quic', name: 'QUIC connection to an IP-intelligence service', branch: 'IPIntelQUICConnect', field: 'tls.client.server_name', what: 'QUIC ClientHello for' },
+  http: { id: 'intel.http', name: 'HTTP request to an IP-intelligence service', branch: 'IPIntelHTTPRequest', field: 'url.domain', what: 'HTTP request for' },
+} satisfies Record<string, IntelRule>;
+
+function intelRule(o: Observation): IntelRule {
+  switch (o.kind) {
+    case 'dns_query': return INTEL_RULES.dns;
+    case 'tls_client_hello': return o.quic ? INTEL_RULES.quic : INTEL_RULES.tls;
+    case 'http_request': return INTEL_RULES.http;
+  }
+}
 
 interface Sighting {
-  first: DnsQueryObservation;
+  rule: IntelRule;
+  first: Observation;
   /** The alert's window: repeats before windowEnd fold into it. */
   windowEnd: number;
   repeats: number;
@@ -28,7 +52,7 @@ const MAX_NAMES = 16;
  */
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
-): { observe(o: DnsQueryObservation): void; finish(): void } {
+): { observe(o: Observation): void; finish(): void } {
   const open = new LRUCache<string, Sighting>({
     max: policy.intel.maxTracked,
     disposeAfter: (s, _key, reason) => {
@@ -44,7 +68,9 @@ export function createIntelAlerter(
   function alertDoc(s: Sighting, update: boolean): EcsDoc {
     const o = s.first;
     const e = entries[o.intel];
+    const r = s.rule;
     const count = 1 + (update ? s.repeats : 0);
+    const name = observedName(o);
     return {
       '@timestamp': update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
       event: {
@@ -58,23 +84,21 @@ export function createIntelAlerter(
         end: update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
       },
       rule: {
-        id: RULE_INTEL_DNS.id,
-        name: RULE_INTEL_DNS.name,
+        id: r.id,
+        name: r.name,
         category: e.category,
         ruleset: 'picket',
-        description: `DNS query for ${o.name}, under ${e.indicator}${e.description !== '' ? ` (${e.description})` : ''}`,
+        description: `${r.what} ${name}, under ${e.indicator}${e.description !== '' ? ` (${e.description})` : ''}`,
       },
       threat: {
         ...threatFields(e.technique),
-        enrichments: [{ matched: { atomic: e.indicator, field: 'dns.question.name', type: 'indicator_match_rule' } }],
+        enrichments: [{ matched: { atomic: e.indicator, field: r.field, type: 'indicator_match_rule' } }],
       },
-      source: { ip: o.srcIp, port: o.srcPort },
-      destination: { ip: o.dstIp, port: o.dstPort, domain: o.name },
-      network: networkFields(o, 'dns'),
-      dns: dnsQuestionFields(o),
+      ...protocolFields(o),
+      network: networkFields(o),
       observer: observerFields(observer),
       picket: {
-        branch: RULE_INTEL_DNS.branch,
+        branch: r.branch,
         severity: e.severity,
         confidence: e.confidence,
         update,
@@ -106,20 +130,22 @@ export function createIntelAlerter(
       if (o.intel < 0) return;
       const now = o.tsSec + o.tsNsec / 1e9;
       sweep(now);
-      const key = `${o.srcIp}|${o.intel}|${RULE_INTEL_DNS.id}`;
+      const rule = intelRule(o);
+      const key = `${o.srcIp}|${o.intel}|${rule.id}`;
+      const name = observedName(o);
       const s = open.get(key);
       if (s !== undefined && now < s.windowEnd) {
         s.repeats++;
         s.lastSec = o.tsSec;
         s.lastNsec = o.tsNsec;
-        if (s.names.length < MAX_NAMES && !s.names.includes(o.name)) s.names.push(o.name);
+        if (s.names.length < MAX_NAMES && !s.names.includes(name)) s.names.push(name);
         return;
       }
       if (s !== undefined) {
         open.delete(key);
         closeSighting(s);
       }
-      const fresh: Sighting = { first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec, names: [o.name] };
+      const fresh: Sighting = { rule, first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec, names: [name] };
       open.set(key, fresh);
       emit(alertDoc(fresh, false));
     },

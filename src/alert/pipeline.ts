@@ -1,7 +1,7 @@
 import type { Rules } from '../config/rules';
 import type { Observation } from '../engine/observation';
 import type { Output } from '../output/writer';
-import { dnsQueryEvent, type EcsDoc, type ObserverInfo } from './ecs';
+import { protocolEvent, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
 
 export interface AlertPipeline {
@@ -22,7 +22,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
   return {
     observe(o) {
-      if (metadata) out.write(dnsQueryEvent(o, observer));
+      if (metadata) out.write(protocolEvent(o, observer));
       intel.observe(o);
     },
     finish() {

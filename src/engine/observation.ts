@@ -3,8 +3,8 @@
  * connection attempts), never the packets themselves. `ordinal` is the packet's place in the whole input, the
  * order in which the main thread replays observations from all workers, so results do not depend on threads.
  */
-export interface DnsQueryObservation {
-  kind: 'dns_query';
+/** What every observation says about the packet it came from. */
+export interface ObservationBase {
   ordinal: number;
   tsSec: number;
   tsNsec: number;
@@ -16,14 +16,46 @@ export interface DnsQueryObservation {
   transport: 'udp' | 'tcp';
   direction: string;
   vlan: number;
-  name: string;
-  qtype: number;
-  id: number;
   /** Index of the matched intel entry in the rules both threads loaded, or -1. */
   intel: number;
 }
 
-export type Observation = DnsQueryObservation;
+export interface DnsQueryObservation extends ObservationBase {
+  kind: 'dns_query';
+  name: string;
+  qtype: number;
+  id: number;
+}
+
+export interface TlsHelloObservation extends ObservationBase {
+  kind: 'tls_client_hello';
+  /** Carried in a QUIC Initial rather than a TCP stream. */
+  quic: boolean;
+  sni: string | null;
+  alpn: string[];
+  version: number;
+  ja4: string;
+}
+
+export interface HttpRequestObservation extends ObservationBase {
+  kind: 'http_request';
+  method: string;
+  path: string;
+  httpVersion: string;
+  host: string;
+  userAgent: string;
+}
+
+export type Observation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation;
+
+/** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
+export function observedName(o: Observation): string {
+  switch (o.kind) {
+    case 'dns_query': return o.name;
+    case 'tls_client_hello': return o.sni ?? '';
+    case 'http_request': return o.host;
+  }
+}
 
 /** Counters of one engine; summed over workers by the main thread. */
 export interface EngineStats {
@@ -33,13 +65,17 @@ export interface EngineStats {
   decode: number[];
   dnsMessages: number;
   dnsQueries: number;
+  tlsHellos: number;
+  httpRequests: number;
+  /** First-bytes streams dropped for their bounds (count, size, time). */
+  streamsEvicted: number;
   /** Packet times (seconds, fractional) of the first and last packet. */
   firstTs: number;
   lastTs: number;
 }
 
 export function emptyStats(decodeCount: number): EngineStats {
-  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, firstTs: Infinity, lastTs: -Infinity };
+  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
 }
 
 export function addStats(into: EngineStats, s: EngineStats): void {
@@ -49,6 +85,9 @@ export function addStats(into: EngineStats, s: EngineStats): void {
   for (let i = 0; i < s.decode.length; i++) into.decode[i] += s.decode[i];
   into.dnsMessages += s.dnsMessages;
   into.dnsQueries += s.dnsQueries;
+  into.tlsHellos += s.tlsHellos;
+  into.httpRequests += s.httpRequests;
+  into.streamsEvicted += s.streamsEvicted;
   into.firstTs = Math.min(into.firstTs, s.firstTs);
   into.lastTs = Math.max(into.lastTs, s.lastTs);
 }

@@ -29,7 +29,15 @@ export function formatText(doc: EcsDoc): string {
     const st = get(doc, 'picket.stats') as Record<string, unknown>;
     return `${time} STATS packets=${String(st.packets)} bytes=${String(st.bytes)} decode_errors=${String(st.decode_errors)} alerts=${JSON.stringify(st.alerts)}`;
   }
-  const name = get(doc, 'dns.question.name');
-  const what = name !== undefined ? `dns ${String(get(doc, 'dns.question.type'))} ${String(name)}` : String(get(doc, 'event.dataset'));
+  let what: string;
+  if (get(doc, 'dns.question.name') !== undefined) {
+    what = `dns ${String(get(doc, 'dns.question.type'))} ${String(get(doc, 'dns.question.name'))}`;
+  } else if (get(doc, 'tls.client') !== undefined) {
+    what = `${String(get(doc, 'network.protocol'))} sni=${String(get(doc, 'tls.client.server_name') ?? '-')} ja4=${String(get(doc, 'tls.client.ja4'))}`;
+  } else if (get(doc, 'http.request.method') !== undefined) {
+    what = `http ${String(get(doc, 'http.request.method'))} ${String(get(doc, 'url.domain') ?? '-')} ${String(get(doc, 'url.path'))} ua=${JSON.stringify(get(doc, 'user_agent.original') ?? '')}`;
+  } else {
+    what = String(get(doc, 'event.dataset'));
+  }
   return `${time} EVENT ${flow} ${what}`;
 }
