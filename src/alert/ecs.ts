@@ -99,7 +99,8 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
  * files and alert counts reach the SIEM beside the alerts.
  */
 export function statsDoc(
-  stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, alerts: Map<string, number>, obs: ObserverInfo,
+  stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, alerts: Map<string, number>, allowlisted: Map<string, number>,
+  obs: ObserverInfo,
 ): EcsDoc {
   const decode: Record<string, number> = {};
   let errors = 0;
@@ -130,6 +131,7 @@ export function statsDoc(
         http: { requests: stats.httpRequests },
         streams_evicted: stats.streamsEvicted,
         alerts: Object.fromEntries([...alerts.entries()].sort()),
+        allowlisted: Object.fromEntries([...allowlisted.entries()].sort()),
       },
     },
   };

@@ -3,19 +3,30 @@ import type { Observation } from '../engine/observation';
 import type { Output } from '../output/writer';
 import { protocolEvent, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
+import { findAllowing } from './allowlist';
 
 export interface AlertPipeline {
   observe(o: Observation): void;
   /** Closes open aggregations (end of input) and flushes the output. */
   finish(): void;
   alertsByRule(): Map<string, number>;
+  /** Alerts an allowlist entry held back, by rule. */
+  allowlistedByRule(): Map<string, number>;
 }
 
 /** Observations in input order -> protocol events (with --metadata) and aggregated ECS alerts -> the output. */
 export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean): AlertPipeline {
   const byRule = new Map<string, number>();
+  const allowed = new Map<string, number>();
   const emitAlert = (doc: EcsDoc): void => {
     const id = String((doc.rule as { id: string }).id);
+    const src = String((doc.source as { ip: string }).ip);
+    const indicator = (doc.picket as { intel?: { indicator: string } }).intel?.indicator;
+    const at = Date.parse(String((doc.event as { start: string }).start)) / 1000;
+    if (findAllowing(rules.allow, id, src, indicator, at) !== null) {
+      allowed.set(id, (allowed.get(id) ?? 0) + 1);
+      return;
+    }
     byRule.set(id, (byRule.get(id) ?? 0) + 1);
     out.write(doc);
   };
@@ -30,5 +41,6 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       out.flush();
     },
     alertsByRule: () => byRule,
+    allowlistedByRule: () => allowed,
   };
 }

@@ -122,11 +122,11 @@ async function replayCommand(argv: string[]): Promise<number> {
   try {
     result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
     pipeline.finish();
-    out.write(statsDoc(result.stats, result.files, pipeline.alertsByRule(), observer));
+    out.write(statsDoc(result.stats, result.files, pipeline.alertsByRule(), pipeline.allowlistedByRule(), observer));
   } finally {
     out.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), workers));
+  if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
   return 0;
 }

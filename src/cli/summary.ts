@@ -11,7 +11,9 @@ function si(n: number): string {
 }
 
 /** The human summary printed on stderr at the end of a replay. */
-export function formatSummary(stats: EngineStats, files: FileReport[], skipped: string[], seconds: number, alerts: Map<string, number>, workers: number): string {
+export function formatSummary(
+  stats: EngineStats, files: FileReport[], skipped: string[], seconds: number, alerts: Map<string, number>, allowlisted: Map<string, number>, workers: number,
+): string {
   const lines: string[] = [];
   const pps = seconds > 0 ? stats.packets / seconds : 0;
   const bps = seconds > 0 ? (stats.bytes * 8) / seconds : 0;
@@ -41,9 +43,10 @@ export function formatSummary(stats: EngineStats, files: FileReport[], skipped: 
   });
   lines.push(`  decode errors: ${errors}${errs.length > 0 ? ` (${errs.join(' ')})` : ''}`);
   if (infos.length > 0) lines.push(`  decode notes: ${infos.join(' ')}`);
-  lines.push(`  dns: ${stats.dnsMessages} messages, ${stats.dnsQueries} queries`);
+  lines.push(`  dns: ${stats.dnsMessages} messages, ${stats.dnsQueries} queries; tls: ${stats.tlsHellos} client hellos; http: ${stats.httpRequests} requests`);
   const a = [...alerts.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
   const total = a.reduce((s, [, n]) => s + n, 0);
   lines.push(`  alerts: ${total}${a.length > 0 ? ` (${a.map(([k, n]) => `${k}=${n}`).join(' ')})` : ''}`);
+  if (allowlisted.size > 0) lines.push(`  allowlisted (counted, not alerted): ${[...allowlisted.entries()].sort().map(([k, n]) => `${k}=${n}`).join(' ')}`);
   return lines.join('\n') + '\n';
 }

@@ -4,6 +4,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import { PicketError } from '../errors';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import { parseDuration } from './duration';
+import { parseHomeNet } from './homenet';
+import type { AllowEntry } from '../alert/allowlist';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
 export interface Policy {
@@ -18,6 +20,7 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000 } };
 
 export interface Rules {
+  allow: AllowEntry[];
   /** Deduplicated (a later file's entry replaces an earlier one); observations refer to entries by position here. */
   intel: DomainIndex;
   policy: Policy;
@@ -35,13 +38,14 @@ export function loadRules(dirs: string[]): Rules {
   const policy = structuredClone(DEFAULT_POLICY);
   const intel: IntelEntry[] = [];
   const files: string[] = [];
+  const allow: AllowEntry[] = [];
   for (const dir of dirs) {
     for (const file of listRuleFiles(dir)) {
-      loadRuleFile(file, intel, policy);
+      loadRuleFile(file, intel, policy, allow);
       files.push(file);
     }
   }
-  return { intel: buildDomainIndex(intel), policy, files };
+  return { intel: buildDomainIndex(intel), policy, files, allow };
 }
 
 function listRuleFiles(dir: string): string[] {
@@ -78,7 +82,7 @@ class RuleFile {
   }
 }
 
-function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy): void {
+function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy, allow: AllowEntry[]): void {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -102,8 +106,11 @@ function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy): void {
     case 'policy':
       loadPolicy(rf, root, policy);
       break;
+    case 'allowlist':
+      loadAllowlist(rf, root, allow);
+      break;
     default:
-      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy)`);
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist)`);
   }
 }
 
@@ -197,5 +204,56 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
     const v = isScalar(max) ? Number(max.value) : NaN;
     if (!Number.isInteger(v) || v < 1) rf.fail(max, '"max_tracked" must be a positive whole number');
     policy.intel.maxTracked = v;
+  }
+}
+
+function stringList(rf: RuleFile, map: YAMLMap, key: string): string[] {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) return [];
+  if (isScalar(node)) return [String(node.value)];
+  if (!isSeq(node)) rf.fail(node, `"${key}" must be a string or a list of strings`);
+  return (node.items as Node[]).map((n) => {
+    if (!isScalar(n)) rf.fail(n, `"${key}" must be a list of strings`);
+    return String(n.value);
+  });
+}
+
+function instant(rf: RuleFile, map: YAMLMap, key: string, open: number): number {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) return open;
+  const v = isScalar(node) ? String(node.value) : '';
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v) || Number.isNaN(t)) {
+    rf.fail(node, `"${key}" must be an ISO 8601 time with a zone, such as 2026-11-01T08:00:00Z`);
+  }
+  return t / 1000;
+}
+
+function loadAllowlist(rf: RuleFile, root: YAMLMap, allow: AllowEntry[]): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'entries']);
+  const list = root.get('entries', true) as Node | undefined;
+  if (!isSeq(list)) rf.fail(list ?? root, '"entries" must be a list');
+  for (const item of list.items as Node[]) {
+    if (!isMap(item)) rf.fail(item, 'an allowlist entry is a mapping');
+    checkAllowedKeys(rf, item, ['source', 'rules', 'indicators', 'from', 'until', 'reason']);
+    const reason = scalarString(rf, item, 'reason', true);
+    const sources = stringList(rf, item, 'source');
+    const rules = stringList(rf, item, 'rules');
+    for (const r of rules) if (!/^[a-z0-9_.]+\*?$|^\*$/.test(r)) rf.fail(item.get('rules', true) as Node, `"${r}" is not a rule id or a prefix pattern such as intel.*`);
+    const entry: AllowEntry = {
+      sources: sources.length === 0 ? null : parseHomeNet(sources.join(','), `${rf.file}:${rf.line(item.get('source', true) as Node)}`),
+      rules: rules.includes('*') ? [] : rules,
+      indicators: stringList(rf, item, 'indicators').map(normaliseDomain),
+      from: instant(rf, item, 'from', -Infinity),
+      until: instant(rf, item, 'until', Infinity),
+      reason,
+      source: rf.file,
+      line: rf.line(item),
+    };
+    if (entry.sources === null && entry.rules.length === 0 && entry.indicators.length === 0 && !Number.isFinite(entry.from) && !Number.isFinite(entry.until)) {
+      rf.fail(item, 'an entry that names no source, rule, indicator or window would allow everything');
+    }
+    if (entry.from >= entry.until) rf.fail(item, '"from" must be before "until"');
+    allow.push(entry);
   }
 }
