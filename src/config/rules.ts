@@ -6,6 +6,7 @@ import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type I
 import { parseDuration } from './duration';
 import { parseHomeNet } from './homenet';
 import type { AllowEntry } from '../alert/allowlist';
+import { isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
 export interface Policy {
@@ -33,7 +34,10 @@ export const BUNDLED_RULES_DIR = path.resolve(__dirname, '..', '..', '..', 'rule
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
 
-/** Loads every *.yaml / *.yml under each directory (bundled first, then the user's), in name order. */
+/**
+ * Loads every rules file under each directory (bundled first, then the user's), in name order: YAML (*.yaml,
+ * *.yml) by its kind, and intel lists as they are (*.txt, *.list: one indicator a line; *.intel, *.tsv: Zeek).
+ */
 export function loadRules(dirs: string[]): Rules {
   const policy = structuredClone(DEFAULT_POLICY);
   const intel: IntelEntry[] = [];
@@ -61,7 +65,7 @@ function listRuleFiles(dir: string): string[] {
     for (const ent of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = path.join(d, ent.name);
       if (ent.isDirectory()) walk(full);
-      else if (/\.ya?ml$/.test(ent.name)) out.push(full);
+      else if (/\.(ya?ml|txt|list|intel|tsv)$/.test(ent.name)) out.push(full);
     }
   };
   walk(dir);
@@ -88,6 +92,12 @@ function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy, allow: 
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new PicketError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  // Lists load as they are: Zeek intel TSV (by its #fields header) and plain one-per-line lists.
+  if (!/\.ya?ml$/.test(file)) {
+    if (isZeekIntel(text)) loadZeekIntel(file, text, intel);
+    else loadPlainList(file, text, intel);
+    return;
   }
   const rf: RuleFile = new RuleFile(file);
   const doc = parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });

@@ -1,10 +1,15 @@
+import { isIPv4 } from 'node:net';
+import { isHome4, isHome6, parseHomeNet, parseIpv4, parseIpv6, type HomeNet } from '../config/homenet';
+import { ipv6ToString } from '../decode/addr';
+
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 /** One indicator from a rules file, with where it came from so an alert can name its source. */
 export interface IntelEntry {
   indicator: string;
-  type: 'domain';
+  /** domain: the name and its subdomains; addr: one address; subnet: a CIDR. */
+  type: 'domain' | 'addr' | 'subnet';
   category: string;
   severity: Severity;
   confidence: Severity;
@@ -25,11 +30,19 @@ export interface DomainIndex {
   tails: Set<string>;
   /** Entries of one label (a whole TLD listed): checked against a name's last label. */
   singleLabel: Set<string>;
+  /** Address indicators: exact IPv4 (as a number), exact IPv6 (canonical text), and CIDRs. */
+  addrs4: Map<number, number>;
+  addrs6: Map<string, number>;
+  subnets: Array<{ cidr: HomeNet; entry: number }>;
 }
 
 export function buildDomainIndex(entries: IntelEntry[]): DomainIndex {
-  const index: DomainIndex = { entries: [], byName: new Map(), tails: new Set(), singleLabel: new Set() };
+  const index: DomainIndex = { entries: [], byName: new Map(), tails: new Set(), singleLabel: new Set(), addrs4: new Map(), addrs6: new Map(), subnets: [] };
   for (const e of entries) {
+    if (e.type !== 'domain') {
+      addAddress(index, e);
+      continue;
+    }
     const known = index.byName.get(e.indicator);
     // A later file overrides an earlier one for the same name: users tune the bundled entries that way.
     if (known !== undefined) index.entries[known] = e;
@@ -42,6 +55,36 @@ export function buildDomainIndex(entries: IntelEntry[]): DomainIndex {
     }
   }
   return index;
+}
+
+function addAddress(index: DomainIndex, e: IntelEntry): void {
+  const at = index.entries.length;
+  if (e.type === 'subnet') {
+    index.subnets.push({ cidr: parseHomeNet(e.indicator, `${e.source}:${e.line}`), entry: at });
+  } else if (isIPv4(e.indicator)) {
+    index.addrs4.set(parseIpv4(e.indicator), at);
+  } else {
+    index.addrs6.set(ipv6ToString(parseIpv6(e.indicator), 0), at);
+  }
+  index.entries.push(e);
+}
+
+/** The entry an IPv4 address falls under (exact address first, then CIDRs), or -1. */
+export function matchAddress4(index: DomainIndex, a: number): number {
+  const hit = index.addrs4.get(a);
+  if (hit !== undefined) return hit;
+  for (const s of index.subnets) if (isHome4(s.cidr, a)) return s.entry;
+  return -1;
+}
+
+/** The entry an IPv6 address (16 bytes at b[p]) falls under, or -1. */
+export function matchAddress6(index: DomainIndex, b: Uint8Array, p: number): number {
+  if (index.addrs6.size > 0) {
+    const hit = index.addrs6.get(ipv6ToString(b, p));
+    if (hit !== undefined) return hit;
+  }
+  for (const s of index.subnets) if (isHome6(s.cidr, b, p)) return s.entry;
+  return -1;
 }
 
 /** Lower-cases and drops one trailing dot, as DNS names compare. */
