@@ -269,6 +269,38 @@ qtls api.shodan.io
 qtls www.example.org
 cap_stop "$OUT/intel-dns.pcap"
 
+# ---------------------------------------------------------------- 1b. tls-split.pcap (test/tls.test.ts)
+# BEGIN tls-split block: one ClientHello cut at both layers, for the TLS parser (src/app/tls.ts).
+# * Records: `-max_send_frag 512` makes s_client write the ~670-byte hello as two TLS records (512 bytes and the
+#   rest; RFC 8446 5.1 lets a handshake message span records). The long ALPN list only makes the hello that big.
+# * Segments: a host route in the server namespace with advmss 400 makes the server announce MSS 400 in its
+#   SYN-ACK, and gso_max_segs 1 on the client's veth stops the kernel from handing veth one GSO super-packet
+#   (which tcpdump would show as one frame); so the hello leaves in two real TCP segments.
+# Both settings are undone right after. s_client resolves the name itself (-4: one A query), so this capture
+# carries DNS as every other one does.
+say "capture tls-split.pcap"
+TLS_SPLIT_ALPN="h2,http/1.1$(printf ',picket-split-test-%02d' $(seq 1 16))"
+TLS_SPLIT_SEGS=$(ip -n "$NC" -d link show veth0 | sed -n 's/.* gso_max_segs \([0-9]*\).*/\1/p')
+ip -n "$NS" route add 10.77.0.2/32 dev veth0 advmss 400
+ip -n "$NC" link set dev veth0 gso_max_segs 1
+tcap "$OUT/tls-split.pcap" veth0
+echo "== openssl s_client -servername search.censys.io -max_send_frag 512 (MSS 400)" >>"$LOG"
+timeout 8 ip netns exec "$NC" openssl s_client -4 -connect search.censys.io:443 -servername search.censys.io \
+    -max_send_frag 512 -alpn "$TLS_SPLIT_ALPN" </dev/null >>"$LOG" 2>&1 || say "warning: s_client (split hello) failed"
+cap_stop "$OUT/tls-split.pcap"
+ip -n "$NC" link set dev veth0 gso_max_segs "${TLS_SPLIT_SEGS:-65535}"
+ip -n "$NS" route del 10.77.0.2/32 dev veth0
+# The hello must really be cut both ways: tshark puts it together from >= 2 segments and finds >= 2 records.
+split=$(tshark -r "$OUT/tls-split.pcap" -Y 'tls.handshake.type == 1' -T fields -E occurrence=a -E aggregator=, \
+        -e tls.handshake.extensions_server_name -e tcp.segment.count -e tls.record.length 2>/dev/null)
+IFS=$'\t' read -r split_sni split_segs split_recs <<<"$split"
+[ "$split_sni" = "search.censys.io" ] || die "tls-split.pcap: want one ClientHello with SNI search.censys.io, got: $split"
+[ "${split_segs:-0}" -ge 2 ] || die "tls-split.pcap: the ClientHello is not in >= 2 TCP segments (got: $split)"
+[[ "$split_recs" == *,* ]] || die "tls-split.pcap: the ClientHello is not in >= 2 TLS records (got: $split)"
+[ -n "$(tshark -r "$OUT/tls-split.pcap" -Y 'dns.flags.response == 0 && dns.qry.name == "search.censys.io"' 2>/dev/null)" ] \
+    || die "tls-split.pcap: no DNS query for search.censys.io"
+# END tls-split block
+
 # ---------------------------------------------------------------- 2. benign.pcap
 say "capture benign.pcap"
 tcap "$OUT/benign.pcap" veth0
@@ -447,9 +479,12 @@ expect_names "$F/intel-dns.pcap.gz" "${INTEL_NAMES[@]}"
 DEST="${PKMK_DEST:-$HERE}"
 say "installing into $DEST"
 mkdir -p "$DEST/formats"
-for f in intel-dns.pcap benign.pcap nmap-syn.pcap; do mv -f "$OUT/$f" "$DEST/$f"; done
+for f in intel-dns.pcap benign.pcap nmap-syn.pcap tls-split.pcap; do mv -f "$OUT/$f" "$DEST/$f"; done
 for f in "$F"/*; do mv -f "$f" "$DEST/formats/"; done
 chmod 0644 "$DEST"/*.pcap "$DEST"/formats/*
+# The QUIC captures come from their own script (ngtcp2's example client and server); run it here so that this one
+# command regenerates every committed capture.
+PKQ_DEST="$DEST/quic" bash "$HERE/make-quic.sh" || die "make-quic.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 
@@ -541,6 +576,7 @@ MD
 row intel-dns.pcap 'tcpdump on server `veth0`: `dig @10.77.0.1` for the IP-intel names (A; AAAA; TXT; ANY over TCP (dig default) and over UDP (`+notcp`); `+tcp`; `@fd77::1`), the benign/near-miss names, `curl http://ipinfo.io/`, `curl http://api.shodan.io:8080/x`, `openssl s_client -servername api.shodan.io` and `-servername www.example.org`'
 row benign.pcap 'same kinds of traffic with benign names only (dig A/AAAA/TXT/ANY/+tcp/IPv6, curl to www.example.org and debian.org:8080, s_client SNI www.example.org and myshodan.io); the script checks no intel name appears in any DNS name, SNI or Host header'
 row nmap-syn.pcap '`nmap -sS -n -Pn -T4 --max-retries 1 --max-rate 2000 -p 20-100,443,8080 10.77.0.1` then `-p 80,443 10.77.0.1,3-12` (10.77.0.3-.12 are extra addresses on the server veth; .2 is the scanner). Open: 53, 80, 443, 8080 on .1; 80 on .3-.12'
+row tls-split.pcap 'tcpdump on `veth0`: `openssl s_client -4 -connect search.censys.io:443 -servername search.censys.io -max_send_frag 512 -alpn h2,http/1.1,picket-split-test-01..16` (after its A query) with the server route at `advmss 400` and `gso_max_segs 1` on the client veth: one ClientHello in two TLS records (512 + rest) and two TCP segments'
 row formats/sll.pcap '`tcpdump -i any -y LINUX_SLL` in the server namespace'
 row formats/sll2.pcap '`tcpdump -i any -y LINUX_SLL2` in the server namespace'
 row formats/rawip.pcap 'tcpdump on `tun0` (TUN, see above); dig to 10.78.0.1, incl. one `+tcp`'

@@ -18,6 +18,8 @@ declare -A PKG=(
   [openssl]=openssl
   [ndpiReader]=libndpi-bin  # bench peer
   [capinfos]=wireshark-common
+  [gtlsclient]=ngtcp2-client  # pcaps/make-quic.sh: QUIC client and server
+  [gtlsserver]=ngtcp2-server
 )
 # Not commands: headers for the native capture path.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)

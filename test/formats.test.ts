@@ -44,7 +44,8 @@ for (const file of captures) {
   test(`DNS query names and times equal tshark's: ${path.relative(PCAPS, file)}`, () => {
     const ours = picketQueries(file);
     const theirs = tsharkQueries(file);
-    assert.ok(theirs.size > 0 || file.includes('nmap'), 'tshark found no DNS queries: the capture is not what the test expects');
+    // Captures made for DNS must have queries (else the capture is not what the test expects); others may not.
+    if (/intel-dns|benign|formats/.test(file)) assert.ok(theirs.size > 0, 'tshark found no DNS queries');
     assert.deepEqual([...ours.keys()].sort((a, b) => a - b), [...theirs.keys()].sort((a, b) => a - b), 'same frames carry queries');
     for (const [frame, t] of theirs) {
       const o = ours.get(frame);

@@ -12,7 +12,7 @@ import { committedCaptures, get, PCAPS, picket, requireTool, tmpDir, tshark } fr
  */
 test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 600_000 }, () => {
   assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
-  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip']) requireTool(t);
+  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver']) requireTool(t);
   const dest = tmpDir('make');
   const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 540_000 });
   assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
@@ -25,6 +25,12 @@ test('pcaps/make.sh regenerates every committed capture, and picket reads the fr
     // Same DNS query names (the script's inputs), in any order: times and ports differ from run to run.
     const names = (f: string): string[] => tshark(f, 'dns.flags.response == 0', ['dns.qry.name']).map((x) => x[0].toLowerCase()).sort();
     assert.deepEqual(names(fresh), names(committed), `${path.relative(PCAPS, committed)}: the same queries`);
+  }
+
+  // The same SNIs in the TLS and QUIC captures (QUIC Initials are decrypted by tshark itself).
+  for (const f of ['tls-split.pcap', 'quic/quic-v1.pcap']) {
+    const snis = (p: string): string[] => tshark(p, 'tls.handshake.type == 1', ['tls.handshake.extensions_server_name']).map((x) => x[0]).sort();
+    assert.deepEqual(snis(path.join(dest, f)), snis(path.join(PCAPS, f)), f);
   }
 
   const indicators = (f: string): string[] => [...new Set(picket(['replay', '--quiet', f]).docs

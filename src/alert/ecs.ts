@@ -28,12 +28,14 @@ export function observerFields(o: ObserverInfo): EcsDoc {
   return { type: 'sensor', vendor: 'picket', product: 'picket', version: o.version, hostname: o.hostname };
 }
 
-const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_client_hello: 'tls', http_request: 'http' };
+const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_client_hello: 'tls', http_request: 'http', conn: '' };
 
 /** The network.* of one observed packet. */
 export function networkFields(o: Observation): EcsDoc {
   const protocol = o.kind === 'tls_client_hello' && o.quic ? 'quic' : PROTOCOL[o.kind];
-  const net: EcsDoc = { transport: o.transport, protocol, type: o.ipVersion === 6 ? 'ipv6' : 'ipv4', direction: o.direction };
+  const protocol2 = o.kind === 'conn' ? (o.firstBytes === 'tls' || o.firstBytes === 'http' || o.firstBytes === 'quic' ? o.firstBytes : '') : protocol;
+  const net: EcsDoc = { transport: o.transport, type: o.ipVersion === 6 ? 'ipv6' : 'ipv4', direction: o.direction };
+  if (protocol2 !== '') net.protocol = protocol2;
   if (o.vlan >= 0) net.vlan = { id: String(o.vlan) };
   return net;
 }
@@ -76,11 +78,14 @@ export function protocolFields(o: Observation): EcsDoc {
       doc.http = { request: { method: o.method }, version: o.httpVersion.slice(5) };
       if (o.userAgent !== '') doc.user_agent = { original: o.userAgent };
       break;
+    case 'conn':
+      if (o.resolvedName !== '') destination.domain = o.resolvedName;
+      break;
   }
   return doc;
 }
 
-const DATASET: Record<Observation['kind'], string> = { dns_query: 'picket.dns', tls_client_hello: 'picket.tls', http_request: 'picket.http' };
+const DATASET: Record<Observation['kind'], string> = { dns_query: 'picket.dns', tls_client_hello: 'picket.tls', http_request: 'picket.http', conn: 'picket.conn' };
 
 /** The protocol event for one observation (--metadata): one per DNS query, ClientHello and HTTP request. */
 export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
@@ -129,6 +134,7 @@ export function statsDoc(
         dns: { messages: stats.dnsMessages, queries: stats.dnsQueries },
         tls: { client_hellos: stats.tlsHellos },
         http: { requests: stats.httpRequests },
+        connections_to_intel_addresses: stats.connections,
         streams_evicted: stats.streamsEvicted,
         alerts: Object.fromEntries([...alerts.entries()].sort()),
         allowlisted: Object.fromEntries([...allowlisted.entries()].sort()),

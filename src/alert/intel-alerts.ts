@@ -21,13 +21,23 @@ const INTEL_RULES = {
   tls: { id: 'intel.tls', name: 'TLS connection to an IP-intelligence service', branch: 'IPIntelTLSConnect', field: 'tls.client.server_name', what: 'TLS ClientHello for' },
   quic: { id: 'intel.quic', name: 'QUIC connection to an IP-intelligence service', branch: 'IPIntelQUICConnect', field: 'tls.client.server_name', what: 'QUIC ClientHello for' },
   http: { id: 'intel.http', name: 'HTTP request to an IP-intelligence service', branch: 'IPIntelHTTPRequest', field: 'url.domain', what: 'HTTP request for' },
+  conn: { id: 'intel.conn', name: 'Connection to an address of an IP-intelligence service', branch: 'IPIntelConnection', field: 'destination.ip', what: 'connection to' },
 } satisfies Record<string, IntelRule>;
+
+/** rule.description: what was seen, in words. */
+function describe(o: Observation, r: IntelRule): string {
+  if (o.kind !== 'conn') return `${r.what} ${observedName(o)}`;
+  const why = o.via === 'dns-answer' ? `which the client had just resolved ${o.resolvedName} to` : 'an intel address';
+  const first = o.firstBytes === 'none' ? 'that sent no data' : o.firstBytes === 'other' ? 'that named no host' : `whose ${o.firstBytes} head named no host`;
+  return `${o.transport.toUpperCase()} connection to ${o.dstIp} (${why}) ${first}`;
+}
 
 function intelRule(o: Observation): IntelRule {
   switch (o.kind) {
     case 'dns_query': return INTEL_RULES.dns;
     case 'tls_client_hello': return o.quic ? INTEL_RULES.quic : INTEL_RULES.tls;
     case 'http_request': return INTEL_RULES.http;
+    case 'conn': return INTEL_RULES.conn;
   }
 }
 
@@ -70,7 +80,6 @@ export function createIntelAlerter(
     const e = entries[o.intel];
     const r = s.rule;
     const count = 1 + (update ? s.repeats : 0);
-    const name = observedName(o);
     return {
       '@timestamp': update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
       event: {
@@ -88,7 +97,7 @@ export function createIntelAlerter(
         name: r.name,
         category: e.category,
         ruleset: 'picket',
-        description: `${r.what} ${name}, under ${e.indicator}${e.description !== '' ? ` (${e.description})` : ''}`,
+        description: `${describe(o, r)}, under ${e.indicator}${e.description !== '' ? ` (${e.description})` : ''}`,
       },
       threat: {
         ...threatFields(e.technique),
@@ -107,6 +116,7 @@ export function createIntelAlerter(
         intel: {
           indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line,
           names: [...s.names],
+          ...(o.kind === 'conn' ? { via: o.via, first_bytes: o.firstBytes } : {}),
         },
       },
     };

@@ -98,3 +98,50 @@ export const DNS_TYPE_NAMES: Record<number, string> = {
 export function dnsTypeName(t: number): string {
   return DNS_TYPE_NAMES[t] ?? `TYPE${t}`;
 }
+
+const TYPE_A = 1;
+const TYPE_AAAA = 28;
+const MAX_ANSWERS = 64;
+
+/** Skips a (possibly compressed) name; returns the offset after it, or -1. */
+function skipName(b: Buffer, q: number, end: number): number {
+  for (let labels = 0; labels < 128; labels++) {
+    if (q >= end) return -1;
+    const len = b[q];
+    if (len === 0) return q + 1;
+    if ((len & 0xc0) === 0xc0) return q + 2 <= end ? q + 2 : -1;
+    if ((len & 0xc0) !== 0) return -1;
+    q += 1 + len;
+  }
+  return -1;
+}
+
+/**
+ * Calls onAddress for every A and AAAA record in the answer section of the response at b[p, end) (CNAME chains
+ * end in them, so the addresses a name resolved to are all here). `question` must hold the header just read
+ * by readDnsQuestion. Returns false on malformed records (what was read before stays reported). Never throws.
+ */
+export function readDnsAnswers(
+  b: Buffer, p: number, end: number, question: DnsQuestion, onAddress: (family: 4 | 6, off: number, ttl: number) => void,
+): boolean {
+  let q = p + 12;
+  for (let i = 0; i < question.qdcount; i++) {
+    q = skipName(b, q, end);
+    if (q < 0 || q + 4 > end) return false;
+    q += 4;
+  }
+  const n = Math.min(question.ancount, MAX_ANSWERS);
+  for (let i = 0; i < n; i++) {
+    q = skipName(b, q, end);
+    if (q < 0 || q + 10 > end) return false;
+    const type = u16be(b, q);
+    const ttl = ((b[q + 4] << 24) | (b[q + 5] << 16) | (b[q + 6] << 8) | b[q + 7]) >>> 0;
+    const rdlen = u16be(b, q + 8);
+    const rd = q + 10;
+    if (rd + rdlen > end) return false;
+    if (type === TYPE_A && rdlen === 4) onAddress(4, rd, ttl);
+    else if (type === TYPE_AAAA && rdlen === 16) onAddress(6, rd, ttl);
+    q = rd + rdlen;
+  }
+  return true;
+}

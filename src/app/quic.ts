@@ -102,7 +102,7 @@ function readInitialHeader(b: Uint8Array, off: number, end: number, h: LongHeade
   // first byte, version, DCID length, SCID length, token length, Length: at least 1+4+1+1+1+1 bytes
   if (end - off < 9) return false;
   const first = b[off];
-  if ((first & 0xc0) !== 0xc0) return false; // long header with the fixed bit (RFC 9000 section 17.2)
+  if ((first & 0x80) === 0) return false; // long header (RFC 9000 section 17.2)
   const version = u32be(b, off + 1);
   const params = versionParams(version);
   if (params === null || ((first >> 4) & 3) !== params.initialType) return false;
@@ -116,6 +116,9 @@ function readInitialHeader(b: Uint8Array, off: number, end: number, h: LongHeade
   const scidOff = p;
   p += scidLen;
   if (!readVarint(b, p, end) || vi.value > end - vi.pos) return false; // token
+  // The fixed bit is 1, except that RFC 9287 lets a client clear it in an Initial that carries a NEW_TOKEN token
+  // from a server that allowed it: accepting those keeps a client from hiding its ClientHello by greasing the bit.
+  if ((first & 0x40) === 0 && vi.value === 0) return false;
   p = vi.pos + vi.value;
   if (!readVarint(b, p, end)) return false; // Length: packet number and payload
   const length = vi.value;
@@ -137,7 +140,10 @@ function createLongHeader(): LongHeader {
 }
 const scratchHeader = createLongHeader();
 
-/** Cheap check for the hot path: long header, fixed bit set, Initial type for v1/v2, known version, plausible lengths. */
+/**
+ * Cheap check for the hot path: long header, fixed bit set, Initial type for v1/v2, known version, plausible lengths.
+ * The fixed bit may also be clear when the packet carries a token (a client greasing it, RFC 9287 section 3.1).
+ */
 export function looksLikeQuicInitial(b: Uint8Array, off: number, end: number): boolean {
   if (off < 0 || end > b.length || off >= end) return false;
   return readInitialHeader(b, off, end, scratchHeader);
@@ -333,6 +339,8 @@ export function decryptClientInitials(b: Uint8Array, off: number, end: number): 
   let p = off;
   try {
     while (p < end && readInitialHeader(b, p, end, h)) {
+      // RFC 9000 section 12.2: packets coalesced with a different DCID are not the same connection's; ignore them.
+      if (out.length > 0 && !out[0].dcid.equals(b.subarray(h.dcidOff, h.dcidOff + h.dcidLen))) break;
       const keys = clientKeys(h.params, h.version, b, h.dcidOff, h.dcidLen);
       const pt = unprotect(b, p, h, keys, pn);
       if (pt === null) break;

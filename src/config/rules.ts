@@ -15,10 +15,14 @@ export interface Policy {
     repeatWindow: number;
     /** At most this many (client, entry, rule) aggregations are held; the least recently seen is closed first. */
     maxTracked: number;
+    /** A DNS answer ties an address to an intel name for this client for this long (intel.conn). */
+    resolvedWindow: number;
+    /** At most this many (client, address) ties are held, per thread. */
+    maxResolved: number;
   };
 }
 
-export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000 } };
+export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 } };
 
 export interface Rules {
   allow: AllowEntry[];
@@ -202,19 +206,25 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
-  checkAllowedKeys(rf, intel, ['repeat_window', 'max_tracked']);
-  const win = intel.get('repeat_window', true) as Node | undefined;
-  if (win !== undefined) {
-    const v = parseDuration(isScalar(win) ? win.value : undefined);
-    if (Number.isNaN(v)) rf.fail(win, '"repeat_window" must be a duration such as 90s, 15m, 1h');
-    policy.intel.repeatWindow = v;
-  }
-  const max = intel.get('max_tracked', true) as Node | undefined;
-  if (max !== undefined) {
-    const v = isScalar(max) ? Number(max.value) : NaN;
-    if (!Number.isInteger(v) || v < 1) rf.fail(max, '"max_tracked" must be a positive whole number');
-    policy.intel.maxTracked = v;
-  }
+  checkAllowedKeys(rf, intel, ['repeat_window', 'max_tracked', 'resolved_window', 'max_resolved']);
+  const dur = (key: string, set: (v: number) => void): void => {
+    const node = intel.get(key, true) as Node | undefined;
+    if (node === undefined) return;
+    const v = parseDuration(isScalar(node) ? node.value : undefined);
+    if (Number.isNaN(v)) rf.fail(node, `"${key}" must be a duration such as 90s, 15m, 1h`);
+    set(v);
+  };
+  const count = (key: string, set: (v: number) => void): void => {
+    const node = intel.get(key, true) as Node | undefined;
+    if (node === undefined) return;
+    const v = isScalar(node) ? Number(node.value) : NaN;
+    if (!Number.isInteger(v) || v < 1) rf.fail(node, `"${key}" must be a positive whole number`);
+    set(v);
+  };
+  dur('repeat_window', (v) => { policy.intel.repeatWindow = v; });
+  dur('resolved_window', (v) => { policy.intel.resolvedWindow = v; });
+  count('max_tracked', (v) => { policy.intel.maxTracked = v; });
+  count('max_resolved', (v) => { policy.intel.maxResolved = v; });
 }
 
 function stringList(rf: RuleFile, map: YAMLMap, key: string): string[] {

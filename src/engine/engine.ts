@@ -1,20 +1,25 @@
-import { u16be } from '../capture/bytes';
+import { u16be, u32be } from '../capture/bytes';
 import type { PacketBatch } from '../capture/batch';
-import { createDnsQuestion, readDnsQuestion } from '../app/dns';
+import { createDnsQuestion, readDnsAnswers, readDnsQuestion } from '../app/dns';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
 import { countDecodeEvents, createDecodeCounters, DecodeEvent, DECODE_EVENT_COUNT } from '../decode/events';
-import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from '../decode/packet';
-import { shardOfRaw } from '../flow/shard';
-import { matchDomain, type DomainIndex } from '../intel/domains';
-import { emptyStats, type EngineStats, type Observation, type ObservationBase } from './observation';
+import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { shardOfRaw, type RawPeek } from '../flow/shard';
+import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
+import type { Policy } from '../config/rules';
+import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
+import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from './observation';
 import { isIP } from 'node:net';
 import { looksLikeHttpRequest, parseHttpRequest, type HttpRequest } from '../app/http';
+import { looksLikeTlsClientHello, parseClientHelloMessage, parseTlsClientStream, type ClientHello } from '../app/tls';
+import { assembleCrypto, decryptClientInitials, looksLikeQuicInitial, type CryptoChunk } from '../app/quic';
 import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
 
 export interface EngineConfig {
   intel: DomainIndex;
+  policy: Policy;
   homeNet: HomeNet;
   /** Emit an observation for every DNS query, not only those that match intel (--metadata). */
   metadata: boolean;
@@ -29,6 +34,11 @@ export interface Engine {
 
 const DNS_PORT = 53;
 const STREAM_HTTP = 1;
+const STREAM_TLS = 2;
+/** encrypted_client_hello (draft-ietf-tls-esni): the SNI beside it is the public outer name. */
+const TLS_EXT_ECH = 0xfe0d;
+const MAX_QUIC_PENDING = 1024;
+const MAX_QUIC_CRYPTO = 65536;
 /** How often (packet seconds) open first-bytes streams are checked for their timeout. */
 const STREAM_SWEEP_SEC = 5;
 
@@ -42,6 +52,16 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   const decodeCounters = createDecodeCounters();
   const st = emptyStats(DECODE_EVENT_COUNT);
   const streams = createFirstBytesTable();
+  const peek: RawPeek = { proto: 0, srcPort: 0 };
+  const answer = createDnsQuestion();
+  const resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+  const hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
+  /** Connections to intel-tied addresses waiting for their first client bytes, by directed flow hash. */
+  const pendingConns = new Map<number, PendingConn>();
+  const udpSeen = new Set<number>();
+  /** QUIC flows whose ClientHello is still incomplete, and flows already read (later Initials are skipped). */
+  const quicPending = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
+  const quicDone = new Set<number>();
   let nextExpiry = -Infinity;
 
   function observeDns(b: Buffer, p: number, end: number, transport: 'udp' | 'tcp', ordinal: number, ts: number, nsec: number): void {
@@ -57,6 +77,92 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     emit({ kind: 'dns_query', ...observationBase(b, pkt, transport, ordinal, ts, nsec, hit, cfg.homeNet), name: dns.name, qtype: dns.qtype, id: dns.id });
   }
 
+  /** Ties the addresses of a DNS answer for an intel name to the client that asked (the response's destination). */
+  function learnAnswers(b: Buffer, ts: number): void {
+    const p = pkt.payloadOff;
+    const end = p + pkt.payloadLen;
+    if (!readDnsQuestion(b, p, end, answer, false) || !answer.isResponse || answer.ancount === 0 || answer.rcode !== 0) return;
+    const hit = matchDomain(cfg.intel, answer.name);
+    if (hit < 0) return;
+    const name = answer.name;
+    readDnsAnswers(b, p, end, answer, (family, at) => {
+      // Only answers of the family the client asked over can be tied to that client's address.
+      if (family === 4 && pkt.ipVersion === 4) rememberV4(resolved, pkt.dst4, u32be(b, at), hit, name, ts);
+      else if (family === 6 && pkt.ipVersion === 6) rememberV6(resolved, b, pkt.dstAddrOff, at, hit, name, ts);
+    });
+  }
+
+  /** The intel entry the packet's destination is tied to, for its source: by a recent DNS answer, or by an address indicator. */
+  function connTarget(b: Buffer, ts: number): PendingConn | null {
+    const v4 = pkt.ipVersion === 4;
+    const r = v4 ? lookupV4(resolved, pkt.src4, pkt.dst4, ts) : lookupV6(resolved, b, pkt.srcAddrOff, pkt.dstAddrOff, ts);
+    if (r !== undefined) return { entry: r.entry, name: r.name, via: 'dns-answer', expires: ts + PENDING_CONN_SEC };
+    if (!hasAddressIntel) return null;
+    const a = v4 ? matchAddress4(cfg.intel, pkt.dst4) : matchAddress6(cfg.intel, b, pkt.dstAddrOff);
+    return a < 0 ? null : { entry: a, name: '', via: 'address', expires: ts + PENDING_CONN_SEC };
+  }
+
+  function emitConn(b: Buffer, c: PendingConn, firstBytes: ConnObservation['firstBytes'], ordinal: number, ts: number, nsec: number): void {
+    st.connections++;
+    emit({ kind: 'conn', ...observationBase(b, pkt, pkt.proto === IPPROTO_TCP ? 'tcp' : 'udp', ordinal, ts, nsec, c.entry, cfg.homeNet), via: c.via, resolvedName: c.name, firstBytes });
+  }
+
+  /**
+   * SYN: a connection to an intel-tied address waits for its first client bytes to show whether it names its
+   * host. FIN or RST before any: it named none. The decision is made on the flow's own packets (same thread).
+   */
+  function onTcpControl(b: Buffer, ordinal: number, ts: number, nsec: number): void {
+    const flags = pkt.tcpFlags;
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
+      // DNS to an intel-tied address is intel.dns's business, not a connection that names no host.
+      if ((resolved.size === 0 && !hasAddressIntel) || pkt.dstPort === DNS_PORT) return;
+      const c = connTarget(b, ts);
+      if (c === null) return;
+      if (pendingConns.size >= MAX_PENDING_CONNS) pendingConns.delete(pendingConns.keys().next().value as number);
+      pendingConns.set(directedHash(b, pkt, false), c);
+      return;
+    }
+    if (pendingConns.size === 0 || (flags & (TCP_FIN | TCP_RST)) === 0) return;
+    for (const reversed of [false, true]) {
+      const h = directedHash(b, pkt, reversed);
+      const c = pendingConns.get(h);
+      if (c === undefined) continue;
+      pendingConns.delete(h);
+      // The packet is the server's when reversed: the observation still names the client as its source.
+      if (!reversed && c.expires > ts) emitConn(b, c, 'none', ordinal, ts, nsec);
+      else if (reversed && c.expires > ts) emitConnReversed(b, c, ordinal, ts, nsec);
+      return;
+    }
+  }
+
+  /** A server's FIN/RST settles a pending connection: the observation is built from the client's side. */
+  function emitConnReversed(b: Buffer, c: PendingConn, ordinal: number, ts: number, nsec: number): void {
+    swapEnds(pkt);
+    emitConn(b, c, 'none', ordinal, ts, nsec);
+    swapEnds(pkt);
+  }
+
+  /** The first client bytes of a flow settle a pending connection: a host name in them means no intel.conn. */
+  function settleConn(b: Buffer, firstBytes: ConnObservation['firstBytes'], named: boolean, ordinal: number, ts: number, nsec: number): void {
+    if (pendingConns.size === 0) return;
+    const h = directedHash(b, pkt, false);
+    const c = pendingConns.get(h);
+    if (c === undefined) return;
+    pendingConns.delete(h);
+    if (!named && c.expires > ts) emitConn(b, c, firstBytes, ordinal, ts, nsec);
+  }
+
+  /** UDP: the first datagram of a flow to an intel-tied address decides (a QUIC Initial may name its host). */
+  function onUdpDatagram(b: Buffer, ordinal: number, ts: number, nsec: number): void {
+    const h = directedHash(b, pkt, false);
+    if (udpSeen.has(h)) return;
+    const c = connTarget(b, ts);
+    if (c === null) return;
+    if (udpSeen.size >= MAX_PENDING_CONNS) udpSeen.delete(udpSeen.keys().next().value as number);
+    udpSeen.add(h);
+    emitConn(b, c, 'other', ordinal, ts, nsec);
+  }
+
   /** A name from a connection (SNI, Host) against the intel index; IP literals are not names. */
   function matchName(name: string): number {
     return name === '' || isIP(name) !== 0 ? -1 : matchDomain(cfg.intel, name);
@@ -64,11 +170,24 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
 
   function observeHttp(b: Buffer, req: HttpRequest, ordinal: number, ts: number, nsec: number): void {
     st.httpRequests++;
+    settleConn(b, 'http', req.host !== '' && isIP(req.host) === 0, ordinal, ts, nsec);
     const hit = matchName(req.host);
     if (hit < 0 && !cfg.metadata) return;
     emit({
       kind: 'http_request', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, hit, cfg.homeNet),
       method: req.method, path: req.path, httpVersion: req.version, host: req.host, userAgent: req.userAgent,
+    });
+  }
+
+  function observeTls(b: Buffer, h: ClientHello, quic: boolean, transport: 'tcp' | 'udp', ordinal: number, ts: number, nsec: number): void {
+    st.tlsHellos++;
+    const ech = h.extensions.includes(TLS_EXT_ECH);
+    settleConn(b, quic ? 'quic' : 'tls', h.sni !== null && !ech, ordinal, ts, nsec);
+    const hit = h.sni === null ? -1 : matchName(h.sni);
+    if (hit < 0 && !cfg.metadata) return;
+    emit({
+      kind: 'tls_client_hello', ...observationBase(b, pkt, transport, ordinal, ts, nsec, hit, cfg.homeNet),
+      quic, sni: h.sni, alpn: h.alpn, version: h.version, ja4: h.ja4, ech,
     });
   }
 
@@ -81,8 +200,13 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       const r = parseHttpRequest(data, 0, end);
       if (r.kind === 'need-more') return false;
       if (r.kind === 'request') observeHttp(b, r.request, ordinal, ts, nsec);
+      else settleConn(b, 'other', false, ordinal, ts, nsec);
       return true;
     }
+    const r = parseTlsClientStream(data, 0, end, 't');
+    if (r.kind === 'need-more') return false;
+    if (r.kind === 'hello') observeTls(b, r.hello, false, 'tcp', ordinal, ts, nsec);
+    else settleConn(b, 'other', false, ordinal, ts, nsec);
     return true;
   }
 
@@ -95,7 +219,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         expireStreams(streams, ts);
         nextExpiry = ts + STREAM_SWEEP_SEC;
       }
-      const hash = directedHash(b, pkt);
+      const hash = directedHash(b, pkt, false);
       const s = findStream(streams, b, pkt, hash);
       // A stream past its time is closed by its own next packet, not only by the sweep, so that the outcome
       // depends on the flow's packets alone and not on which other packets share this thread.
@@ -111,8 +235,55 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     if (looksLikeHttpRequest(b, off, end)) {
       const r = parseHttpRequest(b, off, end);
       if (r.kind === 'request') observeHttp(b, r.request, ordinal, ts, nsec);
-      else if (r.kind === 'need-more') openStream(streams, b, pkt, directedHash(b, pkt), STREAM_HTTP, ts);
+      else if (r.kind === 'need-more') openStream(streams, b, pkt, directedHash(b, pkt, false), STREAM_HTTP, ts);
+      else settleConn(b, 'other', false, ordinal, ts, nsec);
+      return;
     }
+    if (looksLikeTlsClientHello(b, off, end)) {
+      const r = parseTlsClientStream(b, off, end, 't');
+      if (r.kind === 'hello') observeTls(b, r.hello, false, 'tcp', ordinal, ts, nsec);
+      else if (r.kind === 'need-more') openStream(streams, b, pkt, directedHash(b, pkt, false), STREAM_TLS, ts);
+      else settleConn(b, 'other', false, ordinal, ts, nsec);
+      return;
+    }
+    settleConn(b, 'other', false, ordinal, ts, nsec);
+  }
+
+  /**
+   * A QUIC Initial: decrypt it (keys come from its own header), gather CRYPTO data per flow until the
+   * ClientHello is whole (large ones span datagrams), and read it. Returns false when the datagram did not
+   * decrypt as a client Initial, so the caller treats it as other UDP.
+   */
+  function onQuicInitial(b: Buffer, ordinal: number, ts: number, nsec: number): boolean {
+    const initials = decryptClientInitials(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen);
+    if (initials.length === 0) return false;
+    const h = directedHash(b, pkt, false);
+    const pending = quicPending.get(h);
+    if (pending === undefined && quicDone.has(h)) return true; // a retransmitted or later Initial of a settled flow
+    const chunks = pending !== undefined && pending.expires > ts ? pending.chunks : [];
+    for (const ini of initials) for (const c of ini.crypto) if (chunks.length < 64) chunks.push(c);
+    const data = assembleCrypto(chunks, MAX_QUIC_CRYPTO);
+    const r = data === null ? null : parseClientHelloMessage(data, 0, data.length, 'q');
+    if (r === null || r.kind === 'need-more') {
+      if (pending === undefined) {
+        if (quicPending.size >= MAX_QUIC_PENDING) quicPending.delete(quicPending.keys().next().value as number);
+        quicPending.set(h, { chunks, expires: ts + PENDING_CONN_SEC });
+      }
+      return true;
+    }
+    quicPending.delete(h);
+    if (quicDone.size >= MAX_QUIC_PENDING) quicDone.delete(quicDone.keys().next().value as number);
+    quicDone.add(h);
+    if (r.kind === 'hello') {
+      const c = resolved.size > 0 || hasAddressIntel ? connTarget(b, ts) : null;
+      const ech = r.hello.extensions.includes(TLS_EXT_ECH);
+      if (c !== null && (r.hello.sni === null || ech)) {
+        udpSeen.add(h);
+        emitConn(b, c, 'quic', ordinal, ts, nsec);
+      }
+      observeTls(b, r.hello, true, 'udp', ordinal, ts, nsec);
+    }
+    return true;
   }
 
   return {
@@ -121,7 +292,15 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       for (let i = 0; i < batch.count; i++) {
         const off = batch.offset[i];
         const caplen = batch.caplen[i];
-        if (cfg.shardCount > 1 && shardOfRaw(b, off, caplen, batch.linktype[i], cfg.shardCount) !== cfg.shardIndex) continue;
+        if (cfg.shardCount > 1 && shardOfRaw(b, off, caplen, batch.linktype[i], cfg.shardCount, peek) !== cfg.shardIndex) {
+          // DNS answers feed every thread's cache of resolved intel addresses, whoever owns the DNS flow, so that
+          // a later connection finds it on whichever thread owns that connection.
+          if (peek.proto === IPPROTO_UDP && peek.srcPort === DNS_PORT) {
+            decodePacket(b, off, caplen, batch.origlen[i], batch.linktype[i], pkt);
+            if (pkt.proto === IPPROTO_UDP && pkt.payloadLen > 0) learnAnswers(b, batch.tsSec[i]);
+          }
+          continue;
+        }
         decodePacket(b, off, caplen, batch.origlen[i], batch.linktype[i], pkt);
         st.packets++;
         st.bytes += caplen;
@@ -131,10 +310,17 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         if (t < st.firstTs) st.firstTs = t;
         if (t > st.lastTs) st.lastTs = t;
         if (pkt.events !== 0) countDecodeEvents(decodeCounters, pkt.events);
+        if (pkt.proto === IPPROTO_TCP && pkt.fragment === 0 && (pkt.tcpFlags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) {
+          onTcpControl(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
+        }
         if (pkt.payloadLen === 0) continue;
         if (pkt.proto === IPPROTO_UDP) {
           if (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT) {
             observeDns(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, 'udp', batch.firstOrdinal + i, ts, batch.tsNsec[i]);
+            if (pkt.srcPort === DNS_PORT) learnAnswers(b, ts);
+          } else if (pkt.fragment !== 2) {
+            const handled = looksLikeQuicInitial(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen) && onQuicInitial(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
+            if (!handled && (resolved.size > 0 || hasAddressIntel)) onUdpDatagram(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
           }
         } else if (pkt.proto === IPPROTO_TCP && pkt.fragment === 0) {
           if (pkt.dstPort !== DNS_PORT) {
@@ -160,6 +346,30 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       return st;
     },
   };
+}
+
+interface PendingConn {
+  entry: number;
+  name: string;
+  via: ConnObservation['via'];
+  expires: number;
+}
+
+/** A connection that shows nothing within this long (packet time) is forgotten, not reported. */
+const PENDING_CONN_SEC = 60;
+const MAX_PENDING_CONNS = 4096;
+
+/** Exchanges source and destination in the decoded packet (to describe a server's packet from the client's side). */
+function swapEnds(p: DecodedPacket): void {
+  const a = p.srcAddrOff;
+  p.srcAddrOff = p.dstAddrOff;
+  p.dstAddrOff = a;
+  const v = p.src4;
+  p.src4 = p.dst4;
+  p.dst4 = v;
+  const port = p.srcPort;
+  p.srcPort = p.dstPort;
+  p.dstPort = port;
 }
 
 /** The packet facts every observation carries; built only for packets that become observations. */

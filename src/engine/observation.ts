@@ -35,6 +35,8 @@ export interface TlsHelloObservation extends ObservationBase {
   alpn: string[];
   version: number;
   ja4: string;
+  /** The hello carries encrypted_client_hello: its SNI is the outer, public name, not the real one. */
+  ech: boolean;
 }
 
 export interface HttpRequestObservation extends ObservationBase {
@@ -46,7 +48,17 @@ export interface HttpRequestObservation extends ObservationBase {
   userAgent: string;
 }
 
-export type Observation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation;
+/** A connection to an address tied to an intel entry (by a DNS answer or an address indicator) that named no host. */
+export interface ConnObservation extends ObservationBase {
+  kind: 'conn';
+  via: 'dns-answer' | 'address';
+  /** The intel name the client resolved to this address ('' for address indicators). */
+  resolvedName: string;
+  /** What the connection's first bytes were: tls/quic (a ClientHello without SNI, or with ECH), http (an IP-literal Host), other, none. */
+  firstBytes: 'none' | 'tls' | 'quic' | 'http' | 'other';
+}
+
+export type Observation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
 export function observedName(o: Observation): string {
@@ -54,6 +66,7 @@ export function observedName(o: Observation): string {
     case 'dns_query': return o.name;
     case 'tls_client_hello': return o.sni ?? '';
     case 'http_request': return o.host;
+    case 'conn': return o.resolvedName !== '' ? o.resolvedName : o.dstIp;
   }
 }
 
@@ -67,6 +80,7 @@ export interface EngineStats {
   dnsQueries: number;
   tlsHellos: number;
   httpRequests: number;
+  connections: number;
   /** First-bytes streams dropped for their bounds (count, size, time). */
   streamsEvicted: number;
   /** Packet times (seconds, fractional) of the first and last packet. */
@@ -75,7 +89,7 @@ export interface EngineStats {
 }
 
 export function emptyStats(decodeCount: number): EngineStats {
-  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
+  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, connections: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
 }
 
 export function addStats(into: EngineStats, s: EngineStats): void {
@@ -87,6 +101,7 @@ export function addStats(into: EngineStats, s: EngineStats): void {
   into.dnsQueries += s.dnsQueries;
   into.tlsHellos += s.tlsHellos;
   into.httpRequests += s.httpRequests;
+  into.connections += s.connections;
   into.streamsEvicted += s.streamsEvicted;
   into.firstTs = Math.min(into.firstTs, s.firstTs);
   into.lastTs = Math.max(into.lastTs, s.lastTs);

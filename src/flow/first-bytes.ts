@@ -43,12 +43,17 @@ export function createFirstBytesTable(limits: FirstBytesLimits = DEFAULT_FIRST_B
   return { streams: new Map(), count: 0, limits, evicted: 0 };
 }
 
-/** A hash of the directed (client -> server) address and port pair; numbers only, no allocation. */
-export function directedHash(b: Uint8Array, pkt: DecodedPacket): number {
+/**
+ * A hash of the directed (client -> server) address and port pair; numbers only, no allocation. `reversed`
+ * hashes the packet as if it went the other way (a server's packet, looked up under its client's direction).
+ */
+export function directedHash(b: Uint8Array, pkt: DecodedPacket, reversed: boolean): number {
   const alen = pkt.ipVersion === 6 ? 16 : 4;
-  let h = 0x811c9dc5 ^ ((pkt.srcPort << 16) | pkt.dstPort);
-  for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[pkt.srcAddrOff + i], 0x01000193);
-  for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[pkt.dstAddrOff + i], 0x01000193);
+  const from = reversed ? pkt.dstAddrOff : pkt.srcAddrOff;
+  const to = reversed ? pkt.srcAddrOff : pkt.dstAddrOff;
+  let h = 0x811c9dc5 ^ (reversed ? (pkt.dstPort << 16) | pkt.srcPort : (pkt.srcPort << 16) | pkt.dstPort);
+  for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[from + i], 0x01000193);
+  for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[to + i], 0x01000193);
   return h >>> 0;
 }
 

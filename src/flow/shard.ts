@@ -15,6 +15,12 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** What the raw read learned besides the shard: enough to spot DNS responses among other shards' packets. */
+export interface RawPeek {
+  proto: number;
+  srcPort: number;
+}
+
 /**
  * Which of `count` workers owns a packet, read from its raw bytes with a handful of loads, so that a worker can
  * pass over the packets of other shards without decoding them. Symmetric (XOR of the two ends), so both
@@ -22,7 +28,9 @@ function fmix32(h: number): number {
  * addresses only (later fragments carry no ports). Anything not IP, or too short to read, belongs to worker 0,
  * which decodes it and counts whatever is wrong with it.
  */
-export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype: number, count: number): number {
+export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype: number, count: number, peek: RawPeek): number {
+  peek.proto = 0;
+  peek.srcPort = 0;
   if (count <= 1) return 0;
   const end = off + caplen;
   let p: number;
@@ -82,6 +90,10 @@ export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype:
   } else {
     return 0;
   }
-  if (l4 >= 0 && (proto === 6 || proto === 17) && l4 + 4 <= end) h ^= ((u16be(b, l4) ^ u16be(b, l4 + 2)) << 8) ^ proto;
+  if (l4 >= 0 && (proto === 6 || proto === 17) && l4 + 4 <= end) {
+    h ^= ((u16be(b, l4) ^ u16be(b, l4 + 2)) << 8) ^ proto;
+    peek.proto = proto;
+    peek.srcPort = u16be(b, l4);
+  }
   return fmix32(h) % count;
 }

@@ -1,0 +1,70 @@
+import { ipv6ToString } from '../decode/addr';
+
+/**
+ * Which addresses each client has just resolved an intel name to, from DNS answers: the link from a name to a
+ * later connection that carries no name (an IP-literal request, ECH, QUIC without SNI). Numbers key IPv4 so the
+ * per-SYN check allocates nothing; IPv6 uses text keys (rarer). Bounded: the oldest client is dropped first.
+ */
+export interface ResolvedEntry {
+  entry: number;
+  name: string;
+  expires: number;
+}
+
+export interface ResolvedCache {
+  v4: Map<number, Map<number, ResolvedEntry>>;
+  v6: Map<string, ResolvedEntry>;
+  size: number;
+  max: number;
+  windowSec: number;
+}
+
+export function createResolvedCache(max: number, windowSec: number): ResolvedCache {
+  return { v4: new Map(), v6: new Map(), size: 0, max, windowSec };
+}
+
+function makeRoom(c: ResolvedCache): void {
+  while (c.size >= c.max) {
+    const first = c.v4.keys().next();
+    if (first.done !== true) {
+      c.size -= c.v4.get(first.value)?.size ?? 0;
+      c.v4.delete(first.value);
+      continue;
+    }
+    const k6 = c.v6.keys().next();
+    if (k6.done === true) return;
+    c.v6.delete(k6.value);
+    c.size--;
+  }
+}
+
+export function rememberV4(c: ResolvedCache, client: number, addr: number, entry: number, name: string, now: number): void {
+  let m = c.v4.get(client);
+  if (m === undefined) {
+    makeRoom(c);
+    m = new Map();
+    c.v4.set(client, m);
+  }
+  if (!m.has(addr)) c.size++;
+  m.set(addr, { entry, name, expires: now + c.windowSec });
+}
+
+export function rememberV6(c: ResolvedCache, b: Uint8Array, clientOff: number, addrOff: number, entry: number, name: string, now: number): void {
+  const key = `${ipv6ToString(b, clientOff)}|${ipv6ToString(b, addrOff)}`;
+  if (!c.v6.has(key)) {
+    makeRoom(c);
+    c.size++;
+  }
+  c.v6.set(key, { entry, name, expires: now + c.windowSec });
+}
+
+export function lookupV4(c: ResolvedCache, client: number, addr: number, now: number): ResolvedEntry | undefined {
+  const e = c.v4.get(client)?.get(addr);
+  return e !== undefined && e.expires > now ? e : undefined;
+}
+
+export function lookupV6(c: ResolvedCache, b: Uint8Array, clientOff: number, addrOff: number, now: number): ResolvedEntry | undefined {
+  if (c.v6.size === 0) return undefined;
+  const e = c.v6.get(`${ipv6ToString(b, clientOff)}|${ipv6ToString(b, addrOff)}`);
+  return e !== undefined && e.expires > now ? e : undefined;
+}
