@@ -19,42 +19,78 @@ export interface IntelEntry {
   line: number;
 }
 
-/** Exact names to entries; a lookup walks the name's suffixes, so every subdomain of an entry matches it. */
+/**
+ * Domains are found by a hash of each suffix, computed right to left over the name, so a lookup walks the name
+ * once, probes a Map keyed by small integers at each label boundary, and builds no substring; a probe that hits
+ * is confirmed by comparing the text in place. This is nDPI's suffix walk without its allocations.
+ */
 export interface DomainIndex {
   entries: IntelEntry[];
-  byName: Map<string, number>;
   /**
-   * The last two labels of every entry (the whole entry when it has one or two). A name whose last two labels
-   * are not here cannot match, which settles most names with one lookup instead of one per label.
+   * Open addressing over typed arrays (linear probing, at most half full): slot -> entry index + 1 (0: empty),
+   * and the slot's suffix hash, so a probe that misses touches one cache line and no object.
    */
-  tails: Set<string>;
-  /** Entries of one label (a whole TLD listed): checked against a name's last label. */
-  singleLabel: Set<string>;
+  slots: Int32Array;
+  slotHash: Int32Array;
+  mask: number;
+  domains: number;
   /** Address indicators: exact IPv4 (as a number), exact IPv6 (canonical text), and CIDRs. */
   addrs4: Map<number, number>;
   addrs6: Map<string, number>;
   subnets: Array<{ cidr: HomeNet; entry: number }>;
 }
 
+/** FNV-1a over the characters from the end of `s` back to `from`, folded to a small integer (a V8 Smi key). */
+function suffixHash(s: string, from: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s.length - 1; i >= from; i--) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
+
 export function buildDomainIndex(entries: IntelEntry[]): DomainIndex {
-  const index: DomainIndex = { entries: [], byName: new Map(), tails: new Set(), singleLabel: new Set(), addrs4: new Map(), addrs6: new Map(), subnets: [] };
+  let cap = 16;
+  while (cap < entries.length * 2) cap *= 2;
+  const index: DomainIndex = {
+    entries: [], slots: new Int32Array(cap), slotHash: new Int32Array(cap), mask: cap - 1, domains: 0, addrs4: new Map(), addrs6: new Map(), subnets: [],
+  };
   for (const e of entries) {
     if (e.type !== 'domain') {
       addAddress(index, e);
       continue;
     }
-    const known = index.byName.get(e.indicator);
+    const h = suffixHash(e.indicator, 0);
+    const known = lookupExact(index, e.indicator, h);
     // A later file overrides an earlier one for the same name: users tune the bundled entries that way.
-    if (known !== undefined) index.entries[known] = e;
-    else {
-      index.byName.set(e.indicator, index.entries.length);
-      index.entries.push(e);
-      const last = e.indicator.lastIndexOf('.');
-      if (last < 0) index.singleLabel.add(e.indicator);
-      else index.tails.add(e.indicator.slice(e.indicator.lastIndexOf('.', last - 1) + 1));
+    if (known >= 0) {
+      index.entries[known] = e;
+      continue;
     }
+    const at = index.entries.length;
+    index.entries.push(e);
+    index.domains++;
+    let i = h & index.mask;
+    while (index.slots[i] !== 0) i = (i + 1) & index.mask;
+    index.slots[i] = at + 1;
+    index.slotHash[i] = h;
   }
   return index;
+}
+
+/** The entry whose indicator is exactly name[from..] (given that suffix's hash), or -1. */
+function candidate(index: DomainIndex, name: string, from: number, h: number): number {
+  const { slots, slotHash, mask } = index;
+  const len = name.length - from;
+  for (let i = h & mask; slots[i] !== 0; i = (i + 1) & mask) {
+    if (slotHash[i] !== h) continue;
+    const at = slots[i] - 1;
+    const ind = index.entries[at].indicator;
+    if (ind.length === len && name.startsWith(ind, from)) return at;
+  }
+  return -1;
+}
+
+function lookupExact(index: DomainIndex, name: string, h: number): number {
+  return candidate(index, name, 0, h);
 }
 
 function addAddress(index: DomainIndex, e: IntelEntry): void {
@@ -94,21 +130,21 @@ export function normaliseDomain(name: string): string {
 }
 
 /**
- * The entry that `name` (already normalised) falls under: itself, else its parent, and so on up to the last
- * label (nDPI's suffix walk). "api.shodan.io" matches "shodan.io"; "notshodan.io" does not.
+ * The entry that `name` (already normalised) falls under: itself or its nearest listed parent. "api.shodan.io"
+ * matches "shodan.io"; "notshodan.io" does not. Walks the name once, right to left.
  */
 export function matchDomain(index: DomainIndex, name: string): number {
-  const last = name.lastIndexOf('.');
-  if (last < 0) return index.byName.get(name) ?? -1;
-  if (!index.tails.has(name.slice(name.lastIndexOf('.', last - 1) + 1))) {
-    return index.singleLabel.size > 0 ? index.byName.get(name.slice(last + 1)) ?? -1 : -1;
+  if (index.domains === 0) return -1;
+  let h = 0x811c9dc5;
+  let best = -1;
+  for (let i = name.length - 1; i >= 0; i--) {
+    const c = name.charCodeAt(i);
+    h = Math.imul(h ^ c, 0x01000193);
+    // A suffix that starts a label: the whole name, or just after a dot.
+    if (i === 0 || name.charCodeAt(i - 1) === 0x2e) {
+      const hit = candidate(index, name, i, h & 0x3fffffff);
+      if (hit >= 0) best = hit; // keep walking: a longer (more specific) entry wins
+    }
   }
-  let at = 0;
-  for (;;) {
-    const hit = index.byName.get(at === 0 ? name : name.slice(at));
-    if (hit !== undefined) return hit;
-    const dot = name.indexOf('.', at);
-    if (dot < 0) return -1;
-    at = dot + 1;
-  }
+  return best;
 }

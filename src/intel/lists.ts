@@ -16,12 +16,22 @@ const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0
 
 /** A domain, an address or a CIDR as an entry; null when the text is none of these. */
 export function indicatorEntry(text: string, file: string, line: number, d: ListDefaults, description: string): IntelEntry | null {
-  const base = { ...d, description, source: file, line };
-  const slash = text.indexOf('/');
-  if (slash > 0 && isIP(text.slice(0, slash)) !== 0 && /^\d{1,3}$/.test(text.slice(slash + 1))) return { indicator: text, type: 'subnet', ...base };
-  if (isIP(text) !== 0) return { indicator: text, type: 'addr', ...base };
-  const name = normaliseDomain(text);
-  return DOMAIN_RE.test(name) ? { indicator: name, type: 'domain', ...base } : null;
+  let type: IntelEntry['type'] = 'domain';
+  let indicator = text;
+  // Addresses hold a digit or a colon at the end; most lines are names and skip the costly address parse.
+  const last = text.charCodeAt(text.length - 1);
+  if ((last >= 0x30 && last <= 0x39) || text.includes(':')) {
+    const slash = text.indexOf('/');
+    if (slash > 0 && isIP(text.slice(0, slash)) !== 0 && /^\d{1,3}$/.test(text.slice(slash + 1))) type = 'subnet';
+    else if (isIP(text) !== 0) type = 'addr';
+  }
+  if (type === 'domain') {
+    indicator = normaliseDomain(text);
+    if (!DOMAIN_RE.test(indicator)) return null;
+  }
+  return {
+    indicator, type, category: d.category, severity: d.severity, confidence: d.confidence, technique: d.technique, description, source: file, line,
+  };
 }
 
 /** A plain list: one domain, address or CIDR a line; '#' starts a comment. */
