@@ -23,7 +23,7 @@ export interface ClientHello {
   extensions: number[];
   /** Wire order, GREASE removed (FoxIO's implementations drop GREASE here too: their sigalg-grease test capture). */
   signatureAlgorithms: number[];
-  /** FoxIO JA4 (TLS client), computed with the given transport ('t' TCP, 'q' QUIC, 'd' DTLS). */
+  /** FoxIO JA4 (TLS client), computed with the given transport (t TCP, q QUIC, d DTLS), on first read. */
   ja4: string;
   /** JA4_r raw (unhashed) form. */
   ja4_r: string;
@@ -345,11 +345,23 @@ function parseHelloBody(m: Uint8Array, p: number, end: number, dtls: boolean, tr
     version = versions[0];
     for (const v of versions) if (newer(v, version)) version = v;
   }
-  const a = `${transport}${ja4Version(version)}${sniPresent ? 'd' : 'i'}${count2(ciphers.length)}${count2(extensions.length)}${alpnChars(alpn)}`;
-  const bRaw = ciphers.map(hex4).sort().join(',');
-  const hashedExts = extensions.filter((e) => e !== EXT_SERVER_NAME && e !== EXT_ALPN).map(hex4).sort();
-  // No signature algorithms: no trailing underscore (JA4.md, Extension hash).
-  const cRaw = hashedExts.join(',') + (sigalgs.length > 0 ? `_${sigalgs.map(hex4).join(',')}` : '');
+  // JA4 costs two SHA-256s and some strings: computed when first read (an observation that is kept), not for
+  // every hello the hot path parses.
+  let fingerprint: { ja4: string; ja4_r: string } | null = null;
+  const ja4 = (): { ja4: string; ja4_r: string } => {
+    if (fingerprint !== null) return fingerprint;
+    const a = `${transport}${ja4Version(version)}${sniPresent ? 'd' : 'i'}${count2(ciphers.length)}${count2(extensions.length)}${alpnChars(alpn)}`;
+    const bRaw = ciphers.map(hex4).sort().join(',');
+    const hashedExts = extensions.filter((e) => e !== EXT_SERVER_NAME && e !== EXT_ALPN).map(hex4).sort();
+    // No signature algorithms: no trailing underscore (JA4.md, Extension hash).
+    const cRaw = hashedExts.join(',') + (sigalgs.length > 0 ? `_${sigalgs.map(hex4).join(',')}` : '');
+    fingerprint = {
+      // Empty lists hash to twelve zeros rather than to SHA-256 of nothing, so that "none" is plain to see (JA4.md).
+      ja4: `${a}_${ciphers.length > 0 ? hash12(bRaw) : ZEROS}_${hashedExts.length > 0 ? hash12(cRaw) : ZEROS}`,
+      ja4_r: `${a}_${bRaw}_${cRaw}`,
+    };
+    return fingerprint;
+  };
   return {
     version,
     legacyVersion,
@@ -359,9 +371,12 @@ function parseHelloBody(m: Uint8Array, p: number, end: number, dtls: boolean, tr
     ciphers,
     extensions,
     signatureAlgorithms: sigalgs,
-    // Empty lists hash to twelve zeros rather than to SHA-256 of nothing, so that "none" is plain to see (JA4.md).
-    ja4: `${a}_${ciphers.length > 0 ? hash12(bRaw) : ZEROS}_${hashedExts.length > 0 ? hash12(cRaw) : ZEROS}`,
-    ja4_r: `${a}_${bRaw}_${cRaw}`,
+    get ja4() {
+      return ja4().ja4;
+    },
+    get ja4_r() {
+      return ja4().ja4_r;
+    },
   };
 }
 

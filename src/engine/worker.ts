@@ -20,6 +20,8 @@ export type WorkerMessage =
  * A replay worker reads every input itself (from the page cache) and keeps only its shard of flows: packets never
  * cross threads, only the rare observations do, each batch's worth with how far this worker has got.
  */
+const PROGRESS_EVERY = 32;
+
 async function run(input: WorkerInput): Promise<void> {
   const port = parentPort;
   if (port === null) return;
@@ -28,13 +30,19 @@ async function run(input: WorkerInput): Promise<void> {
   const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), (o) => pending.push(o));
   const reports: FileReport[] = [];
   let ordinal = 0;
+  let quiet = 0;
   const window = createReadWindow();
   for (const file of input.files) {
     const rep = await readCaptureFile(file, (batch) => {
       engine.processBatch(batch);
-      const msg: WorkerMessage = { type: 'obs', obs: pending, upTo: batch.firstOrdinal + batch.count };
-      port.postMessage(msg);
-      pending = [];
+      // A message costs tens of µs: send when there is something to say, or now and then to report progress
+      // (the main thread releases observations only below every worker's progress).
+      if (pending.length > 0 || ++quiet >= PROGRESS_EVERY) {
+        const msg: WorkerMessage = { type: 'obs', obs: pending, upTo: batch.firstOrdinal + batch.count };
+        port.postMessage(msg);
+        pending = [];
+        quiet = 0;
+      }
     }, { firstOrdinal: ordinal, window, batchPackets: input.setup.batchPackets });
     ordinal += rep.packets;
     reports.push(rep);

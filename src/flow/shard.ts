@@ -33,6 +33,21 @@ export function shardOfRaw(b: Uint8Array, off: number, caplen: number, linktype:
   peek.srcPort = 0;
   if (count <= 1) return 0;
   const end = off + caplen;
+  // Fast path for the common case, untagged Ethernet carrying an unfragmented IPv4 TCP/UDP packet: the same
+  // result as the general path below, with fewer calls and branches (this runs for every packet on every worker).
+  if (linktype === LINKTYPE_ETHERNET && caplen >= 38 && b[off + 12] === 0x08 && b[off + 13] === 0x00 && b[off + 14] >> 4 === 4) {
+    const ip = off + 14;
+    const proto = b[ip + 9];
+    const l4 = ip + (b[ip] & 15) * 4;
+    if ((proto === 6 || proto === 17) && ((b[ip + 6] & 0x3f) | b[ip + 7]) === 0 && l4 + 4 <= end) {
+      const sp = (b[l4] << 8) | b[l4 + 1];
+      const dp = (b[l4 + 2] << 8) | b[l4 + 3];
+      const a = ((b[ip + 12] ^ b[ip + 16]) << 24) | ((b[ip + 13] ^ b[ip + 17]) << 16) | ((b[ip + 14] ^ b[ip + 18]) << 8) | (b[ip + 15] ^ b[ip + 19]);
+      peek.proto = proto;
+      peek.srcPort = sp;
+      return fmix32(a ^ ((sp ^ dp) << 8) ^ proto) % count;
+    }
+  }
   let p: number;
   let type: number; // EtherType of the L3 header, or 4/6 for link types that carry bare IP
   switch (linktype) {
