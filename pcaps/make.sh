@@ -250,7 +250,7 @@ fmt_dns() {  # server-address: the short exchange used by the format variants
 INTEL_NAMES=(shodan.io api.shodan.io censys.io search.censys.io ipinfo.io ipapi.co ip-api.com
              whois.arin.net rdap.arin.net stat.ripe.net bgp.he.net greynoise.io viz.greynoise.io
              maxmind.com ApI.ShOdAn.Io shodan.io.)
-NEAR_MISS=(example.org debian.org notshodan.io shodan.io.example.net myshodan.io nonexistent.invalid)
+NEAR_MISS=(example.org debian.org notshodan.io shodan.io.example.net myshodan.io nonexistent.invalid xn--mnchen-3ya.example)
 
 # ---------------------------------------------------------------- 1. intel-dns.pcap
 say "capture intel-dns.pcap"

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { loadRules } from '../src/config/rules';
 import { matchAddress4, matchAddress6, matchDomain } from '../src/intel/domains';
 import { parseIpv4, parseIpv6 } from '../src/config/homenet';
-import { get, PCAPS, picket, tmpDir } from './helpers';
+import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
 
 test('a plain list and a Zeek intel file load as they are, with domains, addresses and CIDRs', () => {
   const dir = tmpDir('lists');
@@ -51,5 +51,20 @@ test('bad list lines stop start-up naming file and line', () => {
   r = picket(['replay', '--rules', dir, path.join(PCAPS, 'benign.pcap')]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.intel:2: 3 columns where #fields names 2/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('internationalised names: matched in their wire (punycode) form, reported also decoded', () => {
+  const dir = tmpDir('idn');
+  // Written in Unicode in the list; the capture's dig query carries xn--mnchen-3ya.example.
+  fs.writeFileSync(path.join(dir, 'idn.txt'), 'münchen.example\n');
+  const wire = tshark(path.join(PCAPS, 'intel-dns.pcap'), 'dns.flags.response == 0 && dns.qry.name contains "xn--"', ['dns.qry.name']);
+  assert.ok(wire.length > 0, 'the capture has a punycode query');
+  const r = picket(['replay', '--quiet', '--rules', dir, path.join(PCAPS, 'intel-dns.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  const a = r.docs.find((d) => get(d, 'picket.intel.indicator') === 'xn--mnchen-3ya.example');
+  assert.ok(a !== undefined, 'the Unicode list entry matches the punycode query');
+  assert.equal(get(a, 'dns.question.name'), wire[0][0]);
+  assert.equal(get(a, 'picket.name_unicode'), 'münchen.example');
   fs.rmSync(dir, { recursive: true });
 });

@@ -1,7 +1,8 @@
 import * as os from 'node:os';
 import { dnsTypeName } from '../app/dns';
 import type { Severity } from '../intel/domains';
-import type { DnsQueryObservation, EngineStats, Observation } from '../engine/observation';
+import { observedName, type DnsQueryObservation, type EngineStats, type Observation } from '../engine/observation';
+import { unicodeName } from '../intel/domains';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 
 export type EcsDoc = Record<string, unknown>;
@@ -85,6 +86,12 @@ export function protocolFields(o: Observation): EcsDoc {
   return doc;
 }
 
+/** picket.* facts of an observation: the Unicode form of an internationalised name (the ECS fields keep the wire form). */
+export function nameExtras(o: Observation): EcsDoc {
+  const u = unicodeName(observedName(o));
+  return u === null ? {} : { name_unicode: u };
+}
+
 const DATASET: Record<Observation['kind'], string> = { dns_query: 'picket.dns', tls_client_hello: 'picket.tls', http_request: 'picket.http', conn: 'picket.conn' };
 
 /** The protocol event for one observation (--metadata): one per DNS query, ClientHello and HTTP request. */
@@ -95,7 +102,7 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
     ...protocolFields(o),
     network: networkFields(o),
     observer: observerFields(obs),
-    picket: { packet: o.ordinal + 1 },
+    picket: { packet: o.ordinal + 1, ...nameExtras(o) },
   };
 }
 

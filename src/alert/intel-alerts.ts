@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Policy } from '../config/rules';
 import { observedName, type Observation } from '../engine/observation';
 import type { IntelEntry } from '../intel/domains';
-import { isoTime, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
+import { isoTime, nameExtras, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';
 
 interface IntelRule {
@@ -113,6 +113,7 @@ export function createIntelAlerter(
         update,
         count,
         packet: o.ordinal + 1,
+        ...nameExtras(o),
         intel: {
           indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line,
           names: [...s.names],

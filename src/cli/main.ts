@@ -30,7 +30,8 @@ directory is read recursively) in the order of their first packets, and writes E
 Options:
   --out FILE            write documents to FILE (appended) instead of stdout
   --format ndjson|text  one ECS JSON object per line (default) or one readable line per document
-  --metadata            also write a protocol event (event.kind: event) for every DNS query
+  --metadata            also write a protocol event (event.kind: event) for every DNS query, TLS or QUIC
+                        ClientHello and HTTP request
                         (the last document of a run is always the sensor's counters: event.kind metric)
   --rules DIR           add the rule files under DIR to the bundled ones (repeatable; later files override)
   --home-net CIDRS      the protected network, comma-separated IPv4/IPv6 CIDRs

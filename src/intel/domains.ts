@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { isHome4, isHome6, parseHomeNet, parseIpv4, parseIpv6, type HomeNet } from '../config/homenet';
 import { ipv6ToString } from '../decode/addr';
 
@@ -123,10 +124,26 @@ export function matchAddress6(index: DomainIndex, b: Uint8Array, p: number): num
   return -1;
 }
 
-/** Lower-cases and drops one trailing dot, as DNS names compare. */
+/**
+ * Lower-cases and drops one trailing dot, as DNS names compare; a name written in Unicode (münchen.de) becomes
+ * its punycode form (xn--mnchen-3ya.de), which is what packets carry.
+ */
 export function normaliseDomain(name: string): string {
-  const n = name.toLowerCase();
-  return n.endsWith('.') ? n.slice(0, -1) : n;
+  let n = name.toLowerCase();
+  if (n.endsWith('.')) n = n.slice(0, -1);
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(n)) {
+    const ascii = domainToASCII(n);
+    if (ascii !== '') n = ascii;
+  }
+  return n;
+}
+
+/** The Unicode form of a name with punycode labels (xn--), or null when it has none or does not decode. */
+export function unicodeName(name: string): string | null {
+  if (!name.includes('xn--')) return null;
+  const u = domainToUnicode(name);
+  return u === '' || u === name ? null : u;
 }
 
 /**
