@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { committedCaptures, get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { committedCaptures, get, PCAPS, picket, requireTool, tmpDir, tshark } from './helpers';
 
 const intel = path.join(PCAPS, 'intel-dns.pcap');
 const quic = path.join(PCAPS, 'quic', 'quic-v1.pcap');
@@ -84,4 +85,20 @@ test('intel.conn: connections that name no host, to an address a DNS answer tied
   fs.rmSync(dir, { recursive: true });
   // The benign capture resolves its names to the same address, but they are not intel names.
   assert.equal(picket(['replay', '--quiet', path.join(PCAPS, 'benign.pcap'), nmap]).docs.filter((d) => get(d, 'event.kind') === 'alert').length, 0);
+});
+
+test('intel.conn learns DNS answers carried over TCP too', () => {
+  const dir = tmpDir('tcpdns');
+  const only = path.join(dir, 'tcp-dns.pcap');
+  // The capture's own DNS-over-TCP exchanges and nothing else (tshark writes the subset of real packets).
+  requireTool('tshark');
+  const w = spawnSync('tshark', ['-r', intel, '-Y', 'tcp.port == 53', '-w', only, '-F', 'pcap'], { encoding: 'utf8' });
+  assert.equal(w.status, 0, w.stderr);
+  const answers = tshark(only, 'dns.flags.response == 1 && dns.a', ['dns.qry.name']);
+  assert.ok(answers.length > 0, 'the capture has DNS answers over TCP');
+  const r = picket(['replay', '--quiet', only, nmap]);
+  const conn = r.docs.filter((d) => get(d, 'rule.id') === 'intel.conn');
+  assert.ok(conn.length >= 1);
+  assert.equal(get(conn[0], 'destination.domain'), answers[answers.length - 1][0].toLowerCase());
+  fs.rmSync(dir, { recursive: true });
 });

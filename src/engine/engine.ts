@@ -78,9 +78,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   }
 
   /** Ties the addresses of a DNS answer for an intel name to the client that asked (the response's destination). */
-  function learnAnswers(b: Buffer, ts: number): void {
-    const p = pkt.payloadOff;
-    const end = p + pkt.payloadLen;
+  function learnAnswers(b: Buffer, p: number, end: number, ts: number): void {
     if (!readDnsQuestion(b, p, end, answer, false) || !answer.isResponse || answer.ancount === 0 || answer.rcode !== 0) return;
     const hit = matchDomain(cfg.intel, answer.name);
     if (hit < 0) return;
@@ -90,6 +88,22 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       if (family === 4 && pkt.ipVersion === 4) rememberV4(resolved, pkt.dst4, u32be(b, at), hit, name, ts);
       else if (family === 6 && pkt.ipVersion === 6) rememberV6(resolved, b, pkt.dstAddrOff, at, hit, name, ts);
     });
+  }
+
+  /** DNS answers in a UDP datagram, or in the length-prefixed messages that start in a TCP segment. */
+  function learnAllAnswers(b: Buffer, ts: number): void {
+    const end = pkt.payloadOff + pkt.payloadLen;
+    if (pkt.proto === IPPROTO_UDP) {
+      learnAnswers(b, pkt.payloadOff, end, ts);
+      return;
+    }
+    if (pkt.proto !== IPPROTO_TCP) return;
+    for (let q = pkt.payloadOff; q + 2 + 12 <= end; ) {
+      const len = u16be(b, q);
+      if (len < 12) return;
+      learnAnswers(b, q + 2, Math.min(end, q + 2 + len), ts);
+      q += 2 + len;
+    }
   }
 
   /** The intel entry the packet's destination is tied to, for its source: by a recent DNS answer, or by an address indicator. */
@@ -295,9 +309,9 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         if (cfg.shardCount > 1 && shardOfRaw(b, off, caplen, batch.linktype[i], cfg.shardCount, peek) !== cfg.shardIndex) {
           // DNS answers feed every thread's cache of resolved intel addresses, whoever owns the DNS flow, so that
           // a later connection finds it on whichever thread owns that connection.
-          if (peek.proto === IPPROTO_UDP && peek.srcPort === DNS_PORT) {
+          if (peek.srcPort === DNS_PORT) {
             decodePacket(b, off, caplen, batch.origlen[i], batch.linktype[i], pkt);
-            if (pkt.proto === IPPROTO_UDP && pkt.payloadLen > 0) learnAnswers(b, batch.tsSec[i]);
+            if (pkt.payloadLen > 0 && pkt.fragment === 0) learnAllAnswers(b, batch.tsSec[i]);
           }
           continue;
         }
@@ -317,12 +331,16 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         if (pkt.proto === IPPROTO_UDP) {
           if (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT) {
             observeDns(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, 'udp', batch.firstOrdinal + i, ts, batch.tsNsec[i]);
-            if (pkt.srcPort === DNS_PORT) learnAnswers(b, ts);
+            if (pkt.srcPort === DNS_PORT) learnAnswers(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, ts);
           } else if (pkt.fragment !== 2) {
             const handled = looksLikeQuicInitial(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen) && onQuicInitial(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
             if (!handled && (resolved.size > 0 || hasAddressIntel)) onUdpDatagram(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
           }
         } else if (pkt.proto === IPPROTO_TCP && pkt.fragment === 0) {
+          if (pkt.srcPort === DNS_PORT) {
+            learnAllAnswers(b, ts);
+            continue;
+          }
           if (pkt.dstPort !== DNS_PORT) {
             onTcpPayload(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
             continue;
