@@ -9,21 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadRules } from '../src/config/rules';
 import { matchDomain } from '../src/intel/domains';
+import { mulberry32 } from '../src/util/prng';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TLDS = ['com', 'net', 'org', 'io', 'info', 'co', 'de', 'ru', 'cn', 'xyz'];
@@ -36,7 +26,7 @@ const word = (r: () => number, n: number): string => {
 function main(): void {
   const n = arg('domains', 1_000_000);
   const lookups = arg('lookups', 2_000_000);
-  const r = rng(42);
+  const r = mulberry32(42);
   const domains: string[] = [];
   for (let i = 0; i < n; i++) domains.push(`${word(r, 6 + Math.floor(r() * 8))}${i}.${TLDS[i % TLDS.length]}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'picket-intel-bench-'));

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mulberry32 } from '../src/util/prng';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -76,14 +77,5 @@ export function committedCaptures(): string[] {
   return out.sort();
 }
 
-/** A deterministic PRNG for fuzzing (mulberry32): the same seed, the same damage, so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG for fuzzing: the same seed, the same damage, so failures reproduce. */
+export const prng = mulberry32;
