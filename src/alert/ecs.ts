@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { dnsTypeName } from '../app/dns';
 import type { Severity } from '../intel/domains';
-import { observedName, type DnsQueryObservation, type EngineStats, type Observation } from '../engine/observation';
+import { observedName, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation } from '../engine/observation';
 import { unicodeName } from '../intel/domains';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 

@@ -4,6 +4,7 @@ import type { Output } from '../output/writer';
 import { protocolEvent, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
 import { findAllowing } from './allowlist';
+import { createScanAggregator } from '../scan/aggregator';
 
 export interface AlertPipeline {
   observe(o: Observation): void;
@@ -31,13 +32,19 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     out.write(doc);
   };
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
+  const scans = createScanAggregator(rules.policy.scan, observer, emitAlert);
   return {
     observe(o) {
+      if (o.kind === 'probe' || o.kind === 'reply') {
+        scans.observe(o);
+        return;
+      }
       if (metadata) out.write(protocolEvent(o, observer));
       intel.observe(o);
     },
     finish() {
       intel.finish();
+      scans.finish();
       out.flush();
     },
     alertsByRule: () => byRule,

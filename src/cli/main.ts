@@ -7,6 +7,7 @@ import { orderInputs } from '../engine/inputs';
 import { replayFiles } from '../engine/replay';
 import { loadAllRules, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
+import { SENSITIVITIES, type Sensitivity } from '../config/rules';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { formatSummary } from './summary';
 
@@ -36,6 +37,8 @@ Options:
   --rules DIR           add the rule files under DIR to the bundled ones (repeatable; later files override)
   --home-net CIDRS      the protected network, comma-separated IPv4/IPv6 CIDRs
                         (default ${DEFAULT_HOME_NET})
+  --sensitivity LEVEL   scan thresholds preset: low (fewest alerts), medium, high (rules/scan.yaml;
+                        default: the policy file's "sensitivity", medium as bundled)
   --workers N           N worker threads, each owning a shard of the flows; 0 = all work in this thread
                         (default 0: on small machines one thread is fastest, see bench/RESULTS.md)
   --batch-packets N     most packets handed on at once (default and maximum 32768); for tuning and tests
@@ -90,6 +93,7 @@ const REPLAY_OPTIONS = {
   'home-net': { type: 'string', default: DEFAULT_HOME_NET },
   workers: { type: 'string', default: '0' },
   'batch-packets': { type: 'string', default: String(BATCH_MAX_PACKETS) },
+  sensitivity: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -112,6 +116,10 @@ async function replayCommand(argv: string[]): Promise<number> {
   }
   const setup: EngineSetup = { rulesDirs: values.rules, homeNet: values['home-net'], metadata: values.metadata, batchPackets };
   const rules = loadAllRules(setup);
+  if (values.sensitivity !== undefined) {
+    if (!(SENSITIVITIES as readonly string[]).includes(values.sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${values.sensitivity}"`);
+    rules.policy.scan.sensitivity = values.sensitivity as Sensitivity;
+  }
 
   const started = process.hrtime.bigint();
   const { files, skipped } = await orderInputs(positionals);

@@ -20,9 +20,49 @@ export interface Policy {
     /** At most this many (client, address) ties are held, per thread. */
     maxResolved: number;
   };
+  scan: ScanPolicy;
 }
 
-export const DEFAULT_POLICY: Policy = { intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 } };
+export interface ScanThresholds {
+  sweepHosts: number;
+  sweepMaxPorts: number;
+  portPorts: number;
+  mixedHosts: number;
+  mixedPorts: number;
+  pingHosts: number;
+  slowMinTargets: number;
+  slowMinDuration: number;
+  slowMinInterval: number;
+}
+
+export type Sensitivity = 'low' | 'medium' | 'high';
+export const SENSITIVITIES: readonly Sensitivity[] = ['low', 'medium', 'high'];
+
+export interface ScanPolicy {
+  sensitivity: Sensitivity;
+  directions: string[];
+  presets: Record<Sensitivity, ScanThresholds>;
+  replyTimeout: number;
+  idleExpiry: number;
+  slowIdleExpiry: number;
+  maxAge: number;
+  maxSources: number;
+  maxTargetsPerSource: number;
+  maxPending: number;
+}
+
+const MEDIUM: ScanThresholds = {
+  sweepHosts: 25, sweepMaxPorts: 3, portPorts: 15, mixedHosts: 5, mixedPorts: 5, pingHosts: 15, slowMinTargets: 10, slowMinDuration: 60, slowMinInterval: 1,
+};
+
+export const DEFAULT_POLICY: Policy = {
+  intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 },
+  // rules/scan.yaml sets every value; these only stand when no scan-policy file is loaded at all.
+  scan: {
+    sensitivity: 'medium', directions: ['inbound', 'internal'], presets: { low: MEDIUM, medium: MEDIUM, high: MEDIUM },
+    replyTimeout: 5, idleExpiry: 900, slowIdleExpiry: 3600, maxAge: 86400, maxSources: 50000, maxTargetsPerSource: 4096, maxPending: 200000,
+  },
+};
 
 export interface Rules {
   allow: AllowEntry[];
@@ -123,8 +163,11 @@ function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy, allow: 
     case 'allowlist':
       loadAllowlist(rf, root, allow);
       break;
+    case 'scan-policy':
+      loadScanPolicy(rf, root, policy.scan);
+      break;
     default:
-      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist)`);
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy)`);
   }
 }
 
@@ -276,4 +319,62 @@ function loadAllowlist(rf: RuleFile, root: YAMLMap, allow: AllowEntry[]): void {
     if (entry.from >= entry.until) rf.fail(item, '"from" must be before "until"');
     allow.push(entry);
   }
+}
+
+const THRESHOLD_KEYS: Record<string, [keyof ScanThresholds, 'count' | 'duration']> = {
+  sweep_hosts: ['sweepHosts', 'count'], sweep_max_ports: ['sweepMaxPorts', 'count'], port_ports: ['portPorts', 'count'],
+  mixed_hosts: ['mixedHosts', 'count'], mixed_ports: ['mixedPorts', 'count'], ping_hosts: ['pingHosts', 'count'],
+  slow_min_targets: ['slowMinTargets', 'count'], slow_min_duration: ['slowMinDuration', 'duration'], slow_min_interval: ['slowMinInterval', 'duration'],
+};
+
+function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' | 'duration'): number | undefined {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) return undefined;
+  const raw = isScalar(node) ? node.value : undefined;
+  const v = kind === 'duration' ? parseDuration(raw) : Number(raw);
+  if (kind === 'count' ? !Number.isInteger(v) || v < 1 : Number.isNaN(v)) {
+    rf.fail(node, kind === 'count' ? `"${key}" must be a positive whole number` : `"${key}" must be a duration such as 90s, 15m, 1h`);
+  }
+  return v;
+}
+
+function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'sensitivity', 'directions', 'presets', 'reply_timeout', 'idle_expiry', 'slow_idle_expiry',
+    'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts']);
+  const sens = scalarString(rf, root, 'sensitivity', false);
+  if (sens !== '') {
+    if (!(SENSITIVITIES as readonly string[]).includes(sens)) rf.fail(root.get('sensitivity', true) as Node, `"sensitivity" must be one of ${SENSITIVITIES.join(', ')}`);
+    scan.sensitivity = sens as Sensitivity;
+  }
+  const dirs = stringList(rf, root, 'directions');
+  for (const d of dirs) if (!['inbound', 'outbound', 'internal', 'external'].includes(d)) rf.fail(root.get('directions', true) as Node, `"${d}" is not a network.direction (inbound, outbound, internal, external)`);
+  if (dirs.length > 0) scan.directions = dirs;
+  const presets = root.get('presets', true) as Node | undefined;
+  if (presets !== undefined) {
+    if (!isMap(presets)) rf.fail(presets, '"presets" must be a mapping of low, medium, high');
+    checkAllowedKeys(rf, presets, [...SENSITIVITIES]);
+    for (const level of SENSITIVITIES) {
+      const p = presets.get(level, true) as Node | undefined;
+      if (p === undefined) continue;
+      if (!isMap(p)) rf.fail(p, `"${level}" must be a mapping of thresholds`);
+      checkAllowedKeys(rf, p, Object.keys(THRESHOLD_KEYS));
+      const t: ScanThresholds = { ...scan.presets[level] };
+      for (const [key, [field, kind]] of Object.entries(THRESHOLD_KEYS)) {
+        const v = numberAt(rf, p, key, kind);
+        if (v !== undefined) t[field] = v;
+      }
+      scan.presets[level] = t;
+    }
+  }
+  const set = (key: string, kind: 'count' | 'duration', apply: (v: number) => void): void => {
+    const v = numberAt(rf, root, key, kind);
+    if (v !== undefined) apply(v);
+  };
+  set('reply_timeout', 'duration', (v) => { scan.replyTimeout = v; });
+  set('idle_expiry', 'duration', (v) => { scan.idleExpiry = v; });
+  set('slow_idle_expiry', 'duration', (v) => { scan.slowIdleExpiry = v; });
+  set('max_age', 'duration', (v) => { scan.maxAge = v; });
+  set('max_sources', 'count', (v) => { scan.maxSources = v; });
+  set('max_targets_per_source', 'count', (v) => { scan.maxTargetsPerSource = v; });
+  set('max_pending_attempts', 'count', (v) => { scan.maxPending = v; });
 }

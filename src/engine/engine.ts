@@ -5,7 +5,8 @@ import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
 import { countDecodeEvents, createDecodeCounters, DecodeEvent, DECODE_EVENT_COUNT } from '../decode/events';
-import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { shardOfRaw, type RawPeek } from '../flow/shard';
 import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
 import type { Policy } from '../config/rules';
@@ -59,6 +60,10 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   /** Connections to intel-tied addresses waiting for their first client bytes, by directed flow hash. */
   const pendingConns = new Map<number, PendingConn>();
   const udpSeen = new Set<number>();
+  /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
+  const udpProbeSeen = new Set<number>();
+  const udpAwaitingReply = new Set<number>();
+  const quote = createIcmpQuote();
   /** QUIC flows whose ClientHello is still incomplete, and flows already read (later Initials are skipped). */
   const quicPending = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
   const quicDone = new Set<number>();
@@ -127,6 +132,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    */
   function onTcpControl(b: Buffer, ordinal: number, ts: number, nsec: number): void {
     const flags = pkt.tcpFlags;
+    emitTcpScanRecord(b, flags, ordinal, ts, nsec);
     if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
       // DNS to an intel-tied address is intel.dns's business, not a connection that names no host.
       if ((resolved.size === 0 && !hasAddressIntel) || pkt.dstPort === DNS_PORT) return;
@@ -147,6 +153,73 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       else if (reversed && c.expires > ts) emitConnReversed(b, c, ordinal, ts, nsec);
       return;
     }
+  }
+
+  /**
+   * Connection attempts and their answers, for the scan aggregator: a SYN is a probe; a SYN-ACK answers one; a
+   * RST that acknowledges (the reply to a SYN on a closed port) rejects one. Replies name the prober as source.
+   */
+  function emitTcpScanRecord(b: Buffer, flags: number, ordinal: number, ts: number, nsec: number): void {
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
+      st.probes++;
+      emit({ kind: 'probe', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: pkt.tcpWindow });
+    } else if ((flags & TCP_SYN) !== 0 || (flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
+      swapEnds(pkt);
+      emit({ kind: 'reply', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', outcome: (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected' });
+      swapEnds(pkt);
+    }
+  }
+
+  /** ICMP: echo and timestamp requests are probes (host discovery), their replies answer them; errors quote a probe. */
+  function onIcmp(b: Buffer, ordinal: number, ts: number, nsec: number): void {
+    const t = pkt.icmpType;
+    const v6 = pkt.ipVersion === 6;
+    if (v6 ? t === 128 : t === 8 || t === 13) {
+      st.probes++;
+      emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), transport: 'udp', proto: 'icmp', icmpType: t, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
+    } else if (v6 ? t === 129 : t === 0 || t === 14) {
+      swapEnds(pkt);
+      emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'icmp', outcome: 'answered' });
+      swapEnds(pkt);
+    } else if (v6 ? t === 1 : t === 3) {
+      if (!readIcmpQuote(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, quote) || quote.ipVersion !== pkt.ipVersion) return;
+      const proto = quote.proto === IPPROTO_TCP ? 'tcp' : quote.proto === IPPROTO_UDP ? 'udp' : 'icmp';
+      // The quoted probe went from the prober to the target: describe the reply with those ends.
+      const saved = [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort];
+      pkt.srcAddrOff = quote.srcOff;
+      pkt.dstAddrOff = quote.dstOff;
+      if (!v6) {
+        pkt.src4 = u32be(b, quote.srcOff);
+        pkt.dst4 = u32be(b, quote.dstOff);
+      }
+      pkt.srcPort = quote.srcPort;
+      pkt.dstPort = quote.dstPort;
+      emit({ kind: 'reply', ...observationBase(b, pkt, proto === 'tcp' ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome: 'unreachable' });
+      [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort] = saved;
+    }
+  }
+
+  /**
+   * UDP: the first datagram of a directed flow is a probe (a UDP scan sends one to each port); the first datagram
+   * back on a probed flow answers it (a service spoke), so busy UDP clients are not mistaken for failing ones.
+   */
+  function onUdpProbe(b: Buffer, ordinal: number, ts: number, nsec: number): void {
+    const h = directedHash(b, pkt, false);
+    if (udpProbeSeen.has(h)) return;
+    const back = directedHash(b, pkt, true);
+    if (udpAwaitingReply.delete(back)) {
+      swapEnds(pkt);
+      emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', outcome: 'answered' });
+      swapEnds(pkt);
+      udpProbeSeen.add(h); // the answer's direction is part of the same flow, not a new probe
+      return;
+    }
+    if (udpAwaitingReply.size >= MAX_UDP_FLOWS) udpAwaitingReply.delete(udpAwaitingReply.values().next().value as number);
+    udpAwaitingReply.add(h);
+    if (udpProbeSeen.size >= MAX_UDP_FLOWS) udpProbeSeen.delete(udpProbeSeen.values().next().value as number);
+    udpProbeSeen.add(h);
+    st.probes++;
+    emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
   }
 
   /** A server's FIN/RST settles a pending connection: the observation is built from the client's side. */
@@ -327,6 +400,11 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         if (pkt.proto === IPPROTO_TCP && pkt.fragment === 0 && (pkt.tcpFlags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) {
           onTcpControl(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
         }
+        if ((pkt.proto === IPPROTO_ICMP || pkt.proto === IPPROTO_ICMPV6) && pkt.fragment === 0 && pkt.payloadOff > 0) {
+          onIcmp(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
+          continue;
+        }
+        if (pkt.proto === IPPROTO_UDP && pkt.fragment === 0) onUdpProbe(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
         if (pkt.payloadLen === 0) continue;
         if (pkt.proto === IPPROTO_UDP) {
           if (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT) {
@@ -376,6 +454,7 @@ interface PendingConn {
 /** A connection that shows nothing within this long (packet time) is forgotten, not reported. */
 const PENDING_CONN_SEC = 60;
 const MAX_PENDING_CONNS = 4096;
+const MAX_UDP_FLOWS = 65536;
 
 /** Exchanges source and destination in the decoded packet (to describe a server's packet from the client's side). */
 function swapEnds(p: DecodedPacket): void {

@@ -58,10 +58,39 @@ export interface ConnObservation extends ObservationBase {
   firstBytes: 'none' | 'tls' | 'quic' | 'http' | 'other';
 }
 
-export type Observation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
+/**
+ * A connection attempt as a scanner makes it: a TCP SYN, the first datagram of a UDP flow, an ICMP echo or
+ * timestamp request. srcIp is the prober. The header traits are kept for naming the tool later.
+ */
+export interface ProbeObservation extends ObservationBase {
+  kind: 'probe';
+  proto: 'tcp' | 'udp' | 'icmp';
+  /** ICMP type for icmp probes (8 echo, 13 timestamp); 0 otherwise. */
+  icmpType: number;
+  ttl: number;
+  ipId: number;
+  tcpWindow: number;
+}
+
+/**
+ * What came back to a probe. srcIp/srcPort name the PROBER and dstIp/dstPort the target (as in the probe), so
+ * that the main thread matches replies to probes by the same key; outcome says what the target did.
+ */
+export interface ReplyObservation extends ObservationBase {
+  kind: 'reply';
+  proto: 'tcp' | 'udp' | 'icmp';
+  outcome: 'answered' | 'rejected' | 'unreachable';
+}
+
+/** Observations that intel matching turns into alerts (and --metadata into protocol events). */
+export type IntelObservation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
+/** Observations the scan aggregator consumes. */
+export type ScanObservation = ProbeObservation | ReplyObservation;
+
+export type Observation = IntelObservation | ScanObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
-export function observedName(o: Observation): string {
+export function observedName(o: IntelObservation): string {
   switch (o.kind) {
     case 'dns_query': return o.name;
     case 'tls_client_hello': return o.sni ?? '';
@@ -81,6 +110,8 @@ export interface EngineStats {
   tlsHellos: number;
   httpRequests: number;
   connections: number;
+  /** Connection attempts seen (SYNs, new UDP flows, ICMP echo/timestamp requests). */
+  probes: number;
   /** First-bytes streams dropped for their bounds (count, size, time). */
   streamsEvicted: number;
   /** Packet times (seconds, fractional) of the first and last packet. */
@@ -89,7 +120,7 @@ export interface EngineStats {
 }
 
 export function emptyStats(decodeCount: number): EngineStats {
-  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, connections: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
+  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, connections: 0, probes: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
 }
 
 export function addStats(into: EngineStats, s: EngineStats): void {
@@ -102,6 +133,7 @@ export function addStats(into: EngineStats, s: EngineStats): void {
   into.tlsHellos += s.tlsHellos;
   into.httpRequests += s.httpRequests;
   into.connections += s.connections;
+  into.probes += s.probes;
   into.streamsEvicted += s.streamsEvicted;
   into.firstTs = Math.min(into.firstTs, s.firstTs);
   into.lastTs = Math.max(into.lastTs, s.lastTs);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+
+const nmap = path.join(PCAPS, 'nmap-syn.pcap');
+const scanner = '10.77.0.2';
+
+function scanAlerts(args: string[]): Array<Record<string, unknown>> {
+  const r = picket(['replay', '--quiet', ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.docs.filter((d) => String(get(d, 'rule.id')).startsWith('scan.'));
+}
+
+test('nmap -sS (vertical scan of one host, then a sweep): attempts, rejections and open services equal tshark\'s counts', () => {
+  const alerts = scanAlerts([nmap]);
+  const finals = alerts.filter((d) => get(d, 'picket.final') === true);
+  assert.ok(finals.length >= 1, 'a summary at the end of the scan');
+  const f = finals[0];
+  assert.equal(get(f, 'source.ip'), scanner);
+  assert.equal(get(f, 'network.direction'), 'internal', 'both ends are in RFC 1918, the default home net');
+  assert.equal(get(f, 'threat.technique.subtechnique.id'), 'T1595.001');
+
+  const syns = tshark(nmap, `ip.src == ${scanner} && tcp.flags.syn == 1 && tcp.flags.ack == 0`, ['frame.number']).length;
+  const rsts = tshark(nmap, `ip.dst == ${scanner} && tcp.flags.reset == 1 && tcp.flags.ack == 1`, ['frame.number']).length;
+  const open = [...new Set(tshark(nmap, `ip.dst == ${scanner} && tcp.flags.syn == 1 && tcp.flags.ack == 1`, ['ip.src', 'tcp.srcport'])
+    .map(([ip, port]) => `${ip}:${port}/tcp`))].sort();
+  assert.ok(open.length >= 3, 'the script started services that answered');
+  assert.equal(get(f, 'picket.scan.attempts'), syns);
+  assert.equal(get(f, 'picket.scan.outcomes.rejected'), rsts);
+  assert.deepEqual([...(get(f, 'picket.scan.learned') as string[])].sort(), open, 'what the scanner learned: the services that answered');
+
+  const kinds = new Set(alerts.map((d) => get(d, 'rule.id')));
+  assert.ok(kinds.has('scan.port'), 'the vertical part (ports 20-100 of one host) is a port scan');
+  // One alert per kind when the threshold is crossed, updates only as the scan doubles: never one per packet.
+  assert.ok(alerts.length <= 12, `${alerts.length} alerts for ${syns} probes`);
+  const firsts = alerts.filter((d) => get(d, 'picket.update') === false);
+  assert.equal(firsts.length, kinds.size);
+});
+
+test('no scan alerts on ordinary traffic (the DNS, HTTP and TLS captures)', () => {
+  for (const f of ['benign.pcap', 'intel-dns.pcap', 'tls-split.pcap', path.join('quic', 'quic-v1.pcap')]) {
+    assert.deepEqual(scanAlerts([path.join(PCAPS, f)]).map((d) => get(d, 'rule.id')), [], f);
+  }
+});
+
+test('direction follows --home-net; outbound scans are not watched by default; allowlisted scanners are counted only', () => {
+  const inbound = scanAlerts(['--home-net', '10.77.0.1/32,10.77.0.3/32,10.77.0.4/30,10.77.0.8/29', nmap]);
+  assert.ok(inbound.length > 0 && inbound.every((d) => get(d, 'network.direction') === 'inbound'));
+  // The scanner inside, the targets outside: outbound, not in the default directions (rules/scan.yaml).
+  assert.deepEqual(scanAlerts(['--home-net', `${scanner}/32`, nmap]), []);
+  const dir = tmpDir('scanallow');
+  fs.writeFileSync(path.join(dir, 'allow.yaml'), `kind: allowlist\nentries:\n  - { source: ${scanner}, rules: ["scan.*"], reason: "vulnerability scanner" }\n`);
+  const r = picket(['replay', '--rules', dir, nmap]);
+  assert.equal(r.docs.filter((d) => String(get(d, 'rule.id')).startsWith('scan.')).length, 0);
+  assert.match(r.stderr, /allowlisted \(counted, not alerted\): scan\./);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('thresholds are policy: a stricter preset or a user override changes what alerts', () => {
+  const dir = tmpDir('scanpolicy');
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), 'kind: scan-policy\npresets:\n  medium:\n    port_ports: 500\n    mixed_hosts: 500\n');
+  const kinds = new Set(scanAlerts(['--rules', dir, nmap]).map((d) => get(d, 'rule.id')));
+  assert.ok(!kinds.has('scan.port') && !kinds.has('scan.mixed'), [...kinds].join(','));
+  // The low preset needs 30 ports of one host: the vertical part (ports 20-100, 443, 8080) still has them.
+  assert.ok(new Set(scanAlerts(['--sensitivity', 'low', nmap]).map((d) => get(d, 'picket.scan.sensitivity'))).has('low'));
+  assert.equal(picket(['replay', '--sensitivity', 'extreme', nmap]).code, 2);
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), 'kind: scan-policy\npresets:\n  medium:\n    port_ports: zero\n');
+  const bad = picket(['replay', '--rules', dir, nmap]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /scan\.yaml:4: "port_ports" must be a positive whole number/);
+  fs.rmSync(dir, { recursive: true });
+});
