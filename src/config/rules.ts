@@ -60,7 +60,7 @@ export const DEFAULT_POLICY: Policy = {
   // rules/scan.yaml sets every value; these only stand when no scan-policy file is loaded at all.
   scan: {
     sensitivity: 'medium', directions: ['inbound', 'internal'], presets: { low: MEDIUM, medium: MEDIUM, high: MEDIUM },
-    replyTimeout: 5, idleExpiry: 900, slowIdleExpiry: 3600, maxAge: 86400, maxSources: 50000, maxTargetsPerSource: 4096, maxPending: 200000,
+    replyTimeout: 5, idleExpiry: 900, slowIdleExpiry: 3600, maxAge: 86400, maxSources: 50000, maxTargetsPerSource: 4096, maxPending: 50000,
   },
 };
 

@@ -14,7 +14,8 @@ const SCAN_RULES = {
 type ScanKind = keyof typeof SCAN_RULES;
 
 interface Pending {
-  source: Source;
+  /** The prober's address: looked up when the attempt settles, so that a closed source is not kept alive by it. */
+  src: string;
   dst: string;
   target: string;
   port: number;
@@ -22,7 +23,10 @@ interface Pending {
   ts: number;
 }
 
-/** What one source has done since its scan began; sets are capped (counts go on past the caps). */
+/**
+ * What one source has done since its scan began; sets are capped (counts go on past the caps) and created on
+ * first use, since most sources of a flood or of ordinary traffic make one attempt and never need them.
+ */
 interface Source {
   ip: string;
   direction: string;
@@ -31,21 +35,23 @@ interface Source {
   lastSec: number;
   lastNsec: number;
   attempts: number;
-  outcomes: { answered: number; rejected: number; unreachable: number; unanswered: number };
-  protos: Record<string, number>;
-  failedTargets: Set<string>;
-  failedHosts: Set<string>;
-  failedPorts: Set<string>;
-  /** Distinct failed ports per host, for the vertical scan. */
-  portsPerHost: Map<string, number>;
+  answered: number;
+  rejected: number;
+  unreachable: number;
+  unanswered: number;
+  tcp: number;
+  udp: number;
+  icmp: number;
+  /** Failed (host, port) targets, their hosts and ports, and distinct failed ports per host (vertical scans). */
+  failed: { targets: Set<string>; hosts: Set<string>; ports: Set<string>; perHost: Map<string, number> } | null;
   maxPortsOneHost: number;
   maxPortsHost: string;
-  pingHosts: Set<string>;
-  learned: Set<string>;
+  pingHosts: Set<string> | null;
+  learned: Set<string> | null;
   sampleHosts: string[];
   samplePorts: string[];
   /** For each kind alerted: the measure at the last alert (an update goes out when it doubles). */
-  alerted: Map<ScanKind, number>;
+  alerted: Map<ScanKind, number> | null;
 }
 
 const SAMPLES = 10;
@@ -55,6 +61,8 @@ const SWEEP_EVERY_SEC = 30;
 export interface ScanAggregator {
   observe(o: ScanObservation): void;
   finish(): void;
+  /** Sources summarised early because max_sources was reached. */
+  evictedSources(): number;
 }
 
 /**
@@ -67,6 +75,8 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   const sources = new Map<string, Source>();
   const pending = new Map<string, Pending>();
   let lastSweep = -Infinity;
+  let lastPendingSweep = -Infinity;
+  let evicted = 0;
 
   function source(o: ProbeObservation, now: number): Source {
     let s = sources.get(o.srcIp);
@@ -76,15 +86,11 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       sources.set(o.srcIp, s);
       return s;
     }
-    if (sources.size >= policy.maxSources) {
-      const oldest = sources.values().next().value as Source;
-      close(oldest);
-    }
+    if (sources.size >= policy.maxSources) evictOldest();
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
-      outcomes: { answered: 0, rejected: 0, unreachable: 0, unanswered: 0 }, protos: {},
-      failedTargets: new Set(), failedHosts: new Set(), failedPorts: new Set(), portsPerHost: new Map(), maxPortsOneHost: 0, maxPortsHost: '',
-      pingHosts: new Set(), learned: new Set(), sampleHosts: [], samplePorts: [], alerted: new Map(),
+      answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null, maxPortsOneHost: 0, maxPortsHost: '',
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null,
     };
     void now;
     sources.set(o.srcIp, s);
@@ -102,47 +108,82 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     s.attempts++;
     s.lastSec = o.tsSec;
     s.lastNsec = o.tsNsec;
-    s.protos[o.proto] = (s.protos[o.proto] ?? 0) + 1;
+    s[o.proto]++;
     const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
     if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(o.dstIp)) s.sampleHosts.push(o.dstIp);
     if (s.samplePorts.length < SAMPLES && !s.samplePorts.includes(port)) s.samplePorts.push(port);
     if (o.proto === 'icmp') {
+      s.pingHosts ??= new Set();
       if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(o.dstIp);
       evaluate(s);
     }
     const key = `${o.srcIp}|${o.dstIp}|${o.proto}|${o.srcPort}|${o.dstPort}`;
     if (pending.has(key)) return; // a retransmitted probe
-    if (pending.size >= policy.maxPending) {
-      const first = pending.entries().next().value as [string, Pending];
-      pending.delete(first[0]);
-      failed(first[1], 'unanswered');
-    }
-    pending.set(key, { source: s, dst: o.dstIp, target: `${o.dstIp}|${port}`, port: o.dstPort, proto: o.proto, ts: now });
+    if (pending.size >= policy.maxPending) expireOldestPending();
+    pending.set(key, { src: o.srcIp, dst: o.dstIp, target: `${o.dstIp}|${port}`, port: o.dstPort, proto: o.proto, ts: now });
   }
 
   function onReply(o: ReplyObservation): void {
     const key = `${o.srcIp}|${o.dstIp}|${o.proto}|${o.srcPort}|${o.dstPort}`;
     const p = pending.get(key);
     if (p === undefined) return;
-    pending.delete(key);
+    settle(key);
+    const src = sources.get(p.src);
+    if (src === undefined) return;
     if (o.outcome === 'answered') {
-      p.source.outcomes.answered++;
-      if (p.proto !== 'icmp' && p.source.learned.size < MAX_LEARNED) p.source.learned.add(`${p.dst}:${p.port}/${p.proto}`);
+      src.answered++;
+      if (p.proto === 'icmp') return;
+      src.learned ??= new Set();
+      if (src.learned.size < MAX_LEARNED) src.learned.add(`${p.dst}:${p.port}/${p.proto}`);
       return;
     }
     failed(p, o.outcome);
   }
 
+  /**
+   * At the bounds, a tenth goes at once: a Map keeps deleted slots until it rehashes, so taking the oldest one
+   * entry at a time would walk an ever longer run of them on every new source or attempt of a flood.
+   */
+  function evictOldest(): void {
+    const n = Math.max(1, Math.floor(policy.maxSources / 10));
+    const victims: Source[] = [];
+    for (const s of sources.values()) {
+      victims.push(s);
+      if (victims.length === n) break;
+    }
+    for (const s of victims) close(s);
+    evicted += victims.length;
+  }
+
+  function expireOldestPending(): void {
+    const n = Math.max(1, Math.floor(policy.maxPending / 10));
+    const victims: Array<[string, Pending]> = [];
+    for (const e of pending) {
+      victims.push(e);
+      if (victims.length === n) break;
+    }
+    for (const [k, p] of victims) {
+      settle(k);
+      failed(p, 'unanswered');
+    }
+  }
+
+  function settle(key: string): void {
+    pending.delete(key);
+  }
+
   function failed(p: Pending, outcome: 'rejected' | 'unreachable' | 'unanswered'): void {
-    const s = p.source;
-    s.outcomes[outcome]++;
+    const s = sources.get(p.src);
+    if (s === undefined) return; // its source was summarised already
+    s[outcome]++;
     if (p.proto === 'icmp') return; // host discovery is judged on hosts probed, not on failures
-    if (s.failedTargets.size < policy.maxTargetsPerSource && !s.failedTargets.has(p.target)) {
-      s.failedTargets.add(p.target);
-      s.failedHosts.add(p.dst);
-      s.failedPorts.add(`${p.proto}/${p.port}`);
-      const n = (s.portsPerHost.get(p.dst) ?? 0) + 1;
-      s.portsPerHost.set(p.dst, n);
+    const f = (s.failed ??= { targets: new Set(), hosts: new Set(), ports: new Set(), perHost: new Map() });
+    if (f.targets.size < policy.maxTargetsPerSource && !f.targets.has(p.target)) {
+      f.targets.add(p.target);
+      f.hosts.add(p.dst);
+      f.ports.add(`${p.proto}/${p.port}`);
+      const n = (f.perHost.get(p.dst) ?? 0) + 1;
+      f.perHost.set(p.dst, n);
       if (n > s.maxPortsOneHost) {
         s.maxPortsOneHost = n;
         s.maxPortsHost = p.dst;
@@ -154,23 +195,26 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   /** The kinds of scan a source's counts amount to now, each with the measure that grows with it. */
   function kinds(s: Source): Array<[ScanKind, number]> {
     const out: Array<[ScanKind, number]> = [];
-    const hosts = s.failedHosts.size;
-    const ports = s.failedPorts.size;
-    const ping = s.pingHosts.size >= th.pingHosts;
-    if (ping) out.push(['ping', s.pingHosts.size]);
-    if (hosts >= th.mixedHosts && ports >= th.mixedPorts) out.push(['mixed', s.failedTargets.size]);
+    const hosts = s.failed?.hosts.size ?? 0;
+    const ports = s.failed?.ports.size ?? 0;
+    const targets = s.failed?.targets.size ?? 0;
+    const pingHosts = s.pingHosts?.size ?? 0;
+    const ping = pingHosts >= th.pingHosts;
+    if (ping) out.push(['ping', pingHosts]);
+    if (hosts >= th.mixedHosts && ports >= th.mixedPorts) out.push(['mixed', targets]);
     else if (s.maxPortsOneHost >= th.portPorts) out.push(['port', s.maxPortsOneHost]);
     // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
     else if (hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(ping && ports <= 2)) out.push(['sweep', hosts]);
     const dur = seconds(s);
-    if (s.failedTargets.size >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval) {
-      out.push(['slow', s.failedTargets.size]);
+    if (targets >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval) {
+      out.push(['slow', targets]);
     }
     return out;
   }
 
   function evaluate(s: Source): void {
     for (const [kind, measure] of kinds(s)) {
+      s.alerted ??= new Map();
       const last = s.alerted.get(kind);
       if (last === undefined) {
         s.alerted.set(kind, measure);
@@ -182,22 +226,20 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     }
   }
 
-  /** A source that ends (idle, too old, evicted, end of input): its pending attempts count as unanswered, then a summary. */
+  /** A source that ends (idle, too old, evicted, end of input): a summary of each kind it alerted for. */
   function close(s: Source): void {
-    for (const [k, p] of pending) {
-      if (p.source !== s) continue;
-      pending.delete(k);
-      failed(p, 'unanswered');
-    }
-    for (const kind of s.alerted.keys()) emit(alertDoc(s, kind, true, true));
+    if (s.alerted !== null) for (const kind of s.alerted.keys()) emit(alertDoc(s, kind, true, true));
     sources.delete(s.ip);
   }
 
   function sweep(now: number): void {
-    // Attempts past the reply timeout are unanswered; the map is in arrival order, so stop at the first that is not.
+    // Attempts past the reply timeout are unanswered; the map is in arrival order, so stop at the first that is
+    // not. Once a second of packet time is precise enough for a timeout of seconds, and keeps floods cheap.
+    if (now - lastPendingSweep < 1) return;
+    lastPendingSweep = now;
     for (const [k, p] of pending) {
       if (p.ts + policy.replyTimeout > now) break;
-      pending.delete(k);
+      settle(k);
       failed(p, 'unanswered');
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
@@ -214,7 +256,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     const r = SCAN_RULES[kind];
     const dur = seconds(s);
     const single = kind === 'port' ? s.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
-    const transport = Object.entries(s.protos).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'tcp';
+    const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
     return {
       '@timestamp': isoTime(s.lastSec, s.lastNsec),
       event: {
@@ -223,7 +265,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       },
       rule: {
         id: r.id, name: r.name, category: 'network-scan', ruleset: 'picket',
-        description: `${s.ip}: ${s.attempts} attempts to ${s.failedHosts.size || s.pingHosts.size} hosts and ${s.failedPorts.size} ports in ${dur.toFixed(0)} s`,
+        description: `${s.ip}: ${s.attempts} attempts to ${(s.failed?.hosts.size ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${s.failed?.ports.size ?? 0} ports in ${dur.toFixed(0)} s`,
       },
       threat: threatFields('T1595.001'),
       source: { ip: s.ip },
@@ -234,18 +276,18 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
         branch: r.branch, severity: 'medium', update, final,
         scan: {
           attempts: s.attempts,
-          outcomes: { ...s.outcomes },
-          hosts: s.failedHosts.size,
-          ports: s.failedPorts.size,
-          targets: s.failedTargets.size,
-          ping_hosts: s.pingHosts.size,
+          outcomes: { answered: s.answered, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
+          hosts: s.failed?.hosts.size ?? 0,
+          ports: s.failed?.ports.size ?? 0,
+          targets: s.failed?.targets.size ?? 0,
+          ping_hosts: s.pingHosts?.size ?? 0,
           max_ports_one_host: s.maxPortsOneHost,
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
           sample_hosts: [...s.sampleHosts],
           sample_ports: [...s.samplePorts],
-          learned: [...s.learned],
-          protocols: { ...s.protos },
+          learned: [...(s.learned ?? [])],
+          protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
         },
       },
@@ -253,6 +295,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   }
 
   return {
+    evictedSources: () => evicted,
     observe(o) {
       const now = o.tsSec + o.tsNsec / 1e9;
       sweep(now);
@@ -260,6 +303,11 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       else onReply(o);
     },
     finish() {
+      // Attempts still waiting at the end of input were not answered.
+      for (const [k, p] of [...pending]) {
+        settle(k);
+        failed(p, 'unanswered');
+      }
       for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);
     },
   };
