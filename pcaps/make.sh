@@ -485,6 +485,8 @@ chmod 0644 "$DEST"/*.pcap "$DEST"/formats/*
 # The QUIC captures come from their own script (ngtcp2's example client and server); run it here so that this one
 # command regenerates every committed capture.
 PKQ_DEST="$DEST/quic" bash "$HERE/make-quic.sh" || die "make-quic.sh failed"
+# The scan captures (nmap, masscan, zmap, hping3 against services in their own namespaces) likewise.
+PKS_DEST="$DEST/scans" bash "$HERE/make-scans.sh" || die "make-scans.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 

@@ -20,6 +20,8 @@ declare -A PKG=(
   [capinfos]=wireshark-common
   [gtlsclient]=ngtcp2-client  # pcaps/make-quic.sh: QUIC client and server
   [gtlsserver]=ngtcp2-server
+  [zmap]=zmap               # pcaps/make-scans.sh
+  [ethtool]=ethtool
 )
 # Not commands: headers for the native capture path.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)

@@ -10,11 +10,11 @@ import { committedCaptures, get, PCAPS, picket, requireTool, tmpDir, tshark } fr
  * them with the real tools in fresh namespaces and check that picket reads the fresh ones as it reads the
  * committed ones. Needs root for the namespaces (CI runs as root); without it the test fails, never skips.
  */
-test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 600_000 }, () => {
+test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 900_000 }, () => {
   assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
-  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver']) requireTool(t);
+  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver', 'masscan', 'zmap', 'hping3']) requireTool(t);
   const dest = tmpDir('make');
-  const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 540_000 });
+  const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 840_000 });
   assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
   const leftover = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   assert.doesNotMatch(leftover, /pkmk-/, 'the script removes its namespaces');

@@ -142,6 +142,7 @@ export function statsDoc(
         tls: { client_hellos: stats.tlsHellos },
         http: { requests: stats.httpRequests },
         connections_to_intel_addresses: stats.connections,
+        connection_attempts: stats.probes,
         streams_evicted: stats.streamsEvicted,
         alerts: Object.fromEntries([...alerts.entries()].sort()),
         allowlisted: Object.fromEntries([...allowlisted.entries()].sort()),

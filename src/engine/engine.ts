@@ -8,6 +8,7 @@ import { countDecodeEvents, createDecodeCounters, DecodeEvent, DECODE_EVENT_COUN
 import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { shardOfRaw, type RawPeek } from '../flow/shard';
+import { makeRoom } from '../util/bounded';
 import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
 import type { Policy } from '../config/rules';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
@@ -63,6 +64,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
   const udpProbeSeen = new Set<number>();
   const udpAwaitingReply = new Set<number>();
+  const scanDirections = new Set(cfg.policy.scan.directions);
   const quote = createIcmpQuote();
   /** QUIC flows whose ClientHello is still incomplete, and flows already read (later Initials are skipped). */
   const quicPending = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
@@ -138,7 +140,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       if ((resolved.size === 0 && !hasAddressIntel) || pkt.dstPort === DNS_PORT) return;
       const c = connTarget(b, ts);
       if (c === null) return;
-      if (pendingConns.size >= MAX_PENDING_CONNS) pendingConns.delete(pendingConns.keys().next().value as number);
+      makeRoom(pendingConns, MAX_PENDING_CONNS);
       pendingConns.set(directedHash(b, pkt, false), c);
       return;
     }
@@ -156,16 +158,28 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   }
 
   /**
+   * Whether the packet's direction (from the home net) is one the scan policy watches: attempts in other
+   * directions (internal clients going out, most of any network's traffic) are not built into observations.
+   */
+  function scanWatched(b: Buffer): boolean {
+    const v4 = pkt.ipVersion === 4;
+    const srcHome = v4 ? isHome4(cfg.homeNet, pkt.src4) : isHome6(cfg.homeNet, b, pkt.srcAddrOff);
+    const dstHome = v4 ? isHome4(cfg.homeNet, pkt.dst4) : isHome6(cfg.homeNet, b, pkt.dstAddrOff);
+    return scanDirections.has(direction(srcHome, dstHome));
+  }
+
+  /**
    * Connection attempts and their answers, for the scan aggregator: a SYN is a probe; a SYN-ACK answers one; a
    * RST that acknowledges (the reply to a SYN on a closed port) rejects one. Replies name the prober as source.
    */
   function emitTcpScanRecord(b: Buffer, flags: number, ordinal: number, ts: number, nsec: number): void {
     if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
       st.probes++;
+      if (!scanWatched(b)) return;
       emit({ kind: 'probe', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: pkt.tcpWindow });
     } else if ((flags & TCP_SYN) !== 0 || (flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
       swapEnds(pkt);
-      emit({ kind: 'reply', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', outcome: (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected' });
+      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', outcome: (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected' });
       swapEnds(pkt);
     }
   }
@@ -176,10 +190,11 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     const v6 = pkt.ipVersion === 6;
     if (v6 ? t === 128 : t === 8 || t === 13) {
       st.probes++;
+      if (!scanWatched(b)) return;
       emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), transport: 'udp', proto: 'icmp', icmpType: t, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
     } else if (v6 ? t === 129 : t === 0 || t === 14) {
       swapEnds(pkt);
-      emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'icmp', outcome: 'answered' });
+      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'icmp', outcome: 'answered' });
       swapEnds(pkt);
     } else if (v6 ? t === 1 : t === 3) {
       if (!readIcmpQuote(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, quote) || quote.ipVersion !== pkt.ipVersion) return;
@@ -194,7 +209,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       }
       pkt.srcPort = quote.srcPort;
       pkt.dstPort = quote.dstPort;
-      emit({ kind: 'reply', ...observationBase(b, pkt, proto === 'tcp' ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome: 'unreachable' });
+      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, proto === 'tcp' ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome: 'unreachable' });
       [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort] = saved;
     }
   }
@@ -204,22 +219,34 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    * back on a probed flow answers it (a service spoke), so busy UDP clients are not mistaken for failing ones.
    */
   function onUdpProbe(b: Buffer, ordinal: number, ts: number, nsec: number): void {
-    const h = directedHash(b, pkt, false);
-    if (udpProbeSeen.has(h)) return;
-    const back = directedHash(b, pkt, true);
-    if (udpAwaitingReply.delete(back)) {
-      swapEnds(pkt);
-      emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', outcome: 'answered' });
-      swapEnds(pkt);
-      udpProbeSeen.add(h); // the answer's direction is part of the same flow, not a new probe
+    if (!scanWatched(b)) {
+      // Not a direction that is watched (an inside client going out, most UDP): it can only be the answer to a
+      // watched probe, and only when probes are waiting.
+      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitUdpAnswer(b, ordinal, ts, nsec);
       return;
     }
-    if (udpAwaitingReply.size >= MAX_UDP_FLOWS) udpAwaitingReply.delete(udpAwaitingReply.values().next().value as number);
-    udpAwaitingReply.add(h);
-    if (udpProbeSeen.size >= MAX_UDP_FLOWS) udpProbeSeen.delete(udpProbeSeen.values().next().value as number);
+    // A service port answering an ephemeral one (DNS, NTP replies coming in) is a reply, never a probe.
+    if (pkt.srcPort < 1024 && pkt.dstPort >= 1024) return;
+    const h = directedHash(b, pkt, false);
+    if (udpProbeSeen.has(h)) return;
+    makeRoom(udpProbeSeen, MAX_UDP_FLOWS);
     udpProbeSeen.add(h);
+    if (udpAwaitingReply.delete(directedHash(b, pkt, true))) {
+      // Internal flows: the answer is watched too, and seen here.
+      emitUdpAnswer(b, ordinal, ts, nsec);
+      return;
+    }
+    makeRoom(udpAwaitingReply, MAX_UDP_FLOWS);
+    udpAwaitingReply.add(h);
     st.probes++;
     emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
+  }
+
+  /** The first datagram back on a probed UDP flow: the probe was answered (a service spoke). */
+  function emitUdpAnswer(b: Buffer, ordinal: number, ts: number, nsec: number): void {
+    swapEnds(pkt);
+    emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', outcome: 'answered' });
+    swapEnds(pkt);
   }
 
   /** A server's FIN/RST settles a pending connection: the observation is built from the client's side. */
@@ -245,7 +272,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     if (udpSeen.has(h)) return;
     const c = connTarget(b, ts);
     if (c === null) return;
-    if (udpSeen.size >= MAX_PENDING_CONNS) udpSeen.delete(udpSeen.keys().next().value as number);
+    makeRoom(udpSeen, MAX_PENDING_CONNS);
     udpSeen.add(h);
     emitConn(b, c, 'other', ordinal, ts, nsec);
   }
@@ -353,18 +380,19 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     const r = data === null ? null : parseClientHelloMessage(data, 0, data.length, 'q');
     if (r === null || r.kind === 'need-more') {
       if (pending === undefined) {
-        if (quicPending.size >= MAX_QUIC_PENDING) quicPending.delete(quicPending.keys().next().value as number);
+        makeRoom(quicPending, MAX_QUIC_PENDING);
         quicPending.set(h, { chunks, expires: ts + PENDING_CONN_SEC });
       }
       return true;
     }
     quicPending.delete(h);
-    if (quicDone.size >= MAX_QUIC_PENDING) quicDone.delete(quicDone.keys().next().value as number);
+    makeRoom(quicDone, MAX_QUIC_PENDING);
     quicDone.add(h);
     if (r.kind === 'hello') {
       const c = resolved.size > 0 || hasAddressIntel ? connTarget(b, ts) : null;
       const ech = r.hello.extensions.includes(TLS_EXT_ECH);
       if (c !== null && (r.hello.sni === null || ech)) {
+        makeRoom(udpSeen, MAX_PENDING_CONNS);
         udpSeen.add(h);
         emitConn(b, c, 'quic', ordinal, ts, nsec);
       }

@@ -44,7 +44,8 @@ export function createFirstBytesTable(limits: FirstBytesLimits = DEFAULT_FIRST_B
 }
 
 /**
- * A hash of the directed (client -> server) address and port pair; numbers only, no allocation. `reversed`
+ * A hash of the directed (client -> server) address and port pair; numbers only, no allocation; keys are
+ * confirmed against the addresses where a collision would matter (first-bytes streams). `reversed`
  * hashes the packet as if it went the other way (a server's packet, looked up under its client's direction).
  */
 export function directedHash(b: Uint8Array, pkt: DecodedPacket, reversed: boolean): number {
@@ -54,7 +55,8 @@ export function directedHash(b: Uint8Array, pkt: DecodedPacket, reversed: boolea
   let h = 0x811c9dc5 ^ (reversed ? (pkt.dstPort << 16) | pkt.srcPort : (pkt.srcPort << 16) | pkt.dstPort);
   for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[from + i], 0x01000193);
   for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[to + i], 0x01000193);
-  return h >>> 0;
+  // 30 bits: a V8 small integer, so Sets and Maps keyed by it neither box nor hash a heap number.
+  return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
 function keyMatches(key: Buffer, b: Uint8Array, pkt: DecodedPacket): boolean {
@@ -75,14 +77,13 @@ export function findStream(t: FirstBytesTable, b: Uint8Array, pkt: DecodedPacket
 /** Opens a stream with the packet's payload as its first bytes. The oldest stream is closed when the table is full. */
 export function openStream(t: FirstBytesTable, b: Uint8Array, pkt: DecodedPacket, hash: number, kind: number, now: number): Stream {
   if (t.count >= t.limits.maxStreams) {
-    const oldest = t.streams.keys().next();
-    if (oldest.done !== true) {
-      const list = t.streams.get(oldest.value);
-      if (list !== undefined) {
-        t.count -= list.length;
-        t.evicted += list.length;
-      }
-      t.streams.delete(oldest.value);
+    // The oldest tenth at once (see makeRoom in util/bounded.ts for why not one at a time).
+    let n = Math.max(1, Math.floor(t.limits.maxStreams / 10));
+    for (const [h, list] of t.streams) {
+      if (n-- <= 0) break;
+      t.count -= list.length;
+      t.evicted += list.length;
+      t.streams.delete(h);
     }
   }
   const alen = pkt.ipVersion === 6 ? 16 : 4;

@@ -23,18 +23,21 @@ export function createResolvedCache(max: number, windowSec: number): ResolvedCac
   return { v4: new Map(), v6: new Map(), size: 0, max, windowSec };
 }
 
+/** When full, the oldest tenth of the ties goes (oldest clients first), in one pass: see util/bounded.ts. */
 function makeRoom(c: ResolvedCache): void {
-  while (c.size >= c.max) {
-    const first = c.v4.keys().next();
-    if (first.done !== true) {
-      c.size -= c.v4.get(first.value)?.size ?? 0;
-      c.v4.delete(first.value);
-      continue;
-    }
-    const k6 = c.v6.keys().next();
-    if (k6.done === true) return;
-    c.v6.delete(k6.value);
+  if (c.size < c.max) return;
+  let drop = Math.max(1, Math.floor(c.max / 10));
+  for (const [client, m] of c.v4) {
+    if (drop <= 0) break;
+    drop -= m.size;
+    c.size -= m.size;
+    c.v4.delete(client);
+  }
+  for (const k of c.v6.keys()) {
+    if (drop <= 0) break;
+    c.v6.delete(k);
     c.size--;
+    drop--;
   }
 }
 

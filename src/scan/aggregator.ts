@@ -79,13 +79,10 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   let evicted = 0;
 
   function source(o: ProbeObservation, now: number): Source {
+    // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
+    // more than it bought: eviction only happens under floods of new sources).
     let s = sources.get(o.srcIp);
-    if (s !== undefined) {
-      // Least recently active first: re-insert on activity.
-      sources.delete(o.srcIp);
-      sources.set(o.srcIp, s);
-      return s;
-    }
+    if (s !== undefined) return s;
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
@@ -192,35 +189,43 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     evaluate(s);
   }
 
-  /** The kinds of scan a source's counts amount to now, each with the measure that grows with it. */
-  function kinds(s: Source): Array<[ScanKind, number]> {
-    const out: Array<[ScanKind, number]> = [];
+  /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
+  function measure(s: Source, kind: ScanKind): number {
     const hosts = s.failed?.hosts.size ?? 0;
     const ports = s.failed?.ports.size ?? 0;
     const targets = s.failed?.targets.size ?? 0;
     const pingHosts = s.pingHosts?.size ?? 0;
-    const ping = pingHosts >= th.pingHosts;
-    if (ping) out.push(['ping', pingHosts]);
-    if (hosts >= th.mixedHosts && ports >= th.mixedPorts) out.push(['mixed', targets]);
-    else if (s.maxPortsOneHost >= th.portPorts) out.push(['port', s.maxPortsOneHost]);
-    // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
-    else if (hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(ping && ports <= 2)) out.push(['sweep', hosts]);
-    const dur = seconds(s);
-    if (targets >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval) {
-      out.push(['slow', targets]);
+    const mixed = hosts >= th.mixedHosts && ports >= th.mixedPorts;
+    switch (kind) {
+      case 'ping':
+        return pingHosts >= th.pingHosts ? pingHosts : 0;
+      case 'mixed':
+        return mixed ? targets : 0;
+      case 'port':
+        return !mixed && s.maxPortsOneHost >= th.portPorts ? s.maxPortsOneHost : 0;
+      case 'sweep':
+        // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
+        return !mixed && s.maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
+      case 'slow': {
+        const dur = seconds(s);
+        return targets >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval ? targets : 0;
+      }
     }
-    return out;
   }
 
+  const KINDS: readonly ScanKind[] = ['ping', 'mixed', 'port', 'sweep', 'slow'];
+
   function evaluate(s: Source): void {
-    for (const [kind, measure] of kinds(s)) {
+    for (const kind of KINDS) {
+      const m = measure(s, kind);
+      if (m === 0) continue;
       s.alerted ??= new Map();
       const last = s.alerted.get(kind);
       if (last === undefined) {
-        s.alerted.set(kind, measure);
+        s.alerted.set(kind, m);
         emit(alertDoc(s, kind, false, false));
-      } else if (measure >= 2 * last) {
-        s.alerted.set(kind, measure);
+      } else if (m >= 2 * last) {
+        s.alerted.set(kind, m);
         emit(alertDoc(s, kind, true, false));
       }
     }

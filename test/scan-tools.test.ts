@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+
+interface Truth {
+  scan: boolean;
+  tool: string | null;
+  scanner?: string;
+  open?: Array<{ proto: string; host: string; port: number }>;
+}
+const SCANS = path.join(PCAPS, 'scans');
+const truth = (JSON.parse(fs.readFileSync(path.join(SCANS, 'truth.json'), 'utf8')) as { files: Record<string, Truth> }).files;
+
+/** The kind each real tool's capture must raise (pcaps/make-scans.sh made them; truth.json says what was run). */
+const EXPECTED: Record<string, string[]> = {
+  'nmap-sweep.pcap': ['scan.sweep'],
+  'masscan.pcap': ['scan.sweep'],
+  'zmap.pcap': ['scan.sweep'],
+  'nmap-vertical.pcap': ['scan.port'],
+  'hping3-scan.pcap': ['scan.port'],
+  'nmap-ping.pcap': ['scan.ping_sweep'],
+  // Paced at one probe every 3 s for a minute: slow, and its 21 ports also cross the fast port-scan threshold.
+  'nmap-slow.pcap': ['scan.port', 'scan.slow'],
+};
+
+function alerts(file: string, extra: string[] = []): Array<Record<string, unknown>> {
+  const r = picket(['replay', '--quiet', ...extra, path.join(SCANS, file)]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.docs.filter((d) => String(get(d, 'rule.id')).startsWith('scan.'));
+}
+
+for (const [file, kinds] of Object.entries(EXPECTED)) {
+  test(`${file}: raises ${kinds.join(' and ')} for the scanner, with the open services it found`, () => {
+    const t = truth[file];
+    assert.ok(t !== undefined && t.scan && t.scanner !== undefined, 'truth.json describes the capture');
+    const a = alerts(file);
+    assert.deepEqual([...new Set(a.map((d) => get(d, 'rule.id')))].sort(), [...kinds].sort());
+    for (const d of a) {
+      assert.equal(get(d, 'source.ip'), t.scanner);
+      assert.equal(get(d, 'network.direction'), 'inbound');
+    }
+    const summary = a.filter((d) => get(d, 'picket.final') === true);
+    assert.ok(summary.length >= 1, 'a summary when the scan ends');
+    // What the scanner learned: the services that answered, as tshark sees the SYN-ACKs (and truth.json says).
+    const synacks = [...new Set(tshark(path.join(SCANS, file), `ip.dst == ${t.scanner} && tcp.flags.syn == 1 && tcp.flags.ack == 1`, ['ip.src', 'tcp.srcport'])
+      .map(([h, p]) => `${h}:${p}/tcp`))].sort();
+    const learned = [...(get(summary[0], 'picket.scan.learned') as string[])].sort();
+    assert.deepEqual(learned, synacks);
+    const probed = new Set(tshark(path.join(SCANS, file), `ip.src == ${t.scanner} && tcp.flags.syn == 1 && tcp.flags.ack == 0`, ['ip.dst', 'tcp.dstport']).map(([h, p]) => `${h}:${p}`));
+    for (const o of t.open ?? []) {
+      if (o.proto === 'tcp' && probed.has(`${o.host}:${o.port}`)) assert.ok(learned.includes(`${o.host}:${o.port}/tcp`), `${o.host}:${o.port} was open and probed`);
+    }
+  });
+}
+
+test('a busy benign client (every connection and query answered) raises no scan alert', () => {
+  assert.equal(truth['benign-busy.pcap'].scan, false);
+  assert.deepEqual(alerts('benign-busy.pcap').map((d) => get(d, 'rule.id')), []);
+});
+
+test('nmap -sU: UDP probes, their answers and ICMP port-unreachables are counted; the closed ports alert once the policy asks for so few', () => {
+  const file = 'nmap-udp.pcap';
+  const scanner = truth[file].scanner as string;
+  // The bundled medium preset wants 15 ports on one host: five do not alert (a resolver's clients look alike).
+  assert.deepEqual(alerts(file), []);
+  const dir = tmpDir('udppolicy');
+  // Failed ports are those the target refused with ICMP port unreachable (the quoted UDP header names them).
+  const icmp = tshark(path.join(SCANS, file), 'icmp.type == 3 && icmp.code == 3', ['ip.dst', 'udp.dstport']).filter(([dst]) => dst === scanner);
+  const closed = new Set(icmp.map(([, port]) => port));
+  assert.ok(closed.size >= 2);
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), `kind: scan-policy\npresets:\n  medium:\n    port_ports: ${closed.size}\n`);
+  const a = alerts(file, ['--rules', dir]);
+  fs.rmSync(dir, { recursive: true });
+  const final = a.find((d) => get(d, 'rule.id') === 'scan.port' && get(d, 'picket.final') === true);
+  assert.ok(final !== undefined, `scan.port with port_ports ${closed.size}`);
+  assert.equal(get(final, 'source.ip'), scanner);
+  assert.equal(get(final, 'picket.scan.outcomes.unreachable'), closed.size, 'one per probed port (retransmissions are the same attempt)');
+  assert.equal(get(final, 'picket.scan.ports'), closed.size);
+  // Probes: distinct UDP flows from the scanner (not the UDP headers quoted inside ICMP errors).
+  const flows = new Set(tshark(path.join(SCANS, file), 'udp && !icmp', ['ip.src', 'udp.srcport', 'udp.dstport']).filter(([src]) => src === scanner).map((x) => x.join(':')));
+  assert.equal(get(final, 'picket.scan.protocols.udp'), flows.size);
+  // The services that answered over UDP (SNMP and DNS here) count as answered.
+  const answered = new Set(tshark(path.join(SCANS, file), 'udp && !icmp', ['ip.dst', 'udp.srcport']).filter(([dst]) => dst === scanner).map(([, p]) => p));
+  assert.equal(get(final, 'picket.scan.outcomes.answered'), answered.size);
+});
