@@ -28,6 +28,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
 DEST=${PKQ_DEST:-$HERE/quic}
 START_TS=$(date +%s)
 NC="pkq-c-$$"          # client namespace
@@ -44,21 +45,8 @@ cleanup() {
     set +e
     trap - EXIT INT TERM HUP
     trap '' PIPE
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 1 30); do
-        alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in "$NC" "$NS"; do
-        if [ -e "/run/netns/$ns" ]; then
-            # anything still running inside our own namespaces was started by us
-            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-            ip netns del "$ns" 2>/dev/null
-        fi
-    done
+    pk_stop_pids "${PIDS[@]}"
+    pk_remove_netns "$NC" "$NS"
     if [ -n "$TMP" ]; then
         if [ "${PKQ_KEEP_TMP:-0}" = 1 ]; then say "kept $TMP (PKQ_KEEP_TMP=1)"; else rm -rf "$TMP"; fi
     fi

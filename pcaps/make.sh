@@ -21,6 +21,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
 START_TS=$(date +%s)
 NC="pkmk-c-$$"          # client namespace
 NS="pkmk-s-$$"          # server namespace
@@ -38,21 +39,8 @@ cleanup() {
     set +e
     trap - EXIT INT TERM HUP
     trap '' PIPE             # a closed stdout/stderr must not stop the cleanup half-way
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 1 30); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in "$NC" "$NS"; do
-        if [ -e "/run/netns/$ns" ]; then
-            # anything still running inside our own namespaces was started by us
-            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-            ip netns del "$ns" 2>/dev/null
-        fi
-    done
+    pk_stop_pids "${PIDS[@]}"
+    pk_remove_netns "$NC" "$NS"
     rm -rf "$ETC_NETNS"
     [ "$MADE_ETC_NETNS_PARENT" = 1 ] && rmdir /etc/netns 2>/dev/null
     if [ -n "$TMP" ]; then
