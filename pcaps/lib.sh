@@ -23,3 +23,28 @@ pk_remove_netns() {
         fi
     done
 }
+
+# pk_traps: run the script's cleanup() on exit, and turn signals into exits so that it runs for them too.
+pk_traps() {
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+}
+
+# pk_untrap: first thing in cleanup(): no re-entry, and a closed stdout/stderr must not stop it half-way.
+pk_untrap() {
+    trap - EXIT INT TERM HUP
+    trap '' PIPE
+}
+
+# pk_remove_tmp DIR KEEP VAR: remove the script's temp dir, unless KEEP is 1 (VAR names the variable that keeps it).
+pk_remove_tmp() {
+    [ -n "$1" ] || return 0
+    if [ "$2" = 1 ]; then say "kept $1 ($3=1)"; else rm -rf "$1"; fi
+}
+
+# pk_report RC: the last line of a run.
+pk_report() {
+    if [ "$1" = 0 ]; then say "done in $(( $(date +%s) - START_TS ))s"; else say "FAILED (exit $1); cleaned up"; fi
+}

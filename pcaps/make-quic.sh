@@ -41,22 +41,16 @@ say() { printf '[make-quic.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >
 die() { printf '[make-quic.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
-    local rc=$? p i ns alive
+    local rc=$?
     set +e
-    trap - EXIT INT TERM HUP
-    trap '' PIPE
+    pk_untrap
     pk_stop_pids "${PIDS[@]}"
     pk_remove_netns "$NC" "$NS"
-    if [ -n "$TMP" ]; then
-        if [ "${PKQ_KEEP_TMP:-0}" = 1 ]; then say "kept $TMP (PKQ_KEEP_TMP=1)"; else rm -rf "$TMP"; fi
-    fi
-    if [ "$rc" = 0 ]; then say "done"; else say "FAILED (exit $rc); cleaned up"; fi
+    pk_remove_tmp "$TMP" "${PKQ_KEEP_TMP:-0}" PKQ_KEEP_TMP
+    pk_report "$rc"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+pk_traps
 
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make-quic.sh)"

@@ -35,24 +35,18 @@ say()  { printf '[make.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >&2; 
 die()  { printf '[make.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
-    local rc=$? p i ns
+    local rc=$?
     set +e
-    trap - EXIT INT TERM HUP
-    trap '' PIPE             # a closed stdout/stderr must not stop the cleanup half-way
+    pk_untrap
     pk_stop_pids "${PIDS[@]}"
     pk_remove_netns "$NC" "$NS"
     rm -rf "$ETC_NETNS"
     [ "$MADE_ETC_NETNS_PARENT" = 1 ] && rmdir /etc/netns 2>/dev/null
-    if [ -n "$TMP" ]; then
-        if [ "${PKMK_KEEP_TMP:-0}" = 1 ]; then say "kept $TMP (PKMK_KEEP_TMP=1)"; else rm -rf "$TMP"; fi
-    fi
-    if [ "$rc" = 0 ]; then say "done in $(( $(date +%s) - START_TS ))s"; else say "FAILED (exit $rc); cleaned up"; fi
+    pk_remove_tmp "$TMP" "${PKMK_KEEP_TMP:-0}" PKMK_KEEP_TMP
+    pk_report "$rc"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+pk_traps
 
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make.sh)"

@@ -33,12 +33,18 @@ const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_cl
 
 /** The network.* of one observed packet. */
 export function networkFields(o: Observation): EcsDoc {
-  const protocol = o.kind === 'tls_client_hello' && o.quic ? 'quic' : PROTOCOL[o.kind];
-  const protocol2 = o.kind === 'conn' ? (o.firstBytes === 'tls' || o.firstBytes === 'http' || o.firstBytes === 'quic' ? o.firstBytes : '') : protocol;
   const net: EcsDoc = { transport: o.transport, type: o.ipVersion === 6 ? 'ipv6' : 'ipv4', direction: o.direction };
-  if (protocol2 !== '') net.protocol = protocol2;
+  const protocol = networkProtocol(o);
+  if (protocol !== '') net.protocol = protocol;
   if (o.vlan >= 0) net.vlan = { id: String(o.vlan) };
   return net;
+}
+
+/** ECS network.protocol: the application protocol seen; for intel.conn, what its first bytes were, if known. */
+function networkProtocol(o: Observation): string {
+  if (o.kind === 'tls_client_hello') return o.quic ? 'quic' : 'tls';
+  if (o.kind === 'conn') return o.firstBytes === 'tls' || o.firstBytes === 'http' || o.firstBytes === 'quic' ? o.firstBytes : '';
+  return PROTOCOL[o.kind];
 }
 
 export function dnsQuestionFields(o: DnsQueryObservation): EcsDoc {

@@ -4,10 +4,9 @@ import { PicketError } from '../errors';
 /** The protected network: which addresses are "ours", for the direction of traffic (ECS network.direction). */
 export interface HomeNet {
   text: string;
-  v4: Array<{ net: number; mask: number }>;
   /**
    * The IPv4 networks and masks as int32 (bit patterns), for the per-packet test: the unsigned values above
-   * 2^31 would be boxed doubles in V8, and comparing them cost microseconds a packet on the scan path.
+   * 2^31 would be boxed doubles in V8.
    */
   nets4: Int32Array;
   masks4: Int32Array;
@@ -46,7 +45,8 @@ export function parseIpv6(s: string): Uint8Array {
 
 /** Parses "CIDR[,CIDR...]" (a bare address is a /32 or /128); `where` names the flag or file for errors. */
 export function parseHomeNet(text: string, where: string): HomeNet {
-  const home: HomeNet = { text, v4: [], v6: [], nets4: new Int32Array(0), masks4: new Int32Array(0) };
+  const home: HomeNet = { text, v6: [], nets4: new Int32Array(0), masks4: new Int32Array(0) };
+  const v4: Array<{ net: number; mask: number }> = [];
   for (const raw of text.split(',')) {
     const item = raw.trim();
     if (item === '') continue;
@@ -57,7 +57,7 @@ export function parseHomeNet(text: string, where: string): HomeNet {
       const prefix = bits === null ? 32 : Number(bits);
       if (!/^\d{1,2}$/.test(bits ?? '32') || prefix > 32) throw new PicketError(`${where}: bad IPv4 prefix length in "${item}"`);
       const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-      home.v4.push({ net: (parseIpv4(addr) & mask) >>> 0, mask });
+      v4.push({ net: (parseIpv4(addr) & mask) >>> 0, mask });
     } else if (isIPv6(addr)) {
       const prefix = bits === null ? 128 : Number(bits);
       if (!/^\d{1,3}$/.test(bits ?? '128') || prefix > 128) throw new PicketError(`${where}: bad IPv6 prefix length in "${item}"`);
@@ -66,8 +66,8 @@ export function parseHomeNet(text: string, where: string): HomeNet {
       throw new PicketError(`${where}: "${item}" is not an IPv4 or IPv6 address or CIDR`);
     }
   }
-  home.nets4 = Int32Array.from(home.v4, (n) => n.net | 0);
-  home.masks4 = Int32Array.from(home.v4, (n) => n.mask | 0);
+  home.nets4 = Int32Array.from(v4, (n) => n.net | 0);
+  home.masks4 = Int32Array.from(v4, (n) => n.mask | 0);
   return home;
 }
 

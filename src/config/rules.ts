@@ -6,7 +6,7 @@ import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type I
 import { parseDuration } from './duration';
 import { parseHomeNet } from './homenet';
 import type { AllowEntry } from '../alert/allowlist';
-import { isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
+import { DOMAIN_RE, isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
 export interface Policy {
@@ -75,7 +75,6 @@ export interface Rules {
 /** Where the bundled rules live: the package's own rules/ folder. */
 export const BUNDLED_RULES_DIR = path.resolve(__dirname, '..', '..', '..', 'rules');
 
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
 
 /**
@@ -250,24 +249,11 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
   checkAllowedKeys(rf, intel, ['repeat_window', 'max_tracked', 'resolved_window', 'max_resolved']);
-  const dur = (key: string, set: (v: number) => void): void => {
-    const node = intel.get(key, true) as Node | undefined;
-    if (node === undefined) return;
-    const v = parseDuration(isScalar(node) ? node.value : undefined);
-    if (Number.isNaN(v)) rf.fail(node, `"${key}" must be a duration such as 90s, 15m, 1h`);
-    set(v);
-  };
-  const count = (key: string, set: (v: number) => void): void => {
-    const node = intel.get(key, true) as Node | undefined;
-    if (node === undefined) return;
-    const v = isScalar(node) ? Number(node.value) : NaN;
-    if (!Number.isInteger(v) || v < 1) rf.fail(node, `"${key}" must be a positive whole number`);
-    set(v);
-  };
-  dur('repeat_window', (v) => { policy.intel.repeatWindow = v; });
-  dur('resolved_window', (v) => { policy.intel.resolvedWindow = v; });
-  count('max_tracked', (v) => { policy.intel.maxTracked = v; });
-  count('max_resolved', (v) => { policy.intel.maxResolved = v; });
+  const p = policy.intel;
+  p.repeatWindow = numberAt(rf, intel, 'repeat_window', 'duration') ?? p.repeatWindow;
+  p.resolvedWindow = numberAt(rf, intel, 'resolved_window', 'duration') ?? p.resolvedWindow;
+  p.maxTracked = numberAt(rf, intel, 'max_tracked', 'count') ?? p.maxTracked;
+  p.maxResolved = numberAt(rf, intel, 'max_resolved', 'count') ?? p.maxResolved;
 }
 
 function stringList(rf: RuleFile, map: YAMLMap, key: string): string[] {
@@ -366,15 +352,11 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
       scan.presets[level] = t;
     }
   }
-  const set = (key: string, kind: 'count' | 'duration', apply: (v: number) => void): void => {
-    const v = numberAt(rf, root, key, kind);
-    if (v !== undefined) apply(v);
-  };
-  set('reply_timeout', 'duration', (v) => { scan.replyTimeout = v; });
-  set('idle_expiry', 'duration', (v) => { scan.idleExpiry = v; });
-  set('slow_idle_expiry', 'duration', (v) => { scan.slowIdleExpiry = v; });
-  set('max_age', 'duration', (v) => { scan.maxAge = v; });
-  set('max_sources', 'count', (v) => { scan.maxSources = v; });
-  set('max_targets_per_source', 'count', (v) => { scan.maxTargetsPerSource = v; });
-  set('max_pending_attempts', 'count', (v) => { scan.maxPending = v; });
+  scan.replyTimeout = numberAt(rf, root, 'reply_timeout', 'duration') ?? scan.replyTimeout;
+  scan.idleExpiry = numberAt(rf, root, 'idle_expiry', 'duration') ?? scan.idleExpiry;
+  scan.slowIdleExpiry = numberAt(rf, root, 'slow_idle_expiry', 'duration') ?? scan.slowIdleExpiry;
+  scan.maxAge = numberAt(rf, root, 'max_age', 'duration') ?? scan.maxAge;
+  scan.maxSources = numberAt(rf, root, 'max_sources', 'count') ?? scan.maxSources;
+  scan.maxTargetsPerSource = numberAt(rf, root, 'max_targets_per_source', 'count') ?? scan.maxTargetsPerSource;
+  scan.maxPending = numberAt(rf, root, 'max_pending_attempts', 'count') ?? scan.maxPending;
 }

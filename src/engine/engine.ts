@@ -12,7 +12,7 @@ import { makeRoom } from '../util/bounded';
 import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
 import type { Policy } from '../config/rules';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
-import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from './observation';
+import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type ReplyObservation } from './observation';
 import { isIP } from 'node:net';
 import { looksLikeHttpRequest, parseHttpRequest, type HttpRequest } from '../app/http';
 import { looksLikeTlsClientHello, parseClientHelloMessage, parseTlsClientStream, type ClientHello } from '../app/tls';
@@ -174,14 +174,27 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    */
   function emitTcpScanRecord(b: Buffer, flags: number, ordinal: number, ts: number, nsec: number): void {
     if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
-      st.probes++;
-      if (!scanWatched(b)) return;
-      emit({ kind: 'probe', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: pkt.tcpWindow });
+      emitProbe(b, 'tcp', 'tcp', 0, pkt.tcpWindow, ordinal, ts, nsec);
     } else if ((flags & TCP_SYN) !== 0 || (flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
-      swapEnds(pkt);
-      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'tcp', outcome: (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected' });
-      swapEnds(pkt);
+      emitReply(b, 'tcp', 'tcp', (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected', ordinal, ts, nsec);
     }
+  }
+
+  /** A connection attempt in a watched direction, with the header traits that name tools. */
+  function emitProbe(b: Buffer, transport: 'tcp' | 'udp', proto: ProbeObservation['proto'], icmpType: number, tcpWindow: number, ordinal: number, ts: number, nsec: number): void {
+    st.probes++;
+    if (!scanWatched(b)) return;
+    emit({ kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, icmpType, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow });
+  }
+
+  /**
+   * What the target did with a probe. The packet goes target -> prober; the observation names the prober as
+   * source, as the probe did, so that the aggregator finds the probe under the same key.
+   */
+  function emitReply(b: Buffer, transport: 'tcp' | 'udp', proto: ReplyObservation['proto'], outcome: ReplyObservation['outcome'], ordinal: number, ts: number, nsec: number): void {
+    swapEnds(pkt);
+    if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome });
+    swapEnds(pkt);
   }
 
   /** ICMP: echo and timestamp requests are probes (host discovery), their replies answer them; errors quote a probe. */
@@ -189,13 +202,9 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     const t = pkt.icmpType;
     const v6 = pkt.ipVersion === 6;
     if (v6 ? t === 128 : t === 8 || t === 13) {
-      st.probes++;
-      if (!scanWatched(b)) return;
-      emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), transport: 'udp', proto: 'icmp', icmpType: t, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
+      emitProbe(b, 'udp', 'icmp', t, 0, ordinal, ts, nsec);
     } else if (v6 ? t === 129 : t === 0 || t === 14) {
-      swapEnds(pkt);
-      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'icmp', outcome: 'answered' });
-      swapEnds(pkt);
+      emitReply(b, 'udp', 'icmp', 'answered', ordinal, ts, nsec);
     } else if (v6 ? t === 1 : t === 3) {
       if (!readIcmpQuote(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, quote) || quote.ipVersion !== pkt.ipVersion) return;
       const proto = quote.proto === IPPROTO_TCP ? 'tcp' : quote.proto === IPPROTO_UDP ? 'udp' : 'icmp';
@@ -222,7 +231,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     if (!scanWatched(b)) {
       // Not a direction that is watched (an inside client going out, most UDP): it can only be the answer to a
       // watched probe, and only when probes are waiting.
-      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitUdpAnswer(b, ordinal, ts, nsec);
+      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitReply(b, 'udp', 'udp', 'answered', ordinal, ts, nsec);
       return;
     }
     // A service port answering an ephemeral one (DNS, NTP replies coming in) is a reply, never a probe.
@@ -233,20 +242,12 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     udpProbeSeen.add(h);
     if (udpAwaitingReply.delete(directedHash(b, pkt, true))) {
       // Internal flows: the answer is watched too, and seen here.
-      emitUdpAnswer(b, ordinal, ts, nsec);
+      emitReply(b, 'udp', 'udp', 'answered', ordinal, ts, nsec);
       return;
     }
     makeRoom(udpAwaitingReply, MAX_UDP_FLOWS);
     udpAwaitingReply.add(h);
-    st.probes++;
-    emit({ kind: 'probe', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', icmpType: 0, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow: 0 });
-  }
-
-  /** The first datagram back on a probed UDP flow: the probe was answered (a service spoke). */
-  function emitUdpAnswer(b: Buffer, ordinal: number, ts: number, nsec: number): void {
-    swapEnds(pkt);
-    emit({ kind: 'reply', ...observationBase(b, pkt, 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto: 'udp', outcome: 'answered' });
-    swapEnds(pkt);
+    emitProbe(b, 'udp', 'udp', 0, 0, ordinal, ts, nsec);
   }
 
   /** A server's FIN/RST settles a pending connection: the observation is built from the client's side. */

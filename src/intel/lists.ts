@@ -12,7 +12,8 @@ export interface ListDefaults {
 
 export const USER_LIST_DEFAULTS: ListDefaults = { category: 'user-list', severity: 'medium', confidence: 'medium', technique: 'T1590.005' };
 
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** A DNS name in lower case: labels of letters, digits, '-' and '_' (service labels), 253 bytes at most. */
+export const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /** A domain, an address or a CIDR as an entry; null when the text is none of these. */
 export function indicatorEntry(text: string, file: string, line: number, d: ListDefaults, description: string): IntelEntry | null {

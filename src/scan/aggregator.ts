@@ -78,7 +78,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   let lastPendingSweep = -Infinity;
   let evicted = 0;
 
-  function source(o: ProbeObservation, now: number): Source {
+  function source(o: ProbeObservation): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
     let s = sources.get(o.srcIp);
@@ -89,7 +89,6 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null, maxPortsOneHost: 0, maxPortsHost: '',
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null,
     };
-    void now;
     sources.set(o.srcIp, s);
     return s;
   }
@@ -101,7 +100,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   function onProbe(o: ProbeObservation): void {
     if (!policy.directions.includes(o.direction)) return;
     const now = o.tsSec + o.tsNsec / 1e9;
-    const s = source(o, now);
+    const s = source(o);
     s.attempts++;
     s.lastSec = o.tsSec;
     s.lastNsec = o.tsNsec;
