@@ -22,6 +22,13 @@ declare -A PKG=(
   [gtlsserver]=ngtcp2-server
   [zmap]=zmap               # pcaps/make-scans.sh
   [ethtool]=ethtool
+  [smbd]=samba              # pcaps/make-recon.sh: SMB server for nmap's smb scripts and smbclient
+  [smbclient]=smbclient
+  [named]=bind9             # pcaps/make-recon.sh: authoritative server that refuses zone transfers
+  [rsyslogd]=rsyslog        # test/sinks: the syslog sink against a real rsyslog
+  [promtool]=prometheus     # test/metrics: the exposition format checked by Prometheus's own parser
+  [tcpreplay]=tcpreplay     # bench/live: offered load for the capture-loss benchmark
+  [trafgen]=netsniff-ng
 )
 # Not commands: headers for the native capture path.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)
