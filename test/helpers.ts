@@ -79,3 +79,20 @@ export function committedCaptures(): string[] {
 
 /** A deterministic PRNG for fuzzing: the same seed, the same damage, so failures reproduce. */
 export const prng = mulberry32;
+
+/**
+ * A copy of a little-endian µs pcap with every packet's time mapped by `at(seconds since the first packet)`:
+ * real packets of a real tool, paced as a patient scanner would pace them (hours cannot be captured in CI).
+ */
+export function restampPcap(src: Buffer, at: (offset: number) => number): Buffer {
+  const b = Buffer.from(src);
+  if (b.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error('restampPcap expects a little-endian µs pcap');
+  const t0 = b.readUInt32LE(24) + b.readUInt32LE(28) / 1e6;
+  for (let p = 24; p + 16 <= b.length; p += 16 + b.readUInt32LE(p + 8)) {
+    const t = t0 + at(b.readUInt32LE(p) + b.readUInt32LE(p + 4) / 1e6 - t0);
+    const sec = Math.floor(t);
+    b.writeUInt32LE(sec, p);
+    b.writeUInt32LE(Math.min(999_999, Math.round((t - sec) * 1e6)), p + 4);
+  }
+  return b;
+}

@@ -7,7 +7,11 @@ import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
 interface Truth {
   scan: boolean;
   tool: string | null;
-  scanner?: string;
+  scanner?: string | null;
+  sources?: string[];
+  decoys?: string[];
+  targets?: string[];
+  per_source_ports?: Record<string, number[]>;
   open?: Array<{ proto: string; host: string; port: number }>;
 }
 const SCANS = path.join(PCAPS, 'scans');
@@ -54,6 +58,40 @@ for (const [file, kinds] of Object.entries(EXPECTED)) {
     }
   });
 }
+
+test('distributed.pcap: 24 sources, each under every per-source threshold, are one scan.distributed of the host', () => {
+  const t = truth['distributed.pcap'];
+  assert.ok(t !== undefined && t.sources !== undefined && t.per_source_ports !== undefined && t.targets?.length === 1);
+  const a = alerts('distributed.pcap');
+  assert.deepEqual([...new Set(a.map((d) => get(d, 'rule.id')))], ['scan.distributed'], 'no single source is a scan on its own');
+  const final = a.filter((d) => get(d, 'picket.final') === true);
+  assert.equal(final.length, 1);
+  const f = final[0];
+  assert.equal(get(f, 'destination.ip'), t.targets[0]);
+  assert.equal(get(f, 'picket.scan.decoy'), false);
+  assert.equal(get(f, 'picket.scan.sources'), t.sources.length);
+  assert.ok(t.sources.includes(String(get(f, 'source.ip'))));
+  // Failed ports: tshark's RSTs from the target to any of the sources.
+  const closed = new Set(tshark(path.join(SCANS, 'distributed.pcap'), `ip.src == ${t.targets[0]} && tcp.flags.reset == 1`, ['tcp.srcport']).map(([p]) => p));
+  assert.equal(get(f, 'picket.scan.ports'), closed.size);
+  for (const ip of get(f, 'picket.scan.sample_sources') as string[]) assert.ok(t.sources.includes(ip), ip);
+});
+
+test('nmap-decoy.pcap: the same probes from the scanner and its decoys are one decoy scan naming all of them', () => {
+  const t = truth['nmap-decoy.pcap'];
+  assert.ok(t !== undefined && t.sources !== undefined && t.decoys !== undefined && typeof t.scanner === 'string' && t.targets?.length === 1);
+  const a = alerts('nmap-decoy.pcap');
+  const dist = a.filter((d) => get(d, 'rule.id') === 'scan.distributed');
+  assert.ok(dist.length >= 1);
+  const f = dist.find((d) => get(d, 'picket.final') === true);
+  assert.ok(f !== undefined);
+  assert.equal(get(f, 'picket.scan.decoy'), true);
+  assert.equal(get(f, 'destination.ip'), t.targets[0]);
+  assert.deepEqual([...(get(f, 'picket.scan.sample_sources') as string[])].sort(), [...t.sources].sort(), 'the scanner and every decoy');
+  // Each of them on its own is a vertical scan of the host as well.
+  const ports = new Set(a.filter((d) => get(d, 'rule.id') === 'scan.port').map((d) => String(get(d, 'source.ip'))));
+  assert.deepEqual([...ports].sort(), [...t.sources].sort());
+});
 
 test('a busy benign client (every connection and query answered) raises no scan alert', () => {
   assert.equal(truth['benign-busy.pcap'].scan, false);

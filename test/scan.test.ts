@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { get, PCAPS, picket, restampPcap, tmpDir, tshark } from './helpers';
 
 const nmap = path.join(PCAPS, 'nmap-syn.pcap');
 const scanner = '10.77.0.2';
@@ -70,5 +70,40 @@ test('thresholds are policy: a stricter preset or a user override changes what a
   const bad = picket(['replay', '--rules', dir, nmap]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /scan\.yaml:4: "port_ports" must be a positive whole number/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a scan spread over 10 hours of packet time is one scan.slow, and its memory stays within the caps', () => {
+  // nmap's real slow scan (--scan-delay 3s, 21 ports), stretched 600 times: a probe every 30 minutes, each
+  // reply still within tens of milliseconds of its probe.
+  const src = path.join(PCAPS, 'scans', 'nmap-slow.pcap');
+  const dir = tmpDir('slow10h');
+  const slow = path.join(dir, 'nmap-slow-10h.pcap');
+  fs.writeFileSync(slow, restampPcap(fs.readFileSync(src), (t) => t * 600));
+  const scannerIp = '198.18.0.66';
+  // Distinct closed ports (nmap probes some twice).
+  const rsts = new Set(tshark(src, `ip.dst == ${scannerIp} && tcp.flags.reset == 1`, ['tcp.srcport']).map(([p]) => p)).size;
+  const alerts = scanAlerts([slow]);
+  const finals = alerts.filter((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.final') === true);
+  assert.equal(finals.length, 1, 'one scan, one summary, however long it lasts');
+  const f = finals[0];
+  assert.equal(get(f, 'source.ip'), scannerIp);
+  assert.ok(Number(get(f, 'picket.scan.duration_seconds')) > 9 * 3600, String(get(f, 'picket.scan.duration_seconds')));
+  assert.equal(get(f, 'picket.scan.targets'), rsts, 'every closed port counted once');
+  assert.equal(get(f, 'picket.scan.exact'), true);
+  // The first slow alert goes out as soon as the paced scan crosses its thresholds, hours before the end.
+  const first = alerts.find((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.update') === false);
+  assert.ok(first !== undefined);
+  assert.ok(Number(get(first, 'picket.scan.targets')) < rsts);
+  assert.ok(Number(get(first, 'picket.scan.duration_seconds')) < Number(get(f, 'picket.scan.duration_seconds')) - 3 * 3600);
+
+  // With a per-source cap of 8 exact targets, the counts go on in a fixed-size sketch, within its error.
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), 'kind: scan-policy\nmax_targets_per_source: 8\n');
+  const capped = scanAlerts(['--rules', dir, slow]).find((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.final') === true);
+  assert.ok(capped !== undefined);
+  assert.equal(get(capped, 'picket.scan.exact'), false);
+  const est = Number(get(capped, 'picket.scan.targets'));
+  assert.ok(Math.abs(est - rsts) / rsts < 0.2, `sketched ${est} vs exact ${rsts}`);
+  assert.ok(Math.abs(Number(get(capped, 'picket.scan.max_ports_one_host')) - rsts) / rsts < 0.2);
   fs.rmSync(dir, { recursive: true });
 });

@@ -33,6 +33,9 @@ export interface ScanThresholds {
   slowMinTargets: number;
   slowMinDuration: number;
   slowMinInterval: number;
+  distributedSources: number;
+  distributedPorts: number;
+  decoyMinPorts: number;
 }
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -49,10 +52,14 @@ export interface ScanPolicy {
   maxSources: number;
   maxTargetsPerSource: number;
   maxPending: number;
+  decoyWindow: number;
+  maxTargetHosts: number;
+  maxExactEntries: number;
 }
 
 const MEDIUM: ScanThresholds = {
   sweepHosts: 25, sweepMaxPorts: 3, portPorts: 15, mixedHosts: 5, mixedPorts: 5, pingHosts: 15, slowMinTargets: 10, slowMinDuration: 60, slowMinInterval: 1,
+  distributedSources: 10, distributedPorts: 15, decoyMinPorts: 10,
 };
 
 export const DEFAULT_POLICY: Policy = {
@@ -61,6 +68,7 @@ export const DEFAULT_POLICY: Policy = {
   scan: {
     sensitivity: 'medium', directions: ['inbound', 'internal'], presets: { low: MEDIUM, medium: MEDIUM, high: MEDIUM },
     replyTimeout: 5, idleExpiry: 900, slowIdleExpiry: 3600, maxAge: 86400, maxSources: 50000, maxTargetsPerSource: 4096, maxPending: 50000,
+    decoyWindow: 60, maxTargetHosts: 50000, maxExactEntries: 1_000_000,
   },
 };
 
@@ -311,6 +319,7 @@ const THRESHOLD_KEYS: Record<string, [keyof ScanThresholds, 'count' | 'duration'
   sweep_hosts: ['sweepHosts', 'count'], sweep_max_ports: ['sweepMaxPorts', 'count'], port_ports: ['portPorts', 'count'],
   mixed_hosts: ['mixedHosts', 'count'], mixed_ports: ['mixedPorts', 'count'], ping_hosts: ['pingHosts', 'count'],
   slow_min_targets: ['slowMinTargets', 'count'], slow_min_duration: ['slowMinDuration', 'duration'], slow_min_interval: ['slowMinInterval', 'duration'],
+  distributed_sources: ['distributedSources', 'count'], distributed_ports: ['distributedPorts', 'count'], decoy_min_ports: ['decoyMinPorts', 'count'],
 };
 
 function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' | 'duration'): number | undefined {
@@ -326,7 +335,7 @@ function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' | 'dura
 
 function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   checkAllowedKeys(rf, root, ['kind', 'description', 'sensitivity', 'directions', 'presets', 'reply_timeout', 'idle_expiry', 'slow_idle_expiry',
-    'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts']);
+    'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts', 'decoy_window', 'max_target_hosts', 'max_exact_entries']);
   const sens = scalarString(rf, root, 'sensitivity', false);
   if (sens !== '') {
     if (!(SENSITIVITIES as readonly string[]).includes(sens)) rf.fail(root.get('sensitivity', true) as Node, `"sensitivity" must be one of ${SENSITIVITIES.join(', ')}`);
@@ -359,4 +368,7 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   scan.maxSources = numberAt(rf, root, 'max_sources', 'count') ?? scan.maxSources;
   scan.maxTargetsPerSource = numberAt(rf, root, 'max_targets_per_source', 'count') ?? scan.maxTargetsPerSource;
   scan.maxPending = numberAt(rf, root, 'max_pending_attempts', 'count') ?? scan.maxPending;
+  scan.decoyWindow = numberAt(rf, root, 'decoy_window', 'duration') ?? scan.decoyWindow;
+  scan.maxTargetHosts = numberAt(rf, root, 'max_target_hosts', 'count') ?? scan.maxTargetHosts;
+  scan.maxExactEntries = numberAt(rf, root, 'max_exact_entries', 'count') ?? scan.maxExactEntries;
 }

@@ -184,7 +184,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   function emitProbe(b: Buffer, transport: 'tcp' | 'udp', proto: ProbeObservation['proto'], icmpType: number, tcpWindow: number, ordinal: number, ts: number, nsec: number): void {
     st.probes++;
     if (!scanWatched(b)) return;
-    emit({ kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, icmpType, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow });
+    emit({ kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), icmpType, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow });
   }
 
   /**
@@ -193,8 +193,13 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    */
   function emitReply(b: Buffer, transport: 'tcp' | 'udp', proto: ReplyObservation['proto'], outcome: ReplyObservation['outcome'], ordinal: number, ts: number, nsec: number): void {
     swapEnds(pkt);
-    if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome });
+    if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), outcome });
     swapEnds(pkt);
+  }
+
+  /** The packet's (prober -> target) ends and ports as a small integer, with the protocol mixed in. */
+  function attemptKey(b: Buffer, proto: ProbeObservation['proto']): number {
+    return (directedHash(b, pkt, false) ^ (proto === 'tcp' ? 0 : proto === 'udp' ? 0x15555555 : 0x2aaaaaaa)) & 0x3fffffff;
   }
 
   /** ICMP: echo and timestamp requests are probes (host discovery), their replies answer them; errors quote a probe. */
@@ -218,7 +223,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       }
       pkt.srcPort = quote.srcPort;
       pkt.dstPort = quote.dstPort;
-      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, proto === 'tcp' ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto, outcome: 'unreachable' });
+      if (scanWatched(b)) emit({ kind: 'reply', ...observationBase(b, pkt, proto === 'tcp' ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), outcome: 'unreachable' });
       [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort] = saved;
     }
   }

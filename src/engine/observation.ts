@@ -65,6 +65,8 @@ export interface ConnObservation extends ObservationBase {
 export interface ProbeObservation extends ObservationBase {
   kind: 'probe';
   proto: 'tcp' | 'udp' | 'icmp';
+  /** A 30-bit hash of (proto, prober, target, ports): the aggregator's key for matching replies (checked on match). */
+  attemptKey: number;
   /** ICMP type for icmp probes (8 echo, 13 timestamp); 0 otherwise. */
   icmpType: number;
   ttl: number;
@@ -79,6 +81,8 @@ export interface ProbeObservation extends ObservationBase {
 export interface ReplyObservation extends ObservationBase {
   kind: 'reply';
   proto: 'tcp' | 'udp' | 'icmp';
+  /** The attemptKey of the probe this replies to. */
+  attemptKey: number;
   outcome: 'answered' | 'rejected' | 'unreachable';
 }
 

@@ -1,23 +1,15 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import type { ProbeObservation, ReplyObservation, ScanObservation } from '../engine/observation';
-import { isoTime, observerFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from '../alert/ecs';
-import { threatFields } from '../alert/mitre';
-
-/** Public contract: rule.id values of scan alerts and their picket.branch labels. */
-const SCAN_RULES = {
-  sweep: { id: 'scan.sweep', name: 'Horizontal scan: one source, few ports, many hosts', branch: 'NetworkScanSweep' },
-  port: { id: 'scan.port', name: 'Vertical scan: one source, many ports of one host', branch: 'NetworkScanPorts' },
-  mixed: { id: 'scan.mixed', name: 'Scan of many hosts and many ports', branch: 'NetworkScanMixed' },
-  ping: { id: 'scan.ping_sweep', name: 'Host discovery over many hosts (ping sweep)', branch: 'NetworkScanPingSweep' },
-  slow: { id: 'scan.slow', name: 'Slow scan paced to stay under rate thresholds', branch: 'NetworkScanSlow' },
-} as const;
-type ScanKind = keyof typeof SCAN_RULES;
+import type { EcsDoc, ObserverInfo } from '../alert/ecs';
+import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
+import { createDistributedDetector } from './distributed';
 
 interface Pending {
   /** The prober's address: looked up when the attempt settles, so that a closed source is not kept alive by it. */
   src: string;
   dst: string;
-  target: string;
+  srcPort: number;
   port: number;
   proto: string;
   ts: number;
@@ -42,10 +34,8 @@ interface Source {
   tcp: number;
   udp: number;
   icmp: number;
-  /** Failed (host, port) targets, their hosts and ports, and distinct failed ports per host (vertical scans). */
-  failed: { targets: Set<string>; hosts: Set<string>; ports: Set<string>; perHost: Map<string, number> } | null;
-  maxPortsOneHost: number;
-  maxPortsHost: string;
+  /** Failed (host, port) targets, their hosts and ports, and the most ports of one host (vertical scans). */
+  failed: Spread | null;
   pingHosts: Set<string> | null;
   learned: Set<string> | null;
   sampleHosts: string[];
@@ -54,6 +44,10 @@ interface Source {
   alerted: Map<ScanKind, number> | null;
 }
 
+/** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
+type SourceKind = Exclude<ScanKind, 'distributed'>;
+/** Below this many failed targets (and no alert) a source is among the first to go when max_sources is reached. */
+const MINOR_TARGETS = 3;
 const SAMPLES = 10;
 const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
@@ -63,6 +57,8 @@ export interface ScanAggregator {
   finish(): void;
   /** Sources summarised early because max_sources was reached. */
   evictedSources(): number;
+  /** Exact target entries held now, and sources whose targets went to sketches. */
+  memory(): { exactEntries: number; sketched: number; sources: number; pending: number };
 }
 
 /**
@@ -73,10 +69,13 @@ export interface ScanAggregator {
 export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
   const th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<string, Source>();
-  const pending = new Map<string, Pending>();
+  /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
+  const pending = new Map<number, Pending>();
   let lastSweep = -Infinity;
   let lastPendingSweep = -Infinity;
   let evicted = 0;
+  const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries, sketched: 0 };
+  const distributed = createDistributedDetector(policy, th, budget, observer, emit);
 
   function source(o: ProbeObservation): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
@@ -86,7 +85,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
-      answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null, maxPortsOneHost: 0, maxPortsHost: '',
+      answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null,
     };
     sources.set(o.srcIp, s);
@@ -105,25 +104,35 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     s.lastSec = o.tsSec;
     s.lastNsec = o.tsNsec;
     s[o.proto]++;
-    const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
     if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(o.dstIp)) s.sampleHosts.push(o.dstIp);
-    if (s.samplePorts.length < SAMPLES && !s.samplePorts.includes(port)) s.samplePorts.push(port);
+    if (s.samplePorts.length < SAMPLES) {
+      const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
+      if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
+    }
     if (o.proto === 'icmp') {
       s.pingHosts ??= new Set();
       if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(o.dstIp);
       evaluate(s);
     }
-    const key = `${o.srcIp}|${o.dstIp}|${o.proto}|${o.srcPort}|${o.dstPort}`;
-    if (pending.has(key)) return; // a retransmitted probe
+    const known = pending.get(o.attemptKey);
+    if (known !== undefined) {
+      if (sameAttempt(known, o)) return; // a retransmitted probe
+      // Another attempt under the same hash (rare): the older one is given up as unanswered.
+      settle(o.attemptKey);
+      failed(known, 'unanswered');
+    }
     if (pending.size >= policy.maxPending) expireOldestPending();
-    pending.set(key, { src: o.srcIp, dst: o.dstIp, target: `${o.dstIp}|${port}`, port: o.dstPort, proto: o.proto, ts: now });
+    pending.set(o.attemptKey, { src: o.srcIp, dst: o.dstIp, srcPort: o.srcPort, port: o.dstPort, proto: o.proto, ts: now });
+  }
+
+  function sameAttempt(p: Pending, o: ProbeObservation | ReplyObservation): boolean {
+    return p.port === o.dstPort && p.srcPort === o.srcPort && p.proto === o.proto && p.src === o.srcIp && p.dst === o.dstIp;
   }
 
   function onReply(o: ReplyObservation): void {
-    const key = `${o.srcIp}|${o.dstIp}|${o.proto}|${o.srcPort}|${o.dstPort}`;
-    const p = pending.get(key);
-    if (p === undefined) return;
-    settle(key);
+    const p = pending.get(o.attemptKey);
+    if (p === undefined || !sameAttempt(p, o)) return;
+    settle(o.attemptKey);
     const src = sources.get(p.src);
     if (src === undefined) return;
     if (o.outcome === 'answered') {
@@ -138,14 +147,23 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
 
   /**
    * At the bounds, a tenth goes at once: a Map keeps deleted slots until it rehashes, so taking the oldest one
-   * entry at a time would walk an ever longer run of them on every new source or attempt of a flood.
+   * entry at a time would walk an ever longer run of them on every new source or attempt of a flood. Sources
+   * that have shown little (no alert, under MINOR_TARGETS failed targets) go first, so that a flood of one-shot
+   * sources cannot push out a slow scan that has been building up for hours.
    */
   function evictOldest(): void {
     const n = Math.max(1, Math.floor(policy.maxSources / 10));
     const victims: Source[] = [];
     for (const s of sources.values()) {
-      victims.push(s);
+      if (s.alerted === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
       if (victims.length === n) break;
+    }
+    if (victims.length < n) {
+      const chosen = new Set(victims);
+      for (const s of sources.values()) {
+        if (!chosen.has(s)) victims.push(s);
+        if (victims.length === n) break;
+      }
     }
     for (const s of victims) close(s);
     evicted += victims.length;
@@ -153,7 +171,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
 
   function expireOldestPending(): void {
     const n = Math.max(1, Math.floor(policy.maxPending / 10));
-    const victims: Array<[string, Pending]> = [];
+    const victims: Array<[number, Pending]> = [];
     for (const e of pending) {
       victims.push(e);
       if (victims.length === n) break;
@@ -164,7 +182,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     }
   }
 
-  function settle(key: string): void {
+  function settle(key: number): void {
     pending.delete(key);
   }
 
@@ -173,26 +191,28 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     if (s === undefined) return; // its source was summarised already
     s[outcome]++;
     if (p.proto === 'icmp') return; // host discovery is judged on hosts probed, not on failures
-    const f = (s.failed ??= { targets: new Set(), hosts: new Set(), ports: new Set(), perHost: new Map() });
-    if (f.targets.size < policy.maxTargetsPerSource && !f.targets.has(p.target)) {
-      f.targets.add(p.target);
-      f.hosts.add(p.dst);
-      f.ports.add(`${p.proto}/${p.port}`);
-      const n = (f.perHost.get(p.dst) ?? 0) + 1;
-      f.perHost.set(p.dst, n);
-      if (n > s.maxPortsOneHost) {
-        s.maxPortsOneHost = n;
-        s.maxPortsHost = p.dst;
+    const port = `${p.proto}/${p.port}`;
+    const f = (s.failed ??= createSpread());
+    if (!spreadAdd(f, p.dst, port, policy.maxTargetsPerSource, budget)) return;
+    // Per-host (distributed) state is fed only by sources with two or more failed targets: a flood of spoofed
+    // one-shot SYNs then costs it nothing, while each source of a distributed scan probes several ports.
+    if (f.nTargets === 2 && f.targets !== null) {
+      for (const t of f.targets) {
+        const bar = t.indexOf('|');
+        distributed.failed(s.ip, t.slice(0, bar), t.slice(bar + 1), s.direction, s.lastSec, s.lastNsec);
       }
+    } else if (f.nTargets > 2) {
+      distributed.failed(s.ip, p.dst, port, s.direction, s.lastSec, s.lastNsec);
     }
     evaluate(s);
   }
 
   /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
-  function measure(s: Source, kind: ScanKind): number {
-    const hosts = s.failed?.hosts.size ?? 0;
-    const ports = s.failed?.ports.size ?? 0;
-    const targets = s.failed?.targets.size ?? 0;
+  function measure(s: Source, kind: SourceKind): number {
+    const hosts = s.failed?.nHosts ?? 0;
+    const ports = s.failed?.nPorts ?? 0;
+    const targets = s.failed?.nTargets ?? 0;
+    const maxPortsOneHost = s.failed?.maxPortsOneHost ?? 0;
     const pingHosts = s.pingHosts?.size ?? 0;
     const mixed = hosts >= th.mixedHosts && ports >= th.mixedPorts;
     switch (kind) {
@@ -201,10 +221,10 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       case 'mixed':
         return mixed ? targets : 0;
       case 'port':
-        return !mixed && s.maxPortsOneHost >= th.portPorts ? s.maxPortsOneHost : 0;
+        return !mixed && maxPortsOneHost >= th.portPorts ? maxPortsOneHost : 0;
       case 'sweep':
         // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
-        return !mixed && s.maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
+        return !mixed && maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
       case 'slow': {
         const dur = seconds(s);
         return targets >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval ? targets : 0;
@@ -212,27 +232,21 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     }
   }
 
-  const KINDS: readonly ScanKind[] = ['ping', 'mixed', 'port', 'sweep', 'slow'];
+  const KINDS: readonly SourceKind[] = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
   function evaluate(s: Source): void {
     for (const kind of KINDS) {
       const m = measure(s, kind);
       if (m === 0) continue;
-      s.alerted ??= new Map();
-      const last = s.alerted.get(kind);
-      if (last === undefined) {
-        s.alerted.set(kind, m);
-        emit(alertDoc(s, kind, false, false));
-      } else if (m >= 2 * last) {
-        s.alerted.set(kind, m);
-        emit(alertDoc(s, kind, true, false));
-      }
+      const decision = growthDecision((s.alerted ??= new Map()), kind, m);
+      if (decision !== null) emit(alertDoc(s, kind, decision === 'update', false));
     }
   }
 
   /** A source that ends (idle, too old, evicted, end of input): a summary of each kind it alerted for. */
   function close(s: Source): void {
-    if (s.alerted !== null) for (const kind of s.alerted.keys()) emit(alertDoc(s, kind, true, true));
+    if (s.alerted !== null) for (const kind of s.alerted.keys()) emit(alertDoc(s, kind as SourceKind, true, true));
+    if (s.failed !== null) spreadRelease(s.failed, budget);
     sources.delete(s.ip);
   }
 
@@ -250,42 +264,38 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     lastSweep = now;
     for (const s of [...sources.values()]) {
       const last = s.lastSec + s.lastNsec / 1e9;
-      const slowish = seconds(s) / Math.max(1, s.attempts - 1) >= th.slowMinInterval;
+      // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
+      // one-shot sources are bounded by max_sources, which evicts such sources first).
+      const slowish = s.attempts < 2 || seconds(s) / (s.attempts - 1) >= th.slowMinInterval;
       const idle = now - last >= (slowish ? policy.slowIdleExpiry : policy.idleExpiry);
       if (idle || now - s.firstSec >= policy.maxAge) close(s);
     }
+    distributed.expire(now);
   }
 
-  function alertDoc(s: Source, kind: ScanKind, update: boolean, final: boolean): EcsDoc {
-    const r = SCAN_RULES[kind];
+  function alertDoc(s: Source, kind: SourceKind, update: boolean, final: boolean): EcsDoc {
     const dur = seconds(s);
-    const single = kind === 'port' ? s.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
+    const f = s.failed;
+    const single = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
+    const description = `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
     return {
-      '@timestamp': isoTime(s.lastSec, s.lastNsec),
-      event: {
-        kind: 'alert', category: ['network', 'intrusion_detection'], type: ['info'], severity: SEVERITY_SCORE.medium, module: 'picket',
-        dataset: 'picket.alert', start: isoTime(s.firstSec, s.firstNsec), end: isoTime(s.lastSec, s.lastNsec),
-      },
-      rule: {
-        id: r.id, name: r.name, category: 'network-scan', ruleset: 'picket',
-        description: `${s.ip}: ${s.attempts} attempts to ${(s.failed?.hosts.size ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${s.failed?.ports.size ?? 0} ports in ${dur.toFixed(0)} s`,
-      },
-      threat: threatFields('T1595.001'),
+      ...scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer),
       source: { ip: s.ip },
-      ...(single !== undefined ? { destination: { ip: single } } : {}),
+      ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
-      observer: observerFields(observer),
       picket: {
-        branch: r.branch, severity: 'medium', update, final,
+        branch: SCAN_RULES[kind].branch, severity: 'medium', update, final,
         scan: {
           attempts: s.attempts,
           outcomes: { answered: s.answered, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
-          hosts: s.failed?.hosts.size ?? 0,
-          ports: s.failed?.ports.size ?? 0,
-          targets: s.failed?.targets.size ?? 0,
+          hosts: f?.nHosts ?? 0,
+          ports: f?.nPorts ?? 0,
+          targets: f?.nTargets ?? 0,
+          /** False once the counts come from a sketch (about 6.5 % error) rather than exact sets. */
+          exact: f === null || f.sketch === null,
           ping_hosts: s.pingHosts?.size ?? 0,
-          max_ports_one_host: s.maxPortsOneHost,
+          max_ports_one_host: f?.maxPortsOneHost ?? 0,
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
           sample_hosts: [...s.sampleHosts],
@@ -300,6 +310,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
 
   return {
     evictedSources: () => evicted,
+    memory: () => ({ exactEntries: budget.used, sketched: budget.sketched, sources: sources.size, pending: pending.size }),
     observe(o) {
       const now = o.tsSec + o.tsNsec / 1e9;
       sweep(now);
@@ -313,6 +324,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
         failed(p, 'unanswered');
       }
       for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);
+      distributed.finish();
     },
   };
 }

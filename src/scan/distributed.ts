@@ -1,0 +1,191 @@
+import type { ObserverInfo, EcsDoc } from '../alert/ecs';
+import type { ScanPolicy, ScanThresholds } from '../config/rules';
+import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketch';
+import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import type { SpreadBudget } from './spread';
+
+/** One source's failed probes of one targeted host: kept for the first few sources only (decoys come together). */
+interface SourceOnTarget {
+  ip: string;
+  firstTs: number;
+  attempts: number;
+  /** Most sources of a flood probe one port once: a set is made only for a second port. */
+  firstPort: string;
+  ports: Set<string> | null;
+}
+
+/** A host inside the watched directions that sources failed to reach: scan.distributed is judged per host. */
+interface TargetHost {
+  ip: string;
+  direction: string;
+  first: [number, number];
+  last: [number, number];
+  lastTs: number;
+  attempts: number;
+  sources: Map<string, SourceOnTarget>;
+  /** Distinct sources past the exact map. */
+  sourceSketch: Sketch | null;
+  nSources: number;
+  ports: Set<string>;
+  alerted: Map<ScanKind, number> | null;
+}
+
+const EXACT_SOURCES = 64;
+const PORTS_PER_SOURCE = 256;
+const MAX_PORTS = 4096;
+const SAMPLES = 10;
+
+export interface DistributedDetector {
+  failed(src: string, dst: string, port: string, direction: string, tsSec: number, tsNsec: number): void;
+  /** Summarises hosts idle for the policy's idle_expiry (called now and then with packet time). */
+  expire(now: number): void;
+  finish(): void;
+}
+
+/**
+ * scan.distributed: many sources failing against the ports of one host (a scan split across sources so that
+ * each stays under the per-source thresholds), and decoy scans (nmap -D): several sources probing the same ports
+ * of one host within a short time. Works on the same failed attempts as the per-source detectors.
+ */
+export function createDistributedDetector(policy: ScanPolicy, th: ScanThresholds, budget: SpreadBudget, observer: ObserverInfo, emit: (doc: EcsDoc) => void): DistributedDetector {
+  const hosts = new Map<string, TargetHost>();
+
+  function host(dst: string, direction: string, tsSec: number, tsNsec: number): TargetHost {
+    let h = hosts.get(dst);
+    if (h !== undefined) return h;
+    if (hosts.size >= policy.maxTargetHosts) {
+      const victims = [...takeFirst(hosts.values(), Math.max(1, Math.floor(policy.maxTargetHosts / 10)))];
+      for (const v of victims) close(v);
+    }
+    h = { ip: dst, direction, first: [tsSec, tsNsec], last: [tsSec, tsNsec], lastTs: 0, attempts: 0, sources: new Map(), sourceSketch: null, nSources: 0, ports: new Set(), alerted: null };
+    hosts.set(dst, h);
+    return h;
+  }
+
+  function failed(src: string, dst: string, port: string, direction: string, tsSec: number, tsNsec: number): void {
+    const h = host(dst, direction, tsSec, tsNsec);
+    const ts = tsSec + tsNsec / 1e9;
+    h.attempts++;
+    h.last = [tsSec, tsNsec];
+    h.lastTs = ts;
+    if (h.ports.size < MAX_PORTS && budget.used < budget.limit && !h.ports.has(port)) {
+      h.ports.add(port);
+      budget.used++;
+    }
+    let s = h.sources.get(src);
+    if (s === undefined) {
+      if (h.sources.size < EXACT_SOURCES && h.sourceSketch === null) {
+        s = { ip: src, firstTs: ts, attempts: 0, firstPort: port, ports: null };
+        h.sources.set(src, s);
+        h.nSources = h.sources.size;
+      } else {
+        if (h.sourceSketch === null) {
+          h.sourceSketch = createSketch();
+          for (const k of h.sources.keys()) sketchAdd(h.sourceSketch, k);
+        }
+        if (sketchAdd(h.sourceSketch, src)) h.nSources = Math.max(h.nSources, sketchCount(h.sourceSketch));
+      }
+    }
+    let crossed = false;
+    if (s !== undefined) {
+      s.attempts++;
+      if (s.ports === null && port !== s.firstPort) s.ports = new Set([s.firstPort]);
+      if (s.ports !== null && s.ports.size < PORTS_PER_SOURCE && budget.used < budget.limit && !s.ports.has(port)) {
+        s.ports.add(port);
+        budget.used++;
+        crossed = s.ports.size === th.decoyMinPorts;
+      }
+    }
+    evaluate(h, crossed);
+  }
+
+  /**
+   * Decoys: sources that each probed at least decoy_min_ports ports of the host, started within decoy_window of
+   * the first of them, and share most of their ports with it (nmap -D sends every probe from every decoy).
+   */
+  function decoyGroup(h: TargetHost): SourceOnTarget[] {
+    const big = [...h.sources.values()].filter((s) => (s.ports?.size ?? 1) >= th.decoyMinPorts);
+    for (const lead of big) {
+      const group = big.filter((s) => Math.abs(s.firstTs - lead.firstTs) <= policy.decoyWindow && overlap(lead.ports ?? new Set(), s.ports ?? new Set()) >= 0.5);
+      if (group.length >= 2) return group;
+    }
+    return [];
+  }
+
+  function evaluate(h: TargetHost, crossedDecoySize: boolean): void {
+    const spread = h.nSources >= th.distributedSources && h.ports.size >= th.distributedPorts;
+    // Decoy groups change only when a source reaches the decoy size: look for one only then.
+    const decoys = !spread && crossedDecoySize && h.sources.size >= 2 ? decoyGroup(h) : [];
+    if (!spread && decoys.length < 2) return;
+    h.alerted ??= new Map();
+    const decision = growthDecision(h.alerted, 'distributed', Math.max(h.nSources, decoys.length));
+    if (decision !== null) emit(alertDoc(h, decision === 'update', false));
+  }
+
+  function close(h: TargetHost): void {
+    if (h.alerted !== null) emit(alertDoc(h, true, true));
+    for (const s of h.sources.values()) budget.used -= s.ports?.size ?? 0;
+    budget.used -= h.ports.size;
+    hosts.delete(h.ip);
+  }
+
+  function alertDoc(h: TargetHost, update: boolean, final: boolean): EcsDoc {
+    const decoys = decoyGroup(h);
+    const bySize = [...h.sources.values()].sort((a, b) => b.attempts - a.attempts);
+    const top = decoys.length >= 2 ? decoys[0] : bySize[0];
+    const samples = (decoys.length >= 2 ? decoys : bySize).slice(0, decoys.length >= 2 ? EXACT_SOURCES : SAMPLES).map((s) => s.ip);
+    const dur = h.last[0] - h.first[0] + (h.last[1] - h.first[1]) / 1e9;
+    const description = decoys.length >= 2
+      ? `${h.ip}: the same probes of ${h.ports.size} ports from ${decoys.length} sources (decoy scan)`
+      : `${h.ip}: ${h.attempts} failed attempts from ${h.nSources} sources on ${h.ports.size} ports`;
+    const doc = scanAlertEnvelope('distributed', h.first, h.last, description, observer);
+    return {
+      ...doc,
+      source: { ip: top.ip },
+      destination: { ip: h.ip },
+      related: { ip: [...new Set([...samples, h.ip])] },
+      network: { direction: h.direction },
+      picket: {
+        branch: SCAN_RULES.distributed.branch, severity: 'medium', update, final,
+        scan: {
+          attempts: h.attempts,
+          sources: h.nSources,
+          sources_exact: h.sourceSketch === null,
+          ports: h.ports.size,
+          decoy: decoys.length >= 2,
+          sample_sources: samples,
+          sample_ports: [...h.ports].slice(0, SAMPLES),
+          duration_seconds: Number(dur.toFixed(3)),
+          probes_per_second: dur > 0 ? Number((h.attempts / dur).toFixed(3)) : null,
+          sensitivity: policy.sensitivity,
+        },
+      },
+    };
+  }
+
+  return {
+    failed,
+    expire(now) {
+      for (const h of [...hosts.values()]) if (now - h.lastTs >= policy.idleExpiry || now - h.first[0] >= policy.maxAge) close(h);
+    },
+    finish() {
+      for (const h of [...hosts.values()]) close(h);
+    },
+  };
+}
+
+function overlap(a: Set<string>, b: Set<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  let n = 0;
+  for (const x of small) if (large.has(x)) n++;
+  return small.size === 0 ? 0 : n / small.size;
+}
+
+function* takeFirst<T>(it: Iterable<T>, n: number): Iterable<T> {
+  if (n <= 0) return;
+  let i = 0;
+  for (const x of it) {
+    yield x;
+    if (++i >= n) return;
+  }
+}

@@ -1,0 +1,89 @@
+import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketch';
+
+/**
+ * The distinct (host, port) targets a source failed to reach, their hosts and ports, and the most ports of one
+ * host: exact while small, then sketched (fixed memory, ~6.5 % error) once the source's own cap or the global
+ * budget of exact entries is reached. This is what bounds a slow scan's memory over a day of packet time.
+ */
+export interface Spread {
+  targets: Set<string> | null;
+  hosts: Set<string> | null;
+  ports: Set<string> | null;
+  perHost: Map<string, number> | null;
+  sketch: { targets: Sketch; hosts: Sketch; ports: Sketch } | null;
+  /** Counts: set sizes while exact, the sketches' estimates (refreshed when a register changes) after. */
+  nTargets: number;
+  nHosts: number;
+  nPorts: number;
+  maxPortsOneHost: number;
+  maxPortsHost: string;
+}
+
+/** Exact entries held by all spreads together; shared by one aggregator. */
+export interface SpreadBudget {
+  used: number;
+  limit: number;
+  /** Spreads turned into sketches. */
+  sketched: number;
+}
+
+export function createSpread(): Spread {
+  return {
+    targets: new Set(), hosts: new Set(), ports: new Set(), perHost: new Map(), sketch: null,
+    nTargets: 0, nHosts: 0, nPorts: 0, maxPortsOneHost: 0, maxPortsHost: '',
+  };
+}
+
+/** Adds a failed target; false when it was known already (exact mode) or changed no estimate (sketched). */
+export function spreadAdd(s: Spread, host: string, port: string, perSourceCap: number, budget: SpreadBudget): boolean {
+  const target = `${host}|${port}`;
+  if (s.targets !== null && s.hosts !== null && s.ports !== null && s.perHost !== null) {
+    if (s.targets.has(target)) return false;
+    if (s.targets.size < perSourceCap && budget.used < budget.limit) {
+      s.targets.add(target);
+      s.hosts.add(host);
+      s.ports.add(port);
+      budget.used++;
+      s.nTargets = s.targets.size;
+      s.nHosts = s.hosts.size;
+      s.nPorts = s.ports.size;
+      const n = (s.perHost.get(host) ?? 0) + 1;
+      s.perHost.set(host, n);
+      if (n > s.maxPortsOneHost) {
+        s.maxPortsOneHost = n;
+        s.maxPortsHost = host;
+      }
+      return true;
+    }
+    toSketch(s, budget);
+  }
+  const k = s.sketch;
+  if (k === null) return false;
+  let changed = false;
+  if (sketchAdd(k.targets, target)) {
+    s.nTargets = Math.max(s.nTargets, sketchCount(k.targets));
+    changed = true;
+  }
+  if (sketchAdd(k.hosts, host)) s.nHosts = Math.max(s.nHosts, sketchCount(k.hosts));
+  if (sketchAdd(k.ports, port)) s.nPorts = Math.max(s.nPorts, sketchCount(k.ports));
+  // With one host its ports are all the ports: a vertical scan past the cap keeps growing its measure.
+  if (s.nHosts <= 1 && s.nPorts > s.maxPortsOneHost) s.maxPortsOneHost = s.nPorts;
+  return changed;
+}
+
+function toSketch(s: Spread, budget: SpreadBudget): void {
+  const k = { targets: createSketch(), hosts: createSketch(), ports: createSketch() };
+  for (const t of s.targets ?? []) sketchAdd(k.targets, t);
+  for (const h of s.hosts ?? []) sketchAdd(k.hosts, h);
+  for (const p of s.ports ?? []) sketchAdd(k.ports, p);
+  budget.used -= s.targets?.size ?? 0;
+  budget.sketched++;
+  s.sketch = k;
+  s.targets = s.hosts = s.ports = null;
+  s.perHost = null;
+}
+
+/** Gives a spread's exact entries back to the budget (its source has ended). */
+export function spreadRelease(s: Spread, budget: SpreadBudget): void {
+  budget.used -= s.targets?.size ?? 0;
+}
