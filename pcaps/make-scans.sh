@@ -10,7 +10,9 @@
 #
 # Two network namespaces made here, joined by one veth pair; no default route, so nothing can leave them:
 #   pks-tg-PID  target   veth0 02:90:00:00:00:01  10.90.0.1 ... 10.90.0.64 (/24) and 198.18.0.1/24
-#   pks-sc-PID  scanner  veth0 02:90:00:00:00:66  198.18.0.66/24, route 10.90.0.0/24 via 198.18.0.1
+#   pks-sc-PID  scanner  veth0 02:90:00:00:00:66  198.18.0.66/24, route 10.90.0.0/24 via 198.18.0.1; later also
+#                                                 198.18.0.67-69 (nmap-decoy's decoys) and 198.18.0.100-123
+#                                                 (distributed's 24 sources), added after the other captures
 # The scanner sits on a different subnet (RFC 2544 benchmarking range) than the targets (RFC 1918), so for a
 # sensor whose home network is RFC 1918 every scan here is INBOUND.  198.18.0.1 is the target namespace's
 # "router" address on the same veth: packets to 10.90.0.x go to its MAC and are delivered locally (TTL intact).
@@ -20,8 +22,9 @@
 # Every other 10.90.0.1-64 address/port answers RST (TCP) or ICMP port unreachable (UDP).
 #
 # Output (in $PKS_DEST, default pcaps/scans/; overwritten): nmap-sweep, nmap-vertical, nmap-ping, nmap-udp,
-# nmap-slow, hping3-scan, masscan, zmap, benign-busy (.pcap, Ethernet, tcpdump in the target namespace),
-# truth.json (what each file probes and what is open), README.md (only for the default destination).
+# nmap-slow, hping3-scan, masscan, zmap, benign-busy, nmap-decoy, distributed (.pcap, Ethernet, tcpdump in the
+# target namespace), truth.json (what each file probes and what is open), README.md (only for the default
+# destination).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -101,19 +104,28 @@ ip -n "$NSC" link set veth0 up
 ip -n "$NST" link set veth0 up
 ip -n "$NSC" route add 10.90.0.0/24 via "$ROUTER" dev veth0
 
-# Safety: no default route, only lo + veth0, only our own addresses and routes, in either namespace.
-for ns in "$NSC" "$NST"; do
-    [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
-    [ -z "$(ip -n "$ns" -6 route show 2>/dev/null)" ] || die "unexpected IPv6 routes in $ns"
-    links=$(ip -n "$ns" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort | tr '\n' ' ')
-    [ "$links" = "lo veth0 " ] || die "unexpected links in $ns: $links"
-    bad=$(ip -n "$ns" -o addr show | awk '{print $4}' \
-          | grep -Ev '^(127\.0\.0\.1/8|10\.90\.0\.([1-9]|[1-5][0-9]|6[0-4])/24|198\.18\.0\.(1|66)/24)$' || true)
-    [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
-done
-sroutes=$(ip -n "$NSC" route show | sed 's/ *$//' | sort | tr '\n' ';')
-[ "$sroutes" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
-    || die "unexpected scanner routes: $sroutes"
+# Safety: no default route, only lo + veth0, only our own addresses and routes, in either namespace.  Run
+# again after the decoy and distributed source addresses are added to the scanner (secondary addresses in
+# 198.18.0.0/24: they add no route).  Allowed in the scanner namespace: 198.18.0.66 (the scanner), .67-.69
+# (nmap-decoy's decoys), .100-.123 (distributed's sources); in the target namespace: 10.90.0.1-64, 198.18.0.1.
+OK_ADDR_SC='^(127\.0\.0\.1/8|198\.18\.0\.(6[6-9]|1[01][0-9]|12[0-3])/24)$'
+OK_ADDR_TG='^(127\.0\.0\.1/8|10\.90\.0\.([1-9]|[1-5][0-9]|6[0-4])/24|198\.18\.0\.1/24)$'
+safety_checks() {
+    local ns ok links bad sroutes
+    for ns in "$NSC" "$NST"; do
+        [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
+        [ -z "$(ip -n "$ns" -6 route show 2>/dev/null)" ] || die "unexpected IPv6 routes in $ns"
+        links=$(ip -n "$ns" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort | tr '\n' ' ')
+        [ "$links" = "lo veth0 " ] || die "unexpected links in $ns: $links"
+        if [ "$ns" = "$NSC" ]; then ok=$OK_ADDR_SC; else ok=$OK_ADDR_TG; fi
+        bad=$(ip -n "$ns" -o addr show | awk '{print $4}' | grep -Ev "$ok" || true)
+        [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
+    done
+    sroutes=$(ip -n "$NSC" route show | sed 's/ *$//' | sort | tr '\n' ';')
+    [ "$sroutes" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
+        || die "unexpected scanner routes: $sroutes"
+}
+safety_checks
 
 # ---------------------------------------------------------------- services (target namespace)
 say "starting services in $NST: tcp 22 53 80 443 8080 on 10.90.0.1, tcp 80 on 10.90.0.5, udp 53 161 on 10.90.0.1"
@@ -384,10 +396,57 @@ for i in $(seq 1 10); do
 done
 cap_stop "$OUT/$B"
 
+# ---------------------------------------------------------------- 10. nmap-decoy.pcap
+# nmap -D sends every probe once from each decoy address as well as from the real scanner (ME): the target
+# sees the same scan from four sources.  nmap spoofs the decoys' source addresses; they are added to the
+# scanner's veth0 (only now, so the captures above never saw them) so that the target's ARP for them is
+# answered and its SYN-ACKs / RSTs come back on the link (the scanner's kernel RSTs the SYN-ACKs).
+DECOYS=(198.18.0.67 198.18.0.68 198.18.0.69)
+for a in "${DECOYS[@]}"; do ip -n "$NSC" addr add "$a/24" dev veth0; done
+safety_checks
+say "capture nmap-decoy.pcap (nmap SYN scan of 10.90.0.1 ports 20-60,80,443 with decoys ${DECOYS[*]})"
+tcap "$OUT/nmap-decoy.pcap"
+scan nmap-decoy.pcap 60 nmap -sS -n -Pn -e veth0 -D "${DECOYS[0]},${DECOYS[1]},ME,${DECOYS[2]}" \
+    -p 20-60,80,443 10.90.0.1
+cap_stop "$OUT/nmap-decoy.pcap"
+
+# ---------------------------------------------------------------- 11. distributed.pcap
+# A distributed vertical scan: 24 sources (198.18.0.100-123, added to the scanner's veth0 so the answers come
+# back), each its own nmap run over a disjoint slice of 10 ports of 10.90.0.1 (source 100+k: ports 10k+1 ..
+# 10k+10, so ports 1-240 in all; 22, 53 and 80 fall to .102, .105 and .107).  The target is scanned 240
+# ports deep, but no source alone probes more than 10 ports: below picket's per-source port threshold.
+DIST_N=24
+DIST_PAR=8     # nmap runs at a time (2 cores; each run takes well under a second here)
+for k in $(seq 0 $(( DIST_N - 1 ))); do ip -n "$NSC" addr add "198.18.0.$(( 100 + k ))/24" dev veth0; done
+safety_checks
+say "capture distributed.pcap ($DIST_N nmap runs, -S 198.18.0.100-123, 10 ports of 10.90.0.1 each, $DIST_PAR at a time)"
+tcap "$OUT/distributed.pcap"
+dist_wait() {  # wait for the running wave; every run must exit 0
+    local k
+    for k in "${!DIST_PIDS[@]}"; do
+        wait "${DIST_PIDS[$k]}" || { cat "$TMP/dist.$k.log" >&2; die "distributed.pcap: nmap run $k failed"; }
+    done
+    DIST_PIDS=()
+}
+DIST_PIDS=()
+for k in $(seq 0 $(( DIST_N - 1 ))); do
+    cmd=(nmap -sS -n -Pn -e veth0 -S "198.18.0.$(( 100 + k ))" -p "$(( 10 * k + 1 ))-$(( 10 * k + 10 ))" 10.90.0.1)
+    note_cmd distributed.pcap "${cmd[*]}"    # in slice order: truth.json pairs run k with command k
+    timeout 30 ip netns exec "$NSC" "${cmd[@]}" >"$TMP/dist.$k.log" 2>&1 &
+    DIST_PIDS[$k]=$!
+    PIDS+=("$!")
+    [ "${#DIST_PIDS[@]}" -lt "$DIST_PAR" ] || dist_wait
+done
+dist_wait
+for k in $(seq 0 $(( DIST_N - 1 ))); do
+    { echo "== [distributed.pcap] run $k"; cat "$TMP/dist.$k.log"; } >>"$LOG"
+done
+cap_stop "$OUT/distributed.pcap"
+
 # ---------------------------------------------------------------- truth.json
 cat >"$TMP/pks.py" <<'PY'
 """truth.json for make-scans.sh, queries on it, and the probe-trait summary (all stdlib)."""
-import json, re, subprocess, sys
+import json, os, re, subprocess, sys
 from collections import Counter
 
 SCANNER = "198.18.0.66"
@@ -397,15 +456,23 @@ SERVICES = {"tcp": [("10.90.0.1", 22), ("10.90.0.1", 53), ("10.90.0.1", 80), ("1
                     ("10.90.0.1", 443), ("10.90.0.1", 8080)],
             "udp": [("10.90.0.1", 53), ("10.90.0.1", 161)]}
 
+DECOYS = ["198.18.0.67", "198.18.0.68", "198.18.0.69"]        # nmap-decoy.pcap: -D .67,.68,ME,.69
+DIST_SOURCES = [f"198.18.0.{100 + k}" for k in range(24)]    # distributed.pcap: source k scans ports 10k+1..10k+10
+
 def hosts(a, b):
     return [f"10.90.0.{i}" for i in range(a, b + 1)]
 
-def run(targets, syn=(), ack=(), udp=(), icmp=(), count=None):
+def run(targets, syn=(), ack=(), udp=(), icmp=(), count=None, sources=None):
     r = {"targets": list(targets), "tcp_syn_ports": list(syn), "tcp_ack_ports": list(ack),
          "udp_ports": list(udp), "icmp": list(icmp)}
     if count:
         r["probes_per_port"] = count
+    if sources:
+        r["sources"] = list(sources)   # source addresses of this run's probes (default: the scanner)
     return r
+
+def run_sources(r, scanner):
+    return r.get("sources", [scanner])
 
 def per_type(r, kind):
     """Targets that got this probe type: all of the run's targets unless the run lists them (nmap-ping)."""
@@ -433,6 +500,16 @@ SPEC = {
                          runs=[run(hosts(0, 63), syn=[80, 443])]),
     "zmap.pcap": dict(tool="zmap", kind="horizontal TCP SYN sweep of a /26 (64 addresses x port 80), 200 pps",
                       runs=[run(hosts(0, 63), syn=[80])]),
+    "nmap-decoy.pcap": dict(tool="nmap", kind="decoy scan: vertical TCP SYN scan of 1 host x 43 ports, every probe "
+                                              "sent from the real scanner and from 3 spoofed decoy addresses",
+                            decoys=DECOYS,
+                            runs=[run(["10.90.0.1"], syn=list(range(20, 61)) + [80, 443],
+                                      sources=sorted(DECOYS + [SCANNER], key=lambda a: tuple(map(int, a.split(".")))))]),
+    "distributed.pcap": dict(tool="nmap", kind="distributed vertical TCP SYN scan: 24 sources x 10 disjoint ports "
+                                               "(1-240) of 1 host, one nmap run per source",
+                             scanner=None,
+                             runs=[run(["10.90.0.1"], syn=range(10 * k + 1, 10 * k + 11), sources=[src])
+                                   for k, src in enumerate(DIST_SOURCES)]),
 }
 
 def pairs(p):
@@ -472,13 +549,15 @@ def build(cmds_tsv, skipped_tsv, out, ping_pcap):
         if name == "nmap-ping.pcap":
             observe_ping(ping_pcap, runs[0])
         tgt = sorted({t for r in runs for t in r["targets"]}, key=ipkey)
+        scanner = s.get("scanner", SCANNER)     # None: no single scanner (distributed.pcap)
         syn = run_pairs(runs, "tcp_syn_ports")
         ack = run_pairs(runs, "tcp_ack_ports")
         udp = run_pairs(runs, "udp_ports")
         icmp = {t for r in runs for t in per_type(r, "icmp_echo") if r["icmp"]}
         open_tcp = syn & set(SERVICES["tcp"])
         open_udp = udp & set(SERVICES["udp"])
-        e = {"scan": True, "tool": s["tool"], "kind": s["kind"], "scanner": SCANNER,
+        e = {"scan": True, "tool": s["tool"], "kind": s["kind"], "scanner": scanner,
+             "sources": sorted({a for r in runs for a in run_sources(r, scanner)}, key=ipkey),
              "targets": tgt,
              "tcp_ports": sorted({p for _, p in syn | ack}),
              "udp_ports": sorted({p for _, p in udp}),
@@ -489,6 +568,11 @@ def build(cmds_tsv, skipped_tsv, out, ping_pcap):
              "hosts_up": sorted(set(tgt) & set(ASSIGNED), key=ipkey)}
         if "probe_interval_s" in s:
             e["probe_interval_s"] = s["probe_interval_s"]
+        if "decoys" in s:
+            e["decoys"] = s["decoys"]
+        if scanner is None:
+            e["per_source_ports"] = {a: sorted({p for r in runs if a in run_sources(r, scanner) for p in r["tcp_syn_ports"]})
+                                     for a in e["sources"]}
         files[name] = e
     files["benign-busy.pcap"] = {
         "scan": False, "tool": None, "client": SCANNER,
@@ -503,7 +587,9 @@ def build(cmds_tsv, skipped_tsv, out, ping_pcap):
                        "pairs the scanner probed that had a listening service (what it could learn); 'hosts_up' = probed "
                        "addresses that exist (they answer RST / ICMP / SYN-ACK). nmap-ping.pcap: which hosts got which "
                        "probe type is read from the capture (runs[0].*_targets), and 'open' follows from its SYN 443 "
-                       "probes.",
+                       "probes. 'sources' = the source addresses of the probes: the scanner alone, except in "
+                       "nmap-decoy.pcap (the scanner and its 'decoys', same probes from each) and distributed.pcap "
+                       "('scanner' null; each source scans its own ports, 'per_source_ports').",
         "network": {"scanner": SCANNER, "scanner_mac": "02:90:00:00:00:66", "router": "198.18.0.1",
                     "target_mac": "02:90:00:00:00:01", "targets_assigned": "10.90.0.1-10.90.0.64",
                     "services": {k: pairs(v) for k, v in SERVICES.items()}},
@@ -516,11 +602,33 @@ def build(cmds_tsv, skipped_tsv, out, ping_pcap):
     with open(out, "w") as fh:
         fh.write(text + "\n")
 
-def query(truth, name, key):
-    """Print sorted 'host port' (or 'host') lines for key; used by the shell checks."""
-    e = json.load(open(truth))["files"][name]
+QUERY_KEYS = ["syn", "ack", "udp", "icmp_timestamp_targets", "open_tcp", "open_udp", "closed_udp", "hosts_up",
+              "icmp_targets", "targets", "src_syn", "src_open_tcp", "sources"]
+
+def query(truth, outdir):
+    """Write outdir/<file>/<key>: sorted 'host port' (or 'host', 'source host port') lines of each key for each
+    file, read by the shell checks (one python run instead of one per check).  A key the file lacks (benign:
+    no 'closed_udp') is not written, and reading it fails the check."""
+    for name, e in json.load(open(truth))["files"].items():
+        os.makedirs(os.path.join(outdir, name), exist_ok=True)
+        for key in QUERY_KEYS:
+            try:
+                lines = sorted(query_set(e, key))
+            except KeyError:
+                continue
+            with open(os.path.join(outdir, name, key), "w") as fh:
+                fh.write("".join(line + "\n" for line in lines))
+
+def query_set(e, key):
     runs = e.get("runs", [])
-    if key in ("syn", "ack", "udp"):
+    if key == "src_syn":        # 'source target port' of every SYN probe
+        s = {f"{a} {t} {p}" for r in runs for a in run_sources(r, e["scanner"]) for t, p in run_pairs([r], "tcp_syn_ports")}
+    elif key == "src_open_tcp":  # 'source host port': the SYN-ACKs each source should get
+        svc = {(x["host"], x["port"]) for x in e["open"] if x["proto"] == "tcp"}
+        s = {f"{a} {t} {p}" for r in runs for a in run_sources(r, e["scanner"]) for t, p in run_pairs([r], "tcp_syn_ports") & svc}
+    elif key == "sources":
+        s = set(e["sources"])
+    elif key in ("syn", "ack", "udp"):
         k = {"syn": "tcp_syn_ports", "ack": "tcp_ack_ports", "udp": "udp_ports"}[key]
         s = {f"{t} {p}" for t, p in run_pairs(runs, k)}
     elif key == "icmp_timestamp_targets":
@@ -533,8 +641,7 @@ def query(truth, name, key):
         s = set(e[key])
     else:
         raise SystemExit(f"unknown key {key}")
-    for line in sorted(s):
-        print(line)
+    return s
 
 def tshark(pcap, flt, fields, occurrence="f"):
     cmd = ["tshark", "-n", "-r", pcap, "-Y", flt, "-T", "fields", "-E", "occurrence=" + occurrence,
@@ -605,7 +712,7 @@ if __name__ == "__main__":
     if cmd == "build":
         build(*sys.argv[2:6])
     elif cmd == "query":
-        query(*sys.argv[2:5])
+        query(*sys.argv[2:4])
     elif cmd == "traits":
         traits(*sys.argv[2:5])
     elif cmd == "masscan_ipid":
@@ -643,7 +750,13 @@ sel() {  # file awk-condition awk-expression: print expression for matching pack
 }
 cnt() { sel "$1" "$2" 1 | wc -l; }
 set_of() { sel "$@" | sort -u; }
-tq() { python3 "$TMP/pks.py" query "$OUT/truth.json" "$1" "$2" | sort -u; }
+python3 "$TMP/pks.py" query "$OUT/truth.json" "$TMP/q" || die "cannot read truth.json back"
+tq() {  # file key: the lines truth.json gives for key (written by pks.py query above)
+    # (called inside $(...): a die here would only end the subshell, so a missing key prints a line that
+    # no capture can match, and the comparison fails)
+    [ -e "$TMP/q/$1/$2" ] || { echo "truth.json has no '$2' for $1" >&2; echo "<no $2 in truth.json>"; return 1; }
+    sort -u "$TMP/q/$1/$2"
+}
 same() {  # what file got want
     if [ "$3" != "$4" ]; then
         diff <(printf '%s\n' "$4") <(printf '%s\n' "$3") | head -20 >&2 || true
@@ -662,6 +775,14 @@ UNREACH='$14 == "3" && $15 == "3"'
 SUMMARY="$TMP/summary.tsv"
 printf 'file\tpackets\tbytes\tSYN\tSYN-ACK\tRST to scanner\tRST from scanner\tICMP port unreach\tUDP\tICMP echo req\n' >"$SUMMARY"
 
+# Addresses a file may contain: the targets, the router, the scanner, and the extra sources of its own capture
+OK_PCAP_ADDR='10\.90\.0\.([0-9]|[1-5][0-9]|6[0-4])|198\.18\.0\.(1|66)'
+extra_addrs() {
+    case $1 in
+        nmap-decoy.pcap) echo '|198\.18\.0\.(67|68|69)' ;;
+        distributed.pcap) echo '|198\.18\.0\.(1[01][0-9]|12[0-3])' ;;
+    esac
+}
 common_checks() {  # file: link type, size, only our MACs and addresses, IPv4/ARP only; adds a summary line
     local f=$1 p=$OUT/$1 addrs bad enc size
     dump "$f"
@@ -675,7 +796,7 @@ common_checks() {  # file: link type, size, only our MACs and addresses, IPv4/AR
     # every address in every header (incl. ICMP-quoted headers and ARP) is one the script assigned
     addrs=$(tshark -n -r "$p" -T fields -E occurrence=a -E aggregator=' ' -e ip.src -e ip.dst \
             -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 2>/dev/null | tr '\t ' '\n\n' | sed '/^$/d' | sort -u)
-    bad=$(grep -Ev '^(10\.90\.0\.([0-9]|[1-5][0-9]|6[0-4])|198\.18\.0\.(1|66))$' <<<"$addrs" || true)
+    bad=$(grep -Ev "^($OK_PCAP_ADDR$(extra_addrs "$f"))\$" <<<"$addrs" || true)
     [ -z "$bad" ] || die "$f: foreign addresses: $(tr '\n' ' ' <<<"$bad")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" "$(wc -l <"$TMP/$f.tsv")" "$size" \
         "$(cnt "$f" "$NOICMP && $SYN")" "$(cnt "$f" "$NOICMP && $SYNACK")" \
@@ -694,8 +815,14 @@ scan_checks() {  # file: probe sets, answers and open pairs equal truth.json
     same "ICMP port unreachable (ip.src, quoted udp.dstport) = closed UDP" "$f" \
         "$(set_of "$f" "$FROM_TG && $UNREACH" '$4" "$13')" "$(tq "$f" closed_udp)"
     same "hosts that answered the scanner" "$f" "$(set_of "$f" "$FROM_TG && \$4 != \"\"" '$4')" "$(tq "$f" hosts_up)"
+    # per source address (the scanner alone, or nmap-decoy's four, or distributed's 24)
+    same "IPv4 sources in the scanner namespace" "$f" "$(set_of "$f" "$FROM_SC && \$4 != \"\"" '$4')" "$(tq "$f" sources)"
+    same "SYN probe set (ip.src, ip.dst, tcp.dstport)" "$f" "$(set_of "$f" "$FROM_SC && $NOICMP && $SYN" '$4" "$5" "$7')" "$(tq "$f" src_syn)"
+    same "SYN-ACK (ip.dst, ip.src, tcp.srcport) = open TCP per source" "$f" \
+        "$(set_of "$f" "$FROM_TG && $NOICMP && $SYNACK" '$5" "$4" "$6')" "$(tq "$f" src_open_tcp)"
 }
-for f in nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap masscan.pcap zmap.pcap; do
+for f in nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap masscan.pcap zmap.pcap \
+         nmap-decoy.pcap distributed.pcap; do
     if [ -e "$OUT/$f" ]; then
         scan_checks "$f"
     else
@@ -731,6 +858,28 @@ say "  nmap-slow.pcap: $nslow SYNs over ${span}s, at least ${mingap}s apart"
 f=hping3-scan.pcap
 [ "$(cnt $f "$FROM_SC && $NOICMP && $SYN && \$5 == \"10.90.0.5\" && \$7 == \"80\"")" = 20 ] || die "$f: want 20 SYNs to 10.90.0.5:80"
 [ "$(cnt $f "$FROM_TG && $NOICMP && $SYNACK && \$4 == \"10.90.0.5\"")" = 20 ] || die "$f: want 20 SYN-ACKs from 10.90.0.5:80"
+# nmap-decoy: (the sets above: the same 43 ports from each of the four sources, 4 open ports answered to each)
+# every source sent at least one SYN per port, and the 39 closed ports were refused to every source
+f=nmap-decoy.pcap
+DECOY_SYN=""
+for a in $(tq $f sources); do
+    n=$(cnt $f "$FROM_SC && $NOICMP && $SYN && \$4 == \"$a\"")
+    [ "$n" -ge 43 ] || die "$f: want >= 43 SYNs from $a, got $n"
+    DECOY_SYN+="${DECOY_SYN:+, }$n from $a"
+done
+[ "$(cnt $f "$FROM_TG && $NOICMP && $RST")" -ge 156 ] || die "$f: want >= 156 RSTs (39 closed ports x 4 sources)"
+# distributed: no source probed more than 10 ports (the point of the capture), and 237 closed ports refused
+f=distributed.pcap
+DIST_MAXP=$(set_of $f "$FROM_SC && $NOICMP && $SYN" '$4" "$7' | awk '{ n[$1]++ } END { for (a in n) if (n[a] > m) m = n[a]; print m + 0 }')
+[ "$DIST_MAXP" = 10 ] || die "$f: want at most (and exactly) 10 ports per source, got $DIST_MAXP"
+[ "$(cnt $f "$FROM_TG && $NOICMP && $RST")" -ge 237 ] || die "$f: want >= 237 RSTs from closed ports"
+DIST_SYN=$(cnt $f "$FROM_SC && $NOICMP && $SYN")
+DIST_SPAN=$(sel $f "$FROM_SC && $NOICMP && $SYN" '$2' | awk 'NR == 1 { f = $1 } { l = $1 } END { printf "%.1f\n", l - f }')
+# nmap-decoy, for the README: probes whose four copies (one per source) share source port, IP ID and sequence
+DECOY_SAME=$(tshark -n -r "$OUT/nmap-decoy.pcap" -Y "eth.src == $SC_MAC && tcp.flags.syn == 1 && tcp.flags.ack == 0" \
+    -T fields -e ip.src -e tcp.dstport -e tcp.srcport -e ip.id -e tcp.seq_raw 2>/dev/null \
+    | awk '!seen[$0]++ { k = $2 " " $3 " " $4 " " $5; n[k]++ } END { for (k in n) if (n[k] == 4) c++; print c + 0 }')
+say "  nmap-decoy.pcap: SYNs $DECOY_SYN; distributed.pcap: $DIST_SYN SYNs from 24 sources over ${DIST_SPAN}s"
 
 # benign: everything succeeds
 f=$B
@@ -788,6 +937,9 @@ trow masscan.pcap '`masscan`: RST sent by masscan' "$D_RST && ip.ttl == 255"
 trow zmap.pcap '`zmap`: SYN' "$D_SYN"
 trow nmap-sweep.pcap '`nmap-sweep`: RST from the scanner kernel (to a SYN-ACK)' "$D_RST"
 trow benign-busy.pcap '`benign-busy`: SYN (Linux kernel: curl, openssl)' "$D_SYN"
+trow nmap-decoy.pcap '`nmap-decoy`: SYN from the scanner (198.18.0.66)' "$D_SYN && ip.src == $SCANNER"
+trow nmap-decoy.pcap '`nmap-decoy`: SYN from the decoys' "$D_SYN && ip.src != $SCANNER"
+trow distributed.pcap '`distributed`: SYN (24 nmap runs)' "$D_SYN"
 trow benign-busy.pcap '`benign-busy`: DNS query (dig)' "$D_SC && udp"
 } >"$TRAITS"
 cat "$TRAITS" >&2
@@ -795,7 +947,7 @@ cat "$TRAITS" >&2
 # ---------------------------------------------------------------- install + README
 mkdir -p "$DEST"
 for f in nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap \
-         masscan.pcap zmap.pcap benign-busy.pcap; do
+         masscan.pcap zmap.pcap benign-busy.pcap nmap-decoy.pcap distributed.pcap; do
     if [ -e "$OUT/$f" ]; then cp "$OUT/$f" "$DEST/$f"; else rm -f "$DEST/$f"; fi
 done
 cp "$OUT/truth.json" "$DEST/truth.json"
@@ -822,12 +974,14 @@ Two network namespaces joined by one veth pair, no default route anywhere, so no
 | namespace | veth MAC | addresses | routes |
 | --- | --- | --- | --- |
 | \`pks-tg-PID\` (targets) | 02:90:00:00:00:01 | 10.90.0.1 ... 10.90.0.64 /24, 198.18.0.1/24 | connected only |
-| \`pks-sc-PID\` (scanner) | 02:90:00:00:00:66 | 198.18.0.66/24 | 10.90.0.0/24 via 198.18.0.1 |
+| \`pks-sc-PID\` (scanner) | 02:90:00:00:00:66 | 198.18.0.66/24; from nmap-decoy on also .67-.69 and .100-.123 /24 | 10.90.0.0/24 via 198.18.0.1 |
 
 The scanner (198.18.0.66, RFC 2544 benchmarking range) is outside RFC 1918 and the targets are inside it, so
 for a sensor whose home network is RFC 1918 every scan here is **inbound**. Frames to 10.90.0.x go to the
 target namespace's MAC (its "router" address 198.18.0.1 is on the same veth) and are delivered there
-directly, so TTLs arrive as the tool set them.
+directly, so TTLs arrive as the tool set them. The scanner namespace gets its extra addresses (nmap-decoy's
+decoys 198.18.0.67-69, distributed's sources 198.18.0.100-123) only after the other captures are made; they
+are there so that the target's ARP for them is answered and its replies come back on the link.
 
 Services in the target namespace (the script checks with \`ss\` that exactly these listen):
 TCP 22 (python: sends an SSH banner and closes), 53 (dnsmasq), 80 and 8080 (\`python3 -m http.server\`) and
@@ -855,9 +1009,12 @@ Commands (all in the scanner namespace, each under \`timeout\`; \$TMP is the scr
 
 EOF
 for f in nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap \
-         masscan.pcap zmap.pcap benign-busy.pcap; do
+         masscan.pcap zmap.pcap benign-busy.pcap nmap-decoy.pcap; do
     if [ -e "$OUT/$f" ]; then printf '* `%s`: %s\n' "$f" "$(cmds_of "$f")"; fi
 done
+dist_cmd() { awk -F'\t' -v n="$1" '$1 == "distributed.pcap" && ++i == n { print $2 }' "$TMP/cmds.tsv"; }
+printf '* `distributed.pcap`: %s runs (%s at a time) of `nmap -sS -n -Pn -e veth0 -S 198.18.0.<100+k> -p <10k+1>-<10k+10> 10.90.0.1`, k = 0 ... %s: `%s`, `%s`, ..., `%s` (each in truth.json)\n' \
+    "$DIST_N" "$DIST_PAR" "$(( DIST_N - 1 ))" "$(dist_cmd 1)" "$(dist_cmd 2)" "$(dist_cmd "$DIST_N")"
 cat <<EOF
 
 What each contains:
@@ -890,23 +1047,39 @@ What each contains:
   10.90.0.1:8080), 4 TLS sessions to 10.90.0.1:443 (GET / over TLS) and 40 DNS A queries (40 names) to
   10.90.0.1. Every connection completes (35 SYN, 35 SYN-ACK, no RST, no ICMP) and every query is answered
   NOERROR: many connections and source ports, but only two destination hosts and only open ports.
+* \`nmap-decoy.pcap\`: \`-D 198.18.0.67,198.18.0.68,ME,198.18.0.69\`: a vertical SYN scan of 10.90.0.1,
+  ports 20-60, 80, 443 (43 ports), in which every probe is sent four times, from the three decoys (source
+  address spoofed by nmap) and from the real scanner 198.18.0.66, back to back. SYNs here (retries
+  included): $DECOY_SYN. Open: 22, 53, 80, 443, each answered with a SYN-ACK to all four sources (the scanner's
+  kernel RSTs them, for the decoys too: their addresses are on its veth); the 39 closed ports are refused to
+  all four. Nothing in the packets marks the real one: truth.json has \`scanner\` and \`decoys\`.
+* \`distributed.pcap\`: a distributed vertical scan of one host: 24 sources 198.18.0.100-123, each its own
+  nmap run over a disjoint slice of 10 ports (source 100+k: ports 10k+1 ... 10k+10; ports 1-240 in all),
+  ${DIST_PAR} runs at a time: $DIST_SYN SYNs over ${DIST_SPAN} s. Open: 22 (found by .102), 53 (.105), 80 (.107).
+  10.90.0.1 is probed on 240 ports, but no source probes more than $DIST_MAXP, below picket's per-source port
+  threshold (15 at medium). truth.json: \`scanner\` null, \`sources\`, \`per_source_ports\`.
 
 ## truth.json
 
-\`files.<name>\`: \`scan\`, \`tool\`, \`kind\`, \`scanner\`, \`targets\`, \`tcp_ports\`, \`udp_ports\`,
-\`icmp_targets\`, \`runs\` (each with the exact \`command\`, its targets and SYN / ACK / UDP ports; for
-nmap-ping also \`icmp_echo_targets\`, \`icmp_timestamp_targets\`, \`tcp_syn_targets\`, \`tcp_ack_targets\`),
+\`files.<name>\`: \`scan\`, \`tool\`, \`kind\`, \`scanner\` (null for distributed.pcap), \`sources\` (the
+source addresses of the probes: \`[scanner]\`, except nmap-decoy: the scanner and its \`decoys\`, and
+distributed: 24 addresses, with \`per_source_ports\`), \`targets\`, \`tcp_ports\`, \`udp_ports\`,
+\`icmp_targets\`, \`runs\` (each with the exact \`command\`, its targets and SYN / ACK / UDP ports, and
+\`sources\` when not the scanner alone; for nmap-ping also \`icmp_echo_targets\`, \`icmp_timestamp_targets\`,
+\`tcp_syn_targets\`, \`tcp_ack_targets\`),
 \`open\` (the (proto, host, port) pairs probed that had a service: what the scanner could learn),
 \`closed_udp\`, \`hosts_up\` (probed addresses that exist and answered). A skipped file has \`skipped\` (the
 reason). \`benign-busy.pcap\` has \`scan: false\` and the services it used. \`network\` describes the setup.
 
 The script checks every file with tshark against truth.json: the sets of (ip.dst, tcp.dstport) of the
-scanner's SYNs, of its pure ACKs and of its UDP probes; the ICMP echo targets; SYN-ACK (ip.src, tcp.srcport)
-= the open TCP pairs; UDP answers (ip.src, udp.srcport) = the open UDP pairs; ICMP port unreachables (quoted
-udp.dstport) = the closed UDP pairs; the hosts that answered the scanner = \`hosts_up\`. Also: only the
+scanner's SYNs, of its pure ACKs and of its UDP probes; the (ip.src, ip.dst, tcp.dstport) of the SYNs and the
+IPv4 sources sent from the scanner namespace = \`sources\`; the ICMP echo targets; SYN-ACK (ip.src,
+tcp.srcport) = the open TCP pairs, and (ip.dst, ip.src, tcp.srcport) = each source's open pairs; UDP answers
+(ip.src, udp.srcport) = the open UDP pairs; ICMP port unreachables (quoted udp.dstport) = the closed UDP pairs; the hosts that answered the scanner = \`hosts_up\`. Also: only the
 script's MACs and addresses appear (inside ICMP and ARP too), no IPv6, Ethernet link type, each file
 < 300 KB, and the per-file points above (slow-scan spacing, hping3's 20 SYN/SYN-ACK, benign: no RST, no
-ICMP, 31 HTTP 200, 4 ClientHellos, 40 NOERROR answers).
+ICMP, 31 HTTP 200, 4 ClientHellos, 40 NOERROR answers; decoy: >= 43 SYNs from each source; distributed:
+at most 10 ports per source).
 
 ## Probe traits (as read by tshark)
 
@@ -927,6 +1100,9 @@ In short:
   & 0xffff (holds for ${MASSCAN_IPID:-n/a} SYNs here); RSTs of its own with window 1200.
 * **zmap**: TTL 255, no DF, IP ID always 54321, window 65535, no options, a different random source port
   per target.
+* **nmap -D** (decoys): every probe is sent once per source, in the \`-D\` order, back to back; the copies
+  share source port, IP ID and TCP sequence number (here $DECOY_SAME of the 43 ports were probed by four such
+  copies), and only the TTL (random per packet) and the source address differ.
 * **Linux kernel** (benign client, and the RSTs the scanner's kernel sends to SYN-ACKs of raw scans): TTL 64,
   DF; SYN window 64240 with MSS, SACK_PERM, TS, NOP, WS (60-byte SYN); kernel RSTs have IP ID 0 and window 0.
 
@@ -937,7 +1113,7 @@ source port):
         -e tcp.options -e ip.id -e tcp.srcport | sort | uniq -c | head
 
 EOF
-for f in nmap-sweep nmap-vertical nmap-ping nmap-slow hping3-scan masscan zmap benign-busy; do
+for f in nmap-sweep nmap-vertical nmap-ping nmap-slow hping3-scan masscan zmap benign-busy nmap-decoy distributed; do
     [ -e "$OUT/$f.pcap" ] || continue
     printf '`%s.pcap`:\n\n```\n%s\n```\n\n' "$f" "$(rawtraits "$OUT/$f.pcap")"
 done
