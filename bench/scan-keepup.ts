@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       bestPath = Math.min(bestPath, Number(process.hrtime.bigint() - t0) / 1e9);
       packets = rep.packets;
       alerts = 0;
-      const agg = createScanAggregator(rules.policy.scan, observerInfo('bench'), () => alerts++);
+      const agg = createScanAggregator(rules.policy.scan, rules.fingerprints, observerInfo('bench'), () => alerts++);
       const t1 = process.hrtime.bigint();
       for (const o of obs) agg.observe(o);
       agg.finish();

@@ -17,16 +17,19 @@ interface Truth {
 const SCANS = path.join(PCAPS, 'scans');
 const truth = (JSON.parse(fs.readFileSync(path.join(SCANS, 'truth.json'), 'utf8')) as { files: Record<string, Truth> }).files;
 
-/** The kind each real tool's capture must raise (pcaps/make-scans.sh made them; truth.json says what was run). */
+/**
+ * The kind each real tool's capture must raise (pcaps/make-scans.sh made them; truth.json says what was run), and
+ * scan.tool: every one of these tools is named from its probe headers (rules/fingerprints.yaml).
+ */
 const EXPECTED: Record<string, string[]> = {
-  'nmap-sweep.pcap': ['scan.sweep'],
-  'masscan.pcap': ['scan.sweep'],
-  'zmap.pcap': ['scan.sweep'],
-  'nmap-vertical.pcap': ['scan.port'],
-  'hping3-scan.pcap': ['scan.port'],
-  'nmap-ping.pcap': ['scan.ping_sweep'],
+  'nmap-sweep.pcap': ['scan.sweep', 'scan.tool'],
+  'masscan.pcap': ['scan.sweep', 'scan.tool'],
+  'zmap.pcap': ['scan.sweep', 'scan.tool'],
+  'nmap-vertical.pcap': ['scan.port', 'scan.tool'],
+  'hping3-scan.pcap': ['scan.port', 'scan.tool'],
+  'nmap-ping.pcap': ['scan.ping_sweep', 'scan.tool'],
   // Paced at one probe every 3 s for a minute: slow, and its 21 ports also cross the fast port-scan threshold.
-  'nmap-slow.pcap': ['scan.port', 'scan.slow'],
+  'nmap-slow.pcap': ['scan.port', 'scan.slow', 'scan.tool'],
 };
 
 function alerts(file: string, extra: string[] = []): Array<Record<string, unknown>> {
@@ -44,7 +47,13 @@ for (const [file, kinds] of Object.entries(EXPECTED)) {
     for (const d of a) {
       assert.equal(get(d, 'source.ip'), t.scanner);
       assert.equal(get(d, 'network.direction'), 'inbound');
+      // The tool is named on every alert, and named right (truth.json: what the capture script ran).
+      assert.equal(get(d, 'threat.software.name'), t.tool, `${String(get(d, 'rule.id'))} names the tool`);
+      assert.equal(get(d, 'picket.fingerprint.confidence'), 'high');
     }
+    // scan.tool goes out before the first scan alert: a few probes suffice to name the tool.
+    assert.equal(get(a[0], 'rule.id'), 'scan.tool');
+    assert.ok(Number(get(a[0], 'picket.fingerprint.probes')) <= 3);
     const summary = a.filter((d) => get(d, 'picket.final') === true);
     assert.ok(summary.length >= 1, 'a summary when the scan ends');
     // What the scanner learned: the services that answered, as tshark sees the SYN-ACKs (and truth.json says).
@@ -63,11 +72,13 @@ test('distributed.pcap: 24 sources, each under every per-source threshold, are o
   const t = truth['distributed.pcap'];
   assert.ok(t !== undefined && t.sources !== undefined && t.per_source_ports !== undefined && t.targets?.length === 1);
   const a = alerts('distributed.pcap');
-  assert.deepEqual([...new Set(a.map((d) => get(d, 'rule.id')))], ['scan.distributed'], 'no single source is a scan on its own');
-  const final = a.filter((d) => get(d, 'picket.final') === true);
+  assert.deepEqual([...new Set(a.map((d) => get(d, 'rule.id')))].sort(), ['scan.distributed', 'scan.tool'], 'no single source is a scan on its own (each is named as nmap)');
+  assert.ok(a.filter((d) => get(d, 'rule.id') === 'scan.tool').every((d) => get(d, 'threat.software.name') === t.tool && t.sources?.includes(String(get(d, 'source.ip')))));
+  const final = a.filter((d) => get(d, 'rule.id') === 'scan.distributed' && get(d, 'picket.final') === true);
   assert.equal(final.length, 1);
   const f = final[0];
   assert.equal(get(f, 'destination.ip'), t.targets[0]);
+  assert.equal(get(f, 'threat.software.name'), 'nmap');
   assert.equal(get(f, 'picket.scan.decoy'), false);
   assert.equal(get(f, 'picket.scan.sources'), t.sources.length);
   assert.ok(t.sources.includes(String(get(f, 'source.ip'))));
@@ -122,4 +133,19 @@ test('nmap -sU: UDP probes, their answers and ICMP port-unreachables are counted
   // The services that answered over UDP (SNMP and DNS here) count as answered.
   const answered = new Set(tshark(path.join(SCANS, file), 'udp && !icmp', ['ip.dst', 'udp.srcport']).filter(([dst]) => dst === scanner).map(([, p]) => p));
   assert.equal(get(final, 'picket.scan.outcomes.answered'), answered.size);
+});
+
+test('fingerprints are rules: a user fingerprint is tried first, and a bad one stops start-up naming file and line', () => {
+  const dir = tmpDir('fprules');
+  // hping3's traits under another name: the user's file wins over the bundled one.
+  fs.writeFileSync(path.join(dir, 'mine.yaml'), 'kind: scanner-fingerprints\nfingerprints:\n  - tool: lab-prober\n    probe: tcp-syn\n    window: 512\n    options: ""\n    confidence: high\n');
+  const named = alerts('hping3-scan.pcap', ['--rules', dir]);
+  assert.ok(named.length > 0 && named.every((d) => get(d, 'threat.software.name') === 'lab-prober'));
+  fs.writeFileSync(path.join(dir, 'mine.yaml'), 'kind: scanner-fingerprints\nfingerprints:\n  - tool: x\n    probe: tcp-syn\n    options: MQ\n    confidence: high\n');
+  const bad = picket(['replay', '--rules', dir, path.join(SCANS, 'hping3-scan.pcap')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /mine\.yaml:5: "options" is the TCP option layout/);
+  fs.writeFileSync(path.join(dir, 'mine.yaml'), 'kind: scanner-fingerprints\nfingerprints:\n  - tool: x\n    probe: tcp-syn\n    ttl: 64\n    confidence: high\n');
+  assert.match(picket(['replay', '--rules', dir, path.join(SCANS, 'hping3-scan.pcap')]).stderr, /mine\.yaml:3: a fingerprint needs at least one of/);
+  fs.rmSync(dir, { recursive: true });
 });

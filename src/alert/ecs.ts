@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { dnsTypeName } from '../app/dns';
+import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation } from '../engine/observation';
 import { unicodeName } from '../intel/domains';
@@ -14,6 +15,26 @@ export const SEVERITY_SCORE: Record<Severity, number> = { low: 21, medium: 47, h
 export function isoTime(sec: number, nsec: number): string {
   const iso = new Date(sec * 1000).toISOString(); // ...:SS.mmmZ
   return `${iso.slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+}
+
+/**
+ * What every behavioural alert (scans, DNS reconnaissance) shares: event, rule, threat and observer, with the
+ * time span of what it describes; the caller adds source/destination and picket.*.
+ */
+export function alertEnvelope(
+  rule: { id: string; name: string; category: string; description: string }, technique: string, severity: Severity,
+  first: [number, number], last: [number, number], observer: ObserverInfo,
+): EcsDoc {
+  return {
+    '@timestamp': isoTime(last[0], last[1]),
+    event: {
+      kind: 'alert', category: ['network', 'intrusion_detection'], type: ['info'], severity: SEVERITY_SCORE[severity], module: 'picket',
+      dataset: 'picket.alert', start: isoTime(first[0], first[1]), end: isoTime(last[0], last[1]),
+    },
+    rule: { ...rule, ruleset: 'picket' },
+    threat: threatFields(technique),
+    observer: observerFields(observer),
+  };
 }
 
 export interface ObserverInfo {

@@ -5,6 +5,8 @@ import { protocolEvent, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
 import { findAllowing } from './allowlist';
 import { createScanAggregator } from '../scan/aggregator';
+import { createDnsReconDetector } from '../recon/dns-recon';
+import { isReconQtype } from '../app/dns';
 
 export interface AlertPipeline {
   observe(o: Observation): void;
@@ -32,12 +34,21 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     out.write(doc);
   };
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
-  const scans = createScanAggregator(rules.policy.scan, observer, emitAlert);
+  const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert);
+  const dnsRecon = createDnsReconDetector(rules.policy.dnsRecon, observer, emitAlert);
   return {
     observe(o) {
-      if (o.kind === 'probe' || o.kind === 'reply') {
-        scans.observe(o);
-        return;
+      switch (o.kind) {
+        case 'probe':
+        case 'reply':
+          scans.observe(o);
+          return;
+        case 'dns_response':
+          dnsRecon.response(o);
+          return;
+        case 'dns_query':
+          if (isReconQtype(o.qtype)) dnsRecon.query(o);
+          break;
       }
       if (metadata) out.write(protocolEvent(o, observer));
       intel.observe(o);
@@ -45,6 +56,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     finish() {
       intel.finish();
       scans.finish();
+      dnsRecon.finish();
       out.flush();
     },
     alertsByRule: () => byRule,

@@ -145,3 +145,20 @@ export function readDnsAnswers(
   }
   return true;
 }
+
+export const QTYPE_PTR = 12;
+export const QTYPE_IXFR = 251;
+export const QTYPE_AXFR = 252;
+export const RCODE_NXDOMAIN = 3;
+
+/** Question types the reconnaissance detectors want to see whatever the name: reverse lookups and zone transfers. */
+export function isReconQtype(t: number): boolean {
+  return t === QTYPE_PTR || t === QTYPE_AXFR || t === QTYPE_IXFR;
+}
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+
+/** ECS dns.response_code: the RFC 1035/2136 mnemonic, or RCODEn. */
+export function dnsRcodeName(r: number): string {
+  return RCODE_NAMES[r] ?? `RCODE${r}`;
+}

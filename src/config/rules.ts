@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
+import { loadFingerprints } from './fingerprints';
+import type { Fingerprint } from '../scan/fingerprint';
 import { PicketError } from '../errors';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
-import { parseDuration } from './duration';
 import { parseHomeNet } from './homenet';
 import type { AllowEntry } from '../alert/allowlist';
 import { DOMAIN_RE, isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
@@ -21,6 +23,25 @@ export interface Policy {
     maxResolved: number;
   };
   scan: ScanPolicy;
+  dnsRecon: DnsReconPolicy;
+}
+
+/** rules/dns-recon.yaml: zone transfers, reverse-lookup sweeps and subdomain brute force (T1590.002). */
+export interface DnsReconPolicy {
+  /** One client's lookups under one parent are one episode while each comes within this long of the last. */
+  window: number;
+  /** An episode is summarised and restarted after this long. */
+  maxAge: number;
+  /** dns.ptr_sweep: distinct reverse names under one /24 (in-addr.arpa) or /64 (ip6.arpa). */
+  ptrSweepAddresses: number;
+  /** dns.bruteforce: distinct NXDOMAIN names directly under one parent domain. */
+  bruteforceNames: number;
+  /** An AXFR/IXFR with no response within this long is reported as unanswered. */
+  axfrReplyTimeout: number;
+  /** Open episodes held at once (least recently created summarised first). */
+  maxTracked: number;
+  /** Parents whose NXDOMAINs are ordinary (DNS blocklists that mail servers query for every peer), normalised. */
+  ignoreParents: string[];
 }
 
 export interface ScanThresholds {
@@ -63,6 +84,8 @@ const MEDIUM: ScanThresholds = {
 };
 
 export const DEFAULT_POLICY: Policy = {
+  // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
+  dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [] },
   intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 },
   // rules/scan.yaml sets every value; these only stand when no scan-policy file is loaded at all.
   scan: {
@@ -77,6 +100,8 @@ export interface Rules {
   /** Deduplicated (a later file's entry replaces an earlier one); observations refer to entries by position here. */
   intel: DomainIndex;
   policy: Policy;
+  /** Scanner fingerprints in file order (the first that matches a probe wins); probes refer to them by position. */
+  fingerprints: Fingerprint[];
   files: string[];
 }
 
@@ -94,13 +119,17 @@ export function loadRules(dirs: string[]): Rules {
   const intel: IntelEntry[] = [];
   const files: string[] = [];
   const allow: AllowEntry[] = [];
+  let fingerprints: Fingerprint[] = [];
   for (const dir of dirs) {
+    // A later directory's fingerprints go first: the first match wins, so users can override the bundled ones.
+    const ours: Fingerprint[] = [];
     for (const file of listRuleFiles(dir)) {
-      loadRuleFile(file, intel, policy, allow);
+      loadRuleFile(file, { intel, policy, allow, fingerprints: ours });
       files.push(file);
     }
+    fingerprints = [...ours, ...fingerprints];
   }
-  return { intel: buildDomainIndex(intel), policy, files, allow };
+  return { intel: buildDomainIndex(intel), policy, files, allow, fingerprints };
 }
 
 function listRuleFiles(dir: string): string[] {
@@ -123,21 +152,16 @@ function listRuleFiles(dir: string): string[] {
   return out;
 }
 
-class RuleFile {
-  readonly lines = new LineCounter();
-  constructor(readonly file: string) {}
-  fail(node: Node | null | undefined, msg: string): never {
-    const at = node?.range?.[0];
-    const line = at === undefined ? 1 : this.lines.linePos(at).line;
-    throw new PicketError(`${this.file}:${line}: ${msg}`);
-  }
-  line(node: Node | null | undefined): number {
-    const at = node?.range?.[0];
-    return at === undefined ? 1 : this.lines.linePos(at).line;
-  }
+/** What rule files add to as they are read. */
+interface RulesUnderConstruction {
+  intel: IntelEntry[];
+  policy: Policy;
+  allow: AllowEntry[];
+  fingerprints: Fingerprint[];
 }
 
-function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy, allow: AllowEntry[]): void {
+function loadRuleFile(file: string, into: RulesUnderConstruction): void {
+  const { intel, policy, allow } = into;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -173,25 +197,14 @@ function loadRuleFile(file: string, intel: IntelEntry[], policy: Policy, allow: 
     case 'scan-policy':
       loadScanPolicy(rf, root, policy.scan);
       break;
+    case 'dns-recon-policy':
+      loadDnsReconPolicy(rf, root, policy.dnsRecon);
+      break;
+    case 'scanner-fingerprints':
+      loadFingerprints(rf, root, into.fingerprints);
+      break;
     default:
-      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy)`);
-  }
-}
-
-function scalarString(rf: RuleFile, map: YAMLMap, key: string, required: boolean): string {
-  const node = map.get(key, true) as Node | undefined;
-  if (node === undefined) {
-    if (required) rf.fail(map, `missing "${key}"`);
-    return '';
-  }
-  if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) rf.fail(node, `"${key}" must be a string`);
-  return String(node.value);
-}
-
-function checkAllowedKeys(rf: RuleFile, map: YAMLMap, allowed: string[]): void {
-  for (const pair of map.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!allowed.includes(k)) rf.fail(pair.key as Node, `unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy, dns-recon-policy, scanner-fingerprints)`);
   }
 }
 
@@ -264,17 +277,6 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   p.maxResolved = numberAt(rf, intel, 'max_resolved', 'count') ?? p.maxResolved;
 }
 
-function stringList(rf: RuleFile, map: YAMLMap, key: string): string[] {
-  const node = map.get(key, true) as Node | undefined;
-  if (node === undefined) return [];
-  if (isScalar(node)) return [String(node.value)];
-  if (!isSeq(node)) rf.fail(node, `"${key}" must be a string or a list of strings`);
-  return (node.items as Node[]).map((n) => {
-    if (!isScalar(n)) rf.fail(n, `"${key}" must be a list of strings`);
-    return String(n.value);
-  });
-}
-
 function instant(rf: RuleFile, map: YAMLMap, key: string, open: number): number {
   const node = map.get(key, true) as Node | undefined;
   if (node === undefined) return open;
@@ -322,17 +324,6 @@ const THRESHOLD_KEYS: Record<string, [keyof ScanThresholds, 'count' | 'duration'
   distributed_sources: ['distributedSources', 'count'], distributed_ports: ['distributedPorts', 'count'], decoy_min_ports: ['decoyMinPorts', 'count'],
 };
 
-function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' | 'duration'): number | undefined {
-  const node = map.get(key, true) as Node | undefined;
-  if (node === undefined) return undefined;
-  const raw = isScalar(node) ? node.value : undefined;
-  const v = kind === 'duration' ? parseDuration(raw) : Number(raw);
-  if (kind === 'count' ? !Number.isInteger(v) || v < 1 : Number.isNaN(v)) {
-    rf.fail(node, kind === 'count' ? `"${key}" must be a positive whole number` : `"${key}" must be a duration such as 90s, 15m, 1h`);
-  }
-  return v;
-}
-
 function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   checkAllowedKeys(rf, root, ['kind', 'description', 'sensitivity', 'directions', 'presets', 'reply_timeout', 'idle_expiry', 'slow_idle_expiry',
     'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts', 'decoy_window', 'max_target_hosts', 'max_exact_entries']);
@@ -371,4 +362,22 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   scan.decoyWindow = numberAt(rf, root, 'decoy_window', 'duration') ?? scan.decoyWindow;
   scan.maxTargetHosts = numberAt(rf, root, 'max_target_hosts', 'count') ?? scan.maxTargetHosts;
   scan.maxExactEntries = numberAt(rf, root, 'max_exact_entries', 'count') ?? scan.maxExactEntries;
+}
+
+function loadDnsReconPolicy(rf: RuleFile, root: YAMLMap, p: DnsReconPolicy): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'window', 'max_age', 'ptr_sweep_addresses', 'bruteforce_names', 'axfr_reply_timeout', 'max_tracked', 'ignore_parents']);
+  p.window = numberAt(rf, root, 'window', 'duration') ?? p.window;
+  p.maxAge = numberAt(rf, root, 'max_age', 'duration') ?? p.maxAge;
+  p.ptrSweepAddresses = numberAt(rf, root, 'ptr_sweep_addresses', 'count') ?? p.ptrSweepAddresses;
+  p.bruteforceNames = numberAt(rf, root, 'bruteforce_names', 'count') ?? p.bruteforceNames;
+  p.axfrReplyTimeout = numberAt(rf, root, 'axfr_reply_timeout', 'duration') ?? p.axfrReplyTimeout;
+  p.maxTracked = numberAt(rf, root, 'max_tracked', 'count') ?? p.maxTracked;
+  if (root.has('ignore_parents')) {
+    const node = root.get('ignore_parents', true) as Node;
+    p.ignoreParents = stringList(rf, root, 'ignore_parents').map((d) => {
+      const n = normaliseDomain(d);
+      if (!DOMAIN_RE.test(n)) rf.fail(node, `"${d}" in ignore_parents is not a domain name`);
+      return n;
+    });
+  }
 }

@@ -1,6 +1,6 @@
 import { u16be, u32be } from '../capture/bytes';
 import type { PacketBatch } from '../capture/batch';
-import { createDnsQuestion, readDnsAnswers, readDnsQuestion } from '../app/dns';
+import { createDnsQuestion, isReconQtype, RCODE_NXDOMAIN, readDnsAnswers, readDnsQuestion } from '../app/dns';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
@@ -12,6 +12,7 @@ import { makeRoom } from '../util/bounded';
 import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
 import type { Policy } from '../config/rules';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
+import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type ReplyObservation } from './observation';
 import { isIP } from 'node:net';
 import { looksLikeHttpRequest, parseHttpRequest, type HttpRequest } from '../app/http';
@@ -21,6 +22,7 @@ import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStr
 
 export interface EngineConfig {
   intel: DomainIndex;
+  fingerprints: Fingerprint[];
   policy: Policy;
   homeNet: HomeNet;
   /** Emit an observation for every DNS query, not only those that match intel (--metadata). */
@@ -80,13 +82,26 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     if (dns.isResponse || dns.opcode !== 0) return;
     st.dnsQueries++;
     const hit = matchDomain(cfg.intel, dns.name);
-    if (hit < 0 && !cfg.metadata) return;
+    if (hit < 0 && !cfg.metadata && !isReconQtype(dns.qtype)) return;
     emit({ kind: 'dns_query', ...observationBase(b, pkt, transport, ordinal, ts, nsec, hit, cfg.homeNet), name: dns.name, qtype: dns.qtype, id: dns.id });
   }
 
-  /** Ties the addresses of a DNS answer for an intel name to the client that asked (the response's destination). */
-  function learnAnswers(b: Buffer, p: number, end: number, ts: number): void {
-    if (!readDnsQuestion(b, p, end, answer, false) || !answer.isResponse || answer.ancount === 0 || answer.rcode !== 0) return;
+  /**
+   * A DNS response: NXDOMAIN and PTR/AXFR/IXFR answers go to the reconnaissance detectors; the addresses of an
+   * answer for an intel name are tied to the client that asked (the response's destination).
+   */
+  function learnAnswers(b: Buffer, p: number, end: number, ts: number, ordinal: number, nsec: number): void {
+    // ordinal < 0: a packet of another thread's flow, read only to learn answers (its owner reports it).
+    if (!readDnsQuestion(b, p, end, answer, false) || !answer.isResponse) return;
+    if (ordinal >= 0 && answer.opcode === 0 && (answer.rcode === RCODE_NXDOMAIN || isReconQtype(answer.qtype))) {
+      swapEnds(pkt);
+      emit({
+        kind: 'dns_response', ...observationBase(b, pkt, pkt.proto === IPPROTO_TCP ? 'tcp' : 'udp', ordinal, ts, nsec, -1, cfg.homeNet),
+        name: answer.name, qtype: answer.qtype, rcode: answer.rcode, ancount: answer.ancount, id: answer.id,
+      });
+      swapEnds(pkt);
+    }
+    if (answer.ancount === 0 || answer.rcode !== 0) return;
     const hit = matchDomain(cfg.intel, answer.name);
     if (hit < 0) return;
     const name = answer.name;
@@ -98,17 +113,17 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   }
 
   /** DNS answers in a UDP datagram, or in the length-prefixed messages that start in a TCP segment. */
-  function learnAllAnswers(b: Buffer, ts: number): void {
+  function learnAllAnswers(b: Buffer, ts: number, ordinal: number, nsec: number): void {
     const end = pkt.payloadOff + pkt.payloadLen;
     if (pkt.proto === IPPROTO_UDP) {
-      learnAnswers(b, pkt.payloadOff, end, ts);
+      learnAnswers(b, pkt.payloadOff, end, ts, ordinal, nsec);
       return;
     }
     if (pkt.proto !== IPPROTO_TCP) return;
     for (let q = pkt.payloadOff; q + 2 + 12 <= end; ) {
       const len = u16be(b, q);
       if (len < 12) return;
-      learnAnswers(b, q + 2, Math.min(end, q + 2 + len), ts);
+      learnAnswers(b, q + 2, Math.min(end, q + 2 + len), ts, ordinal, nsec);
       q += 2 + len;
     }
   }
@@ -184,7 +199,14 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   function emitProbe(b: Buffer, transport: 'tcp' | 'udp', proto: ProbeObservation['proto'], icmpType: number, tcpWindow: number, ordinal: number, ts: number, nsec: number): void {
     st.probes++;
     if (!scanWatched(b)) return;
-    emit({ kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), icmpType, ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow });
+    const syn = proto === 'tcp';
+    const fingerprint = syn ? matchFingerprint(cfg.fingerprints, pkt, 'tcp-syn')
+      : proto !== 'icmp' ? -1
+        : matchFingerprint(cfg.fingerprints, pkt, icmpType === 13 ? 'icmp-timestamp' : 'icmp-echo');
+    emit({
+      kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), icmpType,
+      ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow, tcpSeq: syn ? pkt.tcpSeq : 0, fingerprint,
+    });
   }
 
   /**
@@ -418,7 +440,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
           // a later connection finds it on whichever thread owns that connection.
           if (peek.srcPort === DNS_PORT) {
             decodePacket(b, off, caplen, batch.origlen[i], batch.linktype[i], pkt);
-            if (pkt.payloadLen > 0 && pkt.fragment === 0) learnAllAnswers(b, batch.tsSec[i]);
+            if (pkt.payloadLen > 0 && pkt.fragment === 0) learnAllAnswers(b, batch.tsSec[i], -1, 0);
           }
           continue;
         }
@@ -443,14 +465,14 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         if (pkt.proto === IPPROTO_UDP) {
           if (pkt.srcPort === DNS_PORT || pkt.dstPort === DNS_PORT) {
             observeDns(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, 'udp', batch.firstOrdinal + i, ts, batch.tsNsec[i]);
-            if (pkt.srcPort === DNS_PORT) learnAnswers(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, ts);
+            if (pkt.srcPort === DNS_PORT) learnAnswers(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, ts, batch.firstOrdinal + i, batch.tsNsec[i]);
           } else if (pkt.fragment !== 2) {
             const handled = looksLikeQuicInitial(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen) && onQuicInitial(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
             if (!handled && (resolved.size > 0 || hasAddressIntel)) onUdpDatagram(b, batch.firstOrdinal + i, ts, batch.tsNsec[i]);
           }
         } else if (pkt.proto === IPPROTO_TCP && pkt.fragment === 0) {
           if (pkt.srcPort === DNS_PORT) {
-            learnAllAnswers(b, ts);
+            learnAllAnswers(b, ts, batch.firstOrdinal + i, batch.tsNsec[i]);
             continue;
           }
           if (pkt.dstPort !== DNS_PORT) {

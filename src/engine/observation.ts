@@ -27,6 +27,19 @@ export interface DnsQueryObservation extends ObservationBase {
   id: number;
 }
 
+/**
+ * A DNS response the reconnaissance detectors need: NXDOMAIN answers (subdomain brute force), and answers to PTR,
+ * AXFR and IXFR questions. srcIp is the CLIENT that asked (the response's destination), as in its query.
+ */
+export interface DnsResponseObservation extends ObservationBase {
+  kind: 'dns_response';
+  name: string;
+  qtype: number;
+  rcode: number;
+  ancount: number;
+  id: number;
+}
+
 export interface TlsHelloObservation extends ObservationBase {
   kind: 'tls_client_hello';
   /** Carried in a QUIC Initial rather than a TCP stream. */
@@ -72,6 +85,10 @@ export interface ProbeObservation extends ObservationBase {
   ttl: number;
   ipId: number;
   tcpWindow: number;
+  /** TCP sequence number of a SYN probe (0 otherwise): nmap reuses one across a scan phase. */
+  tcpSeq: number;
+  /** Index of the scanner fingerprint (rules' fingerprints) the probe matches, or -1. */
+  fingerprint: number;
 }
 
 /**
@@ -88,10 +105,12 @@ export interface ReplyObservation extends ObservationBase {
 
 /** Observations that intel matching turns into alerts (and --metadata into protocol events). */
 export type IntelObservation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
+/** Observations the DNS reconnaissance detectors consume (with PTR, AXFR and IXFR queries). */
+export type DnsReconObservation = DnsResponseObservation;
 /** Observations the scan aggregator consumes. */
 export type ScanObservation = ProbeObservation | ReplyObservation;
 
-export type Observation = IntelObservation | ScanObservation;
+export type Observation = IntelObservation | ScanObservation | DnsReconObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
 export function observedName(o: IntelObservation): string {

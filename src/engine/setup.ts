@@ -18,6 +18,7 @@ export function loadAllRules(setup: EngineSetup): Rules {
 export function engineConfig(setup: EngineSetup, rules: Rules, shardIndex: number, shardCount: number): EngineConfig {
   return {
     intel: rules.intel,
+    fingerprints: rules.fingerprints,
     policy: rules.policy,
     homeNet: parseHomeNet(setup.homeNet, '--home-net'),
     metadata: setup.metadata,

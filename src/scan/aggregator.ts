@@ -4,6 +4,7 @@ import type { EcsDoc, ObserverInfo } from '../alert/ecs';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
+import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
 
 interface Pending {
   /** The prober's address: looked up when the attempt settles, so that a closed source is not kept alive by it. */
@@ -42,6 +43,22 @@ interface Source {
   samplePorts: string[];
   /** For each kind alerted: the measure at the last alert (an update goes out when it doubles). */
   alerted: Map<ScanKind, number> | null;
+  /** Fingerprint matches of its probes (which tool). */
+  tally: ToolTally;
+}
+
+/** ECS threat.software of an identified tool. */
+function softwareFields(v: ToolVerdict): EcsDoc {
+  return { name: v.fingerprint.tool, type: 'Tool' };
+}
+
+/** picket.fingerprint: the tool, how sure, and from what. */
+function fingerprintFields(v: ToolVerdict): EcsDoc {
+  const f = v.fingerprint;
+  return {
+    tool: f.tool, versions: f.versions, confidence: v.confidence, traits: f.traits, source_relations: v.relations,
+    probes_matched: v.matched, probes: v.probes, rule: `${f.file}:${f.line}`,
+  };
 }
 
 /** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
@@ -66,7 +83,7 @@ export interface ScanAggregator {
  * (bounded), judged against the policy's thresholds. One alert per source and kind when a threshold is crossed,
  * an update when the scan has doubled, and a summary (picket.final) when the source goes quiet or input ends.
  */
-export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
+export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
   const th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<string, Source>();
   /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
@@ -75,7 +92,11 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
   let lastPendingSweep = -Infinity;
   let evicted = 0;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries, sketched: 0 };
-  const distributed = createDistributedDetector(policy, th, budget, observer, emit);
+  const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
+    const src = sources.get(ip);
+    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally);
+    return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
+  });
 
   function source(o: ProbeObservation): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
@@ -86,7 +107,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, tally: createToolTally(),
     };
     sources.set(o.srcIp, s);
     return s;
@@ -109,6 +130,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
       const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
     }
+    if (o.proto !== 'udp') identify(s, o);
     if (o.proto === 'icmp') {
       s.pingHosts ??= new Set();
       if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(o.dstIp);
@@ -207,8 +229,21 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     evaluate(s);
   }
 
+  /**
+   * Which tool: the probe's fingerprint match goes into the source's tally; a source named with high confidence
+   * raises scan.tool at once, before (or without) crossing any scan threshold.
+   */
+  function identify(s: Source, o: ProbeObservation): void {
+    tallyProbe(s.tally, o.fingerprint, o.ttl, o.tcpSeq, o.attemptKey, o.proto === 'tcp');
+    if (s.alerted?.has('tool') === true || o.fingerprint < 0) return;
+    const v = toolVerdict(fingerprints, s.tally);
+    if (v === null || v.confidence !== 'high') return;
+    (s.alerted ??= new Map()).set('tool', 1);
+    emit(alertDoc(s, 'tool', false, false));
+  }
+
   /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
-  function measure(s: Source, kind: SourceKind): number {
+  function measure(s: Source, kind: Exclude<SourceKind, 'tool'>): number {
     const hosts = s.failed?.nHosts ?? 0;
     const ports = s.failed?.nPorts ?? 0;
     const targets = s.failed?.nTargets ?? 0;
@@ -232,7 +267,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     }
   }
 
-  const KINDS: readonly SourceKind[] = ['ping', 'mixed', 'port', 'sweep', 'slow'];
+  const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
   function evaluate(s: Source): void {
     for (const kind of KINDS) {
@@ -278,9 +313,14 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
     const f = s.failed;
     const single = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
-    const description = `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
+    const verdict = toolVerdict(fingerprints, s.tally);
+    const description = kind === 'tool' && verdict !== null
+      ? `${s.ip}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
+      : `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
+    const envelope = scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer);
     return {
-      ...scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer),
+      ...envelope,
+      ...(verdict !== null ? { threat: { ...(envelope.threat as EcsDoc), software: softwareFields(verdict) } } : {}),
       source: { ip: s.ip },
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
@@ -304,6 +344,7 @@ export function createScanAggregator(policy: ScanPolicy, observer: ObserverInfo,
           protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
         },
+        ...(verdict !== null ? { fingerprint: fingerprintFields(verdict) } : {}),
       },
     };
   }

@@ -28,6 +28,8 @@ interface TargetHost {
   nSources: number;
   ports: Set<string>;
   alerted: Map<ScanKind, number> | null;
+  /** The tool of its top source as last known (that source may have ended before the host does). */
+  tool: { software: EcsDoc; fingerprint: EcsDoc } | null;
 }
 
 const EXACT_SOURCES = 64;
@@ -47,7 +49,11 @@ export interface DistributedDetector {
  * each stays under the per-source thresholds), and decoy scans (nmap -D): several sources probing the same ports
  * of one host within a short time. Works on the same failed attempts as the per-source detectors.
  */
-export function createDistributedDetector(policy: ScanPolicy, th: ScanThresholds, budget: SpreadBudget, observer: ObserverInfo, emit: (doc: EcsDoc) => void): DistributedDetector {
+export function createDistributedDetector(
+  policy: ScanPolicy, th: ScanThresholds, budget: SpreadBudget, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
+  /** The tool fields (threat.software, picket.fingerprint) of a source, when it has been identified. */
+  toolOf: (ip: string) => { software: EcsDoc; fingerprint: EcsDoc } | null,
+): DistributedDetector {
   const hosts = new Map<string, TargetHost>();
 
   function host(dst: string, direction: string, tsSec: number, tsNsec: number): TargetHost {
@@ -57,7 +63,7 @@ export function createDistributedDetector(policy: ScanPolicy, th: ScanThresholds
       const victims = [...takeFirst(hosts.values(), Math.max(1, Math.floor(policy.maxTargetHosts / 10)))];
       for (const v of victims) close(v);
     }
-    h = { ip: dst, direction, first: [tsSec, tsNsec], last: [tsSec, tsNsec], lastTs: 0, attempts: 0, sources: new Map(), sourceSketch: null, nSources: 0, ports: new Set(), alerted: null };
+    h = { ip: dst, direction, first: [tsSec, tsNsec], last: [tsSec, tsNsec], lastTs: 0, attempts: 0, sources: new Map(), sourceSketch: null, nSources: 0, ports: new Set(), alerted: null, tool: null };
     hosts.set(dst, h);
     return h;
   }
@@ -139,8 +145,11 @@ export function createDistributedDetector(policy: ScanPolicy, th: ScanThresholds
       ? `${h.ip}: the same probes of ${h.ports.size} ports from ${decoys.length} sources (decoy scan)`
       : `${h.ip}: ${h.attempts} failed attempts from ${h.nSources} sources on ${h.ports.size} ports`;
     const doc = scanAlertEnvelope('distributed', h.first, h.last, description, observer);
+    const tool = toolOf(top.ip) ?? h.tool;
+    h.tool = tool;
     return {
       ...doc,
+      ...(tool !== null ? { threat: { ...(doc.threat as EcsDoc), software: tool.software } } : {}),
       source: { ip: top.ip },
       destination: { ip: h.ip },
       related: { ip: [...new Set([...samples, h.ip])] },
@@ -159,6 +168,7 @@ export function createDistributedDetector(policy: ScanPolicy, th: ScanThresholds
           probes_per_second: dur > 0 ? Number((h.attempts / dur).toFixed(3)) : null,
           sensitivity: policy.sensitivity,
         },
+        ...(tool !== null ? { fingerprint: tool.fingerprint } : {}),
       },
     };
   }

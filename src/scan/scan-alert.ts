@@ -1,5 +1,4 @@
-import { isoTime, observerFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from '../alert/ecs';
-import { threatFields } from '../alert/mitre';
+import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 
 /** Public contract: rule.id values of scan alerts and their picket.branch labels. */
 export const SCAN_RULES = {
@@ -8,6 +7,7 @@ export const SCAN_RULES = {
   mixed: { id: 'scan.mixed', name: 'Scan of many hosts and many ports', branch: 'NetworkScanMixed' },
   ping: { id: 'scan.ping_sweep', name: 'Host discovery over many hosts (ping sweep)', branch: 'NetworkScanPingSweep' },
   slow: { id: 'scan.slow', name: 'Slow scan paced to stay under rate thresholds', branch: 'NetworkScanSlow' },
+  tool: { id: 'scan.tool', name: 'Scanning tool identified from its probe headers', branch: 'ScannerFingerprint' },
   distributed: { id: 'scan.distributed', name: 'Distributed or decoy scan: many sources, one target', branch: 'NetworkScanDistributed' },
 } as const;
 export type ScanKind = keyof typeof SCAN_RULES;
@@ -15,16 +15,7 @@ export type ScanKind = keyof typeof SCAN_RULES;
 /** What every scan alert shares: event, rule, threat, observer and the time span; the caller adds the rest. */
 export function scanAlertEnvelope(kind: ScanKind, first: [number, number], last: [number, number], description: string, observer: ObserverInfo): EcsDoc {
   const r = SCAN_RULES[kind];
-  return {
-    '@timestamp': isoTime(last[0], last[1]),
-    event: {
-      kind: 'alert', category: ['network', 'intrusion_detection'], type: ['info'], severity: SEVERITY_SCORE.medium, module: 'picket',
-      dataset: 'picket.alert', start: isoTime(first[0], first[1]), end: isoTime(last[0], last[1]),
-    },
-    rule: { id: r.id, name: r.name, category: 'network-scan', ruleset: 'picket', description },
-    threat: threatFields('T1595.001'),
-    observer: observerFields(observer),
-  };
+  return alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', 'medium', first, last, observer);
 }
 
 /**

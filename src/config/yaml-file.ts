@@ -1,0 +1,58 @@
+import { isScalar, isSeq, LineCounter, type Node, type YAMLMap } from 'yaml';
+import { PicketError } from '../errors';
+import { parseDuration } from './duration';
+
+/** Reading typed values out of a YAML rules file; every error names the file and line. */
+export class RuleFile {
+  readonly lines = new LineCounter();
+  constructor(readonly file: string) {}
+  fail(node: Node | null | undefined, msg: string): never {
+    const at = node?.range?.[0];
+    const line = at === undefined ? 1 : this.lines.linePos(at).line;
+    throw new PicketError(`${this.file}:${line}: ${msg}`);
+  }
+  line(node: Node | null | undefined): number {
+    const at = node?.range?.[0];
+    return at === undefined ? 1 : this.lines.linePos(at).line;
+  }
+}
+
+export function scalarString(rf: RuleFile, map: YAMLMap, key: string, required: boolean): string {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) {
+    if (required) rf.fail(map, `missing "${key}"`);
+    return '';
+  }
+  if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) rf.fail(node, `"${key}" must be a string`);
+  return String(node.value);
+}
+
+export function checkAllowedKeys(rf: RuleFile, map: YAMLMap, allowed: string[]): void {
+  for (const pair of map.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!allowed.includes(k)) rf.fail(pair.key as Node, `unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+export function stringList(rf: RuleFile, map: YAMLMap, key: string): string[] {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) return [];
+  if (isScalar(node)) return [String(node.value)];
+  if (!isSeq(node)) rf.fail(node, `"${key}" must be a string or a list of strings`);
+  return (node.items as Node[]).map((n) => {
+    if (!isScalar(n)) rf.fail(n, `"${key}" must be a list of strings`);
+    return String(n.value);
+  });
+}
+
+/** A positive whole number ('count') or a duration in seconds ('duration': 90s, 15m, 1h), or undefined when absent. */
+export function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' | 'duration'): number | undefined {
+  const node = map.get(key, true) as Node | undefined;
+  if (node === undefined) return undefined;
+  const raw = isScalar(node) ? node.value : undefined;
+  const v = kind === 'duration' ? parseDuration(raw) : Number(raw);
+  if (kind === 'count' ? !Number.isInteger(v) || v < 1 : Number.isNaN(v)) {
+    rf.fail(node, kind === 'count' ? `"${key}" must be a positive whole number` : `"${key}" must be a duration such as 90s, 15m, 1h`);
+  }
+  return v;
+}
