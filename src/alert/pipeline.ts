@@ -6,6 +6,7 @@ import { createIntelAlerter } from './intel-alerts';
 import { findAllowing } from './allowlist';
 import { createScanAggregator } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
+import { createProbeAlerter } from '../recon/probe-alerts';
 import { isReconQtype } from '../app/dns';
 
 export interface AlertPipeline {
@@ -36,6 +37,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
   const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert);
   const dnsRecon = createDnsReconDetector(rules.policy.dnsRecon, observer, emitAlert);
+  const probes = createProbeAlerter(rules.signatures, rules.policy.probe.repeatWindow, observer, emitAlert);
   return {
     observe(o) {
       switch (o.kind) {
@@ -45,6 +47,9 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
           return;
         case 'dns_response':
           dnsRecon.response(o);
+          return;
+        case 'signature':
+          probes.observe(o);
           return;
         case 'dns_query':
           if (isReconQtype(o.qtype)) dnsRecon.query(o);
@@ -57,6 +62,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       intel.finish();
       scans.finish();
       dnsRecon.finish();
+      probes.finish();
       out.flush();
     },
     alertsByRule: () => byRule,

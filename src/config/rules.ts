@@ -4,6 +4,8 @@ import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from '
 import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
 import { loadFingerprints } from './fingerprints';
 import type { Fingerprint } from '../scan/fingerprint';
+import { loadSignatures } from './signatures';
+import type { Signature } from '../recon/signatures';
 import { PicketError } from '../errors';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import { parseHomeNet } from './homenet';
@@ -24,6 +26,8 @@ export interface Policy {
   };
   scan: ScanPolicy;
   dnsRecon: DnsReconPolicy;
+  /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
+  probe: { repeatWindow: number };
 }
 
 /** rules/dns-recon.yaml: zone transfers, reverse-lookup sweeps and subdomain brute force (T1590.002). */
@@ -42,6 +46,19 @@ export interface DnsReconPolicy {
   maxTracked: number;
   /** Parents whose NXDOMAINs are ordinary (DNS blocklists that mail servers query for every peer), normalised. */
   ignoreParents: string[];
+  /** Tools named by the transaction ids of their queries. */
+  tools: DnsReconTool[];
+}
+
+export interface DnsReconTool {
+  tool: string;
+  rule: string;
+  /** Every query's id is one of these, or each id is the previous one plus one. */
+  transactionIds: number[] | 'sequential';
+  minQueries: number;
+  why: string;
+  file: string;
+  line: number;
 }
 
 export interface ScanThresholds {
@@ -84,8 +101,9 @@ const MEDIUM: ScanThresholds = {
 };
 
 export const DEFAULT_POLICY: Policy = {
+  probe: { repeatWindow: 3600 },
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
-  dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [] },
+  dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
   intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 },
   // rules/scan.yaml sets every value; these only stand when no scan-policy file is loaded at all.
   scan: {
@@ -102,6 +120,8 @@ export interface Rules {
   policy: Policy;
   /** Scanner fingerprints in file order (the first that matches a probe wins); probes refer to them by position. */
   fingerprints: Fingerprint[];
+  /** Probe signatures in file order; observations refer to them by position. */
+  signatures: Signature[];
   files: string[];
 }
 
@@ -120,16 +140,17 @@ export function loadRules(dirs: string[]): Rules {
   const files: string[] = [];
   const allow: AllowEntry[] = [];
   let fingerprints: Fingerprint[] = [];
+  const signatures: Signature[] = [];
   for (const dir of dirs) {
     // A later directory's fingerprints go first: the first match wins, so users can override the bundled ones.
     const ours: Fingerprint[] = [];
     for (const file of listRuleFiles(dir)) {
-      loadRuleFile(file, { intel, policy, allow, fingerprints: ours });
+      loadRuleFile(file, { intel, policy, allow, fingerprints: ours, signatures });
       files.push(file);
     }
     fingerprints = [...ours, ...fingerprints];
   }
-  return { intel: buildDomainIndex(intel), policy, files, allow, fingerprints };
+  return { intel: buildDomainIndex(intel), policy, files, allow, fingerprints, signatures };
 }
 
 function listRuleFiles(dir: string): string[] {
@@ -158,6 +179,7 @@ interface RulesUnderConstruction {
   policy: Policy;
   allow: AllowEntry[];
   fingerprints: Fingerprint[];
+  signatures: Signature[];
 }
 
 function loadRuleFile(file: string, into: RulesUnderConstruction): void {
@@ -203,8 +225,11 @@ function loadRuleFile(file: string, into: RulesUnderConstruction): void {
     case 'scanner-fingerprints':
       loadFingerprints(rf, root, into.fingerprints);
       break;
+    case 'probe-signatures':
+      loadSignatures(rf, root, into.signatures, policy.probe);
+      break;
     default:
-      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy, dns-recon-policy, scanner-fingerprints)`);
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy, dns-recon-policy, scanner-fingerprints, probe-signatures)`);
   }
 }
 
@@ -365,7 +390,28 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
 }
 
 function loadDnsReconPolicy(rf: RuleFile, root: YAMLMap, p: DnsReconPolicy): void {
-  checkAllowedKeys(rf, root, ['kind', 'description', 'window', 'max_age', 'ptr_sweep_addresses', 'bruteforce_names', 'axfr_reply_timeout', 'max_tracked', 'ignore_parents']);
+  checkAllowedKeys(rf, root, ['kind', 'description', 'window', 'max_age', 'ptr_sweep_addresses', 'bruteforce_names', 'axfr_reply_timeout', 'max_tracked', 'ignore_parents', 'tools']);
+  const tools = root.get('tools', true) as Node | undefined;
+  if (tools !== undefined) {
+    if (!isSeq(tools)) rf.fail(tools, '"tools" must be a list');
+    p.tools = (tools.items as Node[]).map((item) => {
+      if (!isMap(item)) rf.fail(item, 'a tool is a mapping (tool, rule, transaction_ids)');
+      checkAllowedKeys(rf, item, ['tool', 'rule', 'transaction_ids', 'min_queries', 'why']);
+      const rule = scalarString(rf, item, 'rule', true);
+      if (!['dns.axfr', 'dns.ptr_sweep', 'dns.bruteforce'].includes(rule)) rf.fail(item.get('rule', true) as Node, '"rule" must be dns.axfr, dns.ptr_sweep or dns.bruteforce');
+      const idsNode = item.get('transaction_ids', true) as Node | undefined;
+      let transactionIds: number[] | 'sequential';
+      if (isScalar(idsNode) && idsNode.value === 'sequential') transactionIds = 'sequential';
+      else {
+        transactionIds = stringList(rf, item, 'transaction_ids').map(Number);
+        if (transactionIds.length === 0 || transactionIds.some((n) => !Number.isInteger(n) || n < 0 || n > 65535)) rf.fail(idsNode ?? item, '"transaction_ids" must be "sequential" or a list of ids from 0 to 65535');
+      }
+      return {
+        tool: scalarString(rf, item, 'tool', true), rule, transactionIds, minQueries: numberAt(rf, item, 'min_queries', 'count') ?? 1,
+        why: scalarString(rf, item, 'why', false), file: rf.file, line: rf.line(item),
+      };
+    });
+  }
   p.window = numberAt(rf, root, 'window', 'duration') ?? p.window;
   p.maxAge = numberAt(rf, root, 'max_age', 'duration') ?? p.maxAge;
   p.ptrSweepAddresses = numberAt(rf, root, 'ptr_sweep_addresses', 'count') ?? p.ptrSweepAddresses;

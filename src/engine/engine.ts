@@ -13,6 +13,7 @@ import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from 
 import type { Policy } from '../config/rules';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
 import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
+import { excerpt, matchHttpSignatures, matchPayloadSignature, type Signature } from '../recon/signatures';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type ReplyObservation } from './observation';
 import { isIP } from 'node:net';
 import { looksLikeHttpRequest, parseHttpRequest, type HttpRequest } from '../app/http';
@@ -23,6 +24,7 @@ import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStr
 export interface EngineConfig {
   intel: DomainIndex;
   fingerprints: Fingerprint[];
+  signatures: Signature[];
   policy: Policy;
   homeNet: HomeNet;
   /** Emit an observation for every DNS query, not only those that match intel (--metadata). */
@@ -72,6 +74,17 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   const quicPending = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
   const quicDone = new Set<number>();
   let nextExpiry = -Infinity;
+  // Probe signatures: the ports their payload signatures watch, per direction, and bytes seen per flow direction.
+  const httpSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
+  const sigClientPorts = new Set<number>();
+  const sigServerPorts = new Set<number>();
+  let sigDepth = 0;
+  for (const sg of cfg.signatures) {
+    if (sg.where !== 'payload' || sg.ports === null) continue;
+    for (const p of sg.ports) (sg.direction === 'client' ? sigClientPorts : sigServerPorts).add(p);
+    sigDepth = Math.max(sigDepth, sg.depth);
+  }
+  const sigBytesSeen = new Map<number, number>();
 
   function observeDns(b: Buffer, p: number, end: number, transport: 'udp' | 'tcp', ordinal: number, ts: number, nsec: number): void {
     st.dnsMessages++;
@@ -313,6 +326,12 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   function observeHttp(b: Buffer, req: HttpRequest, ordinal: number, ts: number, nsec: number): void {
     st.httpRequests++;
     settleConn(b, 'http', req.host !== '' && isIP(req.host) === 0, ordinal, ts, nsec);
+    if (httpSignatures) {
+      matchHttpSignatures(cfg.signatures, req, pkt.dstPort, (i, value) => emit({
+        kind: 'signature', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), signature: i, excerpt: value.slice(0, 200),
+        httpMethod: req.method, httpPath: req.path, userAgent: req.userAgent,
+      }));
+    }
     const hit = matchName(req.host);
     if (hit < 0 && !cfg.metadata) return;
     emit({
@@ -352,10 +371,35 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     return true;
   }
 
+  /**
+   * A segment of a flow to or from a port that payload signatures watch: while the flow direction is within the
+   * signatures' depth, look for them (each segment on its own; the bytes seen so far are counted per direction).
+   */
+  function onSignaturePort(b: Buffer, off: number, end: number, ordinal: number, ts: number, nsec: number): void {
+    const h = directedHash(b, pkt, false);
+    const seen = sigBytesSeen.get(h) ?? 0;
+    if (seen >= sigDepth) return;
+    if (seen === 0) makeRoom(sigBytesSeen, MAX_SIGNATURE_FLOWS);
+    sigBytesSeen.set(h, seen + end - off);
+    const toServer = sigClientPorts.has(pkt.dstPort);
+    const serverPort = toServer ? pkt.dstPort : pkt.srcPort;
+    for (let i = matchPayloadSignature(cfg.signatures, b, off, end, serverPort, toServer ? 'client' : 'server'); i >= 0;
+      i = matchPayloadSignature(cfg.signatures, b, off, end, serverPort, toServer ? 'client' : 'server', i + 1)) {
+      if (seen >= cfg.signatures[i].depth) continue;
+      if (!toServer) swapEnds(pkt);
+      emit({
+        kind: 'signature', ...observationBase(b, pkt, 'tcp', ordinal, ts, nsec, -1, cfg.homeNet), signature: i, excerpt: excerpt(b, off, end),
+        httpMethod: '', httpPath: '', userAgent: '',
+      });
+      if (!toServer) swapEnds(pkt);
+    }
+  }
+
   /** A TCP segment with payload: continue an open stream, or see whether it starts an application head. */
   function onTcpPayload(b: Buffer, ordinal: number, ts: number, nsec: number): void {
     const off = pkt.payloadOff;
     const end = off + pkt.payloadLen;
+    if (sigClientPorts.has(pkt.dstPort) || sigServerPorts.has(pkt.srcPort)) onSignaturePort(b, off, end, ordinal, ts, nsec);
     if (streams.count > 0) {
       if (ts >= nextExpiry) {
         expireStreams(streams, ts);
@@ -511,6 +555,7 @@ interface PendingConn {
 const PENDING_CONN_SEC = 60;
 const MAX_PENDING_CONNS = 4096;
 const MAX_UDP_FLOWS = 65536;
+const MAX_SIGNATURE_FLOWS = 65536;
 
 /** Exchanges source and destination in the decoded packet (to describe a server's packet from the client's side). */
 function swapEnds(p: DecodedPacket): void {

@@ -105,12 +105,25 @@ export interface ReplyObservation extends ObservationBase {
 
 /** Observations that intel matching turns into alerts (and --metadata into protocol events). */
 export type IntelObservation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
+/** A probe signature (rules/signatures.yaml) matched; srcIp is the client, dstIp/dstPort the server. */
+export interface SignatureObservation extends ObservationBase {
+  kind: 'signature';
+  /** Index into the rules' signatures, which both threads loaded. */
+  signature: number;
+  /** What matched: the HTTP field's value, or a printable excerpt of the payload. */
+  excerpt: string;
+  /** The request's fields when the signature is on HTTP (for ECS url/user_agent), else empty. */
+  httpMethod: string;
+  httpPath: string;
+  userAgent: string;
+}
+
 /** Observations the DNS reconnaissance detectors consume (with PTR, AXFR and IXFR queries). */
 export type DnsReconObservation = DnsResponseObservation;
 /** Observations the scan aggregator consumes. */
 export type ScanObservation = ProbeObservation | ReplyObservation;
 
-export type Observation = IntelObservation | ScanObservation | DnsReconObservation;
+export type Observation = IntelObservation | ScanObservation | DnsReconObservation | SignatureObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
 export function observedName(o: IntelObservation): string {

@@ -19,6 +19,7 @@ export function engineConfig(setup: EngineSetup, rules: Rules, shardIndex: numbe
   return {
     intel: rules.intel,
     fingerprints: rules.fingerprints,
+    signatures: rules.signatures,
     policy: rules.policy,
     homeNet: parseHomeNet(setup.homeNet, '--home-net'),
     metadata: setup.metadata,

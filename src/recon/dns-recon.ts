@@ -1,6 +1,6 @@
 import { dnsRcodeName, dnsTypeName, QTYPE_AXFR, QTYPE_IXFR, QTYPE_PTR, RCODE_NXDOMAIN } from '../app/dns';
 import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
-import type { DnsReconPolicy } from '../config/rules';
+import type { DnsReconPolicy, DnsReconTool } from '../config/rules';
 import type { DnsQueryObservation, DnsResponseObservation } from '../engine/observation';
 import type { Severity } from '../intel/domains';
 
@@ -32,6 +32,9 @@ interface Episode {
   servers: Set<string>;
   /** TXIDs seen: nmap's dns-brute sends every query with id 1, its zone transfer with 0xDEAD. */
   ids: Set<number>;
+  /** The last TXID and how many queries carried the one after the previous (nmap's resolver counts up). */
+  lastId: number;
+  sequentialIds: number;
   alertedAt: number;
 }
 
@@ -78,7 +81,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     const ts = o.tsSec + o.tsNsec / 1e9;
     e = {
       kind, client, parent, first: [o.tsSec, o.tsNsec], last: [o.tsSec, o.tsNsec], firstTs: ts, lastTs: ts, names: new Set(), distinct: 0,
-      queries: 0, nxdomain: 0, answered: 0, rcodes: new Map(), servers: new Set(), ids: new Set(), alertedAt: 0,
+      queries: 0, nxdomain: 0, answered: 0, rcodes: new Map(), servers: new Set(), ids: new Set(), lastId: -1, sequentialIds: 0, alertedAt: 0,
     };
     episodes.set(key, e);
     return e;
@@ -88,7 +91,10 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     e.last = [o.tsSec, o.tsNsec];
     e.lastTs = o.tsSec + o.tsNsec / 1e9;
     if (e.servers.size < SAMPLES) e.servers.add(o.dstIp);
+    // A response carries its query's id: brute-force episodes, fed by NXDOMAIN answers, see the ids that way.
     if (e.ids.size < MAX_IDS) e.ids.add(o.id);
+    if (o.id === ((e.lastId + 1) & 0xffff)) e.sequentialIds++;
+    e.lastId = o.id;
     if (name === null || e.names.has(name)) return false;
     if (e.names.size < MAX_NAMES) e.names.add(name);
     e.distinct++;
@@ -118,7 +124,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     const o = p.o;
     const e = episode('axfr', o.srcIp, o.name, o);
     e.queries++;
-    touch(e, r ?? o, `${dnsTypeName(o.qtype)} ${o.name}`);
+    touch(e, o, `${dnsTypeName(o.qtype)} ${o.name}`);
     const code = r === null ? 'no response' : dnsRcodeName(r.rcode);
     e.rcodes.set(code, (e.rcodes.get(code) ?? 0) + 1);
     if (r !== null && r.rcode === 0 && r.ancount > 0) e.answered++;
@@ -136,8 +142,19 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     for (const e of [...episodes.values()]) if (now - e.lastTs >= policy.window || now - e.firstTs >= policy.maxAge) close(e);
   }
 
+  /** The tool a client's queries name by their transaction ids (rules/dns-recon.yaml tools), or null. */
+  function toolOf(e: Episode): DnsReconTool | null {
+    for (const t of policy.tools) {
+      if (t.rule !== DNS_RECON_RULES[e.kind].id || e.queries < t.minQueries) continue;
+      const ids = t.transactionIds;
+      if (ids === 'sequential' ? e.sequentialIds >= e.queries - 2 : [...e.ids].every((id) => ids.includes(id))) return t;
+    }
+    return null;
+  }
+
   function alertDoc(e: Episode, update: boolean, final: boolean, qtype = 0, outcome = ''): EcsDoc {
     const r = DNS_RECON_RULES[e.kind];
+    const tool = toolOf(e);
     const transferred = e.kind === 'axfr' && e.answered > 0;
     const severity: Severity = transferred ? 'high' : 'medium';
     const description = e.kind === 'axfr'
@@ -149,6 +166,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     const rcodes = Object.fromEntries(e.rcodes);
     return {
       ...doc,
+      ...(tool !== null ? { threat: { ...(doc.threat as EcsDoc), software: { name: tool.tool, type: 'Tool' } } } : {}),
       source: { ip: e.client },
       destination: { ip: [...e.servers][0], ...(e.kind !== 'ptr' ? { domain: e.parent } : {}) },
       related: { ip: [e.client, ...e.servers] },
@@ -168,6 +186,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
           servers: [...e.servers],
           sample_names: [...e.names].slice(0, SAMPLES),
           transaction_ids: [...e.ids],
+          ...(tool !== null ? { tool: { name: tool.tool, why: tool.why, rule: `${tool.file}:${tool.line}` } } : {}),
           duration_seconds: Number((e.lastTs - e.firstTs).toFixed(3)),
         },
       },
@@ -240,6 +259,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
       if (parent === null) return;
       const e = episode('brute', o.srcIp, parent, o);
       e.nxdomain++;
+      e.queries++;
       if (touch(e, o, o.name)) judge(e);
     },
     finish() {

@@ -45,6 +45,8 @@ interface Source {
   alerted: Map<ScanKind, number> | null;
   /** Fingerprint matches of its probes (which tool). */
   tally: ToolTally;
+  /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
+  named: ToolVerdict | null;
 }
 
 /** ECS threat.software of an identified tool. */
@@ -94,7 +96,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries, sketched: 0 };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
     const src = sources.get(ip);
-    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally);
+    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally) ?? src.named;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
@@ -107,7 +109,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, tally: createToolTally(),
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, tally: createToolTally(), named: null,
     };
     sources.set(o.srcIp, s);
     return s;
@@ -238,6 +240,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     if (s.alerted?.has('tool') === true || o.fingerprint < 0) return;
     const v = toolVerdict(fingerprints, s.tally);
     if (v === null || v.confidence !== 'high') return;
+    s.named = v;
     (s.alerted ??= new Map()).set('tool', 1);
     emit(alertDoc(s, 'tool', false, false));
   }
@@ -313,7 +316,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const f = s.failed;
     const single = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
-    const verdict = toolVerdict(fingerprints, s.tally);
+    const verdict = toolVerdict(fingerprints, s.tally) ?? s.named;
     const description = kind === 'tool' && verdict !== null
       ? `${s.ip}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
       : `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
