@@ -44,6 +44,8 @@ function intelRule(o: Observation): IntelRule {
 interface Sighting {
   rule: IntelRule;
   first: Observation;
+  /** The matched entry itself: positions change when rules are reloaded. */
+  entry: IntelEntry;
   /** The alert's window: repeats before windowEnd fold into it. */
   windowEnd: number;
   repeats: number;
@@ -62,7 +64,7 @@ const MAX_NAMES = 16;
  */
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
-): { observe(o: Observation): void; finish(): void } {
+): { observe(o: Observation): void; finish(): void; reload(entries: IntelEntry[], policy: Policy): void } {
   const open = new LRUCache<string, Sighting>({
     max: policy.intel.maxTracked,
     disposeAfter: (s, _key, reason) => {
@@ -77,7 +79,7 @@ export function createIntelAlerter(
 
   function alertDoc(s: Sighting, update: boolean): EcsDoc {
     const o = s.first;
-    const e = entries[o.intel];
+    const e = s.entry;
     const r = s.rule;
     const count = 1 + (update ? s.repeats : 0);
     return {
@@ -142,7 +144,7 @@ export function createIntelAlerter(
       const now = o.tsSec + o.tsNsec / 1e9;
       sweep(now);
       const rule = intelRule(o);
-      const key = `${o.srcIp}|${o.intel}|${rule.id}`;
+      const key = `${o.srcIp}|${entries[o.intel].type}:${entries[o.intel].indicator}|${rule.id}`;
       const name = observedName(o);
       const s = open.get(key);
       if (s !== undefined && now < s.windowEnd) {
@@ -156,9 +158,13 @@ export function createIntelAlerter(
         open.delete(key);
         closeSighting(s);
       }
-      const fresh: Sighting = { rule, first: o, windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec, names: [name] };
+      const fresh: Sighting = { rule, first: o, entry: entries[o.intel], windowEnd: now + policy.intel.repeatWindow, repeats: 0, lastSec: o.tsSec, lastNsec: o.tsNsec, names: [name] };
       open.set(key, fresh);
       emit(alertDoc(fresh, false));
+    },
+    reload(e, p) {
+      entries = e;
+      policy = p;
     },
     finish() {
       // Close in the order the sightings began, so the output does not depend on cache internals.

@@ -14,6 +14,8 @@ export interface AlertPipeline {
   /** Closes open aggregations (end of input) and flushes the output. */
   finish(): void;
   alertsByRule(): Map<string, number>;
+  /** New rules (SIGHUP): the detectors keep their state and judge from now on by the new rules. */
+  reload(rules: Rules): void;
   /** Alerts an allowlist entry held back, by rule. */
   allowlistedByRule(): Map<string, number>;
 }
@@ -66,6 +68,13 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       out.flush();
     },
     alertsByRule: () => byRule,
+    reload(r) {
+      rules = r;
+      intel.reload(r.intel.entries, r.policy);
+      scans.reload(r.policy.scan, r.fingerprints);
+      dnsRecon.reload(r.policy.dnsRecon);
+      probes.reload(r.signatures, r.policy.probe.repeatWindow);
+    },
     allowlistedByRule: () => allowed,
   };
 }

@@ -36,6 +36,8 @@ export interface EngineConfig {
 export interface Engine {
   processBatch(batch: PacketBatch): void;
   stats(): EngineStats;
+  /** New rules (SIGHUP) without losing flow state. */
+  reload(rules: Pick<EngineConfig, 'intel' | 'fingerprints' | 'signatures' | 'policy'>): void;
 }
 
 const DNS_PORT = 53;
@@ -60,30 +62,40 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   const streams = createFirstBytesTable();
   const peek: RawPeek = { proto: 0, srcPort: 0 };
   const answer = createDnsQuestion();
-  const resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
-  const hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
+  let resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+  let hasAddressIntel = false;
   /** Connections to intel-tied addresses waiting for their first client bytes, by directed flow hash. */
   const pendingConns = new Map<number, PendingConn>();
   const udpSeen = new Set<number>();
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
   const udpProbeSeen = new Set<number>();
   const udpAwaitingReply = new Set<number>();
-  const scanDirections = new Set(cfg.policy.scan.directions);
+  let scanDirections = new Set<string>();
   const quote = createIcmpQuote();
   /** QUIC flows whose ClientHello is still incomplete, and flows already read (later Initials are skipped). */
   const quicPending = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
   const quicDone = new Set<number>();
   let nextExpiry = -Infinity;
   // Probe signatures: the ports their payload signatures watch, per direction, and bytes seen per flow direction.
-  const httpSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
-  const sigClientPorts = new Set<number>();
-  const sigServerPorts = new Set<number>();
+  let httpSignatures = false;
+  let sigClientPorts = new Set<number>();
+  let sigServerPorts = new Set<number>();
   let sigDepth = 0;
-  for (const sg of cfg.signatures) {
-    if (sg.where !== 'payload' || sg.ports === null) continue;
-    for (const p of sg.ports) (sg.direction === 'client' ? sigClientPorts : sigServerPorts).add(p);
-    sigDepth = Math.max(sigDepth, sg.depth);
+  /** What follows from the rules: computed at start and again when they are reloaded. */
+  function derive(): void {
+    hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
+    scanDirections = new Set(cfg.policy.scan.directions);
+    httpSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
+    sigClientPorts = new Set();
+    sigServerPorts = new Set();
+    sigDepth = 0;
+    for (const sg of cfg.signatures) {
+      if (sg.where !== 'payload' || sg.ports === null) continue;
+      for (const p of sg.ports) (sg.direction === 'client' ? sigClientPorts : sigServerPorts).add(p);
+      sigDepth = Math.max(sigDepth, sg.depth);
+    }
   }
+  derive();
   const sigBytesSeen = new Map<number, number>();
 
   function observeDns(b: Buffer, p: number, end: number, transport: 'udp' | 'tcp', ordinal: number, ts: number, nsec: number): void {
@@ -540,6 +552,14 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       st.decode = Array.from(decodeCounters);
       st.streamsEvicted = streams.evicted;
       return st;
+    },
+    reload(rules) {
+      // Flow state (streams, UDP flows, probes awaiting replies) is kept. What refers to intel entries by
+      // position (address ties from DNS answers, connections waiting on them) is dropped: positions change.
+      cfg = { ...cfg, ...rules };
+      resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+      pendingConns.clear();
+      derive();
     },
   };
 }

@@ -53,6 +53,7 @@ export interface DnsReconDetector {
   query(o: DnsQueryObservation): void;
   response(o: DnsResponseObservation): void;
   finish(): void;
+  reload(policy: DnsReconPolicy): void;
 }
 
 /**
@@ -265,6 +266,9 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     finish() {
       for (const [k, p] of [...transfers]) settleTransfer(k, p, null);
       for (const e of [...episodes.values()]) close(e);
+    },
+    reload(p) {
+      policy = p;
     },
   };
 }

@@ -31,6 +31,7 @@ const MAX_OPEN = 50000;
 export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: number, observer: ObserverInfo, emit: (doc: EcsDoc) => void): {
   observe(o: SignatureObservation): void;
   finish(): void;
+  reload(sigs: readonly Signature[], repeatWindow: number): void;
 } {
   const open = new Map<string, Sighting>();
   let lastSweep = -Infinity;
@@ -97,6 +98,10 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
     },
     finish() {
       for (const [k, s] of [...open]) close(k, s);
+    },
+    reload(s, w) {
+      sigs = s;
+      repeatWindow = w;
     },
   };
 }

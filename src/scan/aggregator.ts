@@ -76,6 +76,8 @@ export interface ScanAggregator {
   finish(): void;
   /** Sources summarised early because max_sources was reached. */
   evictedSources(): number;
+  /** New policy and fingerprints (SIGHUP); scan state is kept, fingerprint tallies start over (positions change). */
+  reload(policy: ScanPolicy, fingerprints: readonly Fingerprint[]): void;
   /** Exact target entries held now, and sources whose targets went to sketches. */
   memory(): { exactEntries: number; sketched: number; sources: number; pending: number };
 }
@@ -86,7 +88,7 @@ export interface ScanAggregator {
  * an update when the scan has doubled, and a summary (picket.final) when the source goes quiet or input ends.
  */
 export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
-  const th: ScanThresholds = policy.presets[policy.sensitivity];
+  let th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<string, Source>();
   /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
   const pending = new Map<number, Pending>();
@@ -354,6 +356,14 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
 
   return {
     evictedSources: () => evicted,
+    reload(p, f) {
+      policy = p;
+      fingerprints = f;
+      th = p.presets[p.sensitivity];
+      budget.limit = p.maxExactEntries;
+      distributed.reload(p, th);
+      for (const s of sources.values()) s.tally = createToolTally();
+    },
     memory: () => ({ exactEntries: budget.used, sketched: budget.sketched, sources: sources.size, pending: pending.size }),
     observe(o) {
       const now = o.tsSec + o.tsNsec / 1e9;

@@ -42,6 +42,7 @@ export interface DistributedDetector {
   /** Summarises hosts idle for the policy's idle_expiry (called now and then with packet time). */
   expire(now: number): void;
   finish(): void;
+  reload(policy: ScanPolicy, th: ScanThresholds): void;
 }
 
 /**
@@ -180,6 +181,10 @@ export function createDistributedDetector(
     },
     finish() {
       for (const h of [...hosts.values()]) close(h);
+    },
+    reload(p, t) {
+      policy = p;
+      th = t;
     },
   };
 }
