@@ -40,9 +40,9 @@ export function requireTool(name: string): string {
  * tshark -T fields over a file: one array of field values per matching frame. IP reassembly is off, because
  * picket decodes each packet on its own (first fragments included), and so should the reference it is held to.
  */
-export function tshark(file: string, filter: string, fields: string[]): string[][] {
+export function tshark(file: string, filter: string, fields: string[], extra: string[] = []): string[][] {
   requireTool('tshark');
-  const args = ['-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
+  const args = [...extra, '-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
   if (filter !== '') args.push('-Y', filter);
   for (const f of fields) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });

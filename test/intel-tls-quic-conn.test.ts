@@ -18,7 +18,9 @@ for (const file of committedCaptures().filter((f) => !f.endsWith('.gz'))) {
     const r = picket(['replay', '--metadata', '--quiet', file]);
     assert.equal(r.code, 0, r.stderr);
     // tshark decrypts QUIC Initials too; it also lists later (retransmitted) Initials, picket one hello a flow.
-    const rows = tshark(file, 'tls.handshake.type == 1', ['tcp.stream', 'udp.stream', 'tls.handshake.extensions_server_name']);
+    // picket finds TLS by content on any port; tshark by port: tell it the HTTP ports may carry TLS too (nmap -sV
+    // and NSE send ClientHellos to port 80 and 8080).
+    const rows = tshark(file, 'tls.handshake.type == 1', ['tcp.stream', 'udp.stream', 'tls.handshake.extensions_server_name'], ['-d', 'tcp.port==80,tls', '-d', 'tcp.port==8080,tls']);
     const perFlow = new Map<string, string>();
     for (const [t, u, sni] of rows) perFlow.set(t !== '' ? `t${t}` : `u${u}`, sni === '' ? '-' : sni);
     const tcpTheirs = [...perFlow].filter(([k]) => k.startsWith('t')).map(([, v]) => v).sort();
