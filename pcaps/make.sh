@@ -469,6 +469,9 @@ chmod 0644 "$DEST"/*.pcap "$DEST"/formats/*
 PKQ_DEST="$DEST/quic" bash "$HERE/make-quic.sh" || die "make-quic.sh failed"
 # The scan captures (nmap, masscan, zmap, hping3 against services in their own namespaces) likewise.
 PKS_DEST="$DEST/scans" bash "$HERE/make-scans.sh" || die "make-scans.sh failed"
+# The reconnaissance captures (nmap -sV/NSE/SMB, masscan banners, scanner User-Agents, zone transfers, PTR sweeps,
+# subdomain brute force, and their benign counterparts) likewise.
+PKR_DEST="$DEST/recon" bash "$HERE/make-recon.sh" || die "make-recon.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 

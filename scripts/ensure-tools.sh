@@ -29,6 +29,7 @@ declare -A PKG=(
   [promtool]=prometheus     # test/metrics: the exposition format checked by Prometheus's own parser
   [tcpreplay]=tcpreplay     # bench/live: offered load for the capture-loss benchmark
   [trafgen]=netsniff-ng
+  [sqlmap]=sqlmap           # pcaps/make-recon.sh: a real scanner User-Agent
 )
 # Not commands: headers for the native capture path.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)

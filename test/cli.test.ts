@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { get, PCAPS, picket, ROOT, tmpDir } from './helpers';
+import { committedCaptures, get, PCAPS, picket, ROOT, tmpDir } from './helpers';
 
 const intel = path.join(PCAPS, 'intel-dns.pcap');
 
@@ -93,4 +93,19 @@ test('an output that fails is an error, not silence', () => {
   const r = picket(['replay', '--out', '/dev/full', intel]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /output \/dev\/full failed \(ENOSPC\): \d+ documents not written/);
+});
+
+test('--format text writes one line for every document of every committed capture, alerts of every kind included', () => {
+  for (const file of committedCaptures()) {
+    const json = picket(['replay', '--quiet', file]);
+    const text = picket(['replay', '--quiet', '--format', 'text', file]);
+    assert.equal(text.code, 0, `${file}: ${text.stderr}`);
+    const lines = text.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, json.docs.length, file);
+    json.docs.forEach((d, i) => {
+      if (get(d, 'event.kind') === 'alert') assert.match(lines[i], new RegExp(` ALERT ${String(get(d, 'rule.id')).replace('.', '\\.')} `), file);
+      if (get(d, 'threat.software.name') !== undefined) assert.ok(lines[i].includes(`tool=${String(get(d, 'threat.software.name'))}`), lines[i]);
+      assert.ok(!lines[i].includes('undefined'), lines[i]);
+    });
+  }
 });

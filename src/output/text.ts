@@ -20,7 +20,9 @@ function endpoint(doc: EcsDoc, side: 'source' | 'destination'): string {
 export function formatText(doc: EcsDoc): string {
   const time = String(get(doc, '@timestamp'));
   const flow = `${endpoint(doc, 'source')} -> ${endpoint(doc, 'destination')} ${String(get(doc, 'network.transport') ?? '')}`;
-  if (get(doc, 'event.kind') === 'alert' && get(doc, 'picket.scan') !== undefined) {
+  const tool = get(doc, 'threat.software.name');
+  const toolText = tool !== undefined ? ` tool=${String(tool)}` : '';
+  if (get(doc, 'event.kind') === 'alert' && get(doc, 'picket.scan.outcomes') !== undefined) {
     const sc = get(doc, 'picket.scan') as Record<string, unknown>;
     const o = sc.outcomes as Record<string, number>;
     const state = get(doc, 'picket.final') === true ? ' (summary)' : get(doc, 'picket.update') === true ? ' (update)' : '';
@@ -28,12 +30,14 @@ export function formatText(doc: EcsDoc): string {
     return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${String(get(doc, 'source.ip'))} [${String(get(doc, 'network.direction'))}] ` +
       `attempts=${String(sc.attempts)} hosts=${String(sc.hosts)} ports=${String(sc.ports)} ping_hosts=${String(sc.ping_hosts)} ` +
       `answered=${o.answered} rejected=${o.rejected} unreachable=${o.unreachable} unanswered=${o.unanswered} ` +
-      `${String(sc.duration_seconds)}s learned=[${learned}] [T1595.001]${state}`;
+      `${String(sc.duration_seconds)}s learned=[${learned}]${toolText} [T1595.001]${state}`;
   }
   if (get(doc, 'event.kind') === 'alert') {
-    const update = get(doc, 'picket.update') === true ? ` (update, ${String(get(doc, 'picket.count'))} in all since ${String(get(doc, 'event.start'))})` : '';
+    const count = get(doc, 'picket.count');
+    const since = `since ${String(get(doc, 'event.start'))}`;
+    const update = get(doc, 'picket.update') !== true ? '' : count !== undefined ? ` (update, ${String(count)} in all ${since})` : ` (update, ${since})`;
     const tech = String(get(doc, 'threat.technique.subtechnique.id') ?? get(doc, 'threat.technique.id') ?? '');
-    return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${flow} ${String(get(doc, 'rule.description'))} [${tech}]${update}`;
+    return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${flow} ${String(get(doc, 'rule.description'))}${toolText} [${tech}]${update}`;
   }
   if (get(doc, 'event.kind') === 'metric') {
     const st = get(doc, 'picket.stats') as Record<string, unknown>;
