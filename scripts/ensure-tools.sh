@@ -30,6 +30,11 @@ declare -A PKG=(
   [tcpreplay]=tcpreplay     # bench/live: offered load for the capture-loss benchmark
   [trafgen]=netsniff-ng
   [sqlmap]=sqlmap           # pcaps/make-recon.sh: a real scanner User-Agent
+  [python3]=python3         # capture scripts and the live-capture test's sender
+  [setpriv]=util-linux      # test/live-capture: capture as an unprivileged user
+  [taskset]=util-linux      # bench/live: CPU pinning
+  [g++]=g++                 # node-gyp builds the live-capture addon on npm ci
+  [make]=make
 )
 # Not commands: headers for the native capture path.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)

@@ -64,7 +64,7 @@ const MAX_NAMES = 16;
  */
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
-): { observe(o: Observation): void; finish(): void; reload(entries: IntelEntry[], policy: Policy): void } {
+): { observe(o: Observation): void; finish(): void; tick(now: number): void; reload(entries: IntelEntry[], policy: Policy): void } {
   const open = new LRUCache<string, Sighting>({
     max: policy.intel.maxTracked,
     disposeAfter: (s, _key, reason) => {
@@ -166,6 +166,7 @@ export function createIntelAlerter(
       entries = e;
       policy = p;
     },
+    tick: (now) => sweep(now),
     finish() {
       // Close in the order the sightings began, so the output does not depend on cache internals.
       const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);

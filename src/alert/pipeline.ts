@@ -14,6 +14,8 @@ export interface AlertPipeline {
   /** Closes open aggregations (end of input) and flushes the output. */
   finish(): void;
   alertsByRule(): Map<string, number>;
+  /** Live capture on a quiet link: let windows and idle timers run to `now` (seconds) without packets. */
+  tick(now: number): void;
   /** New rules (SIGHUP): the detectors keep their state and judge from now on by the new rules. */
   reload(rules: Rules): void;
   /** Alerts an allowlist entry held back, by rule. */
@@ -68,6 +70,13 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       out.flush();
     },
     alertsByRule: () => byRule,
+    tick(now) {
+      intel.tick(now);
+      scans.tick(now);
+      dnsRecon.tick(now);
+      probes.tick(now);
+      out.flush();
+    },
     reload(r) {
       rules = r;
       intel.reload(r.intel.entries, r.policy);

@@ -10,6 +10,9 @@ import { PicketError } from '../errors';
 import { SENSITIVITIES, type Sensitivity } from '../config/rules';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { formatSummary } from './summary';
+import { captureCommand, interfacesCommand } from './capture';
+import { loadConfigFile, type PicketConfig } from '../config/config-file';
+import { createOutputs } from '../output/outputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -18,9 +21,11 @@ const MAIN_HELP = `picket ${VERSION}: a network sensor for reconnaissance (IP-in
 
 Usage:
   picket replay [options] <file|dir>...   read pcap / pcapng (optionally gzip) captures and report
+  picket capture -i IFACE [options]       capture live (libpcap) and report, until stopped
+  picket interfaces                       list the interfaces that can be captured
   picket --help | --version
 
-Run "picket replay --help" for the options.
+Run "picket replay --help" or "picket capture --help" for the options.
 `;
 
 const REPLAY_HELP = `Usage: picket replay [options] <file|dir>...
@@ -34,6 +39,8 @@ Options:
   --metadata            also write a protocol event (event.kind: event) for every DNS query, TLS or QUIC
                         ClientHello and HTTP request
                         (the last document of a run is always the sensor's counters: event.kind metric)
+  --config FILE         picket.yaml: home_net, rules, sensitivity, metadata, workers and outputs (sinks: file
+                        with rotation, syslog, HTTP/Elasticsearch _bulk); flags given here win over the file
   --rules DIR           add the rule files under DIR to the bundled ones (repeatable; later files override)
   --home-net CIDRS      the protected network, comma-separated IPv4/IPv6 CIDRs
                         (default ${DEFAULT_HOME_NET})
@@ -74,6 +81,8 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'replay') return replayCommand(rest);
+  if (cmd === 'capture') return captureCommand(rest, VERSION);
+  if (cmd === 'interfaces') return interfacesCommand();
   throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
 }
 
@@ -86,12 +95,13 @@ function parse(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof RE
 }
 
 const REPLAY_OPTIONS = {
+  config: { type: 'string' },
   out: { type: 'string' },
   format: { type: 'string', default: 'ndjson' },
-  metadata: { type: 'boolean', default: false },
+  metadata: { type: 'boolean' },
   rules: { type: 'string', multiple: true, default: [] as string[] },
-  'home-net': { type: 'string', default: DEFAULT_HOME_NET },
-  workers: { type: 'string', default: '0' },
+  'home-net': { type: 'string' },
+  workers: { type: 'string' },
   'batch-packets': { type: 'string', default: String(BATCH_MAX_PACKETS) },
   sensitivity: { type: 'string' },
   quiet: { type: 'boolean', default: false },
@@ -105,28 +115,37 @@ async function replayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new PicketError('replay needs at least one capture file or directory (try picket replay --help)');
+  const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
   const format = values.format as OutputFormat;
   if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${values.format}"`);
-  if (!/^\d{1,3}$/.test(values.workers) || Number(values.workers) > 64) throw new PicketError(`--workers must be a whole number from 0 to 64, not "${values.workers}"`);
-  const workers = Number(values.workers);
-  parseHomeNet(values['home-net'], '--home-net');
+  const workersText = values.workers ?? String(cfg.workers ?? 0);
+  if (!/^\d{1,3}$/.test(workersText) || Number(workersText) > 64) throw new PicketError(`--workers must be a whole number from 0 to 64, not "${workersText}"`);
+  const workers = Number(workersText);
+  const homeNet = values['home-net'] ?? cfg.homeNet ?? DEFAULT_HOME_NET;
+  parseHomeNet(homeNet, '--home-net');
   const batchPackets = Number(values['batch-packets']);
   if (!Number.isInteger(batchPackets) || batchPackets < 1 || batchPackets > BATCH_MAX_PACKETS) {
     throw new PicketError(`--batch-packets must be a whole number from 1 to ${BATCH_MAX_PACKETS}`);
   }
-  const setup: EngineSetup = { rulesDirs: values.rules, homeNet: values['home-net'], metadata: values.metadata, batchPackets };
+  const metadata = values.metadata ?? cfg.metadata ?? false;
+  const setup: EngineSetup = { rulesDirs: [...(cfg.rules ?? []), ...values.rules], homeNet, metadata, batchPackets };
   const rules = loadAllRules(setup);
-  if (values.sensitivity !== undefined) {
-    if (!(SENSITIVITIES as readonly string[]).includes(values.sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${values.sensitivity}"`);
-    rules.policy.scan.sensitivity = values.sensitivity as Sensitivity;
+  const sensitivity = values.sensitivity ?? cfg.sensitivity;
+  if (sensitivity !== undefined) {
+    if (!(SENSITIVITIES as readonly string[]).includes(sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${sensitivity}"`);
+    rules.policy.scan.sensitivity = sensitivity as Sensitivity;
   }
 
   const started = process.hrtime.bigint();
   const { files, skipped } = await orderInputs(positionals);
   if (files.length === 0) throw new PicketError(`no capture files in ${positionals.join(', ')}`);
-  const out = createOutput(values.out ?? null, format);
+  // --out/--format: the synchronous writer (a failing output stops the replay, saying what was lost); the
+  // config file's outputs: sinks, flushed and closed before exit.
+  const outputs = values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0
+    ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
+  const out = outputs?.out ?? createOutput(values.out ?? null, format);
   const observer = observerInfo(VERSION);
-  const pipeline = createAlertPipeline(rules, observer, out, values.metadata);
+  const pipeline = createAlertPipeline(rules, observer, out, metadata);
   let result;
   try {
     result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
@@ -134,6 +153,10 @@ async function replayCommand(argv: string[]): Promise<number> {
     out.write(statsDoc(result.stats, result.files, pipeline.alertsByRule(), pipeline.allowlistedByRule(), observer));
   } finally {
     out.close();
+  }
+  const sinkStats = outputs === null ? null : await outputs.close(30_000);
+  if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0)) {
+    throw new PicketError(`outputs: ${sinkStats.dropped} documents lost, ${sinkStats.failures} refused (${sinkStats.lastError ?? 'no reason given'}); ${sinkStats.spillPending} wait in the spill file`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));

@@ -5,6 +5,7 @@ import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import { createEngine } from './engine';
 import { addStats, emptyStats, type EngineStats, type Observation } from './observation';
+import { createOrderedMerge } from './ordered-merge';
 import { engineConfig, type EngineSetup } from './setup';
 import type { Rules } from '../config/rules';
 import type { WorkerInput, WorkerMessage } from './worker';
@@ -41,27 +42,12 @@ async function replayInline(files: string[], setup: EngineSetup, rules: Rules, o
 
 function replayWithWorkers(files: string[], setup: EngineSetup, count: number, observe: (o: Observation) => void): Promise<ReplayResult> {
   return new Promise((resolve, reject) => {
-    const queues: Observation[][] = [];
-    const progress: number[] = [];
     const stats = emptyStats(DECODE_EVENT_COUNT);
     let reports: FileReport[] = [];
     let finished = 0;
     let failed = false;
     const pool: Worker[] = [];
-
-    // Releases, in ordinal order, every observation below the point all workers have passed.
-    const release = (): void => {
-      const upTo = Math.min(...progress);
-      const ready: Observation[] = [];
-      for (let w = 0; w < count; w++) {
-        const q = queues[w];
-        let n = 0;
-        while (n < q.length && q[n].ordinal < upTo) n++;
-        if (n > 0) ready.push(...q.splice(0, n));
-      }
-      if (ready.length > 1) ready.sort((a, b) => a.ordinal - b.ordinal);
-      for (const o of ready) observe(o);
-    };
+    const merge = createOrderedMerge(count, observe);
 
     const fail = (err: Error): void => {
       if (failed) return;
@@ -71,8 +57,6 @@ function replayWithWorkers(files: string[], setup: EngineSetup, count: number, o
     };
 
     for (let w = 0; w < count; w++) {
-      queues.push([]);
-      progress.push(0);
       const input: WorkerInput = { setup, files, shardIndex: w, shardCount: count };
       const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input });
       pool.push(worker);
@@ -80,14 +64,11 @@ function replayWithWorkers(files: string[], setup: EngineSetup, count: number, o
         if (failed) return;
         try {
           if (msg.type === 'obs') {
-            if (msg.obs.length > 0) queues[w].push(...msg.obs);
-            progress[w] = msg.upTo;
-            release();
+            merge.push(w, msg.obs, msg.upTo);
           } else if (msg.type === 'done') {
-            progress[w] = Infinity;
             addStats(stats, msg.stats);
             if (w === 0) reports = msg.files; // every worker reads every file; one report each is enough
-            release();
+            merge.done(w);
             if (++finished === count) {
               for (const wk of pool) void wk.terminate();
               resolve({ stats, files: reports });

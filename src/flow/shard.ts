@@ -4,16 +4,9 @@ import {
   LINKTYPE_RAW_BSD_A, LINKTYPE_RAW_BSD_B,
 } from '../decode/decode';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanEthertype } from '../decode/ethernet';
+// fmix32 spreads neighbouring addresses evenly over workers.
+import { fmix32 } from '../util/hash';
 
-/** murmur3's 32-bit finaliser: neighbouring addresses spread evenly over workers. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** What the raw read learned besides the shard: enough to spot DNS responses among other shards' packets. */
 export interface RawPeek {

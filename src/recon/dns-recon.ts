@@ -53,6 +53,7 @@ export interface DnsReconDetector {
   query(o: DnsQueryObservation): void;
   response(o: DnsResponseObservation): void;
   finish(): void;
+  tick(now: number): void;
   reload(policy: DnsReconPolicy): void;
 }
 
@@ -270,5 +271,6 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     reload(p) {
       policy = p;
     },
+    tick: (now) => sweep(now),
   };
 }

@@ -31,6 +31,7 @@ const MAX_OPEN = 50000;
 export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: number, observer: ObserverInfo, emit: (doc: EcsDoc) => void): {
   observe(o: SignatureObservation): void;
   finish(): void;
+  tick(now: number): void;
   reload(sigs: readonly Signature[], repeatWindow: number): void;
 } {
   const open = new Map<string, Sighting>();
@@ -103,5 +104,6 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
       sigs = s;
       repeatWindow = w;
     },
+    tick: (now) => sweep(now),
   };
 }

@@ -73,6 +73,8 @@ const SWEEP_EVERY_SEC = 30;
 
 export interface ScanAggregator {
   observe(o: ScanObservation): void;
+  /** Time passes without observations (live capture on a quiet link): expire what is due by `now`. */
+  tick(now: number): void;
   finish(): void;
   /** Sources summarised early because max_sources was reached. */
   evictedSources(): number;
@@ -365,6 +367,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       for (const s of sources.values()) s.tally = createToolTally();
     },
     memory: () => ({ exactEntries: budget.used, sketched: budget.sketched, sources: sources.size, pending: pending.size }),
+    tick: (now) => sweep(now),
     observe(o) {
       const now = o.tsSec + o.tsNsec / 1e9;
       sweep(now);

@@ -4,6 +4,8 @@
  * they are small; a sketch takes over when a cap or the global budget says so. The harmonic sum and the count of
  * empty registers are kept up to date on every change, so a count costs O(1), not a pass over the registers.
  */
+import { fmix32 } from './hash';
+
 export interface Sketch {
   reg: Uint8Array;
   sum: number;
@@ -25,12 +27,7 @@ export function hashString(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** Adds a key; true when a register changed (only then can the count have changed). */

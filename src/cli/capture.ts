@@ -1,0 +1,319 @@
+import { parseArgs } from 'node:util';
+import { observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
+import { createAlertPipeline } from '../alert/pipeline';
+import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
+import { loadConfigFile, type PicketConfig } from '../config/config-file';
+import { parseDuration } from '../config/duration';
+import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
+import { SENSITIVITIES, type Rules, type Sensitivity } from '../config/rules';
+import { BATCH_MAX_PACKETS } from '../capture/batch';
+import { createEngine } from '../engine/engine';
+import { startLiveWorkers } from '../engine/live-workers';
+import type { EngineStats, Observation } from '../engine/observation';
+import type { PacketBatch } from '../capture/batch';
+import { engineConfig, loadAllRules, type EngineSetup } from '../engine/setup';
+import { PicketError } from '../errors';
+import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
+import { createOutputs, type OutputSpec } from '../output/outputs';
+import { createPcapRing, type PcapRing } from '../output/pcap-ring';
+import { registerSensorMetrics } from './sensor-metrics';
+
+export const CAPTURE_HELP = `Usage: picket capture -i IFACE [-i IFACE ...] [options]
+
+Captures live through libpcap (picket's own addon: many packets per crossing into JavaScript, with the kernel's
+drop counters; the npm "cap" package is the fallback where the addon could not be built) and reports as replay
+does. Runs until SIGINT/SIGTERM (or --count/--duration), then flushes, closes open aggregations, writes scan
+summaries and the final counters. SIGHUP reloads the rules without losing flow or scan state (a bad reload keeps
+the old rules and says why).
+
+Capture:
+  -i, --interface IFACE   capture on IFACE (repeatable; "picket interfaces" lists them)
+  --bpf FILTER            libpcap filter expression
+  --snaplen N             bytes kept of each packet (default 65535)
+  --buffer-mb N           kernel capture buffer per interface, MiB (default 64)
+  --promisc               promiscuous mode (needs CAP_NET_ADMIN; a span port delivers to the NIC anyway)
+  --backend B             auto (default: the addon, else cap), addon, cap
+  --count N               stop after N packets; --duration D: after D (90s, 15m, 1h)
+  --workers N             N worker threads, each owning a shard of the flows (as in replay); 0 = inline (default)
+Detection (as in replay):
+  --config FILE           picket.yaml: every flag below, sinks, metrics, pcap ring (flags win over the file)
+  --rules DIR             add rule files (repeatable)
+  --home-net CIDRS        the protected network (default ${DEFAULT_HOME_NET})
+  --sensitivity LEVEL     low, medium, high
+  --metadata              also write protocol events
+Outputs (several at once; none given: stdout):
+  --out FILE              NDJSON file (appended); --format text|ndjson for stdout
+  --syslog URL            RFC 5424 syslog: udp://HOST:PORT or tcp://HOST:PORT
+  --http-out URL          POST NDJSON batches; with --bulk-index NAME as Elasticsearch _bulk
+  --spill-dir DIR         where a sink that is down spills what it cannot hold
+Service:
+  --metrics-listen ADDR:PORT   Prometheus metrics on http://ADDR:PORT/metrics
+  --write-pcap DIR        keep a rolling ring of raw packets (--pcap-file-mb, default 64; --pcap-files, default 16)
+  --stats-interval D      counters on stderr every D (default 60s; 0 = never)
+  --quiet                 no start, periodic or final lines on stderr
+`;
+
+const OPTIONS = {
+  interface: { type: 'string', short: 'i', multiple: true, default: [] as string[] },
+  bpf: { type: 'string' },
+  snaplen: { type: 'string' },
+  'buffer-mb': { type: 'string' },
+  promisc: { type: 'boolean' },
+  backend: { type: 'string' },
+  count: { type: 'string' },
+  workers: { type: 'string' },
+  duration: { type: 'string' },
+  config: { type: 'string' },
+  rules: { type: 'string', multiple: true, default: [] as string[] },
+  'home-net': { type: 'string' },
+  sensitivity: { type: 'string' },
+  metadata: { type: 'boolean' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  syslog: { type: 'string', multiple: true, default: [] as string[] },
+  'http-out': { type: 'string', multiple: true, default: [] as string[] },
+  'bulk-index': { type: 'string' },
+  'spill-dir': { type: 'string' },
+  'metrics-listen': { type: 'string' },
+  'write-pcap': { type: 'string' },
+  'pcap-file-mb': { type: 'string' },
+  'pcap-files': { type: 'string' },
+  'stats-interval': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function whole(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new PicketError(`--${name} must be a whole number from ${min} to ${max}, not "${v}"`);
+  return n;
+}
+
+function seconds(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseDuration(v);
+  if (Number.isNaN(n)) throw new PicketError(`--${name} must be a duration such as 90s, 15m, 1h, not "${v}"`);
+  return n;
+}
+
+export function interfacesCommand(): number {
+  for (const i of listInterfaces()) {
+    const flags = [i.up ? 'up' : 'down', ...(i.running ? ['running'] : []), ...(i.loopback ? ['loopback'] : [])].join(',');
+    process.stdout.write(`${i.name}\t${flags}\t${i.addresses.join(' ')}${i.description !== '' ? `\t${i.description}` : ''}\n`);
+  }
+  return 0;
+}
+
+/** Output specs from flags, else from the config file, else stdout. */
+function outputSpecs(values: ReturnType<typeof parseCapture>['values'], cfg: PicketConfig): OutputSpec[] {
+  const specs: OutputSpec[] = [];
+  if (values.out !== undefined) specs.push({ type: 'file', path: values.out });
+  for (const url of values.syslog) {
+    if (!/^(udp|tcp):\/\/[^/]+:\d+$/.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT or tcp://HOST:PORT, not "${url}"`);
+    specs.push({ type: 'syslog', url });
+  }
+  for (const url of values['http-out']) {
+    if (!/^https?:\/\/.+/.test(url)) throw new PicketError(`--http-out must be an http:// or https:// URL, not "${url}"`);
+    specs.push({ type: 'http', url, bulk: values['bulk-index'] !== undefined ? { index: values['bulk-index'] } : undefined });
+  }
+  if (specs.length > 0) return specs;
+  if (cfg.outputs !== undefined && cfg.outputs.length > 0) return cfg.outputs;
+  const format = values.format ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${format}"`);
+  return [{ type: 'stdout', format }];
+}
+
+function parseCapture(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new PicketError(`${(e as Error).message.split('\n')[0]} (try picket capture --help)`);
+  }
+}
+
+export async function captureCommand(argv: string[], version: string): Promise<number> {
+  const { values } = parseCapture(argv);
+  if (values.help) {
+    process.stdout.write(CAPTURE_HELP);
+    return 0;
+  }
+  const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
+  const ifaces = values.interface.length > 0 ? values.interface : cfg.capture?.interfaces ?? [];
+  if (ifaces.length === 0) throw new PicketError('capture needs an interface: -i IFACE (picket interfaces lists them), or capture.interfaces in picket.yaml');
+  const homeNet = values['home-net'] ?? cfg.homeNet ?? DEFAULT_HOME_NET;
+  parseHomeNet(homeNet, '--home-net');
+  const setup: EngineSetup = { rulesDirs: [...(cfg.rules ?? []), ...values.rules], homeNet, metadata: values.metadata ?? cfg.metadata ?? false, batchPackets: BATCH_MAX_PACKETS };
+  const sensitivity = values.sensitivity ?? cfg.sensitivity;
+  if (sensitivity !== undefined && !(SENSITIVITIES as readonly string[]).includes(sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${sensitivity}"`);
+  const load = (): Rules => {
+    const r = loadAllRules(setup);
+    if (sensitivity !== undefined) r.policy.scan.sensitivity = sensitivity as Sensitivity;
+    return r;
+  };
+  let rules = load();
+  const liveOpts = (iface: string): LiveOptions => ({
+    iface, bpf: values.bpf ?? cfg.capture?.bpf, snaplen: whole('snaplen', values.snaplen, 64, 262144) ?? cfg.capture?.snaplen,
+    bufferMb: whole('buffer-mb', values['buffer-mb'], 1, 2047) ?? cfg.capture?.bufferMb, promisc: values.promisc ?? cfg.capture?.promisc ?? false,
+    backend: (values.backend ?? cfg.capture?.backend ?? 'auto') as LiveOptions['backend'],
+  });
+  const maxPackets = whole('count', values.count, 1, Number.MAX_SAFE_INTEGER);
+  const maxSeconds = seconds('duration', values.duration);
+  const statsEvery = seconds('stats-interval', values['stats-interval']) ?? cfg.statsInterval ?? 60;
+  const ringDir = values['write-pcap'] ?? cfg.writePcap?.dir;
+  const ringFileMb = whole('pcap-file-mb', values['pcap-file-mb'], 1, 65536) ?? cfg.writePcap?.fileMb ?? 64;
+  const ringFiles = whole('pcap-files', values['pcap-files'], 1, 100000) ?? cfg.writePcap?.files ?? 16;
+  const metricsListen = values['metrics-listen'] ?? cfg.metricsListen;
+  const say = (line: string): void => {
+    if (!values.quiet) process.stderr.write(`picket: ${line}\n`);
+  };
+
+  const observer = observerInfo(version);
+  const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
+  const pipeline = createAlertPipeline(rules, observer, outputs.out, setup.metadata);
+  const workers = whole('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  let failure: Error | null = null;
+  const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
+    failure ??= e;
+    void stopAll(`worker failed: ${e.message}`);
+  });
+
+  // Open every interface before starting any, so that a bad name or filter stops start-up with nothing running.
+  const sources: LiveSource[] = [];
+  const rings = new Map<string, PcapRing>();
+  try {
+    for (const iface of ifaces) {
+      const src = openLive(liveOpts(iface));
+      sources.push(src);
+      say(`capturing on ${iface} (link type ${src.linktype}) with ${src.backend === 'addon' ? "picket's libpcap addon (batches, drop counters)" : 'the cap package (fallback: one event per packet, no kernel drop counters)'}`);
+      if (ringDir !== undefined) rings.set(iface, createPcapRing(ringDir, ringFileMb * 1024 * 1024, ringFiles, iface));
+    }
+  } catch (e) {
+    for (const s of sources) await s.stop();
+    await outputs.close(2000);
+    throw e;
+  }
+
+  const started = Date.now();
+  let metrics: MetricsServer | null = null;
+  if (metricsListen !== undefined) {
+    const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
+    registerSensorMetrics(reg, {
+      engine: () => path.stats(), picketQueueDropped: () => path.dropped(), capture: () => sources.map((s) => ({ iface: s.iface, stats: s.stats() })),
+      alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks?.stats() ?? null, startedAt: started,
+    });
+    metrics = await serveMetrics(metricsListen, reg);
+    say(`metrics on http://${metrics.address}/metrics`);
+  }
+
+  let ordinal = 0;
+  let stopping: Promise<number> | null = null;
+  const stopAll = (why: string): Promise<number> => {
+    stopping ??= (async () => {
+      say(`stopping (${why})`);
+      clearInterval(ticker);
+      if (statsTimer !== null) clearInterval(statsTimer);
+      const finals: Array<{ iface: string; stats: LiveStats }> = [];
+      for (const s of sources) finals.push({ iface: s.iface, stats: await s.stop() });
+      for (const r of rings.values()) r.close();
+      const engineStats = await path.stop();
+      pipeline.finish();
+      const doc = statsDoc(engineStats, [], pipeline.alertsByRule(), pipeline.allowlistedByRule(), observer);
+      const st = (doc.picket as EcsDoc).stats as EcsDoc;
+      st.capture = Object.fromEntries(finals.map(({ iface, stats }) => [iface, {
+        received: stats.received, kernel_dropped: stats.kernelDropped, interface_dropped: stats.ifDropped, picket_dropped: stats.picketDropped,
+      }]));
+      st.workers = { count: workers, dropped: path.dropped() };
+      outputs.out.write(doc);
+      outputs.out.flush();
+      const sinkStats = await outputs.close(10_000);
+      await metrics?.close();
+      say(summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000) + (path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''));
+      if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0 || sinkStats.spillPending > 0)) {
+        say(`outputs: ${sinkStats.delivered} delivered, ${sinkStats.spillPending} left in the spill file, ${sinkStats.failures} refused, ${sinkStats.dropped} lost${sinkStats.lastError !== undefined ? ` (${sinkStats.lastError})` : ''}`);
+      }
+      if (failure !== null) throw failure;
+      return 0;
+    })();
+    return stopping;
+  };
+
+  // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
+  const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
+  let lastPackets = 0;
+  let lastAt = Date.now();
+  const statsTimer = statsEvery > 0 && !values.quiet ? setInterval(() => {
+    const st = path.stats();
+    const now = Date.now();
+    const pps = ((st.packets - lastPackets) * 1000) / Math.max(1, now - lastAt);
+    lastPackets = st.packets;
+    lastAt = now;
+    say(`${summaryLine(sources.map((s) => ({ iface: s.iface, stats: s.stats() })), st.packets, pipeline.alertsByRule(), (now - started) / 1000)}; ${pps.toFixed(0)} packets/s now`);
+  }, statsEvery * 1000) : null;
+
+  return new Promise<number>((resolve, reject) => {
+    const finish = (why: string): void => {
+      stopAll(why).then(resolve, reject);
+    };
+    process.once('SIGINT', () => finish('SIGINT'));
+    process.once('SIGTERM', () => finish('SIGTERM'));
+    process.on('SIGHUP', () => {
+      try {
+        const next = load();
+        path.reload(next).then(() => {
+          pipeline.reload(next);
+          rules = next;
+          say(`rules reloaded: ${rules.files.length} files`);
+        }, (e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
+      } catch (e) {
+        say(`rules NOT reloaded, the old ones stay: ${(e as Error).message}`);
+      }
+    });
+    if (maxSeconds !== undefined) setTimeout(() => finish(`--duration ${maxSeconds}s`), maxSeconds * 1000).unref();
+    for (const src of sources) {
+      const ring = rings.get(src.iface);
+      src.start((batch) => {
+        if (stopping !== null && maxPackets !== undefined && ordinal >= maxPackets) return;
+        batch.firstOrdinal = ordinal;
+        ordinal += batch.count;
+        ring?.write(batch);
+        path.process(batch);
+        if (maxPackets !== undefined && ordinal >= maxPackets) finish(`--count ${maxPackets}`);
+      }, (err) => {
+        failure = err;
+        finish(`capture error on ${src.iface}: ${err.message}`);
+      });
+    }
+  });
+}
+
+/** The packet path of a live capture: the engine inline, or shard-owning workers fed from shared memory. */
+interface PacketPath {
+  process(batch: PacketBatch): void;
+  stats(): EngineStats;
+  /** Packets dropped because the workers fell behind (always 0 inline: the capture waits for the engine). */
+  dropped(): number;
+  reload(rules: Rules): Promise<void>;
+  stop(): Promise<EngineStats>;
+}
+
+function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, observe: (o: Observation) => void, onError: (e: Error) => void): PacketPath {
+  if (workers === 0) {
+    const engine = createEngine(engineConfig(setup, rules, 0, 1), observe);
+    return {
+      process: (b) => engine.processBatch(b),
+      stats: () => engine.stats(),
+      dropped: () => 0,
+      reload: async (r) => engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy }),
+      stop: async () => engine.stats(),
+    };
+  }
+  const w = startLiveWorkers(setup, workers, observe, onError);
+  return { process: (b) => void w.process(b), stats: () => w.stats(), dropped: () => w.dropped(), reload: () => w.reload(), stop: () => w.stop() };
+}
+
+function summaryLine(caps: Array<{ iface: string; stats: LiveStats }>, packets: number, alerts: Map<string, number>, secs: number): string {
+  const per = caps.map(({ iface, stats }) => `${iface}: ${stats.received} received, ${stats.kernelDropped} kernel drops, ${stats.ifDropped} interface drops, ${stats.picketDropped} picket drops`).join('; ');
+  const total = [...alerts.values()].reduce((a, b) => a + b, 0);
+  return `${packets} packets in ${secs.toFixed(0)} s (${per}); alerts: ${total}${total > 0 ? ` (${[...alerts].sort().map(([k, n]) => `${k}=${n}`).join(' ')})` : ''}`;
+}

@@ -1,0 +1,79 @@
+import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import type { EngineStats } from '../engine/observation';
+import type { LiveStats } from '../capture/live';
+import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
+import type { SinkStats } from '../output/sinks/sink';
+
+const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
+const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
+
+const F = {
+  packets: counter('picket_packets_total', 'Packets decoded by the engine'),
+  bytes: counter('picket_bytes_total', 'Captured bytes decoded by the engine'),
+  decodeErrors: counter('picket_decode_errors_total', 'Malformed or truncated packets, by decode event (counted, not fatal)'),
+  dns: counter('picket_dns_queries_total', 'DNS queries read'),
+  tls: counter('picket_tls_client_hellos_total', 'TLS and QUIC ClientHellos read'),
+  http: counter('picket_http_requests_total', 'HTTP/1.x requests read'),
+  attempts: counter('picket_connection_attempts_total', 'Connection attempts seen (SYNs, new UDP flows, ICMP echo/timestamp)'),
+  received: counter('picket_capture_received_total', 'Packets libpcap handed to picket, per interface'),
+  kernelDrop: counter('picket_capture_kernel_dropped_total', 'Packets the kernel dropped because the capture buffer was full (pcap_stats ps_drop)'),
+  ifDrop: counter('picket_capture_interface_dropped_total', 'Packets the interface or driver dropped (pcap_stats ps_ifdrop)'),
+  picketDrop: counter('picket_capture_picket_dropped_total', 'Packets picket dropped because the packet path fell behind (all capture buffers with JavaScript)'),
+  queueDrop: counter('picket_workers_dropped_total', 'Packets dropped because every batch slot was still with the workers'),
+  alerts: counter('picket_alerts_total', 'Alerts written, by rule.id'),
+  allowlisted: counter('picket_allowlisted_total', 'Alerts an allowlist entry held back, by rule.id'),
+  sinkAccepted: counter('picket_sink_accepted_total', 'Documents given to an output sink'),
+  sinkDelivered: counter('picket_sink_delivered_total', 'Documents an output sink delivered'),
+  sinkRetries: counter('picket_sink_retries_total', 'Failed delivery attempts that will be retried'),
+  sinkFailures: counter('picket_sink_failures_total', 'Documents the target refused for good'),
+  sinkSpilled: counter('picket_sink_spilled_total', 'Documents written to the spill file'),
+  sinkDropped: counter('picket_sink_dropped_total', 'Documents neither delivered, queued nor spilled (lost, counted)'),
+  sinkQueued: gauge('picket_sink_queued', 'Documents held in memory by an output sink'),
+  sinkSpillPending: gauge('picket_sink_spill_pending', 'Documents in spill files not yet replayed (accepted = delivered + failures + dropped + queued + spill pending)'),
+  sinkTruncated: counter('picket_sink_truncated_total', 'Documents delivered cut down to fit (a syslog datagram over 64 KiB)'),
+  up: gauge('picket_up_seconds', 'Seconds since picket started'),
+};
+
+export interface SensorView {
+  engine(): EngineStats;
+  picketQueueDropped(): number;
+  capture(): Array<{ iface: string; stats: LiveStats }>;
+  alerts(): Map<string, number>;
+  allowlisted(): Map<string, number>;
+  sinks(): SinkStats | null;
+  startedAt: number;
+}
+
+/** The sensor's counters as Prometheus metrics, read at scrape time from the live objects. */
+export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void {
+  reg.register((): Sample[] => {
+    const st = v.engine();
+    const out: Sample[] = [
+      { family: F.packets, value: st.packets },
+      { family: F.bytes, value: st.bytes },
+      { family: F.dns, value: st.dnsQueries },
+      { family: F.tls, value: st.tlsHellos },
+      { family: F.http, value: st.httpRequests },
+      { family: F.attempts, value: st.probes },
+      { family: F.up, value: (Date.now() - v.startedAt) / 1000 },
+      { family: F.queueDrop, value: v.picketQueueDropped() },
+    ];
+    st.decode.forEach((n, code) => {
+      if (code >= FIRST_ERROR_EVENT) out.push({ family: F.decodeErrors, labels: { kind: DECODE_EVENT_NAMES[code] }, value: n });
+    });
+    for (const { iface, stats } of v.capture()) {
+      const labels = { interface: iface };
+      out.push({ family: F.received, labels, value: stats.received }, { family: F.kernelDrop, labels, value: stats.kernelDropped },
+        { family: F.ifDrop, labels, value: stats.ifDropped }, { family: F.picketDrop, labels, value: stats.picketDropped });
+    }
+    for (const [rule, n] of v.alerts()) out.push({ family: F.alerts, labels: { rule }, value: n });
+    for (const [rule, n] of v.allowlisted()) out.push({ family: F.allowlisted, labels: { rule }, value: n });
+    const s = v.sinks();
+    if (s !== null) {
+      out.push({ family: F.sinkAccepted, value: s.accepted }, { family: F.sinkDelivered, value: s.delivered }, { family: F.sinkRetries, value: s.retries },
+        { family: F.sinkFailures, value: s.failures }, { family: F.sinkSpilled, value: s.spilled }, { family: F.sinkDropped, value: s.dropped },
+        { family: F.sinkQueued, value: s.queued }, { family: F.sinkSpillPending, value: s.spillPending }, { family: F.sinkTruncated, value: s.truncated });
+    }
+    return out;
+  });
+}

@@ -1,0 +1,132 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { EcsDoc } from '../../alert/ecs';
+import { PicketError } from '../../errors';
+import { checkPositive, encodeAll, type Outcome, type Transport } from './queue';
+
+type HttpConfig = { url: string; headers?: Record<string, string>; bulk?: { index: string }; batchDocs?: number; batchMs?: number; timeoutMs?: number };
+
+/** A bulk response for 500 documents is ~100 KB; anything near this is not one. */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+/** One item of an Elasticsearch _bulk response: {"create": {"status": 201, "error": {...}}}. */
+interface BulkItemResult {
+  status?: unknown;
+  error?: { type?: unknown; reason?: unknown } | unknown;
+}
+
+/** Elasticsearch's verdict on each document, in request order: 2xx delivered, 429/5xx retry, other 4xx refused. */
+export function judgeBulk(body: string, sent: EcsDoc[]): Outcome {
+  let parsed: { errors?: unknown; items?: unknown };
+  try {
+    parsed = JSON.parse(body) as { errors?: unknown; items?: unknown };
+  } catch {
+    throw new Error(`bulk response is not JSON: ${body.slice(0, 200)}`);
+  }
+  if (parsed.errors === false) return { retry: [], failed: [] };
+  if (!Array.isArray(parsed.items) || parsed.items.length !== sent.length) {
+    throw new Error(`bulk response has ${Array.isArray(parsed.items) ? parsed.items.length : 'no'} items for ${sent.length} documents`);
+  }
+  const retry: EcsDoc[] = [];
+  const failed: Outcome['failed'] = [];
+  let retryStatus = 0;
+  parsed.items.forEach((item: unknown, i) => {
+    const r = (item !== null && typeof item === 'object' ? Object.values(item)[0] : undefined) as BulkItemResult | undefined;
+    const status = typeof r?.status === 'number' ? r.status : 0;
+    if (status >= 200 && status < 300) return;
+    if (status === 429 || status >= 500) {
+      retry.push(sent[i]);
+      retryStatus = status;
+      return;
+    }
+    const err = (r?.error ?? {}) as { type?: unknown; reason?: unknown };
+    failed.push({ doc: sent[i], reason: `${status} ${String(err.type ?? 'error')}: ${String(err.reason ?? JSON.stringify(r?.error ?? null))}` });
+  });
+  return { retry, retryReason: retry.length > 0 ? `${retry.length} bulk item(s) answered ${retryStatus}` : undefined, failed };
+}
+
+/**
+ * NDJSON batches by POST. With `bulk`, the body is Elasticsearch's _bulk format and each item's result is
+ * checked, because _bulk answers 200 even when some documents were refused.
+ *
+ * The action is "create", not "index": data streams (the usual home of logs and alerts in Elasticsearch and
+ * OpenSearch) accept only create, and without an _id both mean the same for a plain index.
+ */
+export function httpTransport(cfg: HttpConfig): Transport {
+  let u: URL;
+  try {
+    u = new URL(cfg.url);
+  } catch {
+    throw new PicketError(`http sink: bad url ${JSON.stringify(cfg.url)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PicketError(`http sink: bad url ${JSON.stringify(cfg.url)} (http:// or https://)`);
+  const name = `http ${u.origin}${u.pathname}`; // never the credentials of user:pass@
+  const batchDocs = cfg.batchDocs ?? 500;
+  const batchMs = cfg.batchMs ?? 1000;
+  const timeoutMs = cfg.timeoutMs ?? 10_000;
+  checkPositive(name, 'batchDocs', batchDocs, true);
+  checkPositive(name, 'timeoutMs', timeoutMs, false);
+  if (!Number.isFinite(batchMs) || batchMs < 0) throw new PicketError(`${name}: batchMs must be >= 0, not ${batchMs}`);
+  if (cfg.bulk !== undefined && (typeof cfg.bulk.index !== 'string' || cfg.bulk.index === '')) throw new PicketError(`${name}: bulk.index is empty`);
+  const action = cfg.bulk === undefined ? '' : JSON.stringify({ create: { _index: cfg.bulk.index } }) + '\n';
+  const mod = u.protocol === 'https:' ? https : http;
+  // One kept-alive connection: batches go one at a time, in order, without a handshake each.
+  const agent = new mod.Agent({ keepAlive: true, maxSockets: 1 });
+  let current: http.ClientRequest | null = null;
+
+  const post = (body: Buffer): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = mod.request(u, {
+        method: 'POST',
+        agent,
+        timeout: timeoutMs,
+        headers: { ...cfg.headers, 'content-type': 'application/x-ndjson', 'content-length': body.length },
+      });
+      current = req;
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (e) => reject(new Error(`${name}: ${e.message}`)));
+      req.on('response', (res) => {
+        const parts: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (b: Buffer) => {
+          bytes += b.length;
+          if (bytes > MAX_RESPONSE_BYTES) req.destroy(new Error(`response over ${MAX_RESPONSE_BYTES} bytes`));
+          else parts.push(b);
+        });
+        res.on('error', (e) => reject(new Error(`${name}: ${e.message}`)));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+      });
+      req.end(body);
+    }).finally(() => {
+      current = null;
+    }) as Promise<Reply>;
+
+  return {
+    name,
+    batchDocs,
+    batchMs,
+    maxInFlight: 1,
+    async send(docs) {
+      const { sent, lines, failed } = encodeAll(docs, (d) => action + JSON.stringify(d));
+      if (lines.length === 0) return { retry: [], failed };
+      const reply = await post(Buffer.from(lines.join('\n') + '\n', 'utf8'));
+      // Any other status (a 503 from an overloaded cluster, a 401 until credentials are fixed) is retried.
+      if (reply.status < 200 || reply.status > 299) throw new Error(`${name}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
+      if (cfg.bulk === undefined) return { retry: [], failed };
+      const verdict = judgeBulk(reply.body, sent);
+      return { ...verdict, failed: failed.concat(verdict.failed) };
+    },
+    async close() {
+      agent.destroy();
+    },
+    abort() {
+      current?.destroy(new Error('aborted'));
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { EcsDoc } from '../../alert/ecs';
+import { PicketError } from '../../errors';
+import { fileTransport } from './file';
+import { httpTransport } from './http';
+import { checkPositive, QueuedSink } from './queue';
+import { stdoutTransport } from './stdout';
+import { syslogTransport } from './syslog';
+
+/**
+ * What a sink did with the documents it was given. Every accepted document is in exactly one place, so that
+ * nothing is lost silently:
+ *   accepted = delivered + failures + dropped + queued + spillPending
+ */
+export interface SinkStats {
+  name: string;
+  /** Documents given to write() (plus, at start, those found in a spill file left by an earlier run). */
+  accepted: number;
+  /** Confirmed by the target (written to the file, acknowledged by the HTTP server, held by the TCP peer). */
+  delivered: number;
+  /** Delivery attempts that failed and will be made again (a refused connection, a 503, items answered 429). */
+  retries: number;
+  /** Documents the target refused for good (an Elasticsearch mapping error): not retried, reason in lastError. */
+  failures: number;
+  /** Documents ever written to the spill file (including those replayed since). */
+  spilled: number;
+  /** Documents that could be neither queued nor spilled (spill file full, no spill directory, sink closed). */
+  dropped: number;
+  /** Documents in memory: waiting, being sent, or sent and not yet confirmed. */
+  queued: number;
+  /** Documents in the spill file not yet replayed. */
+  spillPending: number;
+  /** Delivered, but cut down to fit (a syslog datagram over 64 KiB). */
+  truncated: number;
+  lastError?: string;
+}
+
+export interface Sink {
+  /** For example "syslog udp://127.0.0.1:5514". */
+  readonly name: string;
+  /** Never blocks, never throws: queues the document (bounded); what cannot be queued is spilled or counted as dropped. */
+  write(doc: EcsDoc): void;
+  /** Resolves when everything accepted so far is delivered or spilled (bounded by timeoutMs, default 10 s). */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Flushes (bounded by timeoutMs), spills what is still in memory, releases sockets and files. */
+  close(timeoutMs?: number): Promise<SinkStats>;
+  stats(): SinkStats;
+}
+
+export type SinkConfig =
+  | { type: 'stdout' }
+  /** rotateSeconds may be fractional; keep is how many rotated files (path.1 ... path.keep) survive. */
+  | { type: 'file'; path: string; rotateBytes?: number; rotateSeconds?: number; keep?: number }
+  | {
+      type: 'syslog';
+      url: string /* udp://host:port or tcp://host:port */;
+      appName?: string;
+      hostname?: string;
+      facility?: number;
+      octetCounting?: boolean;
+      /**
+       * How long a sent batch must go without a sign of trouble (a broken connection, an ICMP unreachable) before
+       * it counts as delivered, and stays resendable; default 1000.
+       */
+      confirmMs?: number;
+    }
+  | {
+      type: 'http';
+      url: string;
+      headers?: Record<string, string>;
+      bulk?: { index: string };
+      batchDocs?: number;
+      batchMs?: number;
+      timeoutMs?: number;
+    };
+
+export interface SinkCommon {
+  /** Documents held in memory (waiting and in flight); default 10000. */
+  queueDocs?: number;
+  /** Where <sink-name-sanitised>.spill.ndjson goes; without it, what does not fit in memory is dropped (counted). */
+  spillDir?: string;
+  /** Cap of the retry backoff; default 30000. */
+  retryMaxMs?: number;
+  /** Cap of the spill file; default 256 MiB. */
+  spillMaxBytes?: number;
+}
+
+/** Builds one sink; a bad url, path or number is a PicketError naming the sink. */
+export function createSink(cfg: SinkConfig, common: SinkCommon): Sink {
+  const transport =
+    cfg.type === 'stdout' ? stdoutTransport()
+    : cfg.type === 'file' ? fileTransport(cfg)
+    : cfg.type === 'syslog' ? syslogTransport(cfg)
+    : cfg.type === 'http' ? httpTransport(cfg)
+    : null;
+  if (transport === null) throw new PicketError(`sink: unknown type ${JSON.stringify((cfg as { type: unknown }).type)}`);
+  const queueDocs = common.queueDocs ?? 10000;
+  const retryMaxMs = common.retryMaxMs ?? 30000;
+  const spillMaxBytes = common.spillMaxBytes ?? 256 * 1024 * 1024;
+  checkPositive(transport.name, 'queueDocs', queueDocs, true);
+  checkPositive(transport.name, 'retryMaxMs', retryMaxMs, false);
+  checkPositive(transport.name, 'spillMaxBytes', spillMaxBytes, true);
+  return new QueuedSink(transport, { queueDocs, retryMaxMs, spillDir: common.spillDir, spillMaxBytes });
+}
+
+/** Several sinks at once: each gets every document, and a slow or dead one does not hold up the others. */
+export function createFanout(sinks: Sink[]): Sink {
+  const name = `fanout(${sinks.map((s) => s.name).join(', ')})`;
+  const sum = (all: SinkStats[]): SinkStats => {
+    const total: SinkStats = { name, accepted: 0, delivered: 0, retries: 0, failures: 0, spilled: 0, dropped: 0, queued: 0, spillPending: 0, truncated: 0 };
+    const errors: string[] = [];
+    for (const s of all) {
+      total.accepted += s.accepted;
+      total.delivered += s.delivered;
+      total.retries += s.retries;
+      total.failures += s.failures;
+      total.spilled += s.spilled;
+      total.dropped += s.dropped;
+      total.queued += s.queued;
+      total.spillPending += s.spillPending;
+      total.truncated += s.truncated;
+      if (s.lastError !== undefined) errors.push(`${s.name}: ${s.lastError}`);
+    }
+    if (errors.length > 0) total.lastError = errors.join('; ');
+    return total;
+  };
+  return {
+    name,
+    write(doc) {
+      for (const s of sinks) s.write(doc);
+    },
+    async flush(timeoutMs) {
+      await Promise.all(sinks.map((s) => s.flush(timeoutMs)));
+    },
+    async close(timeoutMs) {
+      return sum(await Promise.all(sinks.map((s) => s.close(timeoutMs))));
+    },
+    stats: () => sum(sinks.map((s) => s.stats())),
+  };
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadConfigFile } from '../src/config/config-file';
+import { get, PCAPS, picket, ROOT, tmpDir } from './helpers';
+
+test('picket.example.yaml is a valid config that sets every section', () => {
+  const c = loadConfigFile(path.join(ROOT, 'picket.example.yaml'));
+  assert.equal(c.sensitivity, 'medium');
+  assert.deepEqual(c.capture?.interfaces, ['eth1']);
+  assert.equal(c.capture?.bufferMb, 256);
+  assert.equal(c.metricsListen, '127.0.0.1:9464');
+  assert.equal(c.writePcap?.files, 16);
+  assert.deepEqual(c.outputs?.map((o) => o.type), ['file', 'syslog', 'http']);
+  assert.equal(c.statsInterval, 60);
+});
+
+test('a config file drives a replay (home net, sensitivity, outputs), and flags win over it', () => {
+  const dir = tmpDir('config');
+  const cfg = path.join(dir, 'picket.yaml');
+  fs.writeFileSync(cfg, 'home_net: [10.77.0.1/32]\nsensitivity: low\noutputs:\n  - type: file\n    path: alerts.ndjson\n');
+  const r = picket(['replay', '--quiet', '--config', cfg, path.join(PCAPS, 'nmap-syn.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '', 'the config sends documents to its file, not stdout');
+  const docs = fs.readFileSync(path.join(dir, 'alerts.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const scans = docs.filter((d) => String(get(d, 'rule.id')).startsWith('scan.'));
+  assert.ok(scans.length > 0);
+  assert.ok(scans.every((d) => get(d, 'network.direction') === 'inbound'), 'home_net from the file: the scanner is outside it');
+  assert.ok(scans.filter((d) => get(d, 'picket.scan.sensitivity') !== undefined).every((d) => get(d, 'picket.scan.sensitivity') === 'low'));
+  // --home-net on the command line wins: both ends inside, so internal.
+  const flag = picket(['replay', '--quiet', '--config', cfg, '--home-net', '10.0.0.0/8', '--out', path.join(dir, 'b.ndjson'), path.join(PCAPS, 'nmap-syn.pcap')]);
+  assert.equal(flag.code, 0, flag.stderr);
+  const b = fs.readFileSync(path.join(dir, 'b.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(b.filter((d) => String(get(d, 'rule.id')).startsWith('scan.')).every((d) => get(d, 'network.direction') === 'internal'));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a bad config stops start-up naming the file, the line and the key', () => {
+  const dir = tmpDir('badconfig');
+  const cfg = path.join(dir, 'picket.yaml');
+  const cases: Array<[string, RegExp]> = [
+    ['sensitivity: extreme\n', /picket\.yaml:1: "sensitivity" must be one of low, medium, high/],
+    ['home_net: [10.0.0.0/8]\nworkers: lots\n', /picket\.yaml:2: "workers" must be a whole number/],
+    ['capture:\n  interfaces: [eth0]\n  buffer: 5\n', /picket\.yaml:3: unknown key "buffer"/],
+    ['outputs:\n  - type: syslog\n    url: syslog.example:514\n', /picket\.yaml:3: "url" must be udp:\/\/HOST:PORT/],
+    ['outputs:\n  - type: kafka\n', /picket\.yaml:2: unknown output type "kafka"/],
+    ['home_net: [10.0.0.0/33]\n', /picket\.yaml:1: /],
+    ['nonsense: 1\n', /picket\.yaml:1: unknown key "nonsense"/],
+    ['a: [\n', /picket\.yaml:\d+: not valid YAML/],
+  ];
+  for (const [text, want] of cases) {
+    fs.writeFileSync(cfg, text);
+    const r = picket(['replay', '--config', cfg, path.join(PCAPS, 'nmap-syn.pcap')]);
+    assert.equal(r.code, 2, text);
+    assert.match(r.stderr, want, text);
+  }
+  fs.rmSync(dir, { recursive: true });
+});
