@@ -109,30 +109,33 @@ test('a busy benign client (every connection and query answered) raises no scan 
   assert.deepEqual(alerts('benign-busy.pcap').map((d) => get(d, 'rule.id')), []);
 });
 
-test('nmap -sU: UDP probes, their answers and ICMP port-unreachables are counted; the closed ports alert once the policy asks for so few', () => {
+test('nmap -sU of five ports: a UDP port scan at the default preset, with probes, answers and ICMP port-unreachables counted', () => {
   const file = 'nmap-udp.pcap';
   const scanner = truth[file].scanner as string;
-  // The bundled medium preset wants 15 ports on one host: five do not alert (a resolver's clients look alike).
-  assert.deepEqual(alerts(file), []);
-  const dir = tmpDir('udppolicy');
   // Failed ports are those the target refused with ICMP port unreachable (the quoted UDP header names them).
   const icmp = tshark(path.join(SCANS, file), 'icmp.type == 3 && icmp.code == 3', ['ip.dst', 'udp.dstport']).filter(([dst]) => dst === scanner);
   const closed = new Set(icmp.map(([, port]) => port));
   assert.ok(closed.size >= 2);
-  fs.writeFileSync(path.join(dir, 'scan.yaml'), `kind: scan-policy\npresets:\n  medium:\n    port_ports: ${closed.size}\n`);
-  const a = alerts(file, ['--rules', dir]);
-  fs.rmSync(dir, { recursive: true });
+  const a = alerts(file);
+  assert.deepEqual([...new Set(a.map((d) => get(d, 'rule.id')))].sort(), ['scan.port', 'scan.tool']);
   const final = a.find((d) => get(d, 'rule.id') === 'scan.port' && get(d, 'picket.final') === true);
-  assert.ok(final !== undefined, `scan.port with port_ports ${closed.size}`);
+  assert.ok(final !== undefined);
   assert.equal(get(final, 'source.ip'), scanner);
+  assert.equal(get(final, 'threat.software.name'), 'nmap', 'its UDP probes carry nmap\'s TTL, drawn anew for each');
   assert.equal(get(final, 'picket.scan.outcomes.unreachable'), closed.size, 'one per probed port (retransmissions are the same attempt)');
   assert.equal(get(final, 'picket.scan.ports'), closed.size);
   // Probes: distinct UDP flows from the scanner (not the UDP headers quoted inside ICMP errors).
   const flows = new Set(tshark(path.join(SCANS, file), 'udp && !icmp', ['ip.src', 'udp.srcport', 'udp.dstport']).filter(([src]) => src === scanner).map((x) => x.join(':')));
   assert.equal(get(final, 'picket.scan.protocols.udp'), flows.size);
-  // The services that answered over UDP (SNMP and DNS here) count as answered.
+  // The services that answered over UDP (SNMP and DNS here) count as answered, and are what it learned.
   const answered = new Set(tshark(path.join(SCANS, file), 'udp && !icmp', ['ip.dst', 'udp.srcport']).filter(([dst]) => dst === scanner).map(([, p]) => p));
   assert.equal(get(final, 'picket.scan.outcomes.answered'), answered.size);
+  assert.equal(get(final, 'picket.scan.udp_ports_responded_one_host'), answered.size + closed.size);
+  // A stricter policy than five responding ports: no port scan.
+  const dir = tmpDir('udppolicy');
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), `kind: scan-policy\npresets:\n  medium:\n    udp_port_ports: ${answered.size + closed.size + 1}\n`);
+  assert.ok(!alerts(file, ['--rules', dir]).some((d) => get(d, 'rule.id') === 'scan.port'));
+  fs.rmSync(dir, { recursive: true });
 });
 
 test('fingerprints are rules: a user fingerprint is tried first, and a bad one stops start-up naming file and line', () => {

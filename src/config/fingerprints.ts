@@ -74,8 +74,8 @@ export function loadFingerprints(rf: RuleFile, root: YAMLMap, out: Fingerprint[]
       payloadLen: int('payload_len', 65535), relation: relation === '' ? null : (relation as PacketRelation),
       sourceRelations: sourceRelations as SourceRelation[], confidence: confidence as Confidence, minProbes, traits, file: rf.file, line: rf.line(item),
     };
-    if (fp.windows === null && fp.options === null && fp.ipId === null && fp.relation === null && fp.payloadLen === null) {
-      rf.fail(item, 'a fingerprint needs at least one of window, options, ip_id, payload_len or relation: TTL and DF alone match ordinary stacks');
+    if (fp.windows === null && fp.options === null && fp.ipId === null && fp.relation === null && fp.payloadLen === null && fp.sourceRelations.length === 0) {
+      rf.fail(item, 'a fingerprint needs at least one of window, options, ip_id, payload_len, relation or source_relations: TTL and DF alone match ordinary stacks');
     }
     out.push(fp);
   }

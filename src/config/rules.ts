@@ -74,6 +74,8 @@ export interface ScanThresholds {
   distributedSources: number;
   distributedPorts: number;
   decoyMinPorts: number;
+  udpPortPorts: number;
+  udpClosedPorts: number;
 }
 
 export type Sensitivity = 'low' | 'medium' | 'high';
@@ -97,7 +99,7 @@ export interface ScanPolicy {
 
 const MEDIUM: ScanThresholds = {
   sweepHosts: 25, sweepMaxPorts: 3, portPorts: 15, mixedHosts: 5, mixedPorts: 5, pingHosts: 15, slowMinTargets: 10, slowMinDuration: 60, slowMinInterval: 1,
-  distributedSources: 10, distributedPorts: 15, decoyMinPorts: 10,
+  distributedSources: 10, distributedPorts: 15, decoyMinPorts: 10, udpPortPorts: 5, udpClosedPorts: 2,
 };
 
 export const DEFAULT_POLICY: Policy = {
@@ -347,6 +349,7 @@ const THRESHOLD_KEYS: Record<string, [keyof ScanThresholds, 'count' | 'duration'
   mixed_hosts: ['mixedHosts', 'count'], mixed_ports: ['mixedPorts', 'count'], ping_hosts: ['pingHosts', 'count'],
   slow_min_targets: ['slowMinTargets', 'count'], slow_min_duration: ['slowMinDuration', 'duration'], slow_min_interval: ['slowMinInterval', 'duration'],
   distributed_sources: ['distributedSources', 'count'], distributed_ports: ['distributedPorts', 'count'], decoy_min_ports: ['decoyMinPorts', 'count'],
+  udp_port_ports: ['udpPortPorts', 'count'], udp_closed_ports: ['udpClosedPorts', 'count'],
 };
 
 function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {

@@ -225,9 +225,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     st.probes++;
     if (!scanWatched(b)) return;
     const syn = proto === 'tcp';
-    const fingerprint = syn ? matchFingerprint(cfg.fingerprints, pkt, 'tcp-syn')
-      : proto !== 'icmp' ? -1
-        : matchFingerprint(cfg.fingerprints, pkt, icmpType === 13 ? 'icmp-timestamp' : 'icmp-echo');
+    const fingerprint = matchFingerprint(cfg.fingerprints, pkt, syn ? 'tcp-syn' : proto === 'udp' ? 'udp' : icmpType === 13 ? 'icmp-timestamp' : 'icmp-echo');
     emit({
       kind: 'probe', ...observationBase(b, pkt, transport, ordinal, ts, nsec, -1, cfg.homeNet), proto, attemptKey: attemptKey(b, proto), icmpType,
       ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow, tcpSeq: syn ? pkt.tcpSeq : 0, fingerprint,

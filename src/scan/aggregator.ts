@@ -43,6 +43,12 @@ interface Source {
   samplePorts: string[];
   /** For each kind alerted: the measure at the last alert (an update goes out when it doubles). */
   alerted: Map<ScanKind, number> | null;
+  /**
+   * UDP ports of each host that responded to it (data or ICMP port unreachable), and how many of those were
+   * closed: a UDP scan learns from both, and a few ports are a scan where a TCP scan needs many (capped).
+   */
+  udpSeen: Map<string, { ports: Set<number>; closed: number }> | null;
+  maxUdpPortsOneHost: number;
   /** Fingerprint matches of its probes (which tool). */
   tally: ToolTally;
   /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
@@ -67,6 +73,8 @@ function fingerprintFields(v: ToolVerdict): EcsDoc {
 type SourceKind = Exclude<ScanKind, 'distributed'>;
 /** Below this many failed targets (and no alert) a source is among the first to go when max_sources is reached. */
 const MINOR_TARGETS = 3;
+const MAX_UDP_HOSTS = 64;
+const MAX_UDP_PORTS = 1024;
 const SAMPLES = 10;
 const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
@@ -113,7 +121,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, tally: createToolTally(), named: null,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: createToolTally(), named: null,
     };
     sources.set(o.srcIp, s);
     return s;
@@ -136,7 +144,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
     }
-    if (o.proto !== 'udp') identify(s, o);
+    identify(s, o);
     if (o.proto === 'icmp') {
       s.pingHosts ??= new Set();
       if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(o.dstIp);
@@ -163,6 +171,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     settle(o.attemptKey);
     const src = sources.get(p.src);
     if (src === undefined) return;
+    if (p.proto === 'udp') udpResponded(src, p, o.outcome === 'unreachable');
     if (o.outcome === 'answered') {
       src.answered++;
       if (p.proto === 'icmp') return;
@@ -249,6 +258,24 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     emit(alertDoc(s, 'tool', false, false));
   }
 
+  /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
+  function udpResponded(s: Source, p: Pending, closed: boolean): void {
+    s.udpSeen ??= new Map();
+    let h = s.udpSeen.get(p.dst);
+    if (h === undefined) {
+      if (s.udpSeen.size >= MAX_UDP_HOSTS) return;
+      h = { ports: new Set(), closed: 0 };
+      s.udpSeen.set(p.dst, h);
+    }
+    if (h.ports.has(p.port) || h.ports.size >= MAX_UDP_PORTS) return;
+    h.ports.add(p.port);
+    if (closed) h.closed++;
+    if (h.closed >= th.udpClosedPorts && h.ports.size > s.maxUdpPortsOneHost) {
+      s.maxUdpPortsOneHost = h.ports.size;
+      evaluate(s);
+    }
+  }
+
   /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
   function measure(s: Source, kind: Exclude<SourceKind, 'tool'>): number {
     const hosts = s.failed?.nHosts ?? 0;
@@ -263,7 +290,9 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       case 'mixed':
         return mixed ? targets : 0;
       case 'port':
-        return !mixed && maxPortsOneHost >= th.portPorts ? maxPortsOneHost : 0;
+        if (mixed) return 0;
+        if (maxPortsOneHost >= th.portPorts) return maxPortsOneHost;
+        return s.maxUdpPortsOneHost >= th.udpPortPorts ? s.maxUdpPortsOneHost : 0;
       case 'sweep':
         // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
         return !mixed && maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
@@ -343,6 +372,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
           exact: f === null || f.sketch === null,
           ping_hosts: s.pingHosts?.size ?? 0,
           max_ports_one_host: f?.maxPortsOneHost ?? 0,
+          udp_ports_responded_one_host: s.maxUdpPortsOneHost,
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
           sample_hosts: [...s.sampleHosts],

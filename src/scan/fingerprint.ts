@@ -15,7 +15,7 @@ export type PacketRelation = (typeof PACKET_RELATIONS)[number];
 export const SOURCE_RELATIONS = ['ttl-jitter', 'shared-seq'] as const;
 export type SourceRelation = (typeof SOURCE_RELATIONS)[number];
 
-export const PROBE_KINDS = ['tcp-syn', 'icmp-echo', 'icmp-timestamp'] as const;
+export const PROBE_KINDS = ['tcp-syn', 'icmp-echo', 'icmp-timestamp', 'udp'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];
 
 export interface Fingerprint {
@@ -165,5 +165,7 @@ export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally): ToolVerd
   if (bestCount < f.minProbes) return null;
   const relations = f.sourceRelations.filter((r) => (r === 'ttl-jitter' ? t.ttls.size >= 3 : t.sameSeq >= 2));
   const confidence: Confidence = relations.length > 0 ? 'high' : f.confidence;
+  // A low-confidence fingerprint names nothing on its own: only with a relation across the source's probes.
+  if (confidence === 'low') return null;
   return { fingerprint: f, confidence, matched: toolCount, probes: t.probes, relations };
 }
