@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ipChecksum } from './checksum';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROBE = path.join(ROOT, 'dist', 'test', 'live-probe.js');
@@ -53,12 +54,6 @@ function sleep(ms: number): Promise<void> {
 
 // ---------- frames ----------
 
-function ipChecksum(b: Buffer, p: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += (b[p + i] << 8) | b[p + i + 1];
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 /** One Ethernet frame of `size` bytes on the wire (without FCS: 64 means 60 here, as a capture sees it). */
 function frame(size: number, seq: number): Buffer {

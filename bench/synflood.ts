@@ -9,18 +9,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mulberry32 } from '../src/util/prng';
+import { ipChecksum } from './checksum';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-function ipChecksum(b: Buffer, p: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += (b[p + i] << 8) | b[p + i + 1];
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 function writeFlood(file: string, n: number): void {
   const r = mulberry32(7);

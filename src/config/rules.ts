@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
+import { assignNumbers, checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
 import { loadFingerprints } from './fingerprints';
 import type { Fingerprint } from '../scan/fingerprint';
 import { loadSignatures } from './signatures';
@@ -297,11 +297,10 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
   checkAllowedKeys(rf, intel, ['repeat_window', 'max_tracked', 'resolved_window', 'max_resolved']);
-  const p = policy.intel;
-  p.repeatWindow = numberAt(rf, intel, 'repeat_window', 'duration') ?? p.repeatWindow;
-  p.resolvedWindow = numberAt(rf, intel, 'resolved_window', 'duration') ?? p.resolvedWindow;
-  p.maxTracked = numberAt(rf, intel, 'max_tracked', 'count') ?? p.maxTracked;
-  p.maxResolved = numberAt(rf, intel, 'max_resolved', 'count') ?? p.maxResolved;
+  assignNumbers(rf, intel, policy.intel, [
+    ['repeat_window', 'repeatWindow', 'duration'], ['resolved_window', 'resolvedWindow', 'duration'],
+    ['max_tracked', 'maxTracked', 'count'], ['max_resolved', 'maxResolved', 'count'],
+  ]);
 }
 
 function instant(rf: RuleFile, map: YAMLMap, key: string, open: number): number {
@@ -344,13 +343,13 @@ function loadAllowlist(rf: RuleFile, root: YAMLMap, allow: AllowEntry[]): void {
   }
 }
 
-const THRESHOLD_KEYS: Record<string, [keyof ScanThresholds, 'count' | 'duration']> = {
-  sweep_hosts: ['sweepHosts', 'count'], sweep_max_ports: ['sweepMaxPorts', 'count'], port_ports: ['portPorts', 'count'],
-  mixed_hosts: ['mixedHosts', 'count'], mixed_ports: ['mixedPorts', 'count'], ping_hosts: ['pingHosts', 'count'],
-  slow_min_targets: ['slowMinTargets', 'count'], slow_min_duration: ['slowMinDuration', 'duration'], slow_min_interval: ['slowMinInterval', 'duration'],
-  distributed_sources: ['distributedSources', 'count'], distributed_ports: ['distributedPorts', 'count'], decoy_min_ports: ['decoyMinPorts', 'count'],
-  udp_port_ports: ['udpPortPorts', 'count'], udp_closed_ports: ['udpClosedPorts', 'count'],
-};
+const THRESHOLD_KEYS: ReadonlyArray<readonly [string, keyof ScanThresholds, 'count' | 'duration']> = [
+  ['sweep_hosts', 'sweepHosts', 'count'], ['sweep_max_ports', 'sweepMaxPorts', 'count'], ['port_ports', 'portPorts', 'count'],
+  ['mixed_hosts', 'mixedHosts', 'count'], ['mixed_ports', 'mixedPorts', 'count'], ['ping_hosts', 'pingHosts', 'count'],
+  ['slow_min_targets', 'slowMinTargets', 'count'], ['slow_min_duration', 'slowMinDuration', 'duration'], ['slow_min_interval', 'slowMinInterval', 'duration'],
+  ['distributed_sources', 'distributedSources', 'count'], ['distributed_ports', 'distributedPorts', 'count'], ['decoy_min_ports', 'decoyMinPorts', 'count'],
+  ['udp_port_ports', 'udpPortPorts', 'count'], ['udp_closed_ports', 'udpClosedPorts', 'count'],
+];
 
 function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   checkAllowedKeys(rf, root, ['kind', 'description', 'sensitivity', 'directions', 'presets', 'reply_timeout', 'idle_expiry', 'slow_idle_expiry',
@@ -371,25 +370,18 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
       const p = presets.get(level, true) as Node | undefined;
       if (p === undefined) continue;
       if (!isMap(p)) rf.fail(p, `"${level}" must be a mapping of thresholds`);
-      checkAllowedKeys(rf, p, Object.keys(THRESHOLD_KEYS));
+      checkAllowedKeys(rf, p, THRESHOLD_KEYS.map(([k]) => k));
       const t: ScanThresholds = { ...scan.presets[level] };
-      for (const [key, [field, kind]] of Object.entries(THRESHOLD_KEYS)) {
-        const v = numberAt(rf, p, key, kind);
-        if (v !== undefined) t[field] = v;
-      }
+      assignNumbers(rf, p, t, THRESHOLD_KEYS);
       scan.presets[level] = t;
     }
   }
-  scan.replyTimeout = numberAt(rf, root, 'reply_timeout', 'duration') ?? scan.replyTimeout;
-  scan.idleExpiry = numberAt(rf, root, 'idle_expiry', 'duration') ?? scan.idleExpiry;
-  scan.slowIdleExpiry = numberAt(rf, root, 'slow_idle_expiry', 'duration') ?? scan.slowIdleExpiry;
-  scan.maxAge = numberAt(rf, root, 'max_age', 'duration') ?? scan.maxAge;
-  scan.maxSources = numberAt(rf, root, 'max_sources', 'count') ?? scan.maxSources;
-  scan.maxTargetsPerSource = numberAt(rf, root, 'max_targets_per_source', 'count') ?? scan.maxTargetsPerSource;
-  scan.maxPending = numberAt(rf, root, 'max_pending_attempts', 'count') ?? scan.maxPending;
-  scan.decoyWindow = numberAt(rf, root, 'decoy_window', 'duration') ?? scan.decoyWindow;
-  scan.maxTargetHosts = numberAt(rf, root, 'max_target_hosts', 'count') ?? scan.maxTargetHosts;
-  scan.maxExactEntries = numberAt(rf, root, 'max_exact_entries', 'count') ?? scan.maxExactEntries;
+  assignNumbers(rf, root, scan, [
+    ['reply_timeout', 'replyTimeout', 'duration'], ['idle_expiry', 'idleExpiry', 'duration'], ['slow_idle_expiry', 'slowIdleExpiry', 'duration'],
+    ['max_age', 'maxAge', 'duration'], ['max_sources', 'maxSources', 'count'], ['max_targets_per_source', 'maxTargetsPerSource', 'count'],
+    ['max_pending_attempts', 'maxPending', 'count'], ['decoy_window', 'decoyWindow', 'duration'], ['max_target_hosts', 'maxTargetHosts', 'count'],
+    ['max_exact_entries', 'maxExactEntries', 'count'],
+  ]);
 }
 
 function loadDnsReconPolicy(rf: RuleFile, root: YAMLMap, p: DnsReconPolicy): void {
@@ -415,12 +407,10 @@ function loadDnsReconPolicy(rf: RuleFile, root: YAMLMap, p: DnsReconPolicy): voi
       };
     });
   }
-  p.window = numberAt(rf, root, 'window', 'duration') ?? p.window;
-  p.maxAge = numberAt(rf, root, 'max_age', 'duration') ?? p.maxAge;
-  p.ptrSweepAddresses = numberAt(rf, root, 'ptr_sweep_addresses', 'count') ?? p.ptrSweepAddresses;
-  p.bruteforceNames = numberAt(rf, root, 'bruteforce_names', 'count') ?? p.bruteforceNames;
-  p.axfrReplyTimeout = numberAt(rf, root, 'axfr_reply_timeout', 'duration') ?? p.axfrReplyTimeout;
-  p.maxTracked = numberAt(rf, root, 'max_tracked', 'count') ?? p.maxTracked;
+  assignNumbers(rf, root, p, [
+    ['window', 'window', 'duration'], ['max_age', 'maxAge', 'duration'], ['ptr_sweep_addresses', 'ptrSweepAddresses', 'count'],
+    ['bruteforce_names', 'bruteforceNames', 'count'], ['axfr_reply_timeout', 'axfrReplyTimeout', 'duration'], ['max_tracked', 'maxTracked', 'count'],
+  ]);
   if (root.has('ignore_parents')) {
     const node = root.get('ignore_parents', true) as Node;
     p.ignoreParents = stringList(rf, root, 'ignore_parents').map((d) => {

@@ -56,3 +56,14 @@ export function numberAt(rf: RuleFile, map: YAMLMap, key: string, kind: 'count' 
   }
   return v;
 }
+
+/**
+ * Sets each number the table names from the mapping, leaving absent keys at their defaults: table rows are
+ * [yaml key, field, count | duration].
+ */
+export function assignNumbers<T>(rf: RuleFile, map: YAMLMap, into: T, table: ReadonlyArray<readonly [string, keyof T & string, 'count' | 'duration']>): void {
+  for (const [key, field, kind] of table) {
+    const v = numberAt(rf, map, key, kind);
+    if (v !== undefined) (into as Record<string, unknown>)[field] = v;
+  }
+}
