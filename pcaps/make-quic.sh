@@ -30,47 +30,19 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 DEST=${PKQ_DEST:-$HERE/quic}
-START_TS=$(date +%s)
 NC="pkq-c-$$"          # client namespace
 NS="pkq-s-$$"          # server namespace
-PIDS=()                # background processes started by this script
-CAP_PID=""
-TMP=""
-
-say() { printf '[make-quic.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >&2; }
-die() { printf '[make-quic.sh] ERROR: %s\n' "$*" >&2; exit 1; }
-
-cleanup() {
-    local rc=$?
-    set +e
-    pk_untrap
-    pk_stop_pids "${PIDS[@]}"
-    pk_remove_netns "$NC" "$NS"
-    pk_remove_tmp "$TMP" "${PKQ_KEEP_TMP:-0}" PKQ_KEEP_TMP
-    pk_report "$rc"
-    exit "$rc"
-}
-pk_traps
+pk_init make-quic.sh PKQ_KEEP_TMP "$NC" "$NS"
 
 # ---------------------------------------------------------------- preflight
-[ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make-quic.sh)"
-for t in ip tcpdump tshark gtlsclient gtlsserver openssl ss timeout mount; do
-    command -v "$t" >/dev/null || die "missing tool: $t (apt-get install the packages in the '# apt:' line)"
-done
-
-TMP=$(mktemp -d /tmp/pkq-$$.XXXXXX)
-OUT="$TMP/out"
-mkdir -p "$OUT" "$TMP/www" "$TMP/tls"
+pk_preflight ip tcpdump tshark gtlsclient gtlsserver openssl ss timeout mount
+pk_make_tmp pkq www tls
 
 # ---------------------------------------------------------------- namespaces
 say "namespaces $NC (client) / $NS (server)"
-ip netns add "$NC"
-ip netns add "$NS"
-for ns in "$NC" "$NS"; do ip -n "$ns" link set lo up; done
-ip -n "$NC" link add veth0 type veth peer name veth0 netns "$NS"
+pk_netns_up "$NC" "$NS"
 # fixed MACs; no link-local IPv6 address, so no router/neighbour chatter beyond what the traffic needs
-ip -n "$NC" link set veth0 address 02:81:00:00:00:02 addrgenmode none
-ip -n "$NS" link set veth0 address 02:81:00:00:00:01 addrgenmode none
+pk_veth veth0 "$NC" 02:81:00:00:00:02 "$NS" 02:81:00:00:00:01
 ip -n "$NC" addr add 10.81.0.2/24 dev veth0
 ip -n "$NC" addr add fd81::2/64 dev veth0 nodad
 ip -n "$NS" addr add 10.81.0.1/24 dev veth0
@@ -79,43 +51,23 @@ ip -n "$NC" link set veth0 up
 ip -n "$NS" link set veth0 up
 
 # Safety: no default route, only our own addresses, in either namespace.
-for ns in "$NC" "$NS"; do
-    [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
-    [ -z "$(ip -n "$ns" -6 route show default)" ] || die "unexpected IPv6 default route in $ns"
-    bad=$(ip -n "$ns" -o addr show | awk '{print $4}' | grep -Ev '^(127\.0\.0\.1/8|::1/128|10\.81\.0\.[12]/24|fd81::[12]/64)$' || true)
-    [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
-done
+pk_check_netns '^(127\.0\.0\.1/8|::1/128|10\.81\.0\.[12]/24|fd81::[12]/64)$' "$NC" "$NS"
 
 # The client's names: only these, only in the client's private mount namespace.
 printf '127.0.0.1 localhost\n::1 localhost\n10.81.0.1 api.shodan.io\nfd81::1 www.example.org\n' >"$TMP/hosts"
 
 # ---------------------------------------------------------------- server
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
-    -subj "/CN=api.shodan.io" -addext "subjectAltName=DNS:api.shodan.io,DNS:www.example.org" \
-    -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
+pk_cert "$TMP/tls" api.shodan.io -addext "subjectAltName=DNS:api.shodan.io,DNS:www.example.org"
 printf 'picket quic test\n' >"$TMP/www/index.html"
 
 say "starting gtlsserver on UDP 443 in $NS"
-timeout 120 ip netns exec "$NS" gtlsserver -q -d "$TMP/www" '*' 443 "$TMP/tls/key.pem" "$TMP/tls/cert.pem" \
-    >"$TMP/server.log" 2>&1 &
-PIDS+=("$!")
-for i in $(seq 1 100); do
-    [ -n "$(ip netns exec "$NS" ss -Hlnu 'sport = :443')" ] && break
-    sleep 0.1
-done
-[ -n "$(ip netns exec "$NS" ss -Hlnu 'sport = :443')" ] || { cat "$TMP/server.log" >&2; die "gtlsserver is not listening"; }
+pk_spawn "$NS" 120 "$TMP/server.log" gtlsserver -q -d "$TMP/www" '*' 443 "$TMP/tls/key.pem" "$TMP/tls/cert.pem"
+pk_wait_until 100 pk_listens "$NS" u 443 || { cat "$TMP/server.log" >&2; die "gtlsserver is not listening"; }
 
 # ---------------------------------------------------------------- capture
 PCAP="$OUT/quic-v1.pcap"
-CAP_ERR="$TMP/tcpdump.err"
 say "capturing udp port 443 on $NS/veth0"
-timeout 120 ip netns exec "$NS" tcpdump -Z root -U --immediate-mode -B 65536 -s 0 -n -i veth0 -w "$PCAP" \
-    'udp port 443' >"$CAP_ERR" 2>&1 &
-CAP_PID=$!
-PIDS+=("$CAP_PID")
-for i in $(seq 1 100); do grep -qs 'listening on' "$CAP_ERR" && break; sleep 0.1; done
-grep -qs 'listening on' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "tcpdump did not start"; }
-sleep 0.3
+pk_tcap "$NS" 120 veth0 65536 "$PCAP" 'udp port 443'
 
 client() {  # log-name host gtlsclient-args...
     local name=$1 host=$2; shift 2
@@ -136,14 +88,8 @@ sleep 0.5
 say "3: api.shodan.io over IPv4, resumed with 0-RTT (Initial + 0-RTT in one datagram)"
 client 3 api.shodan.io --session-file="$TMP/session.pem" --tp-file="$TMP/tp.pem"
 
-sleep 1.5
-kill -INT "$CAP_PID" 2>/dev/null || true
-for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$CAP_PID" 2>/dev/null || true
-got=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p' "$CAP_ERR" | head -1)
-rcvd=$(sed -n 's/^\([0-9]*\) packets received by filter$/\1/p' "$CAP_ERR" | head -1)
-[ -n "$got" ] && [ "$got" = "$rcvd" ] || { cat "$CAP_ERR" >&2; die "tcpdump: $rcvd received but $got written (kernel drops)"; }
-say "  $got packets"
+pk_cap_stop "$PCAP"
+say "  $PK_CAP_GOT packets"
 
 # ---------------------------------------------------------------- verify (tshark decrypts Initials itself)
 tf() { tshark -n -r "$PCAP" "$@" 2>/dev/null; }
@@ -166,7 +112,6 @@ cp "$PCAP" "$DEST/quic-v1.pcap"
 say "wrote $DEST/quic-v1.pcap ($size bytes)"
 if [ "$DEST" != "$HERE/quic" ]; then exit 0; fi
 
-pkgver() { dpkg-query -W -f='${Package} ${Version}\n' "$@" 2>/dev/null || true; }
 {
 cat <<EOF
 # QUIC test captures
@@ -205,7 +150,7 @@ Appendix A.2 vector instead.
 ## Tool versions
 
 \`\`\`
-$(pkgver ngtcp2-client ngtcp2-server libngtcp2-9 libngtcp2-crypto-gnutls2 libgnutls30 tcpdump tshark)
+$(pk_pkgver ngtcp2-client ngtcp2-server libngtcp2-9 libngtcp2-crypto-gnutls2 libgnutls30 tcpdump tshark)
 $(tshark --version 2>/dev/null | head -1)
 $(tcpdump --version 2>&1 | head -2)
 kernel $(uname -r)

@@ -36,16 +36,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 DEST=${PKR_DEST:-$HERE/recon}
-START_TS=$(date +%s)
 NSC="pkr-sc-$$"         # scanner namespace
 NST="pkr-tg-$$"         # server ("target") namespace
 NCL="pkr-cl-$$"         # benign DNS clients
-PIDS=()                 # background processes started by this script
-CAP_PID=""
-CAP_ERR=""
-TMP=""
-ETC_MADE=()             # /etc/netns/<ns> directories made here (removed on exit)
-MADE_ETC_NETNS_PARENT=0
+pk_init make-recon.sh PKR_KEEP_TMP "$NSC" "$NST" "$NCL"
 
 SCANNER=198.18.0.66
 MASSCAN_SRC=198.18.0.67
@@ -61,59 +55,22 @@ FILES=(nmap-sv.pcap nmap-nse-http.pcap nmap-smb.pcap smbclient-benign.pcap dig-a
        ptr-sweep.pcap ptr-sweep-dig.pcap dns-brute.pcap scanner-ua.pcap http-benign.pcap resolver-benign.pcap
        masscan-banners.pcap)
 
-say() { printf '[make-recon.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >&2; }
-die() { printf '[make-recon.sh] ERROR: %s\n' "$*" >&2; exit 1; }
-
-cleanup() {
-    local rc=$? d
-    set +e
-    pk_untrap
-    pk_stop_pids "${PIDS[@]}"
-    pk_remove_netns "$NSC" "$NST" "$NCL"
-    for d in "${ETC_MADE[@]}"; do rm -rf "$d"; done
-    [ "$MADE_ETC_NETNS_PARENT" = 1 ] && rmdir /etc/netns 2>/dev/null
-    pk_remove_tmp "$TMP" "${PKR_KEEP_TMP:-0}" PKR_KEEP_TMP
-    pk_report "$rc"
-    exit "$rc"
-}
-pk_traps
-
 # ---------------------------------------------------------------- preflight
-[ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make-recon.sh)"
-for t in ip ethtool tcpdump tshark capinfos nmap named named-checkconf named-checkzone smbd smbclient dig curl wget \
-         getent python3 ss timeout sysctl; do
-    command -v "$t" >/dev/null || die "missing tool: $t (apt-get install the packages in the '# apt:' line)"
-done
-for ns in $(ip netns list | awk '/^pkr-(sc|tg|cl)-[0-9]+/{print $1}'); do
-    kill -0 "${ns##*-}" 2>/dev/null || say "warning: stale namespace $ns from a dead run (remove with: ip netns del $ns)"
-done
-
-TMP=$(mktemp -d /tmp/pkr-$$.XXXXXX)
+pk_preflight ip ethtool tcpdump tshark capinfos nmap named named-checkconf named-checkzone smbd smbclient dig curl wget \
+    getent python3 ss timeout sysctl
+pk_make_tmp pkr www/css www/js www/img xml dns dl
 chmod 755 "$TMP"        # smbd's guest account (nobody) must reach the share below it
-OUT="$TMP/out"
-mkdir -p "$OUT" "$TMP/www/css" "$TMP/www/js" "$TMP/www/img" "$TMP/xml" "$TMP/dns" "$TMP/dl"
-LOG="$TMP/traffic.log"
-: >"$LOG"
 : >"$TMP/cmds.tsv"      # file <TAB> tool <TAB> command, for truth.json
 : >"$TMP/skipped.tsv"   # file-or-part <TAB> reason
 
 # ---------------------------------------------------------------- namespaces
 say "namespaces $NSC (scanner $SCANNER) / $NST (servers $SERVER) / $NCL (clients ${CLIENTS[*]})"
-for ns in "$NSC" "$NST" "$NCL"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    # IPv4 only: no IPv6 link-local, ND or MLD chatter in the captures
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$NSC" link add veth0 type veth peer name veth0 netns "$NST"
-ip -n "$NCL" link add veth1 type veth peer name veth1 netns "$NST"
+pk_netns_up --ipv4 "$NSC" "$NST" "$NCL"    # IPv4 only: no IPv6 link-local, ND or MLD chatter in the captures
+pk_veth veth0 "$NSC" "$SC_MAC" "$NST" "$TGT_MAC"
+pk_veth veth1 "$NCL" "$CL_MAC" "$NST" "$TGT_MAC1"
 ip netns exec "$NSC" sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1
 ip netns exec "$NST" sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1 net.ipv6.conf.veth1.disable_ipv6=1
 ip netns exec "$NCL" sysctl -qw net.ipv6.conf.veth1.disable_ipv6=1
-ip -n "$NSC" link set veth0 address "$SC_MAC" addrgenmode none
-ip -n "$NST" link set veth0 address "$TGT_MAC" addrgenmode none
-ip -n "$NST" link set veth1 address "$TGT_MAC1" addrgenmode none
-ip -n "$NCL" link set veth1 address "$CL_MAC" addrgenmode none
 ip -n "$NST" addr add "$SERVER/24" dev veth0
 ip -n "$NST" addr add "$ROUTER/24" dev veth0
 ip -n "$NST" addr add "$LAN_GW/24" dev veth1
@@ -122,41 +79,26 @@ for a in "${CLIENTS[@]}"; do ip -n "$NCL" addr add "$a/24" dev veth1; done
 # No segmentation offloads: frames are wire-sized (an SMB read or an HTTP answer is not one 64 KB super-frame).
 for pair in "$NSC:veth0" "$NST:veth0" "$NST:veth1" "$NCL:veth1"; do
     ns=${pair%%:*} dev=${pair#*:}
-    ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1 || true
-    on=$(ip netns exec "$ns" ethtool -k "$dev" | grep -E '^(tcp-segmentation|generic-segmentation|generic-receive|large-receive|udp-fragmentation)-offload: on' || true)
-    [ -z "$on" ] || die "cannot turn off offloads on $ns/$dev: $on"
+    pk_no_offloads "$ns" "$dev"
     ip -n "$ns" link set "$dev" up
 done
 ip -n "$NSC" route add 10.90.0.0/24 via "$ROUTER" dev veth0
 ip -n "$NCL" route add 10.90.0.0/24 via "$LAN_GW" dev veth1
 
 # Safety: no default route, only our links, addresses and routes, no forwarding between the two sides.
-for ns in "$NSC" "$NST" "$NCL"; do
-    [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
-    [ -z "$(ip -n "$ns" -6 route show 2>/dev/null)" ] || die "unexpected IPv6 routes in $ns"
-    bad=$(ip -n "$ns" -o addr show | awk '{print $4}' \
-          | grep -Ev '^(127\.0\.0\.1/8|10\.90\.0\.1/24|10\.90\.1\.(1|10|11|12|25)/24|198\.18\.0\.(1|66)/24)$' || true)
-    [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
-done
+pk_check_netns --no-ipv6 '^(127\.0\.0\.1/8|10\.90\.0\.1/24|10\.90\.1\.(1|10|11|12|25)/24|198\.18\.0\.(1|66)/24)$' \
+    "$NSC" "$NST" "$NCL"
 [ "$(ip netns exec "$NST" sysctl -n net.ipv4.ip_forward)" = 0 ] || die "IPv4 forwarding is on in $NST"
-links() { ip -n "$1" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort | tr '\n' ' '; }
-[ "$(links "$NSC")" = "lo veth0 " ] && [ "$(links "$NST")" = "lo veth0 veth1 " ] && [ "$(links "$NCL")" = "lo veth1 " ] \
-    || die "unexpected links: $NSC: $(links "$NSC"); $NST: $(links "$NST"); $NCL: $(links "$NCL")"
-routes() { ip -n "$1" route show | sed 's/ *$//' | sort | tr '\n' ';'; }
-[ "$(routes "$NSC")" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
-    || die "unexpected scanner routes: $(routes "$NSC")"
-[ "$(routes "$NCL")" = "10.90.0.0/24 via $LAN_GW dev veth1;10.90.1.0/24 dev veth1 proto kernel scope link src ${CLIENTS[0]};" ] \
-    || die "unexpected client routes: $(routes "$NCL")"
+[ "$(pk_links "$NSC")" = "lo veth0 " ] && [ "$(pk_links "$NST")" = "lo veth0 veth1 " ] && [ "$(pk_links "$NCL")" = "lo veth1 " ] \
+    || die "unexpected links: $NSC: $(pk_links "$NSC"); $NST: $(pk_links "$NST"); $NCL: $(pk_links "$NCL")"
+[ "$(pk_routes "$NSC")" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
+    || die "unexpected scanner routes: $(pk_routes "$NSC")"
+[ "$(pk_routes "$NCL")" = "10.90.0.0/24 via $LAN_GW dev veth1;10.90.1.0/24 dev veth1 proto kernel scope link src ${CLIENTS[0]};" ] \
+    || die "unexpected client routes: $(pk_routes "$NCL")"
 
 # Every resolver lookup in the scanner and client namespaces goes to our named (glibc, nmap's own resolver):
 # ip netns exec bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf.
-[ -d /etc/netns ] || { mkdir /etc/netns; MADE_ETC_NETNS_PARENT=1; }
-for ns in "$NSC" "$NCL"; do
-    mkdir "/etc/netns/$ns"
-    ETC_MADE+=("/etc/netns/$ns")
-    printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$SERVER" >"/etc/netns/$ns/resolv.conf"
-    printf '127.0.0.1 localhost\n' >"/etc/netns/$ns/hosts"
-done
+for ns in "$NSC" "$NCL"; do pk_netns_etc "$ns" "$SERVER" '127.0.0.1 localhost'; done
 
 # ---------------------------------------------------------------- content: web root, zones, smb.conf
 cat >"$TMP/www/index.html" <<'EOF'
@@ -416,29 +358,16 @@ while time.time() < end:
         sel.unregister(c)
         c.close()
 PY
-timeout 400 ip netns exec "$NST" python3 -m http.server 80 --bind "$SERVER" --directory "$TMP/www" \
-    >"$TMP/http80.log" 2>&1 &
-PIDS+=("$!")
-timeout 400 ip netns exec "$NST" python3 "$TMP/svc.py" "$SERVER" "$TMP/www" 390 >"$TMP/svc.log" 2>&1 &
-PIDS+=("$!")
-timeout 400 ip netns exec "$NST" named -g -n 1 -c "$D/named.conf" >"$TMP/named.log" 2>&1 &
-PIDS+=("$!")
-timeout 400 ip netns exec "$NST" smbd --foreground --no-process-group --configfile="$S/smb.conf" \
-    >"$TMP/smbd.out" 2>&1 &
-PIDS+=("$!")
+pk_spawn "$NST" 400 "$TMP/http80.log" python3 -m http.server 80 --bind "$SERVER" --directory "$TMP/www"
+pk_spawn "$NST" 400 "$TMP/svc.log" python3 "$TMP/svc.py" "$SERVER" "$TMP/www" 390
+pk_spawn "$NST" 400 "$TMP/named.log" named -g -n 1 -c "$D/named.conf"
+pk_spawn "$NST" 400 "$TMP/smbd.out" smbd --foreground --no-process-group --configfile="$S/smb.conf"
 
-listening() {  # t|u -> sorted "addr:port" of listening sockets in the server namespace
-    ip netns exec "$NST" ss -Hln"$1" | awk '{print $4}' | sort | tr '\n' ' '
-}
 WANT_TCP="$SERVER:139 $SERVER:3389 $SERVER:445 $SERVER:53 $SERVER:80 $SERVER:8080 "
 WANT_UDP="$SERVER:53 "
-for i in $(seq 1 150); do
-    [ "$(listening t)" = "$WANT_TCP" ] && [ "$(listening u)" = "$WANT_UDP" ] && break
-    sleep 0.1
-done
-if [ "$(listening t)" != "$WANT_TCP" ] || [ "$(listening u)" != "$WANT_UDP" ]; then
+if ! pk_wait_listeners "$NST" "$WANT_TCP" "$WANT_UDP" 150; then
     tail -5 "$TMP"/*.log "$TMP/smbd.out" >&2
-    die "listeners are TCP '$(listening t)' UDP '$(listening u)', want TCP '$WANT_TCP' UDP '$WANT_UDP'"
+    die "listeners are TCP '$(pk_listening "$NST" t)' UDP '$(pk_listening "$NST" u)', want TCP '$WANT_TCP' UDP '$WANT_UDP'"
 fi
 grep -q 'all zones loaded' "$TMP/named.log" || { cat "$TMP/named.log" >&2; die "named did not load its zones"; }
 grep -q 'not loaded due to errors' "$TMP/named.log" && { cat "$TMP/named.log" >&2; die "named failed to load a zone"; }
@@ -452,41 +381,8 @@ for p in 80 8080; do
 done
 
 # ---------------------------------------------------------------- capture helpers
-tcap() {  # out-file iface [filter...]: tcpdump in the server namespace
-    local out=$1 ifc=$2 i; shift 2
-    CAP_ERR="$TMP/cap.$(basename "$out").err"
-    rm -f "$out"
-    timeout 150 ip netns exec "$NST" tcpdump -Z root -U --immediate-mode -B 8192 -s 0 -n -i "$ifc" -w "$out" "$@" \
-        >"$CAP_ERR" 2>&1 &
-    CAP_PID=$!
-    PIDS+=("$CAP_PID")
-    for i in $(seq 1 100); do grep -qs 'listening on' "$CAP_ERR" && break; sleep 0.1; done
-    grep -qs 'listening on' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "tcpdump for $out did not start"; }
-    sleep 0.3
-}
-cap_stop() {  # out-file: let late answers arrive, SIGINT, check tcpdump's counters
-    local out=$1 i got rcvd drop
-    sleep 1.5
-    kill -INT "$CAP_PID" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$CAP_PID" 2>/dev/null || true
-    CAP_PID=""
-    got=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$CAP_ERR" | head -1)
-    rcvd=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$CAP_ERR" | head -1)
-    drop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$CAP_ERR" | head -1)
-    [ -n "$got" ] && [ "$got" = "$rcvd" ] && [ "$drop" = 0 ] \
-        || { cat "$CAP_ERR" >&2; die "$(basename "$out"): tcpdump captured '$got', received '$rcvd', dropped '$drop'"; }
-    [ -s "$out" ] || die "capture $out is empty"
-    say "  $got packets -> $(basename "$out")"
-}
-cap_abort() {  # stop the capture without checks (its file is thrown away)
-    local i
-    kill -INT "$CAP_PID" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$CAP_PID" 2>/dev/null || true
-    CAP_PID=""
-}
-skip() { printf '%s\t%s\n' "$1" "$2" >>"$TMP/skipped.tsv"; say "SKIP $1: $2"; }
+tcap() { pk_tcap "$NST" 150 "$2" 8192 "$1" "${@:3}"; }   # out-file iface [filter...]: tcpdump in the server namespace
+cap_stop() { pk_cap_stop "$1"; say "  $PK_CAP_GOT packets -> $(basename "$1")"; }   # out-file
 shq() {  # words -> one line that a shell splits back into the same words (quotes only where needed)
     local a out=""
     for a in "$@"; do
@@ -496,7 +392,7 @@ shq() {  # words -> one line that a shell splits back into the same words (quote
 }
 note_cmd() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//"$TMP"/\$TMP}" >>"$TMP/cmds.tsv"; }   # file tool command-line
 run() {  # [-ok "RC..."] [-n NS] file tool seconds cmd...: run in a namespace (scanner by default), bounded
-    local ok=0 ns=$NSC f tool secs pid rc
+    local ok=0 ns=$NSC f tool secs rc
     while :; do
         case $1 in
             -ok) ok=$2; shift 2 ;;
@@ -507,11 +403,7 @@ run() {  # [-ok "RC..."] [-n NS] file tool seconds cmd...: run in a namespace (s
     f=$1 tool=$2 secs=$3; shift 3
     note_cmd "$f" "$tool" "$(shq "$@")"
     echo "== [$f] $(shq "$@")" >>"$LOG"
-    # background + wait: INT/TERM run the cleanup at once (bash defers traps during a foreground command)
-    timeout "$secs" ip netns exec "$ns" "$@" >>"$LOG" 2>&1 </dev/null &
-    pid=$!
-    PIDS+=("$pid")
-    rc=0; wait "$pid" || rc=$?
+    rc=0; pk_run "$ns" "$secs" "$@" || rc=$?
     case " $ok " in *" $rc "*) ;; *) tail -20 "$LOG" >&2; die "$f: '$*' exited $rc (want $ok)" ;; esac
 }
 
@@ -607,7 +499,7 @@ if command -v sqlmap >/dev/null; then
     run scanner-ua.pcap sqlmap 60 env HOME="$TMP/sqlmap-home" sqlmap -u "http://$SERVER/index.html?id=1" --batch \
         --technique=B --level 1 --risk 1 --flush-session --output-dir="$TMP/sqlmap-out"
 else
-    skip "scanner-ua.pcap:sqlmap" "sqlmap is not installed (Debian package sqlmap); its requests are missing"
+    pk_skip "scanner-ua.pcap:sqlmap" "sqlmap is not installed (Debian package sqlmap); its requests are missing"
 fi
 run scanner-ua.pcap curl 10 "${CURL[@]}" "http://$SERVER/"
 run scanner-ua.pcap wget 10 wget -q -O /dev/null --tries=1 --timeout=5 "http://$SERVER:8080/about.html"
@@ -694,7 +586,7 @@ cap_stop "$OUT/resolver-benign.pcap"
 # the server's FIN retransmissions to 198.18.0.67 (masscan does not answer them properly) would otherwise
 # leak into the next capture.
 if ! command -v masscan >/dev/null; then
-    skip masscan-banners.pcap "masscan is not installed (Debian package masscan)"
+    pk_skip masscan-banners.pcap "masscan is not installed (Debian package masscan)"
 else
     say "capture masscan-banners.pcap (masscan --banners of $SERVER ports 80, 8080)"
     cat >"$TMP/tick.py" <<'PY'
@@ -714,26 +606,24 @@ while time.time() < end:
         except socket.timeout:
             pass
 PY
-    timeout 40 ip netns exec "$NSC" python3 "$TMP/tick.py" sink "$SCANNER" 35 >"$TMP/tick-sink.log" 2>&1 &
-    SINK_PID=$!; PIDS+=("$SINK_PID")
-    timeout 40 ip netns exec "$NST" python3 "$TMP/tick.py" send "$SCANNER" 35 >"$TMP/tick-send.log" 2>&1 &
-    TICK_PID=$!; PIDS+=("$TICK_PID")
+    pk_spawn "$NSC" 40 "$TMP/tick-sink.log" python3 "$TMP/tick.py" sink "$SCANNER" 35
+    SINK_PID=$!
+    pk_spawn "$NST" 40 "$TMP/tick-send.log" python3 "$TMP/tick.py" send "$SCANNER" 35
+    TICK_PID=$!
     tcap "$OUT/masscan-banners.pcap" veth0 not udp port 9
     MASSCAN=(masscan "$SERVER" -p80,8080 --banners --source-ip "$MASSCAN_SRC" --adapter veth0
              --router-mac "$TGT_MAC" --rate 100 --wait 5 -oL "$TMP/masscan.lst")
     echo "== [masscan-banners.pcap] ${MASSCAN[*]}" >>"$LOG"
     mrc=0
-    # cwd = TMP: masscan writes paused.conf to its cwd if it is ever interrupted
-    ( cd "$TMP" && exec timeout 40 ip netns exec "$NSC" "${MASSCAN[@]}" ) >>"$LOG" 2>"$TMP/masscan.err" </dev/null &
-    MPID=$!; PIDS+=("$MPID")
-    wait "$MPID" || mrc=$?
+    pk_masscan "$NSC" 40 "${MASSCAN[@]}"
+    wait "$PK_MASSCAN_PID" || mrc=$?
     if [ "$mrc" = 0 ] && grep -q '^banner tcp' "$TMP/masscan.lst" 2>/dev/null; then
         note_cmd masscan-banners.pcap masscan "$(shq "${MASSCAN[@]}")"
         cap_stop "$OUT/masscan-banners.pcap"
     else
-        cap_abort
+        pk_cap_halt
         rm -f "$OUT/masscan-banners.pcap"
-        skip masscan-banners.pcap "masscan exited $mrc without banners: $(tr '\r' '\n' <"$TMP/masscan.err" | grep -v '^rate:' | grep . | tail -1)"
+        pk_skip masscan-banners.pcap "masscan exited $mrc without banners: $(pk_masscan_why)"
     fi
     pk_stop_pids "$TICK_PID" "$SINK_PID" || true   # their exit status (TERM) is of no interest
 fi
@@ -1400,14 +1290,8 @@ python3 "$TMP/pkr.py" build "$OUT" "$TMP" "$OUT/truth.json" || die "building tru
 python3 "$TMP/pkr.py" check "$OUT" "$OUT/truth.json" >&2 || die "the captures do not match truth.json (see CHECK FAILED above)"
 
 # ---------------------------------------------------------------- install + README
-mkdir -p "$DEST"
-for f in "${FILES[@]}"; do
-    if [ -e "$OUT/$f" ]; then cp "$OUT/$f" "$DEST/$f"; else rm -f "$DEST/$f"; fi
-done
-cp "$OUT/truth.json" "$DEST/truth.json"
-say "wrote $(ls "$OUT" | wc -l) files to $DEST"
+pk_install "$DEST" "${FILES[@]}" truth.json
 if [ "$DEST" != "$HERE/recon" ]; then exit 0; fi
-pkgver() { dpkg-query -W -f='${Package} ${Version}\n' "$@" 2>/dev/null || true; }
 T="$DEST/truth.json"
 P="$TMP/pkr.py"
 jq_num() { python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"t": t, "F": t["files"]}))' "$T" "$1"; }
@@ -1612,11 +1496,7 @@ labelled, http-benign's User-Agents and response codes).
 ## Skipped / workarounds
 
 EOF
-if [ -s "$TMP/skipped.tsv" ]; then
-    while IFS=$'\t' read -r f why; do printf '* `%s` not made: %s\n' "$f" "$why"; done <"$TMP/skipped.tsv"
-else
-    echo "* Nothing was skipped: masscan --banners works on the veth, sqlmap is installed."
-fi
+pk_skipped_md "* Nothing was skipped: masscan --banners works on the veth, sqlmap is installed."
 cat <<'EOF'
 * masscan needs `--adapter veth0 --router-mac 02:90:00:00:00:01` (raw frames, no default route) and
   `--source-ip 198.18.0.67`, an address no kernel holds (masscan answers ARP for it; otherwise the scanner's
@@ -1635,7 +1515,7 @@ cat <<EOF
 ## Tool versions
 
 \`\`\`
-$(pkgver nmap bind9 bind9-dnsutils samba smbclient masscan sqlmap curl wget tcpdump tshark libc-bin iproute2)
+$(pk_pkgver nmap bind9 bind9-dnsutils samba smbclient masscan sqlmap curl wget tcpdump tshark libc-bin iproute2)
 $(awk -F'\t' '{printf "%s: %s\n", $1, $2}' "$TMP/versions.tsv")
 kernel $(uname -r)
 \`\`\`

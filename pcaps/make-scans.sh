@@ -30,76 +30,33 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 DEST=${PKS_DEST:-$HERE/scans}
-START_TS=$(date +%s)
 NSC="pks-sc-$$"         # scanner namespace
 NST="pks-tg-$$"         # target namespace
-PIDS=()                 # background processes started by this script
-CAP_PID=""
-CAP_ERR=""
-TMP=""
+pk_init make-scans.sh PKS_KEEP_TMP "$NSC" "$NST"
 
 SCANNER=198.18.0.66
 ROUTER=198.18.0.1
 TGT_MAC=02:90:00:00:00:01
 SC_MAC=02:90:00:00:00:66
 
-say() { printf '[make-scans.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >&2; }
-die() { printf '[make-scans.sh] ERROR: %s\n' "$*" >&2; exit 1; }
-
-cleanup() {
-    local rc=$?
-    set +e
-    pk_untrap
-    pk_stop_pids "${PIDS[@]}"
-    pk_remove_netns "$NSC" "$NST"
-    pk_remove_tmp "$TMP" "${PKS_KEEP_TMP:-0}" PKS_KEEP_TMP
-    pk_report "$rc"
-    exit "$rc"
-}
-pk_traps
-
 # ---------------------------------------------------------------- preflight
-[ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make-scans.sh)"
-for t in ip tc ethtool tcpdump tshark capinfos nmap hping3 dnsmasq dig curl openssl python3 ss timeout sysctl; do
-    command -v "$t" >/dev/null || die "missing tool: $t (apt-get install the packages in the '# apt:' line)"
-done
-for ns in $(ip netns list | awk '/^pks-(sc|tg)-[0-9]+/{print $1}'); do
-    kill -0 "${ns##*-}" 2>/dev/null || say "warning: stale namespace $ns from a dead run (remove with: ip netns del $ns)"
-done
-
-TMP=$(mktemp -d /tmp/pks-$$.XXXXXX)
-OUT="$TMP/out"
-mkdir -p "$OUT" "$TMP/www" "$TMP/tls"
-LOG="$TMP/traffic.log"
-: >"$LOG"
+pk_preflight ip tc ethtool tcpdump tshark capinfos nmap hping3 dnsmasq dig curl openssl python3 ss timeout sysctl
+pk_make_tmp pks www tls
 : >"$TMP/cmds.tsv"      # file <TAB> command, for truth.json
 : >"$TMP/skipped.tsv"   # file <TAB> reason
 
 # ---------------------------------------------------------------- namespaces
 say "namespaces $NSC (scanner $SCANNER) / $NST (targets 10.90.0.1-64, router $ROUTER)"
-ip netns add "$NSC"
-ip netns add "$NST"
-TG() { ip netns exec "$NST" "$@"; }    # run in the target namespace
-for ns in "$NSC" "$NST"; do
-    ip -n "$ns" link set lo up
-    # IPv4 only: no IPv6 link-local, ND or MLD chatter in the captures
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$NSC" link add veth0 type veth peer name veth0 netns "$NST"
+pk_netns_up --ipv4 "$NSC" "$NST"    # IPv4 only: no IPv6 link-local, ND or MLD chatter in the captures
+pk_veth veth0 "$NSC" "$SC_MAC" "$NST" "$TGT_MAC"
 for ns in "$NSC" "$NST"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1; done
-ip -n "$NSC" link set veth0 address "$SC_MAC" addrgenmode none
-ip -n "$NST" link set veth0 address "$TGT_MAC" addrgenmode none
 for i in $(seq 1 64); do ip -n "$NST" addr add "10.90.0.$i/24" dev veth0; done
 ip -n "$NST" addr add "$ROUTER/24" dev veth0
 ip -n "$NSC" addr add "$SCANNER/24" dev veth0
 # No segmentation offloads: frames on the veth are wire-sized, and libpcap sizes its ring slots by the MTU
 # (with offloads on it uses the full 256 KB snapshot length per slot, and -B 65536 then holds only ~256
 # frames: nmap's 2000-packet bursts overflowed it).
-for ns in "$NSC" "$NST"; do
-    ip netns exec "$ns" ethtool -K veth0 tso off gso off gro off >/dev/null 2>&1 || true
-    on=$(ip netns exec "$ns" ethtool -k veth0 | grep -E '^(tcp-segmentation|generic-segmentation|generic-receive|large-receive|udp-fragmentation)-offload: on' || true)
-    [ -z "$on" ] || die "cannot turn off offloads on $ns/veth0: $on"
-done
+for ns in "$NSC" "$NST"; do pk_no_offloads "$ns" veth0; done
 ip -n "$NSC" link set veth0 up
 ip -n "$NST" link set veth0 up
 ip -n "$NSC" route add 10.90.0.0/24 via "$ROUTER" dev veth0
@@ -111,19 +68,14 @@ ip -n "$NSC" route add 10.90.0.0/24 via "$ROUTER" dev veth0
 OK_ADDR_SC='^(127\.0\.0\.1/8|198\.18\.0\.(6[6-9]|1[01][0-9]|12[0-3])/24)$'
 OK_ADDR_TG='^(127\.0\.0\.1/8|10\.90\.0\.([1-9]|[1-5][0-9]|6[0-4])/24|198\.18\.0\.1/24)$'
 safety_checks() {
-    local ns ok links bad sroutes
+    local ns
+    pk_check_netns --no-ipv6 "$OK_ADDR_SC" "$NSC"
+    pk_check_netns --no-ipv6 "$OK_ADDR_TG" "$NST"
     for ns in "$NSC" "$NST"; do
-        [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
-        [ -z "$(ip -n "$ns" -6 route show 2>/dev/null)" ] || die "unexpected IPv6 routes in $ns"
-        links=$(ip -n "$ns" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort | tr '\n' ' ')
-        [ "$links" = "lo veth0 " ] || die "unexpected links in $ns: $links"
-        if [ "$ns" = "$NSC" ]; then ok=$OK_ADDR_SC; else ok=$OK_ADDR_TG; fi
-        bad=$(ip -n "$ns" -o addr show | awk '{print $4}' | grep -Ev "$ok" || true)
-        [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
+        [ "$(pk_links "$ns")" = "lo veth0 " ] || die "unexpected links in $ns: $(pk_links "$ns")"
     done
-    sroutes=$(ip -n "$NSC" route show | sed 's/ *$//' | sort | tr '\n' ';')
-    [ "$sroutes" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
-        || die "unexpected scanner routes: $sroutes"
+    [ "$(pk_routes "$NSC")" = "10.90.0.0/24 via $ROUTER dev veth0;198.18.0.0/24 dev veth0 proto kernel scope link src $SCANNER;" ] \
+        || die "unexpected scanner routes: $(pk_routes "$NSC")"
 }
 safety_checks
 
@@ -156,88 +108,36 @@ while time.time() < end:
         except OSError:
             pass
 PY
-timeout 300 ip netns exec "$NST" python3 "$TMP/svc.py" 10.90.0.1 290 >"$TMP/svc.log" 2>&1 &
-PIDS+=("$!")
-timeout 300 ip netns exec "$NST" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-    --no-resolv --no-hosts --no-poll --user=root --group=root \
-    --pid-file="$TMP/dnsmasq.pid" --bind-interfaces --listen-address=10.90.0.1 \
-    --address=/#/10.90.0.1 --local-ttl=60 \
-    --log-queries --log-facility="$TMP/dnsmasq.log" 2>"$TMP/dnsmasq.err" &
-PIDS+=("$!")
+pk_spawn "$NST" 300 "$TMP/svc.log" python3 "$TMP/svc.py" 10.90.0.1 290
+pk_dnsmasq "$NST" 300 --listen-address=10.90.0.1 --address=/#/10.90.0.1 --local-ttl=60
 printf '<html><body>picket scan-test server</body></html>\n' >"$TMP/www/index.html"
 for ap in 10.90.0.1:80 10.90.0.5:80 10.90.0.1:8080; do
-    timeout 300 ip netns exec "$NST" python3 -m http.server "${ap##*:}" --bind "${ap%:*}" \
-        --directory "$TMP/www" >"$TMP/http-$ap.log" 2>&1 &
-    PIDS+=("$!")
+    pk_spawn "$NST" 300 "$TMP/http-$ap.log" python3 -m http.server "${ap##*:}" --bind "${ap%:*}" --directory "$TMP/www"
 done
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
-    -subj "/CN=picket-scan-test.invalid" -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
-timeout 300 ip netns exec "$NST" openssl s_server -accept 10.90.0.1:443 -www -quiet \
-    -cert "$TMP/tls/cert.pem" -key "$TMP/tls/key.pem" </dev/null >"$TMP/s_server.log" 2>&1 &
-PIDS+=("$!")
+pk_cert "$TMP/tls" picket-scan-test.invalid
+pk_spawn "$NST" 300 "$TMP/s_server.log" openssl s_server -accept 10.90.0.1:443 -www -quiet \
+    -cert "$TMP/tls/cert.pem" -key "$TMP/tls/key.pem"
 
-listening() {  # t|u -> sorted "addr:port" of listening sockets in the target namespace
-    TG ss -Hln"$1" | awk '{print $4}' | sort | tr '\n' ' '
-}
 WANT_TCP="10.90.0.1:22 10.90.0.1:443 10.90.0.1:53 10.90.0.1:80 10.90.0.1:8080 10.90.0.5:80 "
 WANT_UDP="10.90.0.1:161 10.90.0.1:53 "
-for i in $(seq 1 100); do
-    [ "$(listening t)" = "$WANT_TCP" ] && [ "$(listening u)" = "$WANT_UDP" ] && break
-    sleep 0.1
-done
-[ "$(listening t)" = "$WANT_TCP" ] || { cat "$TMP"/*.err "$TMP"/*.log >&2; die "TCP listeners are '$(listening t)', want '$WANT_TCP'"; }
-[ "$(listening u)" = "$WANT_UDP" ] || { cat "$TMP"/*.err "$TMP"/*.log >&2; die "UDP listeners are '$(listening u)', want '$WANT_UDP'"; }
+if ! pk_wait_listeners "$NST" "$WANT_TCP" "$WANT_UDP" 100; then
+    cat "$TMP"/*.err "$TMP"/*.log >&2
+    [ "$(pk_listening "$NST" t)" = "$WANT_TCP" ] || die "TCP listeners are '$(pk_listening "$NST" t)', want '$WANT_TCP'"
+    die "UDP listeners are '$(pk_listening "$NST" u)', want '$WANT_UDP'"
+fi
 # the route works: one TCP connection from the scanner (before any capture)
 timeout 5 ip netns exec "$NSC" bash -c 'exec 3<>/dev/tcp/10.90.0.1/22 && head -c 7 <&3' | grep -q '^SSH-2.0' \
     || die "scanner cannot reach 10.90.0.1:22"
 
 # ---------------------------------------------------------------- capture helpers
-tcap() {  # out-file: tcpdump on the target's veth0, everything on the link
-    local out=$1 i
-    CAP_ERR="$TMP/cap.$(basename "$out").err"
-    rm -f "$out"
-    timeout 150 ip netns exec "$NST" tcpdump -Z root -U --immediate-mode -B 65536 -s 0 -n -i veth0 -w "$out" \
-        >"$CAP_ERR" 2>&1 &
-    CAP_PID=$!
-    PIDS+=("$CAP_PID")
-    for i in $(seq 1 100); do grep -qs 'listening on' "$CAP_ERR" && break; sleep 0.1; done
-    grep -qs 'listening on' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "tcpdump for $out did not start"; }
-    sleep 0.3
-}
-cap_stop() {  # out-file: let late answers arrive, SIGINT, check tcpdump's counters
-    local out=$1 i got rcvd drop
-    sleep 1.5
-    kill -INT "$CAP_PID" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$CAP_PID" 2>/dev/null || true
-    CAP_PID=""
-    got=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured$/\1/p' "$CAP_ERR" | head -1)
-    rcvd=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter$/\1/p' "$CAP_ERR" | head -1)
-    drop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$CAP_ERR" | head -1)
-    [ -n "$got" ] && [ "$got" = "$rcvd" ] && [ "$drop" = 0 ] \
-        || { cat "$CAP_ERR" >&2; die "$(basename "$out"): tcpdump captured '$got', received '$rcvd', dropped '$drop'"; }
-    [ -s "$out" ] || die "capture $out is empty"
-    say "  $got packets, 0 dropped -> $(basename "$out")"
-}
+tcap() { pk_tcap "$NST" 150 veth0 65536 "$1"; }   # out-file: tcpdump on the target's veth0, everything on the link
+cap_stop() { pk_cap_stop "$1"; say "  $PK_CAP_GOT packets, 0 dropped -> $(basename "$1")"; }   # out-file
 note_cmd() { printf '%s\t%s\n' "$1" "${2//"$TMP"/\$TMP}" >>"$TMP/cmds.tsv"; }   # file command (TMP path as $TMP)
-cap_abort() {  # stop the capture without checks (its file is thrown away)
-    kill -INT "$CAP_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$CAP_PID" 2>/dev/null || true
-    CAP_PID=""
-}
-skip() { printf '%s\t%s\n' "$1" "$2" >>"$TMP/skipped.tsv"; say "SKIP $1: $2"; }
 scan() {  # file seconds cmd... : run a scan command in the scanner namespace, bounded, must exit 0
-    local f=$1 secs=$2 pid; shift 2
+    local f=$1 secs=$2; shift 2
     note_cmd "$f" "$*"
     echo "== [$f] $*" >>"$LOG"
-    # in the background + wait, so that INT/TERM run the cleanup at once (bash defers traps while a
-    # foreground command runs, e.g. during the minute-long slow scan)
-    timeout "$secs" ip netns exec "$NSC" "$@" >>"$LOG" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    wait "$pid" || { tail -20 "$LOG" >&2; die "$f: '$*' failed"; }
+    pk_run "$NSC" "$secs" "$@" || { tail -20 "$LOG" >&2; die "$f: '$*' failed"; }
 }
 
 # ---------------------------------------------------------------- 1. nmap-sweep.pcap
@@ -286,7 +186,7 @@ cap_stop "$OUT/hping3-scan.pcap"
 
 # ---------------------------------------------------------------- 7. masscan.pcap (raw frames on the veth)
 if ! command -v masscan >/dev/null; then
-    skip masscan.pcap "masscan is not installed (Debian package masscan)"
+    pk_skip masscan.pcap "masscan is not installed (Debian package masscan)"
 else
     # masscan 1.3.2's receive thread (libpcap, TPACKET_V3) sleeps until a frame arrives, so on a quiet veth
     # it never notices its --wait window has ended.  So: wait for that window to pass, stop the capture,
@@ -296,10 +196,8 @@ else
     MASSCAN=(masscan 10.90.0.0/26 -p80,443 --rate 500 --wait 2 --adapter veth0 --adapter-ip "$SCANNER"
              --router-mac "$TGT_MAC" -oL "$TMP/masscan.lst")
     echo "== [masscan.pcap] ${MASSCAN[*]}" >>"$LOG"
-    # cwd = TMP: masscan writes paused.conf to its cwd if it is ever interrupted
-    ( cd "$TMP" && exec timeout 40 ip netns exec "$NSC" "${MASSCAN[@]}" ) >>"$LOG" 2>"$TMP/masscan.err" &
-    MPID=$!
-    PIDS+=("$MPID")
+    pk_masscan "$NSC" 40 "${MASSCAN[@]}"
+    MPID=$PK_MASSCAN_PID
     for i in $(seq 1 150); do   # at most 15 s: 128 probes at 500 pps + 2 s wait
         kill -0 "$MPID" 2>/dev/null || break
         tr '\r' '\n' <"$TMP/masscan.err" | grep -q 'waiting -1-secs' && break
@@ -318,18 +216,18 @@ else
             say "  masscan found: $(awk '/^open/{printf "%s:%s ", $4, $3}' "$TMP/masscan.lst")"
         else
             rm -f "$OUT/masscan.pcap"
-            skip masscan.pcap "masscan exited with status $mrc: $(tr '\r' '\n' <"$TMP/masscan.err" | grep -v '^rate:' | grep . | tail -1)"
+            pk_skip masscan.pcap "masscan exited with status $mrc: $(pk_masscan_why)"
         fi
     else
-        cap_abort
+        pk_cap_halt
         rm -f "$OUT/masscan.pcap"
-        skip masscan.pcap "masscan sent no SYN on the veth here: $(tr '\r' '\n' <"$TMP/masscan.err" | grep -v '^rate:' | grep . | tail -1)"
+        pk_skip masscan.pcap "masscan sent no SYN on the veth here: $(pk_masscan_why)"
     fi
 fi
 
 # ---------------------------------------------------------------- 8. zmap.pcap (raw frames on the veth)
 if ! command -v zmap >/dev/null; then
-    skip zmap.pcap "zmap is not installed (Debian package zmap)"
+    pk_skip zmap.pcap "zmap is not installed (Debian package zmap)"
 else
     say "capture zmap.pcap (zmap -p 80 over 10.90.0.0/26 at 200 pps)"
     # zmap's own /etc/zmap/blacklist.conf excludes 10/8 and 198.18/15: use an empty config and blacklist
@@ -348,9 +246,9 @@ else
         cap_stop "$OUT/zmap.pcap"
     else
         tail -5 "$LOG" >&2
-        cap_abort
+        pk_cap_halt
         rm -f "$OUT/zmap.pcap"
-        skip zmap.pcap "zmap did not run or sent no SYN on the veth here: $(tail -1 "$LOG")"
+        pk_skip zmap.pcap "zmap did not run or sent no SYN on the veth here: $(tail -1 "$LOG")"
     fi
 fi
 
@@ -945,16 +843,10 @@ trow benign-busy.pcap '`benign-busy`: DNS query (dig)' "$D_SC && udp"
 cat "$TRAITS" >&2
 
 # ---------------------------------------------------------------- install + README
-mkdir -p "$DEST"
-for f in nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap \
-         masscan.pcap zmap.pcap benign-busy.pcap nmap-decoy.pcap distributed.pcap; do
-    if [ -e "$OUT/$f" ]; then cp "$OUT/$f" "$DEST/$f"; else rm -f "$DEST/$f"; fi
-done
-cp "$OUT/truth.json" "$DEST/truth.json"
-say "wrote $(ls "$OUT" | wc -l) files to $DEST"
+pk_install "$DEST" nmap-sweep.pcap nmap-vertical.pcap nmap-ping.pcap nmap-udp.pcap nmap-slow.pcap hping3-scan.pcap \
+    masscan.pcap zmap.pcap benign-busy.pcap nmap-decoy.pcap distributed.pcap truth.json
 if [ "$DEST" != "$HERE/scans" ]; then exit 0; fi
 
-pkgver() { dpkg-query -W -f='${Package} ${Version}\n' "$@" 2>/dev/null || true; }
 rawtraits() {  # the one-liner from the README, on one file
     tshark -r "$1" -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -T fields -e ip.ttl -e tcp.window_size_value \
         -e tcp.options -e ip.id -e tcp.srcport 2>/dev/null | sort | uniq -c | head -5
@@ -1119,11 +1011,7 @@ for f in nmap-sweep nmap-vertical nmap-ping nmap-slow hping3-scan masscan zmap b
 done
 echo "## Skipped / workarounds"
 echo
-if [ -s "$TMP/skipped.tsv" ]; then
-    while IFS=$'\t' read -r f why; do printf '* `%s` not made: %s\n' "$f" "$why"; done <"$TMP/skipped.tsv"
-else
-    echo "* Nothing was skipped: Debian 12 packages zmap, and masscan and zmap both run on a veth."
-fi
+pk_skipped_md "* Nothing was skipped: Debian 12 packages zmap, and masscan and zmap both run on a veth."
 cat <<'EOF'
 * masscan needs `--adapter veth0 --adapter-ip 198.18.0.66 --router-mac 02:90:00:00:00:01` (it sends raw
   frames and cannot find a router without a default route). masscan 1.3.2's receive thread (libpcap,
@@ -1140,7 +1028,7 @@ cat <<EOF
 ## Tool versions
 
 \`\`\`
-$(pkgver nmap hping3 masscan zmap tcpdump tshark dnsmasq bind9-dnsutils curl openssl iproute2 ethtool)
+$(pk_pkgver nmap hping3 masscan zmap tcpdump tshark dnsmasq bind9-dnsutils curl openssl iproute2 ethtool)
 $(nmap --version 2>&1 | head -1)
 $(hping3 --version 2>&1 | head -1)
 $(if command -v masscan >/dev/null; then masscan --version 2>&1 | grep -i 'version' | head -1; else echo 'masscan: not installed'; fi)

@@ -22,58 +22,20 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
-START_TS=$(date +%s)
 NC="pkmk-c-$$"          # client namespace
 NS="pkmk-s-$$"          # server namespace
-ETC_NETNS="/etc/netns/$NC"
-PIDS=()                 # background processes started by this script
-CAP_PID=""
-MADE_ETC_NETNS_PARENT=0
-TMP=""
-
-say()  { printf '[make.sh +%ss] %s\n' "$(( $(date +%s) - START_TS ))" "$*" >&2; }
-die()  { printf '[make.sh] ERROR: %s\n' "$*" >&2; exit 1; }
-
-cleanup() {
-    local rc=$?
-    set +e
-    pk_untrap
-    pk_stop_pids "${PIDS[@]}"
-    pk_remove_netns "$NC" "$NS"
-    rm -rf "$ETC_NETNS"
-    [ "$MADE_ETC_NETNS_PARENT" = 1 ] && rmdir /etc/netns 2>/dev/null
-    pk_remove_tmp "$TMP" "${PKMK_KEEP_TMP:-0}" PKMK_KEEP_TMP
-    pk_report "$rc"
-    exit "$rc"
-}
-pk_traps
+pk_init make.sh PKMK_KEEP_TMP "$NC" "$NS"
 
 # ---------------------------------------------------------------- preflight
-[ "$(id -u)" = 0 ] || die "must run as root (sudo bash pcaps/make.sh)"
-for t in ip tcpdump tshark dumpcap editcap capinfos mergecap nmap dnsmasq dig curl openssl python3 gzip ss timeout; do
-    command -v "$t" >/dev/null || die "missing tool: $t"
-done
+pk_preflight ip tcpdump tshark dumpcap editcap capinfos mergecap nmap dnsmasq dig curl openssl python3 gzip ss timeout
 [ -c /dev/net/tun ] || die "/dev/net/tun missing (TUN/TAP needed for rawip/vlan links)"
-for ns in $(ip netns list | awk '/^pkmk-[cs]-[0-9]+/{print $1}'); do
-    kill -0 "${ns##*-}" 2>/dev/null || say "warning: stale namespace $ns from a dead run (remove with: ip netns del $ns)"
-done
-
-TMP=$(mktemp -d /tmp/pkmk-$$.XXXXXX)
-OUT="$TMP/out"
-mkdir -p "$OUT/formats" "$TMP/www" "$TMP/tls"
-LOG="$TMP/traffic.log"
-: >"$LOG"
+pk_make_tmp pkmk out/formats www tls
 
 # ---------------------------------------------------------------- namespaces
 say "namespaces $NC (client) / $NS (server)"
-ip netns add "$NC"
-ip netns add "$NS"
+pk_netns_up "$NC" "$NS"
 S() { ip netns exec "$NS" "$@"; }      # run in server namespace
-
-for ns in "$NC" "$NS"; do ip -n "$ns" link set lo up; done
-ip -n "$NC" link add veth0 type veth peer name veth0 netns "$NS"
-ip -n "$NC" link set veth0 address 02:77:00:00:00:02 addrgenmode none
-ip -n "$NS" link set veth0 address 02:77:00:00:00:01 addrgenmode none
+pk_veth veth0 "$NC" 02:77:00:00:00:02 "$NS" 02:77:00:00:00:01
 ip -n "$NC" addr add 10.77.0.2/24 dev veth0
 ip -n "$NC" addr add fd77::2/64 dev veth0 nodad
 ip -n "$NS" addr add 10.77.0.1/24 dev veth0
@@ -92,8 +54,7 @@ timeout 900 python3 "$HERE/netrelay.py" --ns "$NC" "$NS" --max-seconds 850 \
     --vlan ql300:veth0:88a8.200,8100.300 \
     --ready "$TMP/relay.ready" 2>"$TMP/relay.err" &
 PIDS+=("$!")
-for i in $(seq 1 100); do [ -s "$TMP/relay.ready" ] && break; sleep 0.1; done
-[ -s "$TMP/relay.ready" ] || { cat "$TMP/relay.err" >&2; die "netrelay did not start"; }
+pk_wait_until 100 test -s "$TMP/relay.ready" || { cat "$TMP/relay.err" >&2; die "netrelay did not start"; }
 
 setup_side() {  # ns last-octet mac-suffix
     local ns=$1 o=$2 m=$3
@@ -116,51 +77,29 @@ setup_side "$NS" 1 1
 setup_side "$NC" 2 2
 
 # Safety: no default route, only our own prefixes, in either namespace.
-for ns in "$NC" "$NS"; do
-    [ -z "$(ip -n "$ns" route show default)" ] || die "unexpected IPv4 default route in $ns"
-    [ -z "$(ip -n "$ns" -6 route show default)" ] || die "unexpected IPv6 default route in $ns"
-    bad=$(ip -n "$ns" -o addr show | awk '{print $4}' | grep -Ev '^(127\.0\.0\.1/8|::1/128|10\.(77|78|79|80)\.0\.[0-9]+/24|fd7[78]::[0-9]+/64)$' || true)
-    [ -z "$bad" ] || die "unexpected addresses in $ns: $bad"
-done
+pk_check_netns '^(127\.0\.0\.1/8|::1/128|10\.(77|78|79|80)\.0\.[0-9]+/24|fd7[78]::[0-9]+/64)$' "$NC" "$NS"
 
 # Client resolver: glibc in the client namespace asks the server's dnsmasq.
-[ -d /etc/netns ] || { mkdir /etc/netns; MADE_ETC_NETNS_PARENT=1; }
-mkdir -p "$ETC_NETNS"
-printf 'nameserver 10.77.0.1\noptions timeout:2 attempts:1\n' >"$ETC_NETNS/resolv.conf"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$ETC_NETNS/hosts"
+pk_netns_etc "$NC" 10.77.0.1 '127.0.0.1 localhost' '::1 localhost'
 
 # ---------------------------------------------------------------- servers
 say "starting dnsmasq, http.server :80 :8080, openssl s_server :443 in $NS"
-timeout 900 ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-    --no-resolv --no-hosts --no-poll --user=root --group=root \
-    --pid-file="$TMP/dnsmasq.pid" --bind-interfaces \
-    --listen-address=10.77.0.1,fd77::1,10.78.0.1,fd78::1,10.79.0.1,10.80.0.1 \
+pk_dnsmasq "$NS" 900 --listen-address=10.77.0.1,fd77::1,10.78.0.1,fd78::1,10.79.0.1,10.80.0.1 \
     --address=/#/10.77.0.1 --address=/#/fd77::1 --address=/invalid/ \
     --txt-record=shodan.io,"picket test record" \
-    --local-ttl=60 --edns-packet-max=4096 \
-    --log-queries --log-facility="$TMP/dnsmasq.log" 2>"$TMP/dnsmasq.err" &
-PIDS+=("$!")
+    --local-ttl=60 --edns-packet-max=4096
 
 printf '<html><body>picket test server</body></html>\n' >"$TMP/www/index.html"
 for port in 80 8080; do
-    timeout 900 ip netns exec "$NS" python3 -m http.server "$port" --bind :: \
-        --directory "$TMP/www" >"$TMP/http$port.log" 2>&1 &
-    PIDS+=("$!")
+    pk_spawn "$NS" 900 "$TMP/http$port.log" python3 -m http.server "$port" --bind :: --directory "$TMP/www"
 done
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
-    -subj "/CN=picket-test.invalid" -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>/dev/null
-timeout 900 ip netns exec "$NS" openssl s_server -accept 10.77.0.1:443 -www -quiet \
-    -cert "$TMP/tls/cert.pem" -key "$TMP/tls/key.pem" </dev/null >"$TMP/s_server.log" 2>&1 &
-PIDS+=("$!")
+pk_cert "$TMP/tls" picket-test.invalid
+pk_spawn "$NS" 900 "$TMP/s_server.log" openssl s_server -accept 10.77.0.1:443 -www -quiet \
+    -cert "$TMP/tls/cert.pem" -key "$TMP/tls/key.pem"
 
 wait_listen() {  # proto(t|u) port
-    local i
-    for i in $(seq 1 100); do
-        [ -n "$(S ss -Hln"$1" "sport = :$2")" ] && return 0
-        sleep 0.1
-    done
-    die "nothing listening on $1/$2 in $NS"
+    pk_wait_until 100 pk_listens "$NS" "$1" "$2" || die "nothing listening on $1/$2 in $NS"
 }
 wait_listen u 53; wait_listen t 53; wait_listen t 80; wait_listen t 8080; wait_listen t 443
 # every dnsmasq address must be bound (bind-interfaces fails silently otherwise)
@@ -168,41 +107,10 @@ for a in 10.77.0.1 10.78.0.1 10.79.0.1 10.80.0.1 '[fd77::1]' '[fd78::1]'; do
     S ss -Hlnu "src $a" | grep -q ':53' || { cat "$TMP/dnsmasq.err" >&2; die "dnsmasq not bound to $a"; }
 done
 
-# ---------------------------------------------------------------- capture helpers
-cap_start() {  # out-file cmd... (runs in server namespace)
-    local out=$1 i; shift
-    CAP_ERR="$TMP/cap.$(basename "$out").err"
-    rm -f "$out"
-    timeout 120 ip netns exec "$NS" "$@" >"$CAP_ERR" 2>&1 &
-    CAP_PID=$!
-    PIDS+=("$CAP_PID")
-    for i in $(seq 1 100); do
-        grep -qsE 'listening on|Capturing on' "$CAP_ERR" && break
-        sleep 0.1
-    done
-    grep -qE 'listening on|Capturing on' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "capture for $out did not start"; }
-    sleep 0.3
-}
-tcap() {  # out-file iface [tcpdump args...]
-    local out=$1 ifc=$2; shift 2
-    cap_start "$out" tcpdump -Z root -U --immediate-mode -B 65536 -s 0 -n -i "$ifc" -w "$out" "$@"
-}
-cap_stop() {  # flush: SIGINT, then wait for the capture process to exit
-    sleep 1.5
-    kill -INT "$CAP_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 1 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$CAP_PID" 2>/dev/null || true
-    CAP_PID=""
-    local got rcvd
-    got=$(sed -n 's/^\([0-9]*\) packets captured$/\1/p; s/.*Packets captured: \([0-9]*\).*/\1/p' "$CAP_ERR" | head -1)
-    rcvd=$(sed -n 's/^\([0-9]*\) packets received by filter$/\1/p' "$CAP_ERR" | head -1)
-    say "  ${got:-?} packets -> ${1#"$OUT/"}"
-    if [ -n "$rcvd" ] && [ "$rcvd" != "$got" ]; then
-        die "${1#"$OUT/"}: $rcvd packets received by filter but only $got written (kernel drops)"
-    fi
-    [ -s "$1" ] || die "capture $1 is empty"
-}
+# ---------------------------------------------------------------- capture helpers (in the server namespace)
+cap_start() { pk_cap_start "$NS" 120 "$@"; }                     # out-file cmd...
+tcap() { pk_tcap "$NS" 120 "$2" 65536 "$1" "${@:3}"; }          # out-file iface [tcpdump args...]
+cap_stop() { pk_cap_stop "$1"; say "  $PK_CAP_GOT packets -> ${1#"$OUT/"}"; }   # out-file
 
 # ---------------------------------------------------------------- traffic helpers
 qd() {   # dig from the client; a failed lookup is logged, verification catches gaps
