@@ -1,9 +1,10 @@
 /**
- * Capture loss under offered load: the addon, the cap fallback and tcpdump, each in turn, capturing on one end of
+ * Capture loss under offered load: the addon, the cap fallback, the whole sensor (picket capture, inline and with
+ * 2 workers: paths picket, picket-w2) and tcpdump, each in turn, capturing on one end of
  * a veth pair while tcpreplay (or trafgen) sends on the other end, each end in a network namespace of its own.
- *   node dist/bench/live.js [--rates 50000,100000,200000,max,tg:max] [--seconds 5] [--paths addon,cap,tcpdump]
+ *   node dist/bench/live.js [--rates 50000,100000,200000,max,tg:max] [--seconds 5] [--paths addon,cap,picket,picket-w2,tcpdump]
  *                           [--no-pin] [--batch-packets N] [--buffer-mb N] [--frames imix|SIZE]
- *                           [--consumer none|decode|spin:NS]
+ *                           [--consumer none|decode|spin:NS] [--pcap FILE]
  * Rates: N = tcpreplay --pps=N; max = tcpreplay --topspeed; tg:N = trafgen at N pps; tg:max = trafgen flat out.
  * The frames are a simple IMIX (7 x 64, 4 x 594, 1 x 1518 bytes) of UDP to port 47001, addressed to a MAC that is
  * not the capturing interface's: the kernel drops them after the capture taps them, as on a span port.
@@ -20,6 +21,7 @@ import * as path from 'node:path';
 import { ipChecksum } from './checksum';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const PICKET = path.join(ROOT, 'bin', 'picket.js');
 const PROBE = path.join(ROOT, 'dist', 'test', 'live-probe.js');
 const PID = process.pid;
 const NS_CAP = `pklb-cap-${PID}`;
@@ -27,7 +29,8 @@ const NS_SND = `pklb-snd-${PID}`;
 const IF_CAP = `lb${PID}a`;
 const IF_SND = `lb${PID}b`;
 const PORT = 47001;
-const FILTER = `udp dst port ${PORT}`;
+/** Only the benchmark's own frames (none with --pcap: a real capture's traffic is all of it). */
+let FILTER = `udp dst port ${PORT}`;
 const IMIX = [64, 64, 64, 64, 64, 64, 64, 594, 594, 594, 594, 1518];
 /** Frame sizes sent in turn: IMIX, or one size (--frames 64). */
 let SIZES = IMIX;
@@ -190,7 +193,7 @@ let PIN = true;
 async function startCapture(kind: string, seconds: number): Promise<{ c: Child; finish: () => Promise<Outcome> }> {
   if (kind === 'tcpdump') {
     // -B 65536 KiB: the same 64 MiB ring as picket's default; -w /dev/null: tcpdump's cheapest way to keep up.
-    const c = new Child(['netns', 'exec', NS_CAP, ...pin(0), 'tcpdump', '-Z', 'root', '-n', '-s', '0', '-B', '65536', '-i', IF_CAP, '-w', '/dev/null', FILTER]);
+    const c = new Child(['netns', 'exec', NS_CAP, ...pin(0), 'tcpdump', '-Z', 'root', '-n', '-s', '0', '-B', '65536', '-i', IF_CAP, '-w', '/dev/null', ...(FILTER !== '' ? [FILTER] : [])]);
     await c.until(() => c.err.includes('listening on'), 'tcpdump listening');
     return {
       c,
@@ -199,6 +202,26 @@ async function startCapture(kind: string, seconds: number): Promise<{ c: Child; 
         await c.stop();
         const num = (re: RegExp): number => Number(re.exec(c.err)?.[1] ?? NaN);
         return { delivered: num(/(\d+) packets? captured/), maxGapMs: null, kernelDropped: num(/(\d+) packets? dropped by kernel/), picketDropped: null, cpu };
+      },
+    };
+  }
+  if (kind === 'picket' || kind === 'picket-w2') {
+    // The whole sensor, as a user runs it: decode, flows, app layers, every detector; documents to stdout, whose
+    // last line is the final counters.
+    const workers = kind === 'picket-w2' ? ['--workers', '2'] : [];
+    const c = new Child(['netns', 'exec', NS_CAP, ...pin(0), process.execPath, PICKET, 'capture', '-i', IF_CAP, ...(FILTER !== '' ? ['--bpf', FILTER] : []), '--buffer-mb', BUFFER,
+      '--stats-interval', '0', ...workers]);
+    await c.until(() => c.err.includes('capturing on'), `${kind} capturing`);
+    return {
+      c,
+      finish: async () => {
+        const cpu = cpuSeconds(c.proc.pid ?? -1);
+        await c.stop();
+        const last = c.out.trim().split('\n').at(-1) ?? '';
+        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number }>; workers: { dropped: number } } } };
+        const st = doc.picket.stats;
+        const cap = st.capture[IF_CAP];
+        return { delivered: st.packets, maxGapMs: null, kernelDropped: cap.kernel_dropped, picketDropped: cap.picket_dropped + st.workers.dropped, cpu };
       },
     };
   }
@@ -293,9 +316,13 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'picket-benchlive-'));
   process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-  const pcap = path.join(tmp, 'imix.pcap');
+  // --pcap FILE: tcpreplay sends a real capture (e.g. bench/data/mix-2m.pcap) instead of the IMIX frames; trafgen
+  // rates still send IMIX.
+  const custom = arg('pcap', '');
+  const pcap = custom !== '' ? path.resolve(custom) : path.join(tmp, 'imix.pcap');
   const cfg = path.join(tmp, 'imix.trafgen');
-  writePcap(pcap, 120_000);
+  if (custom === '') writePcap(pcap, 120_000);
+  else FILTER = '';
   writeTrafgen(cfg);
   setup();
 

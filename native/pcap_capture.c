@@ -12,8 +12,11 @@
  *     threadsafe function, or being read by the JS callback). The capture thread hands a slot over when it is full
  *     (packet count or bytes) or has waited flush_ms since its first packet; the JS side marks it FREE again as
  *     soon as the callback returns (a batch is only valid during the call), so giving it back costs nothing.
- *   - When no slot is FREE (JS is K batches behind), packets are counted in picket_dropped and discarded: the
- *     kernel ring keeps draining, memory never grows, and the capture thread never waits on JavaScript.
+ *   - When no slot is FREE (JS is K batches behind), the capture thread stops reading and waits for one: the
+ *     packets stay in the kernel's ring (sized by buffer_mb, preallocated), which holds the backlog through a
+ *     JavaScript pause (a major GC, a burst of alerts); what overflows it the kernel drops and counts (ps_drop,
+ *     kernelDropped). Memory never grows. Reads are sized to the room left in the slot, so a packet that was read
+ *     always has a place; picket_dropped counts the ones that, against that, found none (expected 0).
  *   - Stop: a flag and a write to the eventfd. The thread reads what the kernel still holds (for one block
  *     timeout, so packets that arrived before stop are delivered), hands over the last partial batch, takes the
  *     final pcap_stats, queues an END item behind the batches and releases the threadsafe function. The END item
@@ -73,6 +76,7 @@ typedef struct capture {
   int timeout_ms;
 
   int nslots;
+  int snaplen;
   slot_t slots[MAX_SLOTS];
   uint32_t batch_packets;
   int64_t flush_ms;
@@ -263,6 +267,22 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
   if (s->count >= c->batch_packets) hand_over(c);
 }
 
+/* Capture thread: a slot being filled with room for at least one packet of snaplen bytes. Returns how many packets
+ * may be read into it now (bounded by its free bytes and count), or 0 when every slot is with JavaScript. */
+static int make_room(capture_t *c) {
+  if (c->cur >= 0) {
+    slot_t *s = &c->slots[c->cur];
+    if (s->data_cap - s->used < (size_t)c->snaplen || s->count >= c->batch_packets) hand_over(c);
+  }
+  if (c->cur < 0) c->cur = acquire_slot(c);
+  if (c->cur < 0) return 0;
+  slot_t *s = &c->slots[c->cur];
+  size_t by_bytes = (s->data_cap - s->used) / (size_t)c->snaplen;
+  size_t by_count = c->batch_packets - s->count;
+  size_t n = by_bytes < by_count ? by_bytes : by_count;
+  return n < 1 ? 1 : (n > 0x7fffffff ? 0x7fffffff : (int)n);
+}
+
 static void refresh_stats(capture_t *c) {
   struct pcap_stat ps;
   if (pcap_stats(c->pcap, &ps) == 0) {
@@ -307,7 +327,14 @@ static void *capture_main(void *arg) {
   int failed = 0;
   c->last_stats_ms = mono_ms();
   while (!atomic_load(&c->stop_requested)) {
-    int n = pcap_dispatch(c->pcap, (int)c->batch_packets, on_packet, (u_char *)c);
+    int room = make_room(c);
+    if (room == 0) {
+      /* JavaScript holds every slot: leave the packets in the kernel ring until it gives one back (it writes
+       * the eventfd when it does); keep the stats fresh meanwhile. */
+      wait_readable(c, -1, housekeeping(c, STATS_EVERY_MS));
+      continue;
+    }
+    int n = pcap_dispatch(c->pcap, room, on_packet, (u_char *)c);
     if (n < 0) {
       if (n == PCAP_ERROR_BREAK) continue;
       snprintf(c->error, sizeof c->error, "%s: capture failed: %s", c->iface, pcap_geterr(c->pcap));
@@ -322,7 +349,14 @@ static void *capture_main(void *arg) {
      * retires it within timeout_ms, so keep reading that long (plus a margin) before the last batch. */
     int64_t deadline = mono_ms() + c->timeout_ms + 30;
     for (;;) {
-      int n = pcap_dispatch(c->pcap, (int)c->batch_packets, on_packet, (u_char *)c);
+      int room = make_room(c);
+      if (room == 0) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) break;
+        wait_readable(c, -1, left < 5 ? (int)left : 5);
+        continue;
+      }
+      int n = pcap_dispatch(c->pcap, room, on_packet, (u_char *)c);
       if (n < 0) {
         if (n == PCAP_ERROR_BREAK) continue;
         snprintf(c->error, sizeof c->error, "%s: capture failed: %s", c->iface, pcap_geterr(c->pcap));
@@ -408,10 +442,14 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   napi_create_uint32(env, s->count, &argv[1]);
   napi_create_double(env, s->first_ordinal, &argv[2]);
   napi_call_function(env, undefined, js_cb, 3, argv, NULL);
-  /* The batch was valid during the call only: the slot is free again. */
+  /* The batch was valid during the call only: the slot is free again; wake the capture thread in case it was
+   * waiting for one. */
   pthread_mutex_lock(&c->mu);
   s->state = SLOT_FREE;
   pthread_mutex_unlock(&c->mu);
+  uint64_t one = 1;
+  ssize_t w = write(c->wake_fd, &one, sizeof one);
+  (void)w;
 }
 
 static void tsfn_finalize(napi_env env, void *data, void *hint) {
@@ -627,6 +665,7 @@ static napi_value Start(napi_env env, napi_callback_info info) {
   CHECK(napi_get_array_length(env, argv[1], &nslots));
   if (nslots < 2 || nslots > MAX_SLOTS) return throw_coded(env, "EINVAL", "between 2 and 64 slots");
   int snaplen = pcap_snapshot(c->pcap);
+  c->snaplen = snaplen > 0 ? snaplen : 65535;
   c->nslots = (int)nslots;
   for (uint32_t i = 0; i < nslots; i++) {
     napi_value slot;

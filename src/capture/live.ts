@@ -24,13 +24,17 @@ export interface LiveOptions {
 }
 
 export interface LiveStats {
-  /** Packets libpcap handed to picket (picketDropped of them were then discarded). */
+  /** Packets libpcap handed to picket (picketDropped of them were then discarded: expected 0 with the addon). */
   received: number;
   /** Dropped by the kernel because picket's socket buffer (bufferMb) was full (libpcap's ps_drop). */
   kernelDropped: number;
   /** Dropped by the interface or its driver (libpcap's ps_ifdrop). */
   ifDropped: number;
-  /** Discarded by picket because every batch buffer was still with JavaScript. */
+  /**
+   * Discarded by picket. The addon does not read while every batch buffer is with JavaScript (the kernel ring holds
+   * the backlog, and its overflow is kernelDropped), so this stays 0 there; the cap fallback cannot wait and counts
+   * here what it could not batch.
+   */
   picketDropped: number;
   batches: number;
 }

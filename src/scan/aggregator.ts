@@ -50,7 +50,7 @@ interface Source {
   udpSeen: Map<string, { ports: Set<number>; closed: number }> | null;
   maxUdpPortsOneHost: number;
   /** Fingerprint matches of its probes (which tool). */
-  tally: ToolTally;
+  tally: ToolTally | null;
   /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
   named: ToolVerdict | null;
 }
@@ -108,7 +108,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries, sketched: 0 };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
     const src = sources.get(ip);
-    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally) ?? src.named;
+    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
@@ -121,7 +121,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     s = {
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: createToolTally(), named: null,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null,
     };
     sources.set(o.srcIp, s);
     return s;
@@ -249,9 +249,10 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
    * raises scan.tool at once, before (or without) crossing any scan threshold.
    */
   function identify(s: Source, o: ProbeObservation): void {
-    tallyProbe(s.tally, o.fingerprint, o.ttl, o.tcpSeq, o.attemptKey, o.proto === 'tcp');
-    if (s.alerted?.has('tool') === true || o.fingerprint < 0) return;
-    const v = toolVerdict(fingerprints, s.tally);
+    if (o.fingerprint < 0) return;
+    tallyProbe((s.tally ??= createToolTally()), o.fingerprint, o.ttl, o.tcpSeq, o.attemptKey, o.proto === 'tcp');
+    if (s.alerted?.has('tool') === true) return;
+    const v = toolVerdict(fingerprints, s.tally, s.attempts);
     if (v === null || v.confidence !== 'high') return;
     s.named = v;
     (s.alerted ??= new Map()).set('tool', 1);
@@ -349,7 +350,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const f = s.failed;
     const single = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
-    const verdict = toolVerdict(fingerprints, s.tally) ?? s.named;
+    const verdict = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
     const description = kind === 'tool' && verdict !== null
       ? `${s.ip}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
       : `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
@@ -394,7 +395,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       th = p.presets[p.sensitivity];
       budget.limit = p.maxExactEntries;
       distributed.reload(p, th);
-      for (const s of sources.values()) s.tally = createToolTally();
+      for (const s of sources.values()) s.tally = null;
     },
     memory: () => ({ exactEntries: budget.used, sketched: budget.sketched, sources: sources.size, pending: pending.size }),
     tick: (now) => sweep(now),

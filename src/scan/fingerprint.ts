@@ -101,9 +101,11 @@ export function matchFingerprint(fps: readonly Fingerprint[], pkt: DecodedPacket
   return -1;
 }
 
-/** A source's fingerprint matches so far (small and bounded: a count per fingerprint, a few TTLs and sequence numbers). */
+/**
+ * A source's fingerprint matches so far (small and bounded: a count per fingerprint, a few TTLs and sequence
+ * numbers), made at its first matching probe: the sources of a flood that match nothing cost nothing here.
+ */
 export interface ToolTally {
-  probes: number;
   matches: Map<number, number>;
   ttls: Set<number>;
   /** Sequence number of the source's first SYN, its attempt, and how many SYNs of other attempts carried it again. */
@@ -115,7 +117,7 @@ export interface ToolTally {
 const MAX_TTLS = 8;
 
 export function createToolTally(): ToolTally {
-  return { probes: 0, matches: new Map(), ttls: new Set(), firstSeq: -1, firstAttempt: -1, sameSeq: 0 };
+  return { matches: new Map(), ttls: new Set(), firstSeq: -1, firstAttempt: -1, sameSeq: 0 };
 }
 
 /**
@@ -123,8 +125,7 @@ export function createToolTally(): ToolTally {
  * other ports and hosts; an OS stack picks a new one per connection and repeats it only when it retransmits.
  */
 export function tallyProbe(t: ToolTally, fp: number, ttl: number, seq: number, attempt: number, isSyn: boolean): void {
-  t.probes++;
-  if (fp >= 0) t.matches.set(fp, (t.matches.get(fp) ?? 0) + 1);
+  t.matches.set(fp, (t.matches.get(fp) ?? 0) + 1);
   if (t.ttls.size < MAX_TTLS) t.ttls.add(ttl);
   if (!isSyn) return;
   if (t.firstSeq < 0) {
@@ -151,13 +152,14 @@ const MIN_SHARE = 0.8;
  * The tool most of a source's probes match (a tool may have several fingerprints: nmap's SYN and its ICMP echo),
  * described by its most matched fingerprint; null while no tool has enough of them.
  */
-export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally): ToolVerdict | null {
+export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally | null, probes: number): ToolVerdict | null {
+  if (t === null) return null;
   const byTool = new Map<string, number>();
   for (const [fp, n] of t.matches) byTool.set(fps[fp].tool, (byTool.get(fps[fp].tool) ?? 0) + n);
   let tool = '';
   let toolCount = 0;
   for (const [name, n] of byTool) if (n > toolCount) [tool, toolCount] = [name, n];
-  if (toolCount === 0 || toolCount < MIN_SHARE * t.probes) return null;
+  if (toolCount === 0 || toolCount < MIN_SHARE * probes) return null;
   let best = -1;
   let bestCount = 0;
   for (const [fp, n] of t.matches) if (fps[fp].tool === tool && n > bestCount) [best, bestCount] = [fp, n];
@@ -167,5 +169,5 @@ export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally): ToolVerd
   const confidence: Confidence = relations.length > 0 ? 'high' : f.confidence;
   // A low-confidence fingerprint names nothing on its own: only with a relation across the source's probes.
   if (confidence === 'low') return null;
-  return { fingerprint: f, confidence, matched: toolCount, probes: t.probes, relations };
+  return { fingerprint: f, confidence, matched: toolCount, probes, relations };
 }
