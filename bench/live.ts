@@ -349,7 +349,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
   }
-  process.stdout.write(`\n${os.cpus().length} CPUs, ${seconds} s a run, ${frames === 'imix' ? 'IMIX' : `${frames}-byte`} frames, batch ${BATCH} packets, ${BUFFER} MiB ring, consumer ${consumer}${PIN ? ', capture on CPU 0 and sender on CPU 1' : ''}\n\n`);
+  process.stdout.write(`\n${os.cpus().length} CPUs, ${seconds} s a run, ${custom !== '' ? `tcpreplay sends ${path.basename(custom)} (trafgen: IMIX)` : frames === 'imix' ? 'IMIX frames' : `${frames}-byte frames`}, batch ${BATCH} packets, ${BUFFER} MiB ring, consumer ${consumer}${PIN ? ', capture on CPU 0 and sender on CPU 1' : ''}\n\n`);
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 
