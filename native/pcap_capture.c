@@ -100,6 +100,8 @@ typedef struct capture {
   char error[PCAP_ERRBUF_SIZE + 512]; /* set by the capture thread before END */
 } capture_t;
 
+static void free_slot(capture_t *c, slot_t *s);
+
 /* The END item: a fixed address that cannot be a slot. */
 static char END_ITEM;
 
@@ -441,12 +443,21 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   napi_create_int32(env, (int32_t)(s - c->slots), &argv[0]);
   napi_create_uint32(env, s->count, &argv[1]);
   napi_create_double(env, s->first_ordinal, &argv[2]);
-  napi_call_function(env, undefined, js_cb, 3, argv, NULL);
-  /* The batch was valid during the call only: the slot is free again; wake the capture thread in case it was
-   * waiting for one. */
+  napi_value ret = NULL;
+  napi_call_function(env, undefined, js_cb, 3, argv, &ret);
+  /* The batch was valid during the call only, unless the callback returned true: then JavaScript holds the slot
+   * (its packets wait for a worker) and gives it back with release(). */
+  bool hold = false;
+  if (ret != NULL) napi_get_value_bool(env, ret, &hold);
+  if (!hold) free_slot(c, s);
+}
+
+/* JS thread: a slot is free again; wake the capture thread in case it was waiting for one. */
+static void free_slot(capture_t *c, slot_t *s) {
   pthread_mutex_lock(&c->mu);
   s->state = SLOT_FREE;
   pthread_mutex_unlock(&c->mu);
+  if (c->wake_fd < 0) return; /* the capture has ended and closed its eventfd: nobody waits */
   uint64_t one = 1;
   ssize_t w = write(c->wake_fd, &one, sizeof one);
   (void)w;
@@ -762,6 +773,22 @@ static napi_value Stats(napi_env env, napi_callback_info info) {
   return stats_object(env, c);
 }
 
+/* release(handle, slot): give back a slot the batch callback held (it returned true). */
+static napi_value Release(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  capture_t *c = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  if (c == NULL) return throw_coded(env, "EINVAL", "not a capture handle");
+  int32_t i = -1;
+  if (argc < 2 || napi_get_value_int32(env, argv[1], &i) != napi_ok || i < 0 || i >= c->nslots) return throw_coded(env, "EINVAL", "not a slot index");
+  pthread_mutex_lock(&c->mu);
+  int held = c->slots[i].state == SLOT_WITH_JS;
+  pthread_mutex_unlock(&c->mu);
+  if (held) free_slot(c, &c->slots[i]);
+  return NULL;
+}
+
 /* ---------- listInterfaces() ---------- */
 
 static napi_value ListInterfaces(napi_env env, napi_callback_info info) {
@@ -816,6 +843,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"start", NULL, Start, NULL, NULL, NULL, napi_default, NULL},
       {"stop", NULL, Stop, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
+      {"release", NULL, Release, NULL, NULL, NULL, napi_default, NULL},
       {"listInterfaces", NULL, ListInterfaces, NULL, NULL, NULL, napi_default, NULL},
       {"libVersion", NULL, LibVersion, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -106,3 +106,26 @@ test('--write-pcap keeps a ring bounded in size and count whose newest file hold
   // The newest ring file is the tail of what tcpdump captured: the same packets, times and all, at the end.
   assert.deepEqual(theirs.slice(theirs.length - ours.length), ours);
 });
+
+test('--workers 2 under a flood: batches wait for a worker slot (held in the capture buffers, backlog in the kernel ring), so every packet that arrived is analysed or counted as a kernel drop', { timeout: 180_000 }, async () => {
+  requireTool('tcpreplay');
+  const rxPackets = (): number => Number(spawnSync('ip', ['netns', 'exec', lab.nsA, 'cat', `/sys/class/net/${lab.ifA}/statistics/rx_packets`], { encoding: 'utf8' }).stdout.trim());
+  const r = start(['--workers', '2', '--buffer-mb', '4']);
+  await started(r);
+  const rx0 = rxPackets();
+  // A real capture (nmap's vertical scan, 2 k packets) replayed as fast as tcpreplay can for 3 s: hundreds of
+  // thousands of packets a second, more than two workers on this machine decode.
+  const pcap = path.join(ROOT, 'pcaps', 'scans', 'nmap-vertical.pcap');
+  const tr = spawnSync('ip', ['netns', 'exec', lab.nsB, 'timeout', '30', 'tcpreplay', '-q', `--intf1=${lab.ifB}`, '--topspeed', '--loop=0', '--duration=3', pcap], { encoding: 'utf8' });
+  assert.equal(tr.status, 0, tr.stderr);
+  await new Promise((res) => setTimeout(res, 2000));
+  const arrived = rxPackets() - rx0;
+  const docs = await stop(r);
+  const st = docs.filter((d) => get(d, 'event.kind') === 'metric').at(-1) ?? {};
+  const packets = Number(get(st, 'picket.stats.packets'));
+  const kernel = Number(get(st, `picket.stats.capture.${lab.ifA}.kernel_dropped`));
+  assert.ok(arrived > 100_000, `${arrived} packets offered`);
+  assert.equal(get(st, 'picket.stats.workers.dropped'), 0, 'nothing dropped for want of a worker slot: the batches waited');
+  assert.equal(get(st, `picket.stats.capture.${lab.ifA}.picket_dropped`), 0);
+  assert.equal(packets + kernel, arrived, `analysed ${packets} + kernel drops ${kernel} = arrived ${arrived}`);
+});

@@ -44,8 +44,12 @@ export interface LiveSource {
   readonly iface: string;
   /** DLT of the interface (e.g. 1 Ethernet). */
   readonly linktype: number;
-  /** Calls onBatch for every batch, in capture order; the batch is valid only during the call. */
-  start(onBatch: (batch: PacketBatch) => void, onError: (err: Error) => void): void;
+  /**
+   * Calls onBatch for every batch, in capture order; the batch is valid only during the call, unless the consumer
+   * calls `hold()` during it: then the batch stays valid (and capture reads no more into its buffer) until the
+   * function hold() returned is called. hold() returns null where the backend cannot hold (cap).
+   */
+  start(onBatch: (batch: PacketBatch, hold: () => (() => void) | null) => void, onError: (err: Error) => void): void;
   stats(): LiveStats;
   /** Stops capture, delivers what is buffered, resolves with the final stats. Idempotent. */
   stop(): Promise<LiveStats>;
@@ -81,13 +85,15 @@ interface NativeHandle {
   readonly linktype: number;
   readonly nanosecond: boolean;
 }
-type NativeCallback = (slot: number, count: number, firstOrdinal: number, error?: string | null, stats?: NativeStats) => void;
+/** Returns true to keep the slot (release() gives it back later). */
+type NativeCallback = (slot: number, count: number, firstOrdinal: number, error?: string | null, stats?: NativeStats) => boolean | undefined;
 interface NativeAddon {
   open(o: { iface: string; bpf?: string; snaplen: number; bufferMb: number; promisc: boolean; timeoutMs: number }): NativeHandle;
   start(h: NativeHandle, slots: SlotArrays[], batchPackets: number, flushMs: number, cb: NativeCallback): void;
   /** True when an end callback is still to come. */
   stop(h: NativeHandle): boolean;
   stats(h: NativeHandle): NativeStats;
+  release(h: NativeHandle, slot: number): void;
   listInterfaces(): LiveInterface[];
   libVersion(): string;
 }
@@ -240,7 +246,7 @@ class AddonSource implements LiveSource {
     this.linktype = this.handle.linktype;
   }
 
-  start(onBatch: (batch: PacketBatch) => void, onError: (err: Error) => void): void {
+  start(onBatch: (batch: PacketBatch, hold: () => (() => void) | null) => void, onError: (err: Error) => void): void {
     if (this.started) throw new PicketError(`${this.iface}: capture already started`);
     if (this.stopping !== null) throw new PicketError(`${this.iface}: capture already stopped`);
     this.started = true;
@@ -262,20 +268,32 @@ class AddonSource implements LiveSource {
         const b = batches[slot];
         b.count = count;
         b.firstOrdinal = firstOrdinal;
+        let held = false;
+        const hold = (): (() => void) => {
+          held = true;
+          let released = false;
+          return () => {
+            if (released) return;
+            released = true;
+            this.native.release(this.handle, slot);
+          };
+        };
         try {
-          onBatch(b);
+          onBatch(b, hold);
         } catch (e) {
           // A consumer that throws is broken: stop capturing rather than feed it more (the addon must never see
           // an exception from this callback).
           fail(e instanceof Error ? e : new Error(String(e)));
           void this.stop();
+          return false;
         }
-        return;
+        return held;
       }
       this.ended = true;
       this.final = stats !== undefined ? publicStats(stats) : publicStats(this.native.stats(this.handle));
       if (error !== null && error !== undefined) fail(new PicketError(error));
       if (this.resolveStop !== null) this.resolveStop(this.final);
+      return false;
     });
   }
 
@@ -327,7 +345,7 @@ class CapSource implements LiveSource {
   private readonly batch: PacketBatch;
   private readonly counters = zeroStats();
   private nextOrdinal = 0;
-  private onBatch: ((b: PacketBatch) => void) | null = null;
+  private onBatch: ((b: PacketBatch, hold: () => (() => void) | null) => void) | null = null;
   private onError: ((e: Error) => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping: Promise<LiveStats> | null = null;
@@ -380,7 +398,7 @@ class CapSource implements LiveSource {
     }
     this.counters.batches++;
     try {
-      this.onBatch(b);
+      this.onBatch(b, () => null);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const onError = this.onError;
@@ -391,7 +409,7 @@ class CapSource implements LiveSource {
     b.count = 0;
   }
 
-  start(onBatch: (batch: PacketBatch) => void, onError: (err: Error) => void): void {
+  start(onBatch: (batch: PacketBatch, hold: () => (() => void) | null) => void, onError: (err: Error) => void): void {
     if (this.onBatch !== null) throw new PicketError(`${this.iface}: capture already started`);
     if (this.stopping !== null) throw new PicketError(`${this.iface}: capture already stopped`);
     this.onBatch = onBatch;

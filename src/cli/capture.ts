@@ -272,12 +272,12 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     if (maxSeconds !== undefined) setTimeout(() => finish(`--duration ${maxSeconds}s`), maxSeconds * 1000).unref();
     for (const src of sources) {
       const ring = rings.get(src.iface);
-      src.start((batch) => {
+      src.start((batch, hold) => {
         if (stopping !== null && maxPackets !== undefined && ordinal >= maxPackets) return;
         batch.firstOrdinal = ordinal;
         ordinal += batch.count;
         ring?.write(batch);
-        path.process(batch);
+        path.process(batch, hold);
         if (maxPackets !== undefined && ordinal >= maxPackets) finish(`--count ${maxPackets}`);
       }, (err) => {
         failure = err;
@@ -289,7 +289,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
 
 /** The packet path of a live capture: the engine inline, or shard-owning workers fed from shared memory. */
 interface PacketPath {
-  process(batch: PacketBatch): void;
+  process(batch: PacketBatch, hold: () => (() => void) | null): void;
   stats(): EngineStats;
   /** Packets dropped because the workers fell behind (always 0 inline: the capture waits for the engine). */
   dropped(): number;
@@ -309,7 +309,7 @@ function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, obs
     };
   }
   const w = startLiveWorkers(setup, workers, observe, onError);
-  return { process: (b) => void w.process(b), stats: () => w.stats(), dropped: () => w.dropped(), reload: () => w.reload(), stop: () => w.stop() };
+  return { process: (b, hold) => void w.process(b, hold), stats: () => w.stats(), dropped: () => w.dropped(), reload: () => w.reload(), stop: () => w.stop() };
 }
 
 function summaryLine(caps: Array<{ iface: string; stats: LiveStats }>, packets: number, alerts: Map<string, number>, secs: number): string {

@@ -14,8 +14,12 @@ const SLOT_PACKETS = 32768;
 const SLOT_BYTES = 8 << 20;
 
 export interface LiveWorkers {
-  /** Hands a batch to the workers; false when every slot is still busy (the batch is dropped and counted). */
-  process(batch: PacketBatch): boolean;
+  /**
+   * Hands a batch to the workers. When every slot is busy, the batch is held (`hold`, from the capture source:
+   * capture then reads no more into that buffer, and the kernel ring takes the backlog) and handed on as slots free
+   * up, in order; where the source cannot hold, it is dropped and counted, and false returned.
+   */
+  process(batch: PacketBatch, hold: () => (() => void) | null): boolean;
   stats(): EngineStats;
   /** Packets dropped because the workers were behind. */
   dropped(): number;
@@ -49,6 +53,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
   let dropped = 0;
   let inFlight = 0;
   let drained: (() => void) | null = null;
+  let drainWaiting: () => void = () => undefined;
   let reloadWaiters: Array<{ left: number; errors: string[]; done: (err: string | null) => void }> = [];
   const workers: Worker[] = [];
 
@@ -61,7 +66,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
         merge.push(w, m.obs, m.upTo);
         if (--busy[m.slot] === 0) {
           inFlight--;
-          if (inFlight === 0 && drained !== null) drained();
+          drainWaiting();
         }
       } else if (m.type === 'reloaded') {
         const r = reloadWaiters[0];
@@ -80,27 +85,55 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
     workers.push(worker);
   }
 
+  /** Batches held by the capture source, waiting for a slot, oldest first. */
+  const waiting: Array<{ batch: PacketBatch; release: () => void }> = [];
+
+  /** Copies the batch into a free slot and tells every worker; false when no slot is free. */
+  const dispatch = (batch: PacketBatch): boolean => {
+    const slot = busy.indexOf(0);
+    if (slot < 0) return false;
+    let end = 0;
+    for (let i = 0; i < batch.count; i++) end = Math.max(end, batch.offset[i] + batch.caplen[i]);
+    const v = views[slot];
+    batch.data.copy(v.data, 0, 0, end);
+    v.offset.set(batch.offset.subarray(0, batch.count));
+    v.caplen.set(batch.caplen.subarray(0, batch.count));
+    v.origlen.set(batch.origlen.subarray(0, batch.count));
+    v.tsSec.set(batch.tsSec.subarray(0, batch.count));
+    v.tsNsec.set(batch.tsNsec.subarray(0, batch.count));
+    v.linktype.set(batch.linktype.subarray(0, batch.count));
+    busy[slot] = count;
+    inFlight++;
+    const msg: LiveWorkerRequest = { type: 'batch', slot, count: batch.count, firstOrdinal: batch.firstOrdinal };
+    for (const w of workers) w.postMessage(msg);
+    return true;
+  };
+
+  /** A slot came free: hand on the held batches that fit, in order, and give their buffers back to the capture. */
+  drainWaiting = (): void => {
+    while (waiting.length > 0 && dispatch(waiting[0].batch)) {
+      const held = waiting.shift();
+      held?.release();
+    }
+    if (waiting.length === 0 && inFlight === 0 && drained !== null) drained();
+  };
+
   return {
-    process(batch) {
-      const slot = busy.indexOf(0);
+    process(batch, hold) {
       let end = 0;
       for (let i = 0; i < batch.count; i++) end = Math.max(end, batch.offset[i] + batch.caplen[i]);
-      if (slot < 0 || batch.count > SLOT_PACKETS || end > SLOT_BYTES) {
+      if (batch.count > SLOT_PACKETS || end > SLOT_BYTES) {
         dropped += batch.count;
         return false;
       }
-      const v = views[slot];
-      batch.data.copy(v.data, 0, 0, end);
-      v.offset.set(batch.offset.subarray(0, batch.count));
-      v.caplen.set(batch.caplen.subarray(0, batch.count));
-      v.origlen.set(batch.origlen.subarray(0, batch.count));
-      v.tsSec.set(batch.tsSec.subarray(0, batch.count));
-      v.tsNsec.set(batch.tsNsec.subarray(0, batch.count));
-      v.linktype.set(batch.linktype.subarray(0, batch.count));
-      busy[slot] = count;
-      inFlight++;
-      const msg: LiveWorkerRequest = { type: 'batch', slot, count: batch.count, firstOrdinal: batch.firstOrdinal };
-      for (const w of workers) w.postMessage(msg);
+      // Behind held batches, a new one waits too: order is kept.
+      if (waiting.length === 0 && dispatch(batch)) return true;
+      const release = hold();
+      if (release === null) {
+        dropped += batch.count;
+        return false;
+      }
+      waiting.push({ batch, release });
       return true;
     },
     stats() {
@@ -116,7 +149,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
       });
     },
     async stop() {
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      if (inFlight > 0 || waiting.length > 0) await new Promise<void>((resolve) => (drained = resolve));
       await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
         w.postMessage({ type: 'stop' } satisfies LiveWorkerRequest);
