@@ -48,7 +48,11 @@ test('a garbage record length stops that file with a message naming the byte; th
 test('damaged packets (seeded random damage to real ones) are counted as decode errors and never crash', () => {
   const dir = tmpDir('fuzz');
   const rand = prng(20261123);
-  for (const srcFile of [intel, path.join(PCAPS, 'nmap-syn.pcap'), path.join(PCAPS, 'formats', 'qinq.pcap'), path.join(PCAPS, 'formats', 'ipv6.pcap')]) {
+  // Every detector's input among them: intel names, scans and fingerprints, probe signatures (HTTP, SMB, RDP),
+  // DNS responses (NXDOMAIN, PTR, zone transfers over TCP).
+  const sources = [intel, path.join(PCAPS, 'nmap-syn.pcap'), path.join(PCAPS, 'formats', 'qinq.pcap'), path.join(PCAPS, 'formats', 'ipv6.pcap'),
+    ...['nmap-sv', 'nmap-smb', 'dns-brute', 'dig-axfr', 'ptr-sweep'].map((f) => path.join(PCAPS, 'recon', `${f}.pcap`)), path.join(PCAPS, 'scans', 'nmap-decoy.pcap')];
+  for (const srcFile of sources) {
     const src = fs.readFileSync(srcFile);
     const parts: Buffer[] = [src.subarray(0, 24)];
     for (const p of recordOffsets(src)) {
