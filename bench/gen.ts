@@ -23,6 +23,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import { pcapFileHeader } from '../src/capture/pcap';
 
 // ------------------------------------------------------------------------------------------------ PRNG
 
@@ -204,16 +205,7 @@ class PcapOut {
     this.worker = new Worker(WRITER_SRC, { eval: true, workerData: { sab, ctlSab, fd, n: RING_BUFS, size: RING_BUF_SIZE } });
     this.worker.unref();
     const b = this.buf;
-    w32le(b, 0, 0xa1b2c3d4);
-    b[4] = 2;
-    b[5] = 0;
-    b[6] = 4;
-    b[7] = 0;
-    w32le(b, 8, 0);
-    w32le(b, 12, 0);
-    w32le(b, 16, 65535);
-    w32le(b, 20, 1);
-    this.pos = 24;
+    this.pos = pcapFileHeader(1, false).copy(b, 0);
   }
 
   /** Offset at which the next frame's bytes go (its 16-byte record header is written by commit). */

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ipChecksum } from './checksum';
+import { pcapFileHeader } from '../src/capture/pcap';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PICKET = path.join(ROOT, 'bin', 'picket.js');
@@ -83,13 +84,7 @@ function frame(size: number, seq: number): Buffer {
 /** A pcap of `n` frames in IMIX order, 1 µs apart (tcpreplay's --pps/--topspeed ignore the gaps). */
 function writePcap(file: string, n: number): void {
   const parts: Buffer[] = [];
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(65535, 16);
-  hdr.writeUInt32LE(1, 20);
-  parts.push(hdr);
+  parts.push(pcapFileHeader(1, false));
   for (let i = 0; i < n; i++) {
     const f = frame(SIZES[i % SIZES.length], i);
     const rec = Buffer.alloc(16);

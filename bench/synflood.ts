@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mulberry32 } from '../src/util/prng';
 import { ipChecksum } from './checksum';
+import { pcapFileHeader } from '../src/capture/pcap';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,13 +21,7 @@ function arg(name: string, dflt: string): string {
 function writeFlood(file: string, n: number): void {
   const r = mulberry32(7);
   const fd = fs.openSync(file, 'w');
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(65535, 16);
-  hdr.writeUInt32LE(1, 20);
-  fs.writeSync(fd, hdr);
+  fs.writeSync(fd, pcapFileHeader(1, false));
   const rec = 16 + 54;
   const chunk = Buffer.alloc(rec * 8192);
   const ports = [22, 23, 80, 443, 445, 3389, 8080, 3306];

@@ -7,6 +7,17 @@ const RECORD_HEADER_LEN = 16;
 const MAGIC_USEC = 0xa1b2c3d4;
 const MAGIC_NSEC = 0xa1b23c4d;
 
+/** A little-endian classic pcap global header, version 2.4: for the files picket (--write-pcap) and its benchmarks write. */
+export function pcapFileHeader(linktype: number, nanosecond: boolean, snaplen = 65535): Buffer {
+  const h = Buffer.alloc(PCAP_HEADER_LEN);
+  h.writeUInt32LE(nanosecond ? MAGIC_NSEC : MAGIC_USEC, 0);
+  h.writeUInt16LE(2, 4);
+  h.writeUInt16LE(4, 6);
+  h.writeUInt32LE(snaplen, 16);
+  h.writeUInt32LE(linktype, 20);
+  return h;
+}
+
 /** Whether the first bytes are a classic pcap magic number, in either byte order. */
 export function isPcapMagic(head: Buffer): boolean {
   if (head.length < 4) return false;

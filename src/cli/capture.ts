@@ -2,21 +2,21 @@ import { parseArgs } from 'node:util';
 import { observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
 import { createAlertPipeline } from '../alert/pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
-import { loadConfigFile, type PicketConfig } from '../config/config-file';
-import { parseDuration } from '../config/duration';
-import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
-import { SENSITIVITIES, type Rules, type Sensitivity } from '../config/rules';
+import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
+import { DEFAULT_HOME_NET } from '../config/homenet';
+import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createEngine } from '../engine/engine';
 import { startLiveWorkers } from '../engine/live-workers';
 import type { EngineStats, Observation } from '../engine/observation';
 import type { PacketBatch } from '../capture/batch';
-import { engineConfig, loadAllRules, type EngineSetup } from '../engine/setup';
+import { engineConfig, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
+import { detectionSettings, durationFlag, wholeFlag } from './settings';
 
 export const CAPTURE_HELP = `Usage: picket capture -i IFACE [-i IFACE ...] [options]
 
@@ -83,20 +83,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function whole(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new PicketError(`--${name} must be a whole number from ${min} to ${max}, not "${v}"`);
-  return n;
-}
-
-function seconds(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = parseDuration(v);
-  if (Number.isNaN(n)) throw new PicketError(`--${name} must be a duration such as 90s, 15m, 1h, not "${v}"`);
-  return n;
-}
-
 export function interfacesCommand(): number {
   for (const i of listInterfaces()) {
     const flags = [i.up ? 'up' : 'down', ...(i.running ? ['running'] : []), ...(i.loopback ? ['loopback'] : [])].join(',');
@@ -110,11 +96,11 @@ function outputSpecs(values: ReturnType<typeof parseCapture>['values'], cfg: Pic
   const specs: OutputSpec[] = [];
   if (values.out !== undefined) specs.push({ type: 'file', path: values.out });
   for (const url of values.syslog) {
-    if (!/^(udp|tcp):\/\/[^/]+:\d+$/.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT or tcp://HOST:PORT, not "${url}"`);
+    if (!SYSLOG_URL_RE.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT or tcp://HOST:PORT, not "${url}"`);
     specs.push({ type: 'syslog', url });
   }
   for (const url of values['http-out']) {
-    if (!/^https?:\/\/.+/.test(url)) throw new PicketError(`--http-out must be an http:// or https:// URL, not "${url}"`);
+    if (!HTTP_URL_RE.test(url)) throw new PicketError(`--http-out must be an http:// or https:// URL, not "${url}"`);
     specs.push({ type: 'http', url, bulk: values['bulk-index'] !== undefined ? { index: values['bulk-index'] } : undefined });
   }
   if (specs.length > 0) return specs;
@@ -141,28 +127,19 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
   const ifaces = values.interface.length > 0 ? values.interface : cfg.capture?.interfaces ?? [];
   if (ifaces.length === 0) throw new PicketError('capture needs an interface: -i IFACE (picket interfaces lists them), or capture.interfaces in picket.yaml');
-  const homeNet = values['home-net'] ?? cfg.homeNet ?? DEFAULT_HOME_NET;
-  parseHomeNet(homeNet, '--home-net');
-  const setup: EngineSetup = { rulesDirs: [...(cfg.rules ?? []), ...values.rules], homeNet, metadata: values.metadata ?? cfg.metadata ?? false, batchPackets: BATCH_MAX_PACKETS };
-  const sensitivity = values.sensitivity ?? cfg.sensitivity;
-  if (sensitivity !== undefined && !(SENSITIVITIES as readonly string[]).includes(sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${sensitivity}"`);
-  const load = (): Rules => {
-    const r = loadAllRules(setup);
-    if (sensitivity !== undefined) r.policy.scan.sensitivity = sensitivity as Sensitivity;
-    return r;
-  };
+  const { setup, loadRules: load } = detectionSettings(values, cfg, BATCH_MAX_PACKETS);
   let rules = load();
   const liveOpts = (iface: string): LiveOptions => ({
-    iface, bpf: values.bpf ?? cfg.capture?.bpf, snaplen: whole('snaplen', values.snaplen, 64, 262144) ?? cfg.capture?.snaplen,
-    bufferMb: whole('buffer-mb', values['buffer-mb'], 1, 2047) ?? cfg.capture?.bufferMb, promisc: values.promisc ?? cfg.capture?.promisc ?? false,
+    iface, bpf: values.bpf ?? cfg.capture?.bpf, snaplen: wholeFlag('snaplen', values.snaplen, 64, 262144) ?? cfg.capture?.snaplen,
+    bufferMb: wholeFlag('buffer-mb', values['buffer-mb'], 1, 2047) ?? cfg.capture?.bufferMb, promisc: values.promisc ?? cfg.capture?.promisc ?? false,
     backend: (values.backend ?? cfg.capture?.backend ?? 'auto') as LiveOptions['backend'],
   });
-  const maxPackets = whole('count', values.count, 1, Number.MAX_SAFE_INTEGER);
-  const maxSeconds = seconds('duration', values.duration);
-  const statsEvery = seconds('stats-interval', values['stats-interval']) ?? cfg.statsInterval ?? 60;
+  const maxPackets = wholeFlag('count', values.count, 1, Number.MAX_SAFE_INTEGER);
+  const maxSeconds = durationFlag('duration', values.duration);
+  const statsEvery = durationFlag('stats-interval', values['stats-interval']) ?? cfg.statsInterval ?? 60;
   const ringDir = values['write-pcap'] ?? cfg.writePcap?.dir;
-  const ringFileMb = whole('pcap-file-mb', values['pcap-file-mb'], 1, 65536) ?? cfg.writePcap?.fileMb ?? 64;
-  const ringFiles = whole('pcap-files', values['pcap-files'], 1, 100000) ?? cfg.writePcap?.files ?? 16;
+  const ringFileMb = wholeFlag('pcap-file-mb', values['pcap-file-mb'], 1, 65536) ?? cfg.writePcap?.fileMb ?? 64;
+  const ringFiles = wholeFlag('pcap-files', values['pcap-files'], 1, 100000) ?? cfg.writePcap?.files ?? 16;
   const metricsListen = values['metrics-listen'] ?? cfg.metricsListen;
   const say = (line: string): void => {
     if (!values.quiet) process.stderr.write(`picket: ${line}\n`);
@@ -171,7 +148,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const observer = observerInfo(version);
   const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
   const pipeline = createAlertPipeline(rules, observer, outputs.out, setup.metadata);
-  const workers = whole('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
   const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
     failure ??= e;

@@ -2,15 +2,14 @@ import { parseArgs } from 'node:util';
 import { observerInfo, statsDoc } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createAlertPipeline } from '../alert/pipeline';
-import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
+import { DEFAULT_HOME_NET } from '../config/homenet';
 import { orderInputs } from '../engine/inputs';
 import { replayFiles } from '../engine/replay';
-import { loadAllRules, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
-import { SENSITIVITIES, type Sensitivity } from '../config/rules';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { formatSummary } from './summary';
 import { captureCommand, interfacesCommand } from './capture';
+import { detectionSettings, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import { createOutputs } from '../output/outputs';
 
@@ -102,7 +101,7 @@ const REPLAY_OPTIONS = {
   rules: { type: 'string', multiple: true, default: [] as string[] },
   'home-net': { type: 'string' },
   workers: { type: 'string' },
-  'batch-packets': { type: 'string', default: String(BATCH_MAX_PACKETS) },
+  'batch-packets': { type: 'string' },
   sensitivity: { type: 'string' },
   quiet: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -118,23 +117,10 @@ async function replayCommand(argv: string[]): Promise<number> {
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
   const format = values.format as OutputFormat;
   if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${values.format}"`);
-  const workersText = values.workers ?? String(cfg.workers ?? 0);
-  if (!/^\d{1,3}$/.test(workersText) || Number(workersText) > 64) throw new PicketError(`--workers must be a whole number from 0 to 64, not "${workersText}"`);
-  const workers = Number(workersText);
-  const homeNet = values['home-net'] ?? cfg.homeNet ?? DEFAULT_HOME_NET;
-  parseHomeNet(homeNet, '--home-net');
-  const batchPackets = Number(values['batch-packets']);
-  if (!Number.isInteger(batchPackets) || batchPackets < 1 || batchPackets > BATCH_MAX_PACKETS) {
-    throw new PicketError(`--batch-packets must be a whole number from 1 to ${BATCH_MAX_PACKETS}`);
-  }
-  const metadata = values.metadata ?? cfg.metadata ?? false;
-  const setup: EngineSetup = { rulesDirs: [...(cfg.rules ?? []), ...values.rules], homeNet, metadata, batchPackets };
-  const rules = loadAllRules(setup);
-  const sensitivity = values.sensitivity ?? cfg.sensitivity;
-  if (sensitivity !== undefined) {
-    if (!(SENSITIVITIES as readonly string[]).includes(sensitivity)) throw new PicketError(`--sensitivity must be low, medium or high, not "${sensitivity}"`);
-    rules.policy.scan.sensitivity = sensitivity as Sensitivity;
-  }
+  const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  const batchPackets = wholeFlag('batch-packets', values['batch-packets'], 1, BATCH_MAX_PACKETS) ?? BATCH_MAX_PACKETS;
+  const { setup, loadRules } = detectionSettings(values, cfg, batchPackets);
+  const rules = loadRules();
 
   const started = process.hrtime.bigint();
   const { files, skipped } = await orderInputs(positionals);
@@ -145,7 +131,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
   const out = outputs?.out ?? createOutput(values.out ?? null, format);
   const observer = observerInfo(VERSION);
-  const pipeline = createAlertPipeline(rules, observer, out, metadata);
+  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   let result;
   try {
     result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));

@@ -34,6 +34,10 @@ export interface PicketConfig {
   queueDocs?: number;
 }
 
+/** Sink URLs as flags and picket.yaml accept them (the sinks check them again, for callers of their own). */
+export const SYSLOG_URL_RE = /^(udp|tcp):\/\/[^/]+:\d+$/;
+export const HTTP_URL_RE = /^https?:\/\/.+/;
+
 const TOP_KEYS = ['home_net', 'rules', 'sensitivity', 'metadata', 'workers', 'stats_interval', 'capture', 'write_pcap', 'metrics', 'outputs', 'spill_dir', 'spill_max_mb', 'queue_docs'];
 
 export function loadConfigFile(file: string): PicketConfig {
@@ -139,7 +143,7 @@ function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfi
       checkAllowedKeys(rf, item, ['type', 'url', 'app_name', 'hostname', 'facility', 'framing', 'confirm']);
       const confirm = numberAt(rf, item, 'confirm', 'duration');
       const url = scalarString(rf, item, 'url', true);
-      if (!/^(udp|tcp):\/\/[^/]+:\d+$/.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be udp://HOST:PORT or tcp://HOST:PORT');
+      if (!SYSLOG_URL_RE.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be udp://HOST:PORT or tcp://HOST:PORT');
       const framing = item.has('framing') ? scalarString(rf, item, 'framing', true) : 'octet-counting';
       if (framing !== 'octet-counting' && framing !== 'newline') rf.fail(item.get('framing', true) as Node, '"framing" must be octet-counting or newline');
       return {
@@ -152,7 +156,7 @@ function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfi
     case 'http': {
       checkAllowedKeys(rf, item, ['type', 'url', 'index', 'headers', 'batch_docs', 'batch_every', 'timeout']);
       const url = scalarString(rf, item, 'url', true);
-      if (!/^https?:\/\/.+/.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be an http:// or https:// URL');
+      if (!HTTP_URL_RE.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be an http:// or https:// URL');
       const headersNode = item.get('headers', true) as Node | undefined;
       let headers: Record<string, string> | undefined;
       if (headersNode !== undefined) {

@@ -85,15 +85,13 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
     workers.push(worker);
   }
 
-  /** Batches held by the capture source, waiting for a slot, oldest first. */
-  const waiting: Array<{ batch: PacketBatch; release: () => void }> = [];
+  /** Batches held by the capture source, waiting for a slot, oldest first, with the end of their packet bytes. */
+  const waiting: Array<{ batch: PacketBatch; end: number; release: () => void }> = [];
 
-  /** Copies the batch into a free slot and tells every worker; false when no slot is free. */
-  const dispatch = (batch: PacketBatch): boolean => {
+  /** Copies the batch (its bytes up to `end`) into a free slot and tells every worker; false when no slot is free. */
+  const dispatch = (batch: PacketBatch, end: number): boolean => {
     const slot = busy.indexOf(0);
     if (slot < 0) return false;
-    let end = 0;
-    for (let i = 0; i < batch.count; i++) end = Math.max(end, batch.offset[i] + batch.caplen[i]);
     const v = views[slot];
     batch.data.copy(v.data, 0, 0, end);
     v.offset.set(batch.offset.subarray(0, batch.count));
@@ -111,7 +109,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
 
   /** A slot came free: hand on the held batches that fit, in order, and give their buffers back to the capture. */
   drainWaiting = (): void => {
-    while (waiting.length > 0 && dispatch(waiting[0].batch)) {
+    while (waiting.length > 0 && dispatch(waiting[0].batch, waiting[0].end)) {
       const held = waiting.shift();
       held?.release();
     }
@@ -127,13 +125,13 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
         return false;
       }
       // Behind held batches, a new one waits too: order is kept.
-      if (waiting.length === 0 && dispatch(batch)) return true;
+      if (waiting.length === 0 && dispatch(batch, end)) return true;
       const release = hold();
       if (release === null) {
         dropped += batch.count;
         return false;
       }
-      waiting.push({ batch, release });
+      waiting.push({ batch, end, release });
       return true;
     },
     stats() {

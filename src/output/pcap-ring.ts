@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PacketBatch } from '../capture/batch';
+import { pcapFileHeader } from '../capture/pcap';
 import { PicketError } from '../errors';
 
 /**
@@ -15,7 +16,6 @@ export interface PcapRing {
   stats(): { packets: number; bytes: number; files: number; error: string | null };
 }
 
-const PCAP_NS_MAGIC = 0xa1b23c4d;
 
 export function createPcapRing(dir: string, fileBytes: number, files: number, iface: string): PcapRing {
   try {
@@ -38,14 +38,9 @@ export function createPcapRing(dir: string, fileBytes: number, files: number, if
     if (fd >= 0) fs.closeSync(fd);
     const name = path.join(dir, `picket-${safe}-${new Date(ts * 1000).toISOString().replace(/[:.]/g, '-')}-${String(seq++).padStart(6, '0')}.pcap`);
     fd = fs.openSync(name, 'w');
-    const h = Buffer.alloc(24);
-    h.writeUInt32LE(PCAP_NS_MAGIC, 0);
-    h.writeUInt16LE(2, 4);
-    h.writeUInt16LE(4, 6);
-    h.writeUInt32LE(262144, 16);
-    h.writeUInt32LE(lt, 20);
+    const h = pcapFileHeader(lt, true, 262144);
     fs.writeSync(fd, h);
-    size = 24;
+    size = h.length;
     linktype = lt;
     written.push(name);
     while (written.length > files) {

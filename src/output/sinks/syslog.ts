@@ -180,6 +180,9 @@ function encodeSyslog(docs: EcsDoc[], h: SyslogHeader, frame: (m: string) => str
  * spill takes over) instead of the alerts vanishing. A collector that is down without saying so (a firewall
  * that drops) is invisible to UDP: use TCP for that.
  */
+/** Both transports: up to 1000 documents a send, sent as soon as they are queued, 32 sends in flight. */
+const SYSLOG_BATCHING = { batchDocs: 1000, batchMs: 0, maxInFlight: 32 } as const;
+
 function udpTransport(name: string, host: string, port: number, h: SyslogHeader, confirmMs: number): Transport {
   let ready: Promise<dgram.Socket> | null = null;
   let truncated = 0;
@@ -208,9 +211,7 @@ function udpTransport(name: string, host: string, port: number, h: SyslogHeader,
   };
   return {
     name,
-    batchDocs: 1000,
-    batchMs: 0,
-    maxInFlight: 32,
+    ...SYSLOG_BATCHING,
     async send(docs) {
       const s = await connect();
       const { lines, failed, shrunk } = encodeSyslog(docs, h, (m) => m, MAX_DATAGRAM);
@@ -291,9 +292,7 @@ function tcpTransport(name: string, host: string, port: number, h: SyslogHeader,
   const frame = octetCounting ? (m: string): string => `${m.length} ${m}` : (m: string): string => `${m}\n`;
   return {
     name,
-    batchDocs: 1000,
-    batchMs: 0,
-    maxInFlight: 32,
+    ...SYSLOG_BATCHING,
     async send(docs) {
       const s = await connect();
       const { lines, failed } = encodeSyslog(docs, h, frame, Infinity);
