@@ -107,3 +107,19 @@ test('a scan spread over 10 hours of packet time is one scan.slow, and its memor
   assert.ok(Math.abs(Number(get(capped, 'picket.scan.max_ports_one_host')) - rsts) / rsts < 0.2);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('sources summarised early because max_sources was reached are counted in the final counters', () => {
+  const file = path.join(PCAPS, 'scans', 'distributed.pcap');
+  const stats = (r: { docs: Array<Record<string, unknown>> }): Record<string, unknown> => r.docs.filter((d) => get(d, 'event.kind') === 'metric').at(-1) ?? {};
+  assert.equal(get(stats(picket(['replay', '--quiet', file])), 'picket.stats.scan_sources_evicted'), 0);
+  const dir = tmpDir('maxsources');
+  fs.writeFileSync(path.join(dir, 'scan.yaml'), 'kind: scan-policy\nmax_sources: 10\n');
+  const r = picket(['replay', '--quiet', '--rules', dir, file]);
+  assert.equal(r.code, 0, r.stderr);
+  // 24 sources (tshark's SYN senders) through a table of 10: each of the 14 beyond it forced an eviction, and an
+  // evicted source that probes again (8 nmap runs interleave) comes back and forces another.
+  const sources = new Set(tshark(file, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', ['ip.src']).map(([ip]) => ip)).size;
+  assert.equal(sources, 24);
+  assert.ok(Number(get(stats(r), 'picket.stats.scan_sources_evicted')) >= sources - 10, String(get(stats(r), 'picket.stats.scan_sources_evicted')));
+  fs.rmSync(dir, { recursive: true });
+});

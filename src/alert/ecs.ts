@@ -137,10 +137,17 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
  * The sensor's own counters at the end of a run (event.kind: metric, picket.stats.*), so that decode errors, cut
  * files and alert counts reach the SIEM beside the alerts.
  */
-export function statsDoc(
-  stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, alerts: Map<string, number>, allowlisted: Map<string, number>,
-  obs: ObserverInfo,
-): EcsDoc {
+/** What the alerting stage counted, for the final counters. */
+export interface AlertCounts {
+  alertsByRule(): Map<string, number>;
+  allowlistedByRule(): Map<string, number>;
+  /** Scan sources summarised early because max_sources was reached. */
+  scanSourcesEvicted(): number;
+}
+
+export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, counts: AlertCounts, obs: ObserverInfo): EcsDoc {
+  const alerts = counts.alertsByRule();
+  const allowlisted = counts.allowlistedByRule();
   const decode: Record<string, number> = {};
   let errors = 0;
   stats.decode.forEach((n, code) => {
@@ -171,6 +178,7 @@ export function statsDoc(
         connections_to_intel_addresses: stats.connections,
         connection_attempts: stats.probes,
         streams_evicted: stats.streamsEvicted,
+        scan_sources_evicted: counts.scanSourcesEvicted(),
         alerts: Object.fromEntries([...alerts.entries()].sort()),
         allowlisted: Object.fromEntries([...allowlisted.entries()].sort()),
       },

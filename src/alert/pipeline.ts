@@ -1,7 +1,7 @@
 import type { Rules } from '../config/rules';
 import type { Observation } from '../engine/observation';
 import type { Output } from '../output/writer';
-import { protocolEvent, type EcsDoc, type ObserverInfo } from './ecs';
+import { protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
 import { findAllowing } from './allowlist';
 import { createScanAggregator } from '../scan/aggregator';
@@ -9,17 +9,14 @@ import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
 import { isReconQtype } from '../app/dns';
 
-export interface AlertPipeline {
+export interface AlertPipeline extends AlertCounts {
   observe(o: Observation): void;
   /** Closes open aggregations (end of input) and flushes the output. */
   finish(): void;
-  alertsByRule(): Map<string, number>;
   /** Live capture on a quiet link: let windows and idle timers run to `now` (seconds) without packets. */
   tick(now: number): void;
   /** New rules (SIGHUP): the detectors keep their state and judge from now on by the new rules. */
   reload(rules: Rules): void;
-  /** Alerts an allowlist entry held back, by rule. */
-  allowlistedByRule(): Map<string, number>;
 }
 
 /** Observations in input order -> protocol events (with --metadata) and aggregated ECS alerts -> the output. */
@@ -70,6 +67,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       out.flush();
     },
     alertsByRule: () => byRule,
+    scanSourcesEvicted: () => scans.evictedSources(),
     tick(now) {
       intel.tick(now);
       scans.tick(now);

@@ -195,7 +195,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       for (const r of rings.values()) r.close();
       const engineStats = await path.stop();
       pipeline.finish();
-      const doc = statsDoc(engineStats, [], pipeline.alertsByRule(), pipeline.allowlistedByRule(), observer);
+      const doc = statsDoc(engineStats, [], pipeline, observer);
       const st = (doc.picket as EcsDoc).stats as EcsDoc;
       st.capture = Object.fromEntries(finals.map(({ iface, stats }) => [iface, {
         received: stats.received, kernel_dropped: stats.kernelDropped, interface_dropped: stats.ifDropped, picket_dropped: stats.picketDropped,

@@ -136,7 +136,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   try {
     result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
     pipeline.finish();
-    out.write(statsDoc(result.stats, result.files, pipeline.alertsByRule(), pipeline.allowlistedByRule(), observer));
+    out.write(statsDoc(result.stats, result.files, pipeline, observer));
   } finally {
     out.close();
   }

@@ -88,8 +88,6 @@ export interface ScanAggregator {
   evictedSources(): number;
   /** New policy and fingerprints (SIGHUP); scan state is kept, fingerprint tallies start over (positions change). */
   reload(policy: ScanPolicy, fingerprints: readonly Fingerprint[]): void;
-  /** Exact target entries held now, and sources whose targets went to sketches. */
-  memory(): { exactEntries: number; sketched: number; sources: number; pending: number };
 }
 
 /**
@@ -105,7 +103,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   let lastSweep = -Infinity;
   let lastPendingSweep = -Infinity;
   let evicted = 0;
-  const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries, sketched: 0 };
+  const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
     const src = sources.get(ip);
     const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
@@ -397,7 +395,6 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       distributed.reload(p, th);
       for (const s of sources.values()) s.tally = null;
     },
-    memory: () => ({ exactEntries: budget.used, sketched: budget.sketched, sources: sources.size, pending: pending.size }),
     tick: (now) => sweep(now),
     observe(o) {
       const now = o.tsSec + o.tsNsec / 1e9;

@@ -23,8 +23,6 @@ export interface Spread {
 export interface SpreadBudget {
   used: number;
   limit: number;
-  /** Spreads turned into sketches. */
-  sketched: number;
 }
 
 export function createSpread(): Spread {
@@ -77,7 +75,6 @@ function toSketch(s: Spread, budget: SpreadBudget): void {
   for (const h of s.hosts ?? []) sketchAdd(k.hosts, h);
   for (const p of s.ports ?? []) sketchAdd(k.ports, p);
   budget.used -= s.targets?.size ?? 0;
-  budget.sketched++;
   s.sketch = k;
   s.targets = s.hosts = s.ports = null;
   s.perHost = null;
