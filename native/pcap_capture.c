@@ -31,7 +31,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,6 +42,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pcap_dl.h"
 
 #define MAX_SLOTS 64
 /* Arrays of a slot, in the order JS passes them: data, offset, caplen, origlen, tsSec, tsNsec, linktype. */
@@ -501,6 +502,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   napi_value argv[1], opts;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return throw_coded(env, "EINVAL", "open(options) needs an options object");
+  const char *missing = pcap_dl_load();
+  if (missing != NULL) return throw_coded(env, "ENOLIBPCAP", missing);
   opts = argv[0];
 
   napi_value v;
@@ -793,6 +796,8 @@ static napi_value Release(napi_env env, napi_callback_info info) {
 
 static napi_value ListInterfaces(napi_env env, napi_callback_info info) {
   (void)info;
+  const char *missing = pcap_dl_load();
+  if (missing != NULL) return throw_coded(env, "ENOLIBPCAP", missing);
   pcap_if_t *all = NULL;
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
   if (pcap_findalldevs(&all, errbuf) != 0) return throw_coded(env, "EPCAP", errbuf);
@@ -832,6 +837,8 @@ static napi_value ListInterfaces(napi_env env, napi_callback_info info) {
 
 static napi_value LibVersion(napi_env env, napi_callback_info info) {
   (void)info;
+  const char *missing = pcap_dl_load();
+  if (missing != NULL) return throw_coded(env, "ENOLIBPCAP", missing);
   napi_value s;
   CHECK(napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &s));
   return s;

@@ -6,6 +6,6 @@
 process.stderr.write(
   'picket: the live-capture addon was not built (node-gyp failed above). Replay works as usual; ' +
   '"picket capture" will use the npm "cap" package if it installed.\n' +
-  'picket: to build the addon: apt-get install build-essential python3 libpcap-dev && npm rebuild picket\n',
+  'picket: to build the addon: apt-get install g++ make python3 && npm rebuild picket (no libpcap headers needed: libpcap0.8 is loaded at run time)\n',
 );
 process.exit(0);

@@ -119,7 +119,7 @@ function loadAddon(): { addon: NativeAddon | null; error?: string } {
       tried.push(`${file}: ${(e as Error).message}`);
     }
   }
-  addonCache = { addon: null, error: `the capture addon is not available (${tried.join('; ')}); build it with: apt-get install libpcap-dev && npm rebuild picket (or npx node-gyp rebuild in the source tree)` };
+  addonCache = { addon: null, error: `the capture addon is not available (${tried.join('; ')}); build it with: apt-get install g++ make python3 && npm rebuild picket (or npm run install in the source tree); it needs no libpcap headers, only the libpcap0.8 library at run time` };
   return addonCache;
 }
 
