@@ -8,7 +8,7 @@
 import { createReadWindow, readCaptureFile } from '../src/capture/file';
 import { observerInfo } from '../src/alert/ecs';
 import { createEngine } from '../src/engine/engine';
-import type { ScanObservation } from '../src/engine/observation';
+import type { ScanObservation } from '../src/core/observation';
 import { engineConfig, loadAllRules, type EngineSetup } from '../src/engine/setup';
 import { createScanAggregator } from '../src/scan/aggregator';
 import { DEFAULT_HOME_NET } from '../src/config/homenet';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { readCaptureFile } from '../src/capture/file';
 import { decodePacket, LINKTYPE_NAMES } from '../src/decode/decode';
-import { createDecodedPacket } from '../src/decode/packet';
+import { createDecodedPacket } from '../src/core/packet';
 import { committedCaptures, PCAPS, picket, prng, tmpDir } from './helpers';
 
 const intel = path.join(PCAPS, 'intel-dns.pcap');

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { readCaptureFile } from '../src/capture/file';
 import { ipv4ToString, ipv6ToString } from '../src/decode/addr';
 import { decodePacket } from '../src/decode/decode';
-import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../src/decode/packet';
+import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../src/core/packet';
 import { committedCaptures, PCAPS, tshark } from './helpers';
 
 interface Row {

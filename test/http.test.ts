@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { parseHttpRequest } from '../src/app/http';
+import { parseHttpRequest } from '../src/app/http/http';
 import { committedCaptures, get, PCAPS, picket, prng, tshark } from './helpers';
 
 for (const file of committedCaptures().filter((f) => !f.includes('formats'))) {

@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { openLive, listInterfaces, type LiveOptions } from '../src/capture/live';
 import type { PacketBatch } from '../src/capture/batch';
 import { decodePacket } from '../src/decode/decode';
-import { createDecodedPacket } from '../src/decode/packet';
+import { createDecodedPacket } from '../src/core/packet';
 
 function out(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);

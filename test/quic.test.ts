@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { assembleCrypto, decryptClientInitials, looksLikeQuicInitial, type CryptoChunk, type QuicInitial } from '../src/app/quic';
+import { assembleCrypto, decryptClientInitials, looksLikeQuicInitial, type CryptoChunk, type QuicInitial } from '../src/app/quic/quic';
 import { readCaptureFile } from '../src/capture/file';
 import { ipv4ToString, ipv6ToString } from '../src/decode/addr';
 import { decodePacket } from '../src/decode/decode';
-import { createDecodedPacket, IPPROTO_UDP } from '../src/decode/packet';
+import { createDecodedPacket, IPPROTO_UDP } from '../src/core/packet';
 import { PCAPS, prng, tshark } from './helpers';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

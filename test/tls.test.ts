@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import {
   type ClientHello, type HelloResult, looksLikeTlsClientHello, MAX_TLS_STREAM, parseClientHelloMessage, parseTlsClientStream,
-} from '../src/app/tls';
+} from '../src/app/tls/tls';
 import { readCaptureFile } from '../src/capture/file';
 import { ipv4ToString } from '../src/decode/addr';
 import { decodePacket } from '../src/decode/decode';
-import { createDecodedPacket, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../src/decode/packet';
+import { createDecodedPacket, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../src/core/packet';
 import { PCAPS, prng, requireTool, tmpDir } from './helpers';
 
 const INTEL = path.join(PCAPS, 'intel-dns.pcap');

@@ -1,8 +1,8 @@
 import * as os from 'node:os';
-import { dnsTypeName } from '../app/dns';
+import { dnsTypeName } from '../app/dns/dns';
 import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
-import { observedName, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation } from '../engine/observation';
+import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 
@@ -54,8 +54,11 @@ const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_cl
 
 /** The network.* of one observed packet. */
 export function networkFields(o: Observation): EcsDoc {
+  return baseNetworkFields(o, networkProtocol(o));
+}
+
+function baseNetworkFields(o: ObservationBase, protocol: string): EcsDoc {
   const net: EcsDoc = { transport: o.transport, type: o.ipVersion === 6 ? 'ipv6' : 'ipv4', direction: o.direction };
-  const protocol = networkProtocol(o);
   if (protocol !== '') net.protocol = protocol;
   if (o.vlan >= 0) net.vlan = { id: String(o.vlan) };
   return net;
@@ -134,6 +137,22 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
 }
 
 /**
+ * The protocol event for a message of a protocol that ECS has no fields for (--metadata): its fields under
+ * picket.<protocol>, dataset picket.<protocol>.
+ */
+export function appEvent(o: AppObservation, obs: ObserverInfo): EcsDoc {
+  return {
+    '@timestamp': isoTime(o.tsSec, o.tsNsec),
+    event: { kind: 'event', category: ['network'], type: ['protocol', 'info'], module: 'picket', dataset: `picket.${o.protocol}` },
+    source: { ip: o.srcIp, port: o.srcPort },
+    destination: { ip: o.dstIp, port: o.dstPort },
+    network: baseNetworkFields(o, o.protocol),
+    observer: observerFields(obs),
+    picket: { packet: o.ordinal + 1, [o.protocol]: o.fields },
+  };
+}
+
+/**
  * The sensor's own counters at the end of a run (event.kind: metric, picket.stats.*), so that decode errors, cut
  * files and alert counts reach the SIEM beside the alerts.
  */
@@ -172,9 +191,7 @@ export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; 
         wire_bytes: stats.wireBytes,
         decode_errors: errors,
         decode,
-        dns: { messages: stats.dnsMessages, queries: stats.dnsQueries },
-        tls: { client_hellos: stats.tlsHellos },
-        http: { requests: stats.httpRequests },
+        ...stats.app,
         connections_to_intel_addresses: stats.connections,
         connection_attempts: stats.probes,
         streams_evicted: stats.streamsEvicted,

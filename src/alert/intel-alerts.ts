@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Policy } from '../config/rules';
-import { observedName, type IntelObservation as Observation } from '../engine/observation';
+import { observedName, type IntelObservation as Observation } from '../core/observation';
 import type { IntelEntry } from '../intel/domains';
 import { isoTime, nameExtras, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';

@@ -1,13 +1,13 @@
 import type { Rules } from '../config/rules';
-import type { Observation } from '../engine/observation';
+import type { Observation } from '../core/observation';
 import type { Output } from '../output/writer';
-import { protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from './ecs';
+import { appEvent, protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from './ecs';
 import { createIntelAlerter } from './intel-alerts';
 import { findAllowing } from './allowlist';
 import { createScanAggregator } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
-import { isReconQtype } from '../app/dns';
+import { isReconQtype } from '../app/dns/dns';
 
 export interface AlertPipeline extends AlertCounts {
   observe(o: Observation): void;
@@ -51,6 +51,9 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
           return;
         case 'signature':
           probes.observe(o);
+          return;
+        case 'app':
+          if (metadata) out.write(appEvent(o, observer));
           return;
         case 'dns_query':
           if (isReconQtype(o.qtype)) dnsRecon.query(o);

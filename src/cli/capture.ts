@@ -8,7 +8,7 @@ import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createEngine } from '../engine/engine';
 import { startLiveWorkers } from '../engine/live-workers';
-import type { EngineStats, Observation } from '../engine/observation';
+import type { EngineStats, Observation } from '../core/observation';
 import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';

@@ -1,5 +1,6 @@
+import { ANALYZERS } from '../app/registry';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
-import type { EngineStats } from '../engine/observation';
+import type { EngineStats } from '../core/observation';
 import type { LiveStats } from '../capture/live';
 import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
 import type { SinkStats } from '../output/sinks/sink';
@@ -11,9 +12,6 @@ const F = {
   packets: counter('picket_packets_total', 'Packets decoded by the engine'),
   bytes: counter('picket_bytes_total', 'Captured bytes decoded by the engine'),
   decodeErrors: counter('picket_decode_errors_total', 'Malformed or truncated packets, by decode event (counted, not fatal)'),
-  dns: counter('picket_dns_queries_total', 'DNS queries read'),
-  tls: counter('picket_tls_client_hellos_total', 'TLS and QUIC ClientHellos read'),
-  http: counter('picket_http_requests_total', 'HTTP/1.x requests read'),
   attempts: counter('picket_connection_attempts_total', 'Connection attempts seen (SYNs, new UDP flows, ICMP echo/timestamp)'),
   received: counter('picket_capture_received_total', 'Packets libpcap handed to picket, per interface'),
   kernelDrop: counter('picket_capture_kernel_dropped_total', 'Packets the kernel dropped because the capture buffer was full (pcap_stats ps_drop)'),
@@ -34,6 +32,15 @@ const F = {
   up: gauge('picket_up_seconds', 'Seconds since picket started'),
 };
 
+/** picket_<protocol>_<counter>_total, one family per counter an analyzer declares (made once, then reused). */
+const appFamilies = new Map<string, MetricFamily>();
+function appFamily(protocol: string, name: string, help: string): MetricFamily {
+  const key = `${protocol}_${name}`;
+  let f = appFamilies.get(key);
+  if (f === undefined) appFamilies.set(key, (f = counter(`picket_${key}_total`, help)));
+  return f;
+}
+
 export interface SensorView {
   engine(): EngineStats;
   picketQueueDropped(): number;
@@ -51,13 +58,13 @@ export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void
     const out: Sample[] = [
       { family: F.packets, value: st.packets },
       { family: F.bytes, value: st.bytes },
-      { family: F.dns, value: st.dnsQueries },
-      { family: F.tls, value: st.tlsHellos },
-      { family: F.http, value: st.httpRequests },
       { family: F.attempts, value: st.probes },
       { family: F.up, value: (Date.now() - v.startedAt) / 1000 },
       { family: F.queueDrop, value: v.picketQueueDropped() },
     ];
+    for (const spec of ANALYZERS) {
+      for (const [name, n] of Object.entries(st.app[spec.name] ?? {})) out.push({ family: appFamily(spec.name, name, spec.counters[name]), value: n });
+    }
     st.decode.forEach((n, code) => {
       if (code >= FIRST_ERROR_EVENT) out.push({ family: F.decodeErrors, labels: { kind: DECODE_EVENT_NAMES[code] }, value: n });
     });

@@ -1,7 +1,7 @@
 import type { FileReport } from '../capture/file';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
 import { LINKTYPE_NAMES } from '../decode/decode';
-import type { EngineStats } from '../engine/observation';
+import type { EngineStats } from '../core/observation';
 
 function si(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
@@ -43,7 +43,7 @@ export function formatSummary(
   });
   lines.push(`  decode errors: ${errors}${errs.length > 0 ? ` (${errs.join(' ')})` : ''}`);
   if (infos.length > 0) lines.push(`  decode notes: ${infos.join(' ')}`);
-  lines.push(`  dns: ${stats.dnsMessages} messages, ${stats.dnsQueries} queries; tls: ${stats.tlsHellos} client hellos; http: ${stats.httpRequests} requests`);
+  lines.push(`  ${Object.entries(stats.app).map(([proto, c]) => `${proto}: ${Object.entries(c).map(([name, n]) => `${n} ${name.replace(/_/g, ' ')}`).join(', ')}`).join('; ')}`);
   const a = [...alerts.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
   const total = a.reduce((s, [, n]) => s + n, 0);
   lines.push(`  alerts: ${total}${a.length > 0 ? ` (${a.map(([k, n]) => `${k}=${n}`).join(' ')})` : ''}`);

@@ -1,5 +1,9 @@
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
-import { SIGNATURE_FIELDS, type Signature, type SignatureField } from '../recon/signatures';
+import { ANALYZERS } from '../app/registry';
+import type { Signature } from '../recon/signatures';
+
+/** What a signature may match: a flow direction's first bytes, or a field that an analyzer offers. */
+const SIGNATURE_FIELDS = ['payload', ...ANALYZERS.flatMap((a) => a.signatureFields ?? [])];
 import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
 
 const KEYS = ['id', 'rule', 'tool', 'description', 'technique', 'where', 'direction', 'ports', 'depth', 'contains', 'hex', 'utf16', 'prefix', 'regex', 'nocase'];
@@ -56,7 +60,7 @@ export function loadSignatures(rf: RuleFile, root: YAMLMap, out: Signature[], po
     if (!Number.isInteger(depth) || depth < 1 || depth > 65536) rf.fail(depthNode ?? item, '"depth" must be a number of bytes from 1 to 65536');
     out.push({
       id: scalarString(rf, item, 'id', true), rule, tool: scalarString(rf, item, 'tool', true), description: scalarString(rf, item, 'description', false),
-      technique: scalarString(rf, item, 'technique', false) || 'T1595.002', where: where as SignatureField, direction, ports: ports.length > 0 ? new Set(ports) : null,
+      technique: scalarString(rf, item, 'technique', false) || 'T1595.002', where, direction, ports: ports.length > 0 ? new Set(ports) : null,
       depth, needles, texts, prefix: prefix === '' ? null : nocase ? prefix.toLowerCase() : prefix, regex, nocase, file: rf.file, line: rf.line(item),
     });
   }

@@ -3,7 +3,7 @@ import { DecodeEvent } from './events';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
 import { decodeLoopback } from './loopback';
-import { resetDecodedPacket, type DecodedPacket } from './packet';
+import { resetDecodedPacket, type DecodedPacket } from '../core/packet';
 import { decodeSll, decodeSll2 } from './sll';
 
 export const LINKTYPE_NULL = 0;

@@ -2,7 +2,7 @@ import { u16be } from '../capture/bytes';
 import { DecodeEvent } from './events';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;

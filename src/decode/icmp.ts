@@ -1,5 +1,5 @@
 import { DecodeEvent } from './events';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 /** ICMP and ICMPv6 share the first four bytes; the payload starts after the 4-byte rest-of-header. */
 export function decodeIcmp(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {

@@ -1,7 +1,7 @@
 import { u16be, u32be } from '../capture/bytes';
 import { DecodeEvent } from './events';
 import { decodeTransport } from './transport';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 export function decodeIpv4(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
   if (end - p < 20) return DecodeEvent.IPV4_TRUNCATED;

@@ -1,7 +1,7 @@
 import { u16be } from '../capture/bytes';
 import { DecodeEvent } from './events';
 import { decodeTransport } from './transport';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 const HOP_BY_HOP = 0;
 const ROUTING = 43;

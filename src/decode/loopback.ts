@@ -2,7 +2,7 @@ import { u32be, u32le } from '../capture/bytes';
 import { DecodeEvent } from './events';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 const AF_INET = 2;
 /** AF_INET6 differs by system: Linux 10, the BSDs 24, FreeBSD 28, macOS 30. */

@@ -1,7 +1,7 @@
 import { u16be } from '../capture/bytes';
 import { decodeEthertype } from './ethernet';
 import { DecodeEvent } from './events';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 /** Linux cooked capture v1 (tcpdump -i any before libpcap 1.10): 16-byte header, protocol at offset 14. */
 export function decodeSll(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {

@@ -1,6 +1,6 @@
 import { u16be, u32be } from '../capture/bytes';
 import { DecodeEvent } from './events';
-import { TCP_SYN, type DecodedPacket } from './packet';
+import { TCP_SYN, type DecodedPacket } from '../core/packet';
 
 const OPT_EOL = 0;
 const OPT_NOP = 1;

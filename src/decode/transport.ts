@@ -1,6 +1,6 @@
 import { DecodeEvent } from './events';
 import { decodeIcmp } from './icmp';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from './packet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from '../core/packet';
 import { decodeTcp } from './tcp';
 import { decodeUdp } from './udp';
 

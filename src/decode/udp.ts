@@ -1,6 +1,6 @@
 import { u16be } from '../capture/bytes';
 import { DecodeEvent } from './events';
-import type { DecodedPacket } from './packet';
+import type { DecodedPacket } from '../core/packet';
 
 export function decodeUdp(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
   if (end - p < 8) return DecodeEvent.UDP_TRUNCATED;

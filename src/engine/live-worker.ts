@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PacketBatch } from '../capture/batch';
 import { createEngine } from './engine';
-import type { EngineStats, Observation } from './observation';
+import type { EngineStats, Observation } from '../core/observation';
 import { engineConfig, loadAllRules, type EngineSetup } from './setup';
 
 /** A batch slot in shared memory: the packet bytes and the per-packet arrays, written by the main thread. */

@@ -1,10 +1,12 @@
+import { ANALYZERS } from '../app/registry';
+import { emptyCounters } from '../core/analyzer';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PacketBatch } from '../capture/batch';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import type { LiveWorkerInput, LiveWorkerReply, LiveWorkerRequest, SharedSlot } from './live-worker';
-import { addStats, emptyStats, type EngineStats, type Observation } from './observation';
+import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
 import { createOrderedMerge } from './ordered-merge';
 import type { EngineSetup } from './setup';
 
@@ -48,7 +50,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
     tsSec: new Float64Array(s.tsSec), tsNsec: new Uint32Array(s.tsNsec), linktype: new Uint16Array(s.linktype),
   }));
   const busy = new Array<number>(SLOTS).fill(0);
-  const lastStats: EngineStats[] = Array.from({ length: count }, () => emptyStats(DECODE_EVENT_COUNT));
+  const lastStats: EngineStats[] = Array.from({ length: count }, () => emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS)));
   const merge = createOrderedMerge(count, observe);
   let dropped = 0;
   let inFlight = 0;
@@ -135,7 +137,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
       return true;
     },
     stats() {
-      const total = emptyStats(DECODE_EVENT_COUNT);
+      const total = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
       for (const s of lastStats) addStats(total, s);
       return total;
     },
@@ -153,7 +155,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
         w.postMessage({ type: 'stop' } satisfies LiveWorkerRequest);
       })));
       for (let w = 0; w < count; w++) merge.done(w);
-      const total = emptyStats(DECODE_EVENT_COUNT);
+      const total = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
       for (const s of lastStats) addStats(total, s);
       return total;
     },

@@ -1,4 +1,4 @@
-import type { Observation } from './observation';
+import type { Observation } from '../core/observation';
 
 /**
  * Observations from several shard-owning workers, released in packet order: each worker reports its observations

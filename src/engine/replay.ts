@@ -1,10 +1,12 @@
+import { ANALYZERS } from '../app/registry';
+import { emptyCounters } from '../core/analyzer';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import { createEngine } from './engine';
-import { addStats, emptyStats, type EngineStats, type Observation } from './observation';
+import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
 import { createOrderedMerge } from './ordered-merge';
 import { engineConfig, type EngineSetup } from './setup';
 import type { Rules } from '../config/rules';
@@ -42,7 +44,7 @@ async function replayInline(files: string[], setup: EngineSetup, rules: Rules, o
 
 function replayWithWorkers(files: string[], setup: EngineSetup, count: number, observe: (o: Observation) => void): Promise<ReplayResult> {
   return new Promise((resolve, reject) => {
-    const stats = emptyStats(DECODE_EVENT_COUNT);
+    const stats = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
     let reports: FileReport[] = [];
     let finished = 0;
     let failed = false;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { createEngine } from './engine';
-import type { Observation } from './observation';
+import type { Observation } from '../core/observation';
 import { engineConfig, loadAllRules, type EngineSetup } from './setup';
 
 export interface WorkerInput {

@@ -1,4 +1,4 @@
-import type { DecodedPacket } from '../decode/packet';
+import type { DecodedPacket } from '../core/packet';
 
 /**
  * Collects the first bytes a client sends on a TCP connection, for application heads that span segments (a

@@ -1,7 +1,7 @@
-import { dnsRcodeName, dnsTypeName, QTYPE_AXFR, QTYPE_IXFR, QTYPE_PTR, RCODE_NXDOMAIN } from '../app/dns';
+import { dnsRcodeName, dnsTypeName, QTYPE_AXFR, QTYPE_IXFR, QTYPE_PTR, RCODE_NXDOMAIN } from '../app/dns/dns';
 import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { DnsReconPolicy, DnsReconTool } from '../config/rules';
-import type { DnsQueryObservation, DnsResponseObservation } from '../engine/observation';
+import type { DnsQueryObservation, DnsResponseObservation } from '../core/observation';
 import type { Severity } from '../intel/domains';
 
 /** Public contract: rule.id values of DNS reconnaissance alerts and their picket.branch labels. */

@@ -1,5 +1,5 @@
 import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
-import type { SignatureObservation } from '../engine/observation';
+import type { SignatureObservation } from '../core/observation';
 import type { Signature } from './signatures';
 
 /** Public contract: the probe.* rule ids picket ships, their names and picket.branch labels (users may add their own probe.* ids). */
@@ -7,6 +7,7 @@ const PROBE_RULES: Record<string, { name: string; branch: string }> = {
   'probe.nmap_http': { name: 'Nmap HTTP probe', branch: 'NmapHTTPProbe' },
   'probe.nmap_smb': { name: 'Nmap SMB script running', branch: 'NmapSMBScript' },
   'probe.scanner_ua': { name: 'Scanner identified by its User-Agent or RDP cookie', branch: 'ScannerUserAgent' },
+  'probe.scanner_ssh': { name: 'Scanner identified by its SSH client', branch: 'ScannerSSHClient' },
 };
 
 /** One client's matches of one rule and tool within the repeat window. */
@@ -49,12 +50,13 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
     const description = `${o.srcIp} sent ${sig.tool}'s ${sig.description !== '' ? sig.description : sig.id} to ${o.dstIp}:${o.dstPort}${update ? ` (${s.count} times)` : ''}`;
     const doc = alertEnvelope({ id: sig.rule, name: r.name, category: 'scanner-probe', description }, sig.technique, 'medium', [o.tsSec, o.tsNsec], s.last, observer);
     const http = o.httpPath !== '' || o.userAgent !== '';
+    const protocol = http ? 'http' : o.app?.protocol;
     return {
       ...doc,
       threat: { ...(doc.threat as EcsDoc), software: { name: sig.tool, type: 'Tool' } },
       source: { ip: o.srcIp, port: o.srcPort },
       destination: { ip: o.dstIp, port: o.dstPort },
-      network: { transport: 'tcp', direction: o.direction, ...(http ? { protocol: 'http' } : {}) },
+      network: { transport: 'tcp', direction: o.direction, ...(protocol !== undefined ? { protocol } : {}) },
       ...(http ? { url: { path: o.httpPath, original: o.httpPath }, http: { request: { method: o.httpMethod } } } : {}),
       ...(o.userAgent !== '' ? { user_agent: { original: o.userAgent } } : {}),
       picket: {
@@ -62,6 +64,7 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
         signature: { id: sig.id, description: sig.description, where: sig.where, excerpt: o.excerpt, rule: `${sig.file}:${sig.line}` },
         signatures: [...s.signatures],
         servers: [...s.servers],
+        ...(o.app !== undefined ? { [o.app.protocol]: o.app.fields } : {}),
       },
     };
   }

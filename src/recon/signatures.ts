@@ -1,12 +1,10 @@
-import type { HttpRequest } from '../app/http';
-
 /**
  * Probe signatures (mechanism; the signatures themselves are data in rules/signatures.yaml): what a scanner's
  * requests say about it, matched on parsed HTTP request fields (any port: HTTP is found by content) or on the
  * first bytes of one direction of a TCP flow to or from given ports.
  */
-export const SIGNATURE_FIELDS = ['http.user_agent', 'http.path', 'http.host', 'http.method', 'payload'] as const;
-export type SignatureField = (typeof SIGNATURE_FIELDS)[number];
+/** `where` of a signature: 'payload', or a field an analyzer offers (AnalyzerSpec.signatureFields: "http.user_agent"). */
+export type SignatureField = string;
 
 export interface Signature {
   id: string;
@@ -31,16 +29,6 @@ export interface Signature {
   line: number;
 }
 
-function fieldOf(req: HttpRequest, where: SignatureField): string {
-  switch (where) {
-    case 'http.user_agent': return req.userAgent;
-    case 'http.path': return req.path;
-    case 'http.host': return req.host;
-    case 'http.method': return req.method;
-    case 'payload': return '';
-  }
-}
-
 function textMatches(s: Signature, value: string): boolean {
   if (value === '') return false;
   const v = s.nocase ? value.toLowerCase() : value;
@@ -49,13 +37,15 @@ function textMatches(s: Signature, value: string): boolean {
   return s.regex === null || s.regex.test(value);
 }
 
-/** Calls found(index, matched value) for every HTTP signature the request matches. */
-export function matchHttpSignatures(sigs: readonly Signature[], req: HttpRequest, serverPort: number, found: (i: number, value: string) => void): void {
+/** Calls found(index, matched value) for every field signature that a message's fields match. */
+export function matchFieldSignatures(
+  sigs: readonly Signature[], fields: Readonly<Record<string, string>>, serverPort: number, found: (i: number, value: string) => void,
+): void {
   for (let i = 0; i < sigs.length; i++) {
     const s = sigs[i];
     if (s.where === 'payload' || (s.ports !== null && !s.ports.has(serverPort))) continue;
-    const v = fieldOf(req, s.where);
-    if (textMatches(s, v)) found(i, v);
+    const v = fields[s.where];
+    if (v !== undefined && textMatches(s, v)) found(i, v);
   }
 }
 

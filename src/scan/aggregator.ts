@@ -1,5 +1,5 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
-import type { ProbeObservation, ReplyObservation, ScanObservation } from '../engine/observation';
+import type { ProbeObservation, ReplyObservation, ScanObservation } from '../core/observation';
 import type { EcsDoc, ObserverInfo } from '../alert/ecs';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';

@@ -1,4 +1,4 @@
-import type { DecodedPacket } from '../decode/packet';
+import type { DecodedPacket } from '../core/packet';
 
 /**
  * Scanner fingerprints from probe headers (mechanism; the traits themselves are data in rules/fingerprints.yaml).

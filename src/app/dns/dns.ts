@@ -1,4 +1,4 @@
-import { u16be } from '../capture/bytes';
+import { u16be } from '../../capture/bytes';
 
 /** The header and first question of a DNS message; filled in place, the name is the only string built. */
 export interface DnsQuestion {

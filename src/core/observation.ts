@@ -116,6 +116,8 @@ export interface SignatureObservation extends ObservationBase {
   httpMethod: string;
   httpPath: string;
   userAgent: string;
+  /** The message's fields, for a protocol with no ECS home (picket.<protocol> on the alert). */
+  app?: { protocol: string; fields: AppFields };
 }
 
 /** Observations the DNS reconnaissance detectors consume (with PTR, AXFR and IXFR queries). */
@@ -123,7 +125,22 @@ export type DnsReconObservation = DnsResponseObservation;
 /** Observations the scan aggregator consumes. */
 export type ScanObservation = ProbeObservation | ReplyObservation;
 
-export type Observation = IntelObservation | ScanObservation | DnsReconObservation | SignatureObservation;
+/** Fields of an AppObservation: plain values, nested by name. */
+export interface AppFields {
+  [name: string]: string | number | boolean | string[] | AppFields;
+}
+
+/**
+ * A message of a protocol that has no observation kind of its own (SSH, and any protocol added as a folder under
+ * src/app): its fields go under picket.<protocol> of --metadata events, dataset picket.<protocol>.
+ */
+export interface AppObservation extends ObservationBase {
+  kind: 'app';
+  protocol: string;
+  fields: AppFields;
+}
+
+export type Observation = IntelObservation | ScanObservation | DnsReconObservation | SignatureObservation | AppObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
 export function observedName(o: IntelObservation): string {
@@ -141,10 +158,8 @@ export interface EngineStats {
   bytes: number;
   wireBytes: number;
   decode: number[];
-  dnsMessages: number;
-  dnsQueries: number;
-  tlsHellos: number;
-  httpRequests: number;
+  /** Each application protocol's counters (src/app/registry.ts), by protocol and counter name. */
+  app: Record<string, Record<string, number>>;
   connections: number;
   /** Connection attempts seen (SYNs, new UDP flows, ICMP echo/timestamp requests). */
   probes: number;
@@ -155,8 +170,9 @@ export interface EngineStats {
   lastTs: number;
 }
 
-export function emptyStats(decodeCount: number): EngineStats {
-  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), dnsMessages: 0, dnsQueries: 0, tlsHellos: 0, httpRequests: 0, connections: 0, probes: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
+/** Zero counters; `app` is the registry's protocol counters at zero (core does not know the protocols). */
+export function emptyStats(decodeCount: number, app: Record<string, Record<string, number>>): EngineStats {
+  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), app, connections: 0, probes: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
 }
 
 export function addStats(into: EngineStats, s: EngineStats): void {
@@ -164,10 +180,10 @@ export function addStats(into: EngineStats, s: EngineStats): void {
   into.bytes += s.bytes;
   into.wireBytes += s.wireBytes;
   for (let i = 0; i < s.decode.length; i++) into.decode[i] += s.decode[i];
-  into.dnsMessages += s.dnsMessages;
-  into.dnsQueries += s.dnsQueries;
-  into.tlsHellos += s.tlsHellos;
-  into.httpRequests += s.httpRequests;
+  for (const [proto, counters] of Object.entries(s.app)) {
+    const to = (into.app[proto] ??= {});
+    for (const [name, n] of Object.entries(counters)) to[name] = (to[name] ?? 0) + n;
+  }
   into.connections += s.connections;
   into.probes += s.probes;
   into.streamsEvicted += s.streamsEvicted;

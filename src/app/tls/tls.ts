@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { u16be } from '../capture/bytes';
+import { u16be } from '../../capture/bytes';
 
 /**
  * TLS ClientHello parsing and the JA4 client fingerprint.

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, type Cipher } from 'node:crypto';
-import { u32be } from '../capture/bytes';
+import { u32be } from '../../capture/bytes';
 
 /**
  * QUIC Initial packets (RFC 9000 section 17.2.2) of versions 1 (RFC 9000/9001) and 2 (RFC 9369): their protection
