@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
-import { createAlertPipeline } from '../alert/pipeline';
+import { createAlertPipeline } from '../engine/alert-pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
 import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
 import { DEFAULT_HOME_NET } from '../config/homenet';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { observerInfo, statsDoc } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
-import { createAlertPipeline } from '../alert/pipeline';
+import { createAlertPipeline } from '../engine/alert-pipeline';
 import { DEFAULT_HOME_NET } from '../config/homenet';
 import { orderInputs } from '../engine/inputs';
 import { replayFiles } from '../engine/replay';

@@ -1,3 +1,4 @@
+import { ANALYZERS } from '../app/registry';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
@@ -28,6 +29,8 @@ export interface Policy {
   dnsRecon: DnsReconPolicy;
   /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
   probe: { repeatWindow: number };
+  /** Application protocols' settings (AnalyzerSpec.settings), by protocol and setting name; defaults filled in. */
+  app: Record<string, Record<string, number>>;
 }
 
 /** rules/dns-recon.yaml: zone transfers, reverse-lookup sweeps and subdomain brute force (T1590.002). */
@@ -104,6 +107,7 @@ const MEDIUM: ScanThresholds = {
 
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
+  app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
   intel: { repeatWindow: 3600, maxTracked: 100000, resolvedWindow: 3600, maxResolved: 100000 },
@@ -292,7 +296,8 @@ function techniqueOf(rf: RuleFile, map: YAMLMap, fallback: string): string {
 }
 
 function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
-  checkAllowedKeys(rf, root, ['kind', 'description', 'intel']);
+  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app']);
+  loadAppSettings(rf, root, policy);
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
@@ -301,6 +306,23 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
     ['repeat_window', 'repeatWindow', 'duration'], ['resolved_window', 'resolvedWindow', 'duration'],
     ['max_tracked', 'maxTracked', 'count'], ['max_resolved', 'maxResolved', 'count'],
   ]);
+}
+
+/** `app: { <protocol>: { <setting>: N } }`: only protocols and settings the analyzers declare. */
+function loadAppSettings(rf: RuleFile, root: YAMLMap, policy: Policy): void {
+  const app = root.get('app', true) as Node | undefined;
+  if (app === undefined) return;
+  if (!isMap(app)) rf.fail(app, '"app" must be a mapping of protocol names');
+  checkAllowedKeys(rf, app, ANALYZERS.filter((a) => a.settings !== undefined).map((a) => a.name));
+  for (const spec of ANALYZERS) {
+    const node = app.get(spec.name, true) as Node | undefined;
+    if (node === undefined || spec.settings === undefined) continue;
+    if (!isMap(node)) rf.fail(node, `"app.${spec.name}" must be a mapping`);
+    const settings = Object.entries(spec.settings);
+    checkAllowedKeys(rf, node, settings.map(([k]) => k));
+    policy.app[spec.name] = { ...policy.app[spec.name] };
+    assignNumbers(rf, node, policy.app[spec.name], settings.map(([k, v]) => [k, k, v.kind] as const));
+  }
 }
 
 function instant(rf: RuleFile, map: YAMLMap, key: string, open: number): number {

@@ -21,6 +21,11 @@ export interface AnalyzerSpec {
   readonly counters: Readonly<Record<string, string>>;
   /** Ports owned by the protocol, either end (policy may move them later; these are the defaults). */
   readonly ports?: { readonly tcp?: readonly number[]; readonly udp?: readonly number[] };
+  /**
+   * Numbers the protocol's behaviour depends on (bounds, budgets): policy, not code. Users override them in a
+   * policy file (`app: { <name>: { <setting>: N } }`); each has its default and what it means.
+   */
+  readonly settings?: Readonly<Record<string, { readonly default: number; readonly kind: 'count' | 'duration'; readonly help: string }>>;
   /** Field names probe signatures may match (`where:`), as the analyzer passes them to matchSignatures. */
   readonly signatureFields?: readonly string[];
   create(host: AnalyzerHost): Analyzer;
@@ -76,6 +81,8 @@ export interface AnalyzerHost {
   readonly packet: PacketContext;
   /** Every protocol's counters by protocol name (a protocol may count into another's: QUIC hellos are TLS hellos). */
   readonly counters: Record<string, Record<string, number>>;
+  /** A setting of this protocol (AnalyzerSpec.settings) as the loaded policy has it; read again after reload(). */
+  setting(protocol: string, name: string): number;
   /** --metadata: emit an event for every message read, not only those that match intel. */
   metadata(): boolean;
   emit(o: Observation): void;

@@ -97,6 +97,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     packet: at,
     counters: st.app,
     metadata: () => cfg.metadata,
+    setting: (protocol, name) => cfg.policy.app[protocol]?.[name] ?? ANALYZERS.find((a) => a.name === protocol)?.settings?.[name]?.default ?? 0,
     emit,
     base: (transport, intel, reversed = false) => observationBase(at, transport, intel, cfg.homeNet, reversed),
     matchName,

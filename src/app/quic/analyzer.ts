@@ -15,7 +15,16 @@ const PENDING_SEC = 60;
  */
 export const quicAnalyzer: AnalyzerSpec = {
   name: 'quic',
-  counters: { initials: 'QUIC client Initials decrypted' },
+  counters: {
+    initials: 'QUIC client Initials decrypted',
+    initials_skipped: 'QUIC Initials not read because the key derivation budget (app.quic.key_derivations_per_second) was spent',
+  },
+  settings: {
+    key_derivations_per_second: {
+      default: 2000, kind: 'count',
+      help: 'Initial key derivations (about 0.1 ms each) per second of packet time, per thread; a flood of Initials with new connection IDs costs no more',
+    },
+  },
   create: createQuicAnalyzer,
 };
 
@@ -24,12 +33,31 @@ function createQuicAnalyzer(host: AnalyzerHost): Analyzer {
   /** Flows whose ClientHello is still incomplete, and flows already read (their later Initials are skipped). */
   const pendingHellos = new Map<number, { chunks: CryptoChunk[]; expires: number }>();
   const done = new Set<number>();
+  // Key derivations left in the current second of packet time; refused counts whether this datagram hit the limit.
+  let budgetSecond = -1;
+  let budgetLeft = 0;
+  let refused = false;
+  const mayDerive = (): boolean => {
+    if (at.tsSec !== budgetSecond) {
+      budgetSecond = at.tsSec;
+      budgetLeft = host.setting('quic', 'key_derivations_per_second');
+    }
+    if (budgetLeft > 0) {
+      budgetLeft--;
+      return true;
+    }
+    refused = true;
+    return false;
+  };
 
   return {
     udpProbe: looksLikeQuicInitial,
     udpDatagram(off, end) {
-      const initials = decryptClientInitials(at.b, off, end);
-      if (initials.length === 0) return false;
+      refused = false;
+      const initials = decryptClientInitials(at.b, off, end, mayDerive);
+      if (refused) host.counters.quic.initials_skipped++;
+      // Not read for the budget: taken as QUIC all the same, so that it is not reported as other UDP either.
+      if (initials.length === 0) return refused;
       host.counters.quic.initials++;
       const h = host.directedHash(false);
       const pending = pendingHellos.get(h);

@@ -201,11 +201,13 @@ function deriveClientKeys(params: VersionParams, dcid: Uint8Array): InitialKeys 
 const KEY_CACHE_MAX = 256;
 const keyCache = new Map<string, InitialKeys>();
 
-function clientKeys(params: VersionParams, version: number, b: Uint8Array, dcidOff: number, dcidLen: number): InitialKeys {
+/** The keys for a DCID, from the cache or derived; null when they are not cached and mayDerive() says no. */
+function clientKeys(params: VersionParams, version: number, b: Uint8Array, dcidOff: number, dcidLen: number, mayDerive: () => boolean): InitialKeys | null {
   const dcid = b.subarray(dcidOff, dcidOff + dcidLen);
   const id = `${version}:${Buffer.from(dcid.buffer, dcid.byteOffset, dcid.byteLength).toString('hex')}`;
   let k = keyCache.get(id);
   if (k === undefined) {
+    if (!mayDerive()) return null;
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
     k = deriveClientKeys(params, dcid);
     keyCache.set(id, k);
@@ -329,9 +331,9 @@ function cryptoFrames(pt: Buffer): CryptoChunk[] {
  * before it hears from the server (and after a Retry). Initials sent after the server's first reply carry the
  * server's connection ID instead and do not verify here: they would need the original DCID, which is flow state.
  * Server Initials do not verify either (their keys use the "server in" label), so they are never mistaken for
- * a client's.
+ * a client's. mayDerive is asked before each key derivation that the cache cannot spare (the caller's budget).
  */
-export function decryptClientInitials(b: Uint8Array, off: number, end: number): QuicInitial[] {
+export function decryptClientInitials(b: Uint8Array, off: number, end: number, mayDerive: () => boolean = always): QuicInitial[] {
   const out: QuicInitial[] = [];
   if (off < 0 || end > b.length || off >= end) return out;
   const h = createLongHeader();
@@ -341,7 +343,8 @@ export function decryptClientInitials(b: Uint8Array, off: number, end: number): 
     while (p < end && readInitialHeader(b, p, end, h)) {
       // RFC 9000 section 12.2: packets coalesced with a different DCID are not the same connection's; ignore them.
       if (out.length > 0 && !out[0].dcid.equals(b.subarray(h.dcidOff, h.dcidOff + h.dcidLen))) break;
-      const keys = clientKeys(h.params, h.version, b, h.dcidOff, h.dcidLen);
+      const keys = clientKeys(h.params, h.version, b, h.dcidOff, h.dcidLen, mayDerive);
+      if (keys === null) break;
       const pt = unprotect(b, p, h, keys, pn);
       if (pt === null) break;
       out.push({
@@ -357,6 +360,10 @@ export function decryptClientInitials(b: Uint8Array, off: number, end: number): 
     // node:crypto failing on bounded inputs would be a bug; packet data must never take the sensor down with it.
   }
   return out;
+}
+
+function always(): boolean {
+  return true;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Rules } from '../config/rules';
 import type { Observation } from '../core/observation';
 import type { Output } from '../output/writer';
-import { appEvent, protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from './ecs';
-import { createIntelAlerter } from './intel-alerts';
-import { findAllowing } from './allowlist';
+import { appEvent, protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import { createIntelAlerter } from '../alert/intel-alerts';
+import { findAllowing } from '../alert/allowlist';
 import { createScanAggregator } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
