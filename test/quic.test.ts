@@ -7,7 +7,8 @@ import { readCaptureFile } from '../src/capture/file';
 import { ipv4ToString, ipv6ToString } from '../src/decode/addr';
 import { decodePacket } from '../src/decode/decode';
 import { createDecodedPacket, IPPROTO_UDP } from '../src/core/packet';
-import { PCAPS, prng, tshark } from './helpers';
+import * as fs from 'node:fs';
+import { get, PCAPS, picket, prng, tmpDir, tshark } from './helpers';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -612,4 +613,44 @@ test('fuzz (seeded): random bytes and windows never throw', () => {
       assert.deepEqual(decryptClientInitials(b, off, end), []);
     });
   }
+});
+
+test('the key derivation budget: Initials past app.quic.key_derivations_per_second are counted, not read; the default reads all', () => {
+  const file = path.join(PCAPS, 'quic', 'quic-v1.pcap');
+  // Client Initials with a DCID not seen before, per second of packet time: the budget's unit.
+  const perSecond = new Map<string, Set<string>>();
+  for (const [t, dcids] of tshark(file, 'quic.long.packet_type == 0 && udp.dstport == 443', ['frame.time_epoch', 'quic.dcid'])) {
+    const sec = t.split('.')[0];
+    const set = perSecond.get(sec) ?? new Set<string>();
+    set.add(dcids.split(',')[0]);
+    perSecond.set(sec, set);
+  }
+  const over = [...perSecond.values()].reduce((n, s) => n + Math.max(0, s.size - 1), 0);
+  assert.ok(over >= 1, 'the capture has a second with two new connection IDs');
+
+  const stats = (args: string[]): Record<string, unknown> => {
+    const r = picket(['replay', ...args, file]);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = r.docs.filter((d) => get(d, 'event.kind') === 'metric');
+    assert.equal(docs.length, 1);
+    return docs[0];
+  };
+  const all = stats([]);
+  assert.equal(get(all, 'picket.stats.quic.initials_skipped'), 0);
+  assert.ok(Number(get(all, 'picket.stats.quic.initials')) >= perSecond.size);
+
+  const dir = tmpDir('quic-budget');
+  fs.writeFileSync(path.join(dir, 'budget.yaml'), 'kind: policy\napp:\n  quic:\n    key_derivations_per_second: 1\n');
+  const tight = stats(['--rules', dir]);
+  // Every datagram of a connection whose keys were refused is skipped too (its keys never reach the cache), and
+  // server Initials cost a derivation as well: at least the refused derivations, at most every Initial datagram.
+  const skipped = Number(get(tight, 'picket.stats.quic.initials_skipped'));
+  const datagrams = tshark(file, 'quic.long.packet_type == 0', ['frame.number']).length;
+  assert.ok(skipped >= over && skipped <= datagrams, `skipped ${skipped}, refused derivations ${over}, Initial datagrams ${datagrams}`);
+  assert.ok(Number(get(tight, 'picket.stats.quic.initials')) < Number(get(all, 'picket.stats.quic.initials')));
+
+  fs.writeFileSync(path.join(dir, 'budget.yaml'), 'kind: policy\napp:\n  quic:\n    key_derivations: 1\n');
+  const bad = picket(['replay', '--rules', dir, file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /budget\.yaml:4.*key_derivations/);
 });
