@@ -380,6 +380,9 @@ PKS_DEST="$DEST/scans" bash "$HERE/make-scans.sh" || die "make-scans.sh failed"
 # The reconnaissance captures (nmap -sV/NSE/SMB, masscan banners, scanner User-Agents, zone transfers, PTR sweeps,
 # subdomain brute force, and their benign counterparts) likewise.
 PKR_DEST="$DEST/recon" bash "$HERE/make-recon.sh" || die "make-recon.sh failed"
+# The SSH captures (nmap's SSH NSE scripts and -sV, hydra, paramiko, scanners' banners, and benign ssh / curl SFTP
+# against a real sshd in namespaces of their own) likewise.
+PKSSH_DEST="$DEST/ssh" bash "$HERE/make-ssh.sh" || die "make-ssh.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 

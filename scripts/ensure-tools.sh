@@ -30,14 +30,19 @@ declare -A PKG=(
   [tcpreplay]=tcpreplay     # bench/live: offered load for the capture-loss benchmark
   [trafgen]=netsniff-ng
   [sqlmap]=sqlmap           # pcaps/make-recon.sh: a real scanner User-Agent
+  [sshd]=openssh-server     # pcaps/make-ssh.sh: the SSH server (run by the script itself, not as a service)
+  [ssh]=openssh-client      # pcaps/make-ssh.sh: the benign client; ssh-keygen for the keys
+  [hydra]=hydra             # pcaps/make-ssh.sh: a real SSH password guesser (libssh)
+  [pgrep]=procps
   [python3]=python3         # capture scripts and the live-capture test's sender
   [setpriv]=util-linux      # test/live-capture: capture as an unprivileged user
   [taskset]=util-linux      # bench/live: CPU pinning
   [g++]=g++                 # node-gyp builds the live-capture addon on npm ci
   [make]=make
 )
-# Not commands: headers for the native capture path.
-HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time)
+# Not commands: headers for the native capture path, and a Python module.
+HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time
+  /usr/lib/python3/dist-packages/paramiko/__init__.py:python3-paramiko)   # pcaps/make-ssh.sh: a paramiko client
 
 missing=()
 for cmd in "${!PKG[@]}"; do
