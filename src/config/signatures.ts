@@ -42,9 +42,9 @@ export function loadSignatures(rf: RuleFile, root: YAMLMap, out: Signature[], po
       needles.push(Buffer.from(clean, 'hex'));
     }
     for (const u of stringList(rf, item, 'utf16')) needles.push(Buffer.from(u, 'utf16le'));
-    if (where !== 'payload' && needles.length !== texts.length) rf.fail(item, 'hex and utf16 are for payload signatures; HTTP fields match text (contains, prefix, regex)');
+    if (where !== 'payload' && needles.length !== texts.length) rf.fail(item, 'hex and utf16 are for payload signatures; fields (HTTP, SSH) match text (contains, prefix, regex)');
     const prefix = scalarString(rf, item, 'prefix', false);
-    if (where === 'payload' && prefix !== '') rf.fail(at('prefix'), '"prefix" is for HTTP fields; a payload signature uses contains, hex or utf16');
+    if (where === 'payload' && prefix !== '') rf.fail(at('prefix'), '"prefix" is for fields (HTTP, SSH); a payload signature uses contains, hex or utf16');
     const re = scalarString(rf, item, 'regex', false);
     let regex: RegExp | null = null;
     if (re !== '') {

@@ -38,10 +38,11 @@ function createSshAnalyzer(host: AnalyzerHost): Analyzer {
     sent.set(host.directedHash(false), s);
     const client = fromServer ? other : s;
     const server = fromServer ? s : other;
-    const fields: AppFields = {};
+    const side = fromServer ? 'server' : 'client';
+    // `from`: whose banner this message is (the other side's, when already seen, comes along).
+    const fields: AppFields = { from: side };
     if (client !== undefined) fields.client = sideFields(client);
     if (server !== undefined) fields.server = sideFields(server);
-    const side = fromServer ? 'server' : 'client';
     host.matchSignatures(
       { [`ssh.${side}.banner`]: s.banner, [`ssh.${side}.software`]: s.software },
       fromServer ? pkt.srcPort : pkt.dstPort,
