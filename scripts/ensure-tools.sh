@@ -39,6 +39,9 @@ declare -A PKG=(
   [taskset]=util-linux      # bench/live: CPU pinning
   [g++]=g++                 # node-gyp builds the live-capture addon on npm ci
   [make]=make
+  [groff]=groff-base        # test/docs: the man page renders without warnings
+  [man]=man-db
+  [systemd-analyze]=systemd # test/package: the packaged unit passes systemd-analyze verify
 )
 # Not commands: headers for the native capture path, and a Python module.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time
