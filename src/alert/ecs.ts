@@ -4,7 +4,7 @@ import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation } from '../engine/observation';
 import { unicodeName } from '../intel/domains';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
 import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
@@ -152,12 +152,20 @@ export interface AlertCounts {
   scanSourcesEvicted(): number;
 }
 
-export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, counts: AlertCounts, obs: ObserverInfo): EcsDoc {
+/** What the final counters need of a file's report (live capture has none). */
+export interface FileCounts {
+  truncated: boolean;
+  error: string | null;
+  /** Decode events the framer counted (DecodeEvent codes). */
+  decode: readonly number[];
+}
+
+export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertCounts, obs: ObserverInfo): EcsDoc {
   const alerts = counts.alertsByRule();
   const allowlisted = counts.allowlistedByRule();
   const decode: Record<string, number> = {};
   let errors = 0;
-  stats.decode.forEach((n, code) => {
+  withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     decode[DECODE_EVENT_NAMES[code]] = n;
     if (code >= FIRST_ERROR_EVENT) errors += n;

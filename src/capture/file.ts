@@ -27,6 +27,8 @@ export interface FileReport {
   /** Why reading stopped early, when it did (corrupt record, broken compression). */
   error: string | null;
   notes: Record<string, number>;
+  /** Decode events counted while framing, by DecodeEvent code (out-of-range times); added to the engines' counts. */
+  decode: number[];
 }
 
 type Fill = (buf: Buffer, off: number, len: number) => Promise<number>;
@@ -134,7 +136,7 @@ export async function readCaptureFile(
   const buf = opts.window ?? createReadWindow();
   const report: FileReport = {
     path, format: 'unknown', compressed: src.compressed, packets: 0, bytes: 0, linktypes: [],
-    truncated: false, error: null, notes: {},
+    truncated: false, error: null, notes: {}, decode: [],
   };
   try {
     let have = await fillAtLeast(src.fill, buf, 0, PCAP_HEADER_LEN);
@@ -190,6 +192,7 @@ export async function readCaptureFile(
     }
     const why = src.streamError();
     if (why !== null && report.error === null) report.error = why;
+    report.decode = Array.from(framer.events);
     report.bytes = framer.bytes;
     report.linktypes = [...framer.linktypes];
     for (const [k, v] of framer.notes) report.notes[k] = v;

@@ -1,5 +1,5 @@
 import type { FileReport } from '../capture/file';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
 import { LINKTYPE_NAMES } from '../decode/decode';
 import type { EngineStats } from '../engine/observation';
 
@@ -32,7 +32,7 @@ export function formatSummary(
   let errors = 0;
   const errs: string[] = [];
   const infos: string[] = [];
-  stats.decode.forEach((n, code) => {
+  withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     if (code >= FIRST_ERROR_EVENT) {
       errors += n;

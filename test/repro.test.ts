@@ -1,0 +1,108 @@
+/**
+ * Reproducers from the fuzz and fault campaign of 2026-12-06 (test/repro/), replayed with the real CLI: each once
+ * ended the run, lost data or wrote a malformed document.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { get, picket, ROOT, tmpDir, type Run } from './helpers';
+
+const REPRO = path.join(ROOT, 'test', 'repro');
+
+/** RFC 3339 date-time (section 5.6), with its field ranges. */
+const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/** Every time a document carries: @timestamp, and event.start/end where present. */
+function times(docs: Array<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const d of docs) {
+    for (const k of ['@timestamp', 'event.start', 'event.end']) {
+      const v = get(d, k);
+      if (v !== undefined) out.push(String(v));
+    }
+  }
+  return out;
+}
+
+/** A replay that must finish: exit 0, no internal error, the counters document last; returns its picket.stats. */
+function finished(r: Run): Record<string, unknown> {
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  assert.ok(r.docs.length > 0, 'no documents');
+  const last = r.docs[r.docs.length - 1];
+  assert.equal(get(last, 'event.kind'), 'metric', 'the last document is not the counters');
+  assert.equal(r.docs.filter((d) => get(d, 'event.kind') === 'metric').length, 1);
+  const ts = times(r.docs);
+  assert.ok(ts.length >= r.docs.length, `${ts.length} times in ${r.docs.length} documents`);
+  for (const t of ts) assert.match(t, RFC3339);
+  return get(last, 'picket.stats') as Record<string, unknown>;
+}
+
+/** The documents of an inline replay and of one with two workers are the same, in the same order. */
+function sameWithWorkers(file: string, inline: Run): void {
+  const w = picket(['replay', '--metadata', '--quiet', '--workers', '2', file]);
+  assert.equal(w.code, 0, w.stderr);
+  assert.equal(w.docs.length, inline.docs.length);
+  assert.deepEqual(w.docs, inline.docs);
+}
+
+const OUT_OF_RANGE_TIMES = ['pcapng-ts-hi-bit.pcapng', 'pcapng-if-tsoffset.pcapng', 'pcapng-tsresol-1s.pcapng', 'pcapng-year-21000.pcapng'];
+
+for (const name of OUT_OF_RANGE_TIMES) {
+  test(`a packet time out of range is counted and replaced, and the run goes on: ${name}`, () => {
+    const file = path.join(REPRO, name);
+    const r = picket(['replay', '--metadata', file]);
+    const stats = finished(r);
+    assert.equal(stats.packets, 1);
+    assert.equal(get(stats, 'decode.timestamp_out_of_range'), 1);
+    assert.equal(stats.decode_errors, 1);
+    assert.match(r.stderr, /decode errors: 1 \(timestamp_out_of_range=1\)/);
+    // The only packet has no earlier one to take the time of: it gets the epoch, as a Simple Packet Block does.
+    for (const t of times(r.docs)) assert.equal(t, '1970-01-01T00:00:00.000000Z');
+    sameWithWorkers(file, r);
+  });
+}
+
+test('the year-21000 DNS query is still analysed: its intel.dns alert and protocol event are written', () => {
+  const r = picket(['replay', '--metadata', path.join(REPRO, 'pcapng-year-21000.pcapng')]);
+  finished(r);
+  assert.equal(r.docs.length, 3);
+  assert.equal(r.docs.filter((d) => get(d, 'rule.id') === 'intel.dns').length, 1);
+  assert.equal(r.docs.filter((d) => get(d, 'event.dataset') === 'picket.dns').length, 1);
+});
+
+/** The little-endian pcapng blocks of a file, as they are. */
+function pcapngBlocks(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let p = 0; p + 8 <= b.length; p += b.readUInt32LE(p + 4)) out.push(b.subarray(p, p + b.readUInt32LE(p + 4)));
+  return out;
+}
+
+test('a packet with an out-of-range time between good ones takes the time of the packet before it', () => {
+  const [shb, idb, epb] = pcapngBlocks(fs.readFileSync(path.join(REPRO, 'pcapng-year-21000.pcapng')));
+  assert.equal(epb.readUInt32LE(0), 6, 'the reproducer holds one Enhanced Packet Block');
+  // The interface has no if_tsresol: microseconds.
+  const at = (micros: number): Buffer => {
+    const e = Buffer.from(epb);
+    e.writeUInt32LE(Math.floor(micros / 2 ** 32), 12);
+    e.writeUInt32LE(micros % 2 ** 32, 16);
+    return e;
+  };
+  const t1 = 1_700_000_000_123_456;
+  const t3 = t1 + 5_000_000;
+  const dir = tmpDir('ts-between');
+  const file = path.join(dir, 'between.pcapng');
+  fs.writeFileSync(file, Buffer.concat([shb, idb, at(t1), epb, at(t3)]));
+  const r = picket(['replay', '--metadata', file]);
+  const stats = finished(r);
+  assert.equal(stats.packets, 3);
+  assert.equal(get(stats, 'decode.timestamp_out_of_range'), 1);
+  const dns = r.docs.filter((d) => get(d, 'event.dataset') === 'picket.dns').map((d) => get(d, '@timestamp'));
+  assert.deepEqual(dns, ['2023-11-14T22:13:20.123456Z', '2023-11-14T22:13:20.123456Z', '2023-11-14T22:13:25.123456Z']);
+  const metric = r.docs[r.docs.length - 1];
+  assert.equal(get(metric, 'event.start'), '2023-11-14T22:13:20.123456Z');
+  assert.equal(get(metric, 'event.end'), '2023-11-14T22:13:25.123456Z');
+  sameWithWorkers(file, r);
+  fs.rmSync(dir, { recursive: true });
+});
