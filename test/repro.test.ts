@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { isoTime } from '../src/alert/ecs';
 import { get, picket, ROOT, tmpDir, type Run } from './helpers';
 
 const REPRO = path.join(ROOT, 'test', 'repro');
@@ -105,4 +106,26 @@ test('a packet with an out-of-range time between good ones takes the time of the
   assert.equal(get(metric, 'event.end'), '2023-11-14T22:13:25.123456Z');
   sameWithWorkers(file, r);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('isoTime writes RFC 3339 for any input, clamped to 1970-01-01..9999-12-31, and never throws', () => {
+  const cases: Array<[number, number, string]> = [
+    [1_700_000_000, 123_456_789, '2023-11-14T22:13:20.123456Z'],
+    [0, 0, '1970-01-01T00:00:00.000000Z'],
+    [253402300799, 999_999_999, '9999-12-31T23:59:59.999999Z'],
+    [253402300800, 0, '9999-12-31T23:59:59.000000Z'],
+    [600_000_000_000, 0, '9999-12-31T23:59:59.000000Z'], // year 21000
+    [2 ** 64, 0, '9999-12-31T23:59:59.000000Z'], // past Date's range: RangeError before
+    [Infinity, 0, '9999-12-31T23:59:59.000000Z'],
+    [-1, 0, '1970-01-01T00:00:00.000000Z'],
+    [-Infinity, 0, '1970-01-01T00:00:00.000000Z'],
+    [NaN, NaN, '1970-01-01T00:00:00.000000Z'],
+    [5, 1e9, '1970-01-01T00:00:05.999999Z'], // a rounded-up fraction stays within its second
+    [5, -3, '1970-01-01T00:00:05.000000Z'],
+  ];
+  for (const [sec, nsec, want] of cases) {
+    const got = isoTime(sec, nsec);
+    assert.equal(got, want, `isoTime(${sec}, ${nsec})`);
+    assert.match(got, RFC3339);
+  }
 });
