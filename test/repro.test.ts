@@ -3,11 +3,13 @@
  * ended the run, lost data or wrote a malformed document.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import { isoTime } from '../src/alert/ecs';
-import { get, picket, ROOT, tmpDir, type Run } from './helpers';
+import { get, PCAPS, picket, requireTool, ROOT, tmpDir, type Run } from './helpers';
 
 const REPRO = path.join(ROOT, 'test', 'repro');
 
@@ -128,4 +130,58 @@ test('isoTime writes RFC 3339 for any input, clamped to 1970-01-01..9999-12-31, 
     assert.equal(got, want, `isoTime(${sec}, ${nsec})`);
     assert.match(got, RFC3339);
   }
+});
+
+/** What zcat recovers of a gzip file (it writes every byte it inflates, trailer or not), and the packets tcpdump reads in it. */
+function zcatTcpdump(file: string): { bytes: number; packets: number } {
+  requireTool('zcat');
+  requireTool('tcpdump');
+  const raw = spawnSync('zcat', [file], { maxBuffer: 256 << 20 }).stdout;
+  const td = spawnSync('tcpdump', ['-n', '-r', '-'], { input: raw, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const packets = td.stdout.split('\n').filter((l) => l !== '').length;
+  return { bytes: raw.length, packets };
+}
+
+for (const name of ['gzip-bad-crc-small.pcap.gz', 'gzip-bad-crc-big.pcap.gz']) {
+  test(`a damaged gzip trailer loses no packet and is reported as such: ${name}`, () => {
+    const file = path.join(REPRO, name);
+    const want = zcatTcpdump(file);
+    assert.ok(want.packets > 0 && want.bytes > 0, 'zcat and tcpdump recovered nothing');
+    const r = picket(['replay', '--metadata', file]);
+    const stats = finished(r);
+    assert.equal(stats.packets, want.packets);
+    assert.equal(stats.files_damaged, 1);
+    assert.equal(stats.files_truncated, 0);
+    assert.equal(stats.files_corrupt, 0);
+    assert.ok(r.stderr.includes(`damaged: gzip trailer damaged (CRC mismatch): ${want.bytes} bytes recovered`), r.stderr);
+    assert.doesNotMatch(r.stderr, /cut short inside a record|stopped early/);
+    sameWithWorkers(file, r);
+  });
+}
+
+test('gzip framing: several members, trailing zeros, a cut trailer, trailing garbage, data cut short', () => {
+  const dir = tmpDir('gzip');
+  const pcap = fs.readFileSync(path.join(PCAPS, 'intel-dns.pcap'));
+  const whole = zlib.gzipSync(pcap);
+  const half = Math.floor(pcap.length / 2);
+  const cases: Array<{ name: string; bytes: Buffer; damaged: number; corrupt: number; message: RegExp | null }> = [
+    { name: 'members', bytes: Buffer.concat([zlib.gzipSync(pcap.subarray(0, half)), zlib.gzipSync(pcap.subarray(half)), Buffer.alloc(64)]), damaged: 0, corrupt: 0, message: null },
+    { name: 'trailer-cut', bytes: whole.subarray(0, whole.length - 3), damaged: 1, corrupt: 0, message: /damaged: gzip trailer cut short/ },
+    { name: 'garbage', bytes: Buffer.concat([whole, Buffer.from('garbage')]), damaged: 1, corrupt: 0, message: /damaged: bytes after the last gzip member/ },
+    { name: 'cut', bytes: whole.subarray(0, Math.floor(whole.length / 2)), damaged: 0, corrupt: 1, message: /stopped early at compressed data cut short/ },
+  ];
+  for (const c of cases) {
+    const file = path.join(dir, `${c.name}.pcap.gz`);
+    fs.writeFileSync(file, c.bytes);
+    const want = zcatTcpdump(file);
+    assert.ok(want.packets > 0, `${c.name}: tcpdump read nothing`);
+    const r = picket(['replay', file]);
+    const stats = finished(r);
+    assert.equal(stats.packets, want.packets, c.name);
+    assert.equal(stats.files_damaged, c.damaged, c.name);
+    assert.equal(stats.files_corrupt, c.corrupt, c.name);
+    if (c.message !== null) assert.match(r.stderr, c.message);
+    else assert.doesNotMatch(r.stderr, /damaged|stopped early|cut short/);
+  }
+  fs.rmSync(dir, { recursive: true });
 });

@@ -156,6 +156,8 @@ export interface AlertCounts {
 export interface FileCounts {
   truncated: boolean;
   error: string | null;
+  /** Damage that cost no packets, such as a bad gzip trailer. */
+  damage: string | null;
   /** Decode events the framer counted (DecodeEvent codes). */
   decode: readonly number[];
 }
@@ -182,6 +184,7 @@ export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertC
         files: files.length,
         files_truncated: files.filter((f) => f.truncated).length,
         files_corrupt: files.filter((f) => f.error !== null).length,
+        files_damaged: files.filter((f) => f.damage !== null).length,
         packets: stats.packets,
         bytes: stats.bytes,
         wire_bytes: stats.wireBytes,

@@ -24,6 +24,7 @@ export function formatSummary(
     let line = `  ${f.path}: ${f.format}${f.compressed ? ', gzip' : ''}, ${lt || 'no interfaces'}, ${f.packets} packets`;
     if (f.truncated) line += '; the file is cut short inside a record (the whole records before it were read)';
     if (f.error !== null) line += `; stopped early at ${f.error}`;
+    if (f.damage !== null) line += `; damaged: ${f.damage}`;
     const notes = Object.entries(f.notes).map(([k, v]) => `${k}=${v}`).join(' ');
     if (notes !== '') line += `; ${notes}`;
     lines.push(line);
