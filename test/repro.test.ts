@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { isoTime } from '../src/alert/ecs';
-import { get, PCAPS, picket, requireTool, ROOT, tmpDir, type Run } from './helpers';
+import { parseHttpRequest, type HttpResult } from '../src/app/http';
+import { get, PCAPS, picket, requireTool, ROOT, tmpDir, tshark, type Run } from './helpers';
 
 const REPRO = path.join(ROOT, 'test', 'repro');
 
@@ -185,3 +186,81 @@ test('gzip framing: several members, trailing zeros, a cut trailer, trailing gar
   }
   fs.rmSync(dir, { recursive: true });
 });
+
+/**
+ * Parses b[off, end) through a view that counts every byte read and fails on a read outside [off, end). Native
+ * searches (indexOf and the like) fail on the view: they run to the end of the buffer, the unbounded search this
+ * guards against, so the parser must do its own bounded ones.
+ */
+function parseCounted(b: Buffer, off: number, end: number): { result: HttpResult; reads: number } {
+  let reads = 0;
+  const view = new Proxy(b, {
+    get(target, prop) {
+      if (typeof prop === 'string' && /^\d+$/.test(prop)) {
+        const i = Number(prop);
+        assert.ok(i >= off && i < end, `read of byte ${i}, outside [${off}, ${end})`);
+        reads++;
+        return target[i];
+      }
+      if (prop === 'indexOf' || prop === 'lastIndexOf' || prop === 'includes') {
+        return () => assert.fail(`b.${prop}: a native search runs on to the end of the buffer, past the head`);
+      }
+      return Reflect.get(target, prop) as unknown;
+    },
+  });
+  return { result: parseHttpRequest(view, off, end), reads };
+}
+
+/** A head at offset 100 of a buffer whose other bytes are colons, CRs and LFs, as the packets around it could be. */
+function placed(head: string): { b: Buffer; off: number; end: number } {
+  const b = Buffer.alloc(100 + head.length + 65536, ':\r\n');
+  b.write(head, 100, 'latin1');
+  return { b, off: 100, end: 100 + head.length };
+}
+
+test('the HTTP head parser reads only its head, each byte a bounded number of times (http-nocolon heads)', () => {
+  for (const lines of [1, 10, 50, 99]) {
+    const head = `GET / HTTP/1.1\r\n${'abcdefgh\r\n'.repeat(lines)}\r\n`;
+    const { b, off, end } = placed(head);
+    const { result, reads } = parseCounted(b, off, end);
+    assert.equal(result.kind, 'request', `${lines} lines`);
+    assert.ok(reads > 0 && reads <= 3 * head.length, `${lines} lines: ${reads} reads for a ${head.length}-byte head`);
+  }
+  // A head cut short of its blank line, and one longer than the parser waits for.
+  for (const head of ['GET / HTTP/1.1\r\nabcdefgh\r\nHost', `GET / HTTP/1.1\r\n${'a'.repeat(9000)}`]) {
+    const { b, off, end } = placed(head);
+    const { reads } = parseCounted(b, off, end);
+    assert.ok(reads > 0 && reads <= 3 * head.length, `${reads} reads for a ${head.length}-byte head`);
+  }
+});
+
+test('header lines without a colon do not hide the Host and User-Agent after them', () => {
+  const head = 'GET /x HTTP/1.1\r\nabcdefgh\r\nHost: Example.COM:8080\r\nno colon here\r\nUser-Agent: a:b c\r\n\r\n';
+  const { b, off, end } = placed(head);
+  const { result } = parseCounted(b, off, end);
+  assert.equal(result.kind, 'request');
+  if (result.kind !== 'request') return;
+  assert.equal(result.request.host, 'example.com');
+  assert.equal(result.request.hostPort, 8080);
+  assert.equal(result.request.userAgent, 'a:b c');
+  assert.equal(result.consumed, head.length);
+});
+
+test('http-nocolon: every request is still counted and reported as tshark sees it, inline and with 2 workers', () => {
+  const file = path.join(REPRO, 'http-nocolon-1000.pcap');
+  const theirs = tsharkHttp(file);
+  assert.equal(theirs.length, 1000);
+  const r = picket(['replay', '--metadata', file]);
+  const stats = finished(r);
+  assert.equal(get(stats, 'http.requests'), theirs.length);
+  const ours = r.docs.filter((d) => get(d, 'event.dataset') === 'picket.http')
+    .map((d) => [get(d, 'http.request.method'), get(d, 'destination.domain') ?? '', get(d, 'url.path')].join(' '));
+  assert.deepEqual(ours, theirs.map((t) => t.join(' ')));
+  sameWithWorkers(file, r);
+});
+
+/** method, Host (as picket writes it: lower-cased, no port) and path of every request tshark reads, in order. */
+function tsharkHttp(file: string): string[][] {
+  return tshark(file, 'http.request', ['http.request.method', 'http.host', 'http.request.uri'])
+    .map(([method, host, uri]) => [method, (host ?? '').replace(/:\d+$/, '').toLowerCase(), uri]);
+}
