@@ -235,7 +235,7 @@ test('the HTTP head parser reads only its head, each byte a bounded number of ti
 });
 
 test('header lines without a colon do not hide the Host and User-Agent after them', () => {
-  const head = 'GET /x HTTP/1.1\r\nabcdefgh\r\nHost: Example.COM:8080\r\nno colon here\r\nUser-Agent: a:b c\r\n\r\n';
+  const head = 'GET /x HTTP/1.1\r\nabcdefgh\r\nHosts: decoy\r\nHOST: Example.COM:8080\r\nno colon here\r\nuser-AGENT: a:b c\r\n\r\n';
   const { b, off, end } = placed(head);
   const { result } = parseCounted(b, off, end);
   assert.equal(result.kind, 'request');

@@ -48,6 +48,17 @@ function indexOfByte(b: Uint8Array, c: number, from: number, end: number): numbe
   return -1;
 }
 
+/** Whether b[from, to) is `lower` (lower-case ASCII) in any ASCII case, as toLowerCase() would compare it. */
+function nameIs(b: Uint8Array, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = b[from + i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 function latin1(b: Uint8Array, from: number, to: number): string {
   return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
 }
@@ -76,10 +87,11 @@ export function parseHttpRequest(b: Uint8Array, off: number, end: number): HttpR
     if (e === p) return { kind: 'request', request: req, consumed: e + 2 - off };
     const colon = indexOfByte(b, 0x3a, p, e);
     if (colon > p) {
-      const name = latin1(b, p, colon).toLowerCase();
-      if (name === 'host' || name === 'user-agent') {
+      // Names are compared in place: making a string of each (99 of them) cost ~20 µs a head.
+      const host = nameIs(b, p, colon, 'host');
+      if (host || nameIs(b, p, colon, 'user-agent')) {
         const value = latin1(b, colon + 1, e).trim();
-        if (name === 'host') setHost(req, value);
+        if (host) setHost(req, value);
         else req.userAgent = value;
       }
     }
