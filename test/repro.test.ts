@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { isoTime } from '../src/alert/ecs';
 import { parseHttpRequest, type HttpResult } from '../src/app/http';
+import { crc32Js, IN_CHUNK } from '../src/capture/gzip';
 import { get, PCAPS, picket, requireTool, ROOT, tmpDir, tshark, type Run } from './helpers';
 
 const REPRO = path.join(ROOT, 'test', 'repro');
@@ -133,6 +134,15 @@ test('isoTime writes RFC 3339 for any input, clamped to 1970-01-01..9999-12-31, 
   }
 });
 
+test('the CRC-32 kept for Node before 20.15 equals zlib.crc32, also when computed piece by piece', () => {
+  const data = fs.readFileSync(path.join(PCAPS, 'intel-dns.pcap'));
+  assert.equal(crc32Js(data, 0), zlib.crc32(data));
+  let c = 0;
+  for (let p = 0; p < data.length; p += 1000) c = crc32Js(data.subarray(p, p + 1000), c);
+  assert.equal(c, zlib.crc32(data));
+  assert.equal(crc32Js(Buffer.from('123456789'), 0), 0xcbf43926); // the check value of CRC-32/ISO-HDLC
+});
+
 /** What zcat recovers of a gzip file (it writes every byte it inflates, trailer or not), and the packets tcpdump reads in it. */
 function zcatTcpdump(file: string): { bytes: number; packets: number } {
   requireTool('zcat');
@@ -160,7 +170,26 @@ for (const name of ['gzip-bad-crc-small.pcap.gz', 'gzip-bad-crc-big.pcap.gz']) {
   });
 }
 
-test('gzip framing: several members, trailing zeros, a cut trailer, trailing garbage, data cut short', () => {
+/**
+ * A one-member gzip file whose deflate data ends exactly where the reader's input chunk does (the header padded
+ * with an extra field and a name), so the end of the data is seen only on the next chunk, the trailer.
+ */
+function endingOnChunk(data: Buffer): Buffer {
+  const deflated = zlib.deflateRawSync(data);
+  const pad = IN_CHUNK - 10 - 2 - deflated.length;
+  const xlen = Math.min(65535, pad - 1);
+  const header = Buffer.alloc(10 + 2 + pad);
+  header.set([0x1f, 0x8b, 8, 0x04 | 0x08, 0, 0, 0, 0, 0, 255]);
+  header.writeUInt16LE(xlen, 10);
+  header.fill('n', 12 + xlen, header.length - 1); // the name, then its terminating zero
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(zlib.crc32(data), 0);
+  trailer.writeUInt32LE(data.length, 4);
+  assert.equal(header.length + deflated.length, IN_CHUNK);
+  return Buffer.concat([header, deflated, trailer]);
+}
+
+test('gzip framing: several members, trailing zeros, a cut trailer, trailing garbage, data cut short, data ending on a read boundary', () => {
   const dir = tmpDir('gzip');
   const pcap = fs.readFileSync(path.join(PCAPS, 'intel-dns.pcap'));
   const whole = zlib.gzipSync(pcap);
@@ -170,6 +199,7 @@ test('gzip framing: several members, trailing zeros, a cut trailer, trailing gar
     { name: 'trailer-cut', bytes: whole.subarray(0, whole.length - 3), damaged: 1, corrupt: 0, message: /damaged: gzip trailer cut short/ },
     { name: 'garbage', bytes: Buffer.concat([whole, Buffer.from('garbage')]), damaged: 1, corrupt: 0, message: /damaged: bytes after the last gzip member/ },
     { name: 'cut', bytes: whole.subarray(0, Math.floor(whole.length / 2)), damaged: 0, corrupt: 1, message: /stopped early at compressed data cut short/ },
+    { name: 'aligned', bytes: endingOnChunk(pcap), damaged: 0, corrupt: 0, message: null },
   ];
   for (const c of cases) {
     const file = path.join(dir, `${c.name}.pcap.gz`);

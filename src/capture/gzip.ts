@@ -30,10 +30,32 @@ const FCOMMENT = 0x10;
 const FRESERVED = 0xe0;
 /** First read for a member header: real ones are 10 bytes and a file name. */
 const HEADER_READ = 4096;
-const IN_CHUNK = 256 * 1024;
+/** A longer header (name, comment, extra field) is taken for garbage rather than read into memory. */
+const MAX_HEADER = 16 << 20;
+/** Compressed bytes handed to the inflater at a time (exported for a test that ends the data on this boundary). */
+export const IN_CHUNK = 256 * 1024;
 const OUT_CHUNK = 256 * 1024;
 /** Decompressed bytes held for the reader before the inflater is paused (deflate can expand ~1000x). */
 const OUT_HIGH = 4 * 1024 * 1024;
+
+let crcTable: Uint32Array | null = null;
+
+/** CRC-32 as gzip uses it, for Node before 20.15 (no zlib.crc32; package.json allows any Node 20). */
+export function crc32Js(data: Buffer, value: number): number {
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const crc32: (data: Buffer, value: number) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32Js;
 
 /** Header length of the gzip member at h[0..), 0 when h is too short to tell, or the reason it is not one. */
 function headerLength(h: Buffer): number | string {
@@ -102,14 +124,15 @@ export function openGzipReader(path: string): GzipReader {
   function startMember(): void {
     let h: Buffer;
     let len: number | string;
-    // Names and comments have no length limit in RFC 1952: read more until the header's end is found.
-    for (let size = HEADER_READ; ; size *= 4) {
-      const head = Buffer.allocUnsafe(size);
+    // RFC 1952 sets no limit on names and comments: read more until the header's end is found, within reason.
+    for (let want = HEADER_READ; ; want *= 4) {
+      const head = Buffer.allocUnsafe(want);
       const n = readAt(head, pos);
       if (finished) return;
       h = head.subarray(0, n);
       len = headerLength(h);
-      if (len !== 0 || n < size) break;
+      if (len === 0 && n === want && want >= MAX_HEADER) len = `a gzip header longer than ${MAX_HEADER} bytes`;
+      if (len !== 0 || n < want) break;
     }
     if (h.length === 0) {
       if (members === 0) failure = 'empty gzip file';
@@ -137,7 +160,7 @@ export function openGzipReader(path: string): GzipReader {
     // finishFlush: a file cut inside the deflate data ends the output where the data ends, without an error.
     const z = zlib.createInflateRaw({ chunkSize: OUT_CHUNK, finishFlush: zlib.constants.Z_SYNC_FLUSH });
     z.on('data', (chunk: Buffer) => {
-      crc = zlib.crc32(chunk, crc);
+      crc = crc32(chunk, crc);
       size += chunk.length;
       total += chunk.length;
       queue.push(chunk);
