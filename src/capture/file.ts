@@ -26,7 +26,7 @@ export interface FileReport {
   truncated: boolean;
   /** Why reading stopped early, when it did (corrupt record, broken compression). */
   error: string | null;
-  /** Damage that cost no packets (a gzip trailer that does not match the data it closes). */
+  /** Damage that cost no packets: a gzip trailer cut or not matching its data, bytes after the last gzip member. */
   damage: string | null;
   notes: Record<string, number>;
   /** Decode events counted while framing, by DecodeEvent code (out-of-range times); added to the engines' counts. */

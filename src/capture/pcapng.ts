@@ -127,9 +127,9 @@ export function createPcapngFramer(): Framer {
               } else {
                 // A time before 1970 or after 9999 is a damaged record (a flipped high bit, a wild if_tsoffset or
                 // tsresol), not a moment. The packet is kept for its bytes, at the previous packet's time rather
-                // than a clamped one: packet time drives the flow, scan and repeat windows, and a jump to 9999
-                // would expire every one of them (a jump back to 1970, the same on the next good packet), while
-                // the previous time leaves them as the neighbouring good packets set them.
+                // than a clamped one: packet time drives the flow, scan and repeat windows, and a clamp to 9999
+                // would expire all of them at once, a clamp to 1970 would send time back decades and forward
+                // again at the next good packet; the previous time leaves them as the good packets set them.
                 events[DecodeEvent.TIMESTAMP_OUT_OF_RANGE]++;
                 tsOut.sec = lastSec;
                 tsOut.nsec = lastNsec;
