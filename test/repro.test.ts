@@ -44,9 +44,9 @@ function finished(r: Run): Record<string, unknown> {
   return get(last, 'picket.stats') as Record<string, unknown>;
 }
 
-/** The documents of an inline replay and of one with two workers are the same, in the same order. */
-function sameWithWorkers(file: string, inline: Run): void {
-  const w = picket(['replay', '--metadata', '--quiet', '--workers', '2', file]);
+/** The documents of an inline replay (args, inline) and of the same with two workers are the same, in order. */
+function sameWithWorkers(args: string[], inline: Run): void {
+  const w = picket([...args, '--workers', '2']);
   assert.equal(w.code, 0, w.stderr);
   assert.equal(w.docs.length, inline.docs.length);
   assert.deepEqual(w.docs, inline.docs);
@@ -57,7 +57,8 @@ const OUT_OF_RANGE_TIMES = ['pcapng-ts-hi-bit.pcapng', 'pcapng-if-tsoffset.pcapn
 for (const name of OUT_OF_RANGE_TIMES) {
   test(`a packet time out of range is counted and replaced, and the run goes on: ${name}`, () => {
     const file = path.join(REPRO, name);
-    const r = picket(['replay', '--metadata', file]);
+    const args = ['replay', '--metadata', file];
+    const r = picket(args);
     const stats = finished(r);
     assert.equal(stats.packets, 1);
     assert.equal(get(stats, 'decode.timestamp_out_of_range'), 1);
@@ -65,7 +66,7 @@ for (const name of OUT_OF_RANGE_TIMES) {
     assert.match(r.stderr, /decode errors: 1 \(timestamp_out_of_range=1\)/);
     // The only packet has no earlier one to take the time of: it gets the epoch, as a Simple Packet Block does.
     for (const t of times(r.docs)) assert.equal(t, '1970-01-01T00:00:00.000000Z');
-    sameWithWorkers(file, r);
+    sameWithWorkers(args, r);
   });
 }
 
@@ -99,7 +100,8 @@ test('a packet with an out-of-range time between good ones takes the time of the
   const dir = tmpDir('ts-between');
   const file = path.join(dir, 'between.pcapng');
   fs.writeFileSync(file, Buffer.concat([shb, idb, at(t1), epb, at(t3)]));
-  const r = picket(['replay', '--metadata', file]);
+  const args = ['replay', '--metadata', file];
+  const r = picket(args);
   const stats = finished(r);
   assert.equal(stats.packets, 3);
   assert.equal(get(stats, 'decode.timestamp_out_of_range'), 1);
@@ -108,7 +110,7 @@ test('a packet with an out-of-range time between good ones takes the time of the
   const metric = r.docs[r.docs.length - 1];
   assert.equal(get(metric, 'event.start'), '2023-11-14T22:13:20.123456Z');
   assert.equal(get(metric, 'event.end'), '2023-11-14T22:13:25.123456Z');
-  sameWithWorkers(file, r);
+  sameWithWorkers(args, r);
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -158,7 +160,8 @@ for (const name of ['gzip-bad-crc-small.pcap.gz', 'gzip-bad-crc-big.pcap.gz']) {
     const file = path.join(REPRO, name);
     const want = zcatTcpdump(file);
     assert.ok(want.packets > 0 && want.bytes > 0, 'zcat and tcpdump recovered nothing');
-    const r = picket(['replay', '--metadata', file]);
+    const args = ['replay', '--metadata', file];
+    const r = picket(args);
     const stats = finished(r);
     assert.equal(stats.packets, want.packets);
     assert.equal(stats.files_damaged, 1);
@@ -166,7 +169,7 @@ for (const name of ['gzip-bad-crc-small.pcap.gz', 'gzip-bad-crc-big.pcap.gz']) {
     assert.equal(stats.files_corrupt, 0);
     assert.ok(r.stderr.includes(`damaged: gzip trailer damaged (CRC mismatch): ${want.bytes} bytes recovered`), r.stderr);
     assert.doesNotMatch(r.stderr, /cut short inside a record|stopped early/);
-    sameWithWorkers(file, r);
+    sameWithWorkers(args, r);
   });
 }
 
@@ -280,13 +283,14 @@ test('http-nocolon: every request is still counted and reported as tshark sees i
   const file = path.join(REPRO, 'http-nocolon-1000.pcap');
   const theirs = tsharkHttp(file);
   assert.equal(theirs.length, 1000);
-  const r = picket(['replay', '--metadata', file]);
+  const args = ['replay', '--metadata', file];
+  const r = picket(args);
   const stats = finished(r);
   assert.equal(get(stats, 'http.requests'), theirs.length);
   const ours = r.docs.filter((d) => get(d, 'event.dataset') === 'picket.http')
     .map((d) => [get(d, 'http.request.method'), get(d, 'destination.domain') ?? '', get(d, 'url.path')].join(' '));
   assert.deepEqual(ours, theirs.map((t) => t.join(' ')));
-  sameWithWorkers(file, r);
+  sameWithWorkers(args, r);
 });
 
 /** method, Host (as picket writes it: lower-cased, no port) and path of every request tshark reads, in order. */
