@@ -4,17 +4,24 @@ import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
+import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
 
 /** ECS event.severity for a severity word, on Elastic's risk scale. */
 export const SEVERITY_SCORE: Record<Severity, number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
-/** ISO 8601 with microseconds (Suricata's EVE precision); packet time, never the wall clock. */
+/**
+ * RFC 3339 with microseconds (Suricata's EVE precision); packet time, never the wall clock. The framers keep
+ * packet times within [0, MAX_TS_SEC]; this clamps as well, because Date throws (RangeError) past year 275760 and
+ * writes a six-digit "+YYYYYY" year past 9999, and one bad time must not cost the run nor reach a SIEM malformed.
+ */
 export function isoTime(sec: number, nsec: number): string {
-  const iso = new Date(sec * 1000).toISOString(); // ...:SS.mmmZ
-  return `${iso.slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+  const s = sec >= 0 ? Math.min(Math.floor(sec), MAX_TS_SEC) : 0; // NaN fails >= too
+  const us = nsec >= 0 ? Math.min(Math.floor(nsec / 1000), 999999) : 0;
+  const iso = new Date(s * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ for years 0000-9999
+  return `${iso.slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
 }
 
 /**
@@ -164,12 +171,22 @@ export interface AlertCounts {
   scanSourcesEvicted(): number;
 }
 
-export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, counts: AlertCounts, obs: ObserverInfo): EcsDoc {
+/** What the final counters need of a file's report (live capture has none). */
+export interface FileCounts {
+  truncated: boolean;
+  error: string | null;
+  /** Damage that cost no packets, such as a bad gzip trailer. */
+  damage: string | null;
+  /** Decode events the framer counted (DecodeEvent codes). */
+  decode: readonly number[];
+}
+
+export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertCounts, obs: ObserverInfo): EcsDoc {
   const alerts = counts.alertsByRule();
   const allowlisted = counts.allowlistedByRule();
   const decode: Record<string, number> = {};
   let errors = 0;
-  stats.decode.forEach((n, code) => {
+  withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     decode[DECODE_EVENT_NAMES[code]] = n;
     if (code >= FIRST_ERROR_EVENT) errors += n;
@@ -186,6 +203,7 @@ export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; 
         files: files.length,
         files_truncated: files.filter((f) => f.truncated).length,
         files_corrupt: files.filter((f) => f.error !== null).length,
+        files_damaged: files.filter((f) => f.damage !== null).length,
         packets: stats.packets,
         bytes: stats.bytes,
         wire_bytes: stats.wireBytes,

@@ -26,7 +26,11 @@ export interface FileReport {
   truncated: boolean;
   /** Why reading stopped early, when it did (corrupt record, broken compression). */
   error: string | null;
+  /** Damage that cost no packets: a gzip trailer cut or not matching its data, bytes after the last gzip member. */
+  damage: string | null;
   notes: Record<string, number>;
+  /** Decode events counted while framing, by DecodeEvent code (out-of-range times); added to the engines' counts. */
+  decode: number[];
 }
 
 type Fill = (buf: Buffer, off: number, len: number) => Promise<number>;
@@ -37,6 +41,8 @@ interface OpenCapture {
   compressed: boolean;
   /** Set when the compressed stream turned out broken. */
   streamError: () => string | null;
+  /** Set when the compressed stream was damaged in a way that lost no data (a bad gzip trailer). */
+  damage: () => string | null;
 }
 
 function openCapture(path: string): OpenCapture {
@@ -57,45 +63,33 @@ function openCapture(path: string): OpenCapture {
     fill: async (buf, off, len) => fs.readSync(fd, buf, off, len, null),
     close: () => fs.closeSync(fd),
     streamError: () => null,
+    damage: () => null,
   };
 }
 
 function openGzip(path: string): OpenCapture {
   // Loaded here, not at start-up: most replays are not compressed.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const zlib = require('node:zlib') as typeof import('node:zlib');
-  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
-  const stream = fs.createReadStream(path, { highWaterMark: 1 << 20 });
-  stream.pipe(gunzip);
-  let failure: string | null = null;
-  stream.on('error', (e) => { failure = `read failed: ${e.message}`; });
-  const it = gunzip[Symbol.asyncIterator]();
+  const { openGzipReader } = require('./gzip') as typeof import('./gzip');
+  const gz = openGzipReader(path);
   let pending: Buffer | null = null;
   let pos = 0;
   return {
     compressed: true,
     async fill(buf, off, len) {
       if (pending === null || pos >= pending.length) {
-        try {
-          const r = await it.next();
-          if (r.done === true) return 0;
-          pending = r.value as Buffer;
-          pos = 0;
-        } catch (e) {
-          failure = `compressed data is cut or corrupt (${(e as Error).message})`;
-          return 0;
-        }
+        pending = await gz.next();
+        pos = 0;
+        if (pending === null) return 0;
       }
       const n = Math.min(len, pending.length - pos);
       pending.copy(buf, off, pos, pos + n);
       pos += n;
       return n;
     },
-    close: () => {
-      stream.destroy();
-      gunzip.destroy();
-    },
-    streamError: () => failure,
+    close: () => gz.close(),
+    streamError: () => gz.error(),
+    damage: () => gz.damage(),
   };
 }
 
@@ -134,7 +128,7 @@ export async function readCaptureFile(
   const buf = opts.window ?? createReadWindow();
   const report: FileReport = {
     path, format: 'unknown', compressed: src.compressed, packets: 0, bytes: 0, linktypes: [],
-    truncated: false, error: null, notes: {},
+    truncated: false, error: null, damage: null, notes: {}, decode: [],
   };
   try {
     let have = await fillAtLeast(src.fill, buf, 0, PCAP_HEADER_LEN);
@@ -190,6 +184,8 @@ export async function readCaptureFile(
     }
     const why = src.streamError();
     if (why !== null && report.error === null) report.error = why;
+    report.damage = src.damage();
+    report.decode = Array.from(framer.events);
     report.bytes = framer.bytes;
     report.linktypes = [...framer.linktypes];
     for (const [k, v] of framer.notes) report.notes[k] = v;

@@ -31,11 +31,14 @@ export const DecodeEvent = {
   ICMP_TRUNCATED: 23,
   DNS_MALFORMED: 24,
   IPV6_BAD_PAYLOAD_LEN: 25,
+  // Counted by the file framers, not by decodePacket: a record's time is read before any packet decoding, and a
+  // framer's counts are per file, so they are counted once however many threads share the packets out.
+  TIMESTAMP_OUT_OF_RANGE: 26,
 } as const;
 
 export type DecodeEventCode = (typeof DecodeEvent)[keyof typeof DecodeEvent];
 
-export const DECODE_EVENT_COUNT = 26;
+export const DECODE_EVENT_COUNT = 27;
 /** Codes below this are not errors. */
 export const FIRST_ERROR_EVENT = DecodeEvent.LINKTYPE_UNSUPPORTED;
 
@@ -53,4 +56,14 @@ export function createDecodeCounters(): Float64Array {
 /** Adds a packet's event bits to the counters. */
 export function countDecodeEvents(counters: Float64Array, events: number): void {
   for (let e = events, code = 0; e !== 0; e >>>= 1, code++) if ((e & 1) !== 0) counters[code]++;
+}
+
+/**
+ * The run's decode counts: the engines' per-packet counts plus the framers' per-file ones (FileReport.decode).
+ * A worker reads every file but only worker 0's reports are kept, so a file's counts are added once.
+ */
+export function withFileEvents(engine: readonly number[], files: ReadonlyArray<{ decode: readonly number[] }>): number[] {
+  const out = Array.from({ length: DECODE_EVENT_COUNT }, (_, code) => engine[code] ?? 0);
+  for (const f of files) f.decode.forEach((n, code) => { if (code < DECODE_EVENT_COUNT) out[code] += n; });
+  return out;
 }

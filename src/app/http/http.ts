@@ -34,9 +34,29 @@ export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): b
   return false;
 }
 
+/**
+ * Searches in this file stop at the end they are given. b is usually the whole read window, packets after this
+ * one included: Buffer's indexOf would run on through them (~400 µs a head of 99 lines without a ':').
+ */
 function indexOfCrlf(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) if (b[i] === 0x0d && b[i + 1] === 0x0a) return i;
   return -1;
+}
+
+function indexOfByte(b: Uint8Array, c: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (b[i] === c) return i;
+  return -1;
+}
+
+/** Whether b[from, to) is `lower` (lower-case ASCII) in any ASCII case, as toLowerCase() would compare it. */
+function nameIs(b: Uint8Array, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = b[from + i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function latin1(b: Uint8Array, from: number, to: number): string {
@@ -65,12 +85,13 @@ export function parseHttpRequest(b: Uint8Array, off: number, end: number): HttpR
       return { kind: 'need-more' };
     }
     if (e === p) return { kind: 'request', request: req, consumed: e + 2 - off };
-    const colon = b.indexOf(0x3a, p);
-    if (colon > p && colon < e) {
-      const name = latin1(b, p, colon).toLowerCase();
-      if (name === 'host' || name === 'user-agent') {
+    const colon = indexOfByte(b, 0x3a, p, e);
+    if (colon > p) {
+      // Names are compared in place: making a string of each (99 of them) cost ~20 µs a head.
+      const host = nameIs(b, p, colon, 'host');
+      if (host || nameIs(b, p, colon, 'user-agent')) {
         const value = latin1(b, colon + 1, e).trim();
-        if (name === 'host') setHost(req, value);
+        if (host) setHost(req, value);
         else req.userAgent = value;
       }
     }
