@@ -8,10 +8,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseHttpRequest } from '../src/app/http';
+import { parseHttpRequest } from '../src/app/http/http';
 import { readCaptureFile } from '../src/capture/file';
 import { decodePacket } from '../src/decode/decode';
-import { createDecodedPacket } from '../src/decode/packet';
+import { createDecodedPacket } from '../src/core/packet';
 
 const REPEAT = 20;
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { isoTime } from '../src/alert/ecs';
-import { parseHttpRequest, type HttpResult } from '../src/app/http';
+import { parseHttpRequest, type HttpResult } from '../src/app/http/http';
 import { crc32Js, IN_CHUNK } from '../src/capture/gzip';
 import { get, PCAPS, picket, requireTool, ROOT, tmpDir, tshark, type Run } from './helpers';
 
