@@ -298,3 +298,24 @@ function tsharkHttp(file: string): string[][] {
   return tshark(file, 'http.request', ['http.request.method', 'http.host', 'http.request.uri'])
     .map(([method, host, uri]) => [method, (host ?? '').replace(/:\d+$/, '').toLowerCase(), uri]);
 }
+
+test('the sharder and the decoder agree on a packet\'s flow: the shard-* reproducers count each flow once, inline and with 2 workers', () => {
+  for (const name of ['shard-udp-iplen.pcap', 'shard-ipv6-ext.pcap']) {
+    const args = ['replay', '--metadata', path.join(REPRO, name)];
+    const r = picket(args);
+    const stats = finished(r);
+    sameWithWorkers(args, r);
+    if (name === 'shard-ipv6-ext.pcap') {
+      // The same 20 UDP flows, some packets with a Destination Options header: 20 attempts, as tshark sees 20 flows.
+      const flows = new Set(tshark(path.join(REPRO, name), 'udp', ['ipv6.src', 'udp.srcport', 'ipv6.dst', 'udp.dstport']).map((f) => f.join(' ')));
+      assert.equal(flows.size, 20);
+      assert.equal(stats.connection_attempts, flows.size);
+      const scans = r.docs.filter((d) => get(d, 'rule.id') === 'scan.port');
+      assert.ok(scans.length >= 1);
+      for (const a of scans) assert.equal(get(a, 'picket.scan.attempts'), flows.size);
+    } else {
+      // An IPv4 length that cuts the UDP header: the decoder reads no ports, so every packet is one flow, wherever it is counted.
+      assert.equal(stats.connection_attempts, 1);
+    }
+  }
+});
