@@ -384,7 +384,7 @@ PKR_DEST="$DEST/recon" bash "$HERE/make-recon.sh" || die "make-recon.sh failed"
 # against a real sshd in namespaces of their own) likewise.
 PKSSH_DEST="$DEST/ssh" bash "$HERE/make-ssh.sh" || die "make-ssh.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
-chmod 0755 "$HERE"/*.py
+chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py   # the scripts (truthlib.py is a module)
 
 # ---------------------------------------------------------------- README.md
 say "writing README.md"
