@@ -179,6 +179,15 @@ export class Rsyslog {
     return total;
   }
 
+  /** Lines in the output file, start-up probes included, without parsing them: cheap enough to poll. */
+  lineCount(): number {
+    if (!fs.existsSync(this.out)) return 0;
+    const b = fs.readFileSync(this.out);
+    let n = 0;
+    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+    return n;
+  }
+
   /** Parsed lines of the output file, without the start-up probes unless asked. */
   records(withProbes = false): RsyslogRecord[] {
     if (!fs.existsSync(this.out)) return [];
