@@ -749,7 +749,7 @@ test('write() to a dead sink costs no more than writing to /dev/null (ratio, not
   const best = async (make: () => Sink, includeFlush: boolean): Promise<{ ns: number; st: SinkStats }> => {
     let ns = Infinity;
     let st: SinkStats | null = null;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const sink = make();
       // Started, as a sensor's sinks are before the first packet: a network sink's thread boots meanwhile, and
       // on two cores its start-up is not the cost of a write.
