@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { observerInfo, statsDoc } from '../alert/ecs';
+import { createEcsStamper, observerInfo, statsDoc } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { orderInputs } from '../engine/inputs';
@@ -12,7 +12,7 @@ import { commandHelp, parseArgsOptions } from './option-table';
 import { captureCommand, interfacesCommand } from './capture';
 import { detectionSettings, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
-import { createOutputs } from '../output/outputs';
+import { createOutputs, stampedOutput } from '../output/outputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -79,7 +79,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   // config file's outputs: sinks, flushed and closed before exit.
   const outputs = values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0
     ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
-  const out = outputs?.out ?? createOutput(values.out ?? null, format);
+  const out = stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper());
   const observer = observerInfo(VERSION);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   let result;
