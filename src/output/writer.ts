@@ -26,7 +26,7 @@ export function createOutput(target: string | null, format: OutputFormat): Outpu
     fd = 1;
   } else {
     try {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      if (!fs.existsSync(path.dirname(target))) fs.mkdirSync(path.dirname(target), { recursive: true });
       fd = fs.openSync(target, 'a');
     } catch (e) {
       throw new PicketError(`${target}: cannot open for writing: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);

@@ -49,7 +49,7 @@ export function fileTransport(cfg: FileConfig): Transport {
   const open = (): void => {
     try {
       // A log directory that does not exist yet (a fresh /var/log/picket) is made, as rsyslog and nginx do.
-      fs.mkdirSync(path.dirname(cfg.path), { recursive: true });
+      if (!fs.existsSync(path.dirname(cfg.path))) fs.mkdirSync(path.dirname(cfg.path), { recursive: true });
       fd = fs.openSync(cfg.path, 'a');
       const st = fs.fstatSync(fd);
       size = st.isFile() ? st.size : 0;
