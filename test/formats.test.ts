@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { committedCaptures, get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { committedCaptures, get, PCAPS, picket, tmpDir, tshark, withoutEventId } from './helpers';
 
 /** frame number -> DNS query name, as picket's --metadata events say. */
 function picketQueries(file: string, extra: string[] = []): Map<number, { name: string; ts: string }> {
@@ -83,8 +83,8 @@ test('a big-endian pcap and a gzip-compressed one give the same alerts as the or
   const c = picket(['replay', '--quiet', path.join(PCAPS, 'formats', 'intel-dns.pcap.gz')]);
   assert.equal(a.code, 0);
   assert.ok(a.docs.length > 0, 'the original raises alerts');
-  assert.equal(b.stdout, a.stdout);
-  assert.equal(c.stdout, a.stdout);
+  assert.deepEqual(b.docs.map(withoutEventId), a.docs.map(withoutEventId));
+  assert.deepEqual(c.docs.map(withoutEventId), a.docs.map(withoutEventId));
   fs.rmSync(dir, { recursive: true });
 });
 

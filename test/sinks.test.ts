@@ -833,7 +833,7 @@ test('createSink: bad configuration is a PicketError naming the problem', () => 
     [{ type: 'syslog', url: 'tcp://127.0.0.1:514', facility: 24 }, /facility/],
     [{ type: 'http', url: 'ftp://127.0.0.1/x' }, /bad url/],
     [{ type: 'http', url: 'not a url' }, /bad url/],
-    [{ type: 'file', path: '/nonexistent-dir-picket/a.ndjson' }, /cannot open/],
+    [{ type: 'file', path: '/dev/null/a.ndjson' }, /cannot open/],
     [{ type: 'file', path: '/dev/null', keep: -1 }, /keep/],
   ];
   for (const [cfg, re] of bad) assert.throws(() => createSink(cfg, {}), (e: unknown) => e instanceof PicketError && re.test(e.message), JSON.stringify(cfg));

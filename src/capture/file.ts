@@ -4,6 +4,7 @@ import { type Framer } from './framer';
 import { createPcapFramer, isPcapMagic, PCAP_HEADER_LEN } from './pcap';
 import { createPcapngFramer, isPcapngMagic } from './pcapng';
 import { PicketError } from '../errors';
+import { inputName, openStreamInput, type PositionalSource } from './stream-input';
 
 /**
  * Read window: reads framed in place (see bench/RESULTS.md for why not a record-at-a-time parser). Sized to stay
@@ -48,9 +49,11 @@ interface OpenCapture {
 function openCapture(path: string): OpenCapture {
   let fd: number;
   try {
+    if (path === '-' || !fs.statSync(path).isFile()) return openStream(path);
     fd = fs.openSync(path, 'r');
   } catch (e) {
-    throw new PicketError(`${path}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (e instanceof PicketError) throw e;
+    throw new PicketError(`${inputName(path)}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const head = Buffer.alloc(2);
   const n = fs.readSync(fd, head, 0, 2, 0);
@@ -67,11 +70,35 @@ function openCapture(path: string): OpenCapture {
   };
 }
 
-function openGzip(path: string): OpenCapture {
+/** Standard input or a FIFO: read forward once, never whole into memory (see PositionalSource). */
+function openStream(path: string): OpenCapture {
+  let src: PositionalSource;
+  try {
+    src = openStreamInput(path);
+  } catch (e) {
+    throw new PicketError(`${inputName(path)}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const head = Buffer.alloc(2);
+  if (src.readAt(head, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return openGzip(path, src);
+  let at = 0;
+  return {
+    compressed: false,
+    fill: async (buf, off, len) => {
+      const n = src.readAt(buf.subarray(off, off + len), at);
+      at += n;
+      return n;
+    },
+    close: () => src.close(),
+    streamError: () => null,
+    damage: () => null,
+  };
+}
+
+function openGzip(path: string, stream?: PositionalSource): OpenCapture {
   // Loaded here, not at start-up: most replays are not compressed.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openGzipReader } = require('./gzip') as typeof import('./gzip');
-  const gz = openGzipReader(path);
+  const gz = openGzipReader(path, stream);
   let pending: Buffer | null = null;
   let pos = 0;
   return {
@@ -141,7 +168,7 @@ export async function readCaptureFile(
       framer = createPcapngFramer();
     } else {
       const why = src.streamError();
-      throw new PicketError(`${path}: not a pcap or pcapng capture${why !== null ? ` (${why})` : have < 4 ? ' (file too short)' : ''}`);
+      throw new PicketError(`${inputName(path)}: not a pcap or pcapng capture${why !== null ? ` (${why})` : have < 4 ? ' (file too short)' : ''}`);
     }
     report.format = framer.format;
 

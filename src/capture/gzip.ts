@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import type { PositionalSource } from './stream-input';
 
 /**
  * A gzip file (RFC 1952, any number of members) read as the bytes it holds, as far as they go.
@@ -79,8 +80,9 @@ function headerLength(h: Buffer): number | string {
   return p > h.length ? 0 : p;
 }
 
-export function openGzipReader(path: string): GzipReader {
-  const fd = fs.openSync(path, 'r');
+export function openGzipReader(path: string, stream?: PositionalSource): GzipReader {
+  // A stream input (stdin, a FIFO) comes with its reader; a file is read with pread.
+  const fd = stream === undefined ? fs.openSync(path, 'r') : -1;
   /** File offset of the next byte not yet handed to the inflater (or of the next header or trailer). */
   let pos = 0;
   let failure: string | null = null;
@@ -113,7 +115,7 @@ export function openGzipReader(path: string): GzipReader {
 
   const readAt = (buf: Buffer, at: number): number => {
     try {
-      return fs.readSync(fd, buf, 0, buf.length, at);
+      return stream !== undefined ? stream.readAt(buf, at) : fs.readSync(fd, buf, 0, buf.length, at);
     } catch (e) {
       failure = `read failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
       finished = true;
@@ -278,7 +280,8 @@ export function openGzipReader(path: string): GzipReader {
       finished = true;
       inf?.destroy();
       inf = null;
-      fs.closeSync(fd);
+      if (stream !== undefined) stream.close();
+      else fs.closeSync(fd);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
+import { createEcsStamper, observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
 import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
@@ -12,7 +12,7 @@ import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
-import { createOutputs, type OutputSpec } from '../output/outputs';
+import { createOutputs, stampedOutput, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
 import { detectionSettings, durationFlag, wholeFlag } from './settings';
@@ -85,7 +85,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
 
   const observer = observerInfo(version);
   const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
-  const pipeline = createAlertPipeline(rules, observer, outputs.out, setup.metadata);
+  // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
+  // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
+  const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null));
+  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
   const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
@@ -139,8 +142,8 @@ export async function captureCommand(argv: string[], version: string): Promise<n
         received: stats.received, kernel_dropped: stats.kernelDropped, interface_dropped: stats.ifDropped, picket_dropped: stats.picketDropped,
       }]));
       st.workers = { count: workers, dropped: path.dropped() };
-      outputs.out.write(doc);
-      outputs.out.flush();
+      out.write(doc);
+      out.flush();
       const sinkStats = await outputs.close(10_000);
       await metrics?.close();
       say(summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000) + (path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''));

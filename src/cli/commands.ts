@@ -27,7 +27,7 @@ export const REPLAY_OPTIONS = {
     help: 'picket.yaml: home_net, rules, sensitivity, metadata, workers and outputs (sinks: file with rotation, syslog, HTTP/Elasticsearch _bulk); flags given here win over the file',
   },
   rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', help: 'add the rule files under DIR to the bundled ones (repeatable; later files override)', complete: 'dir' },
-  'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, help: 'the protected network, comma-separated IPv4/IPv6 CIDRs', complete: 'none' },
+  'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, help: 'the protected network, comma-separated IPv4/IPv6 CIDRs (a CIDR with host bits set, 10.0.0.1/8, is an error)', complete: 'none' },
   sensitivity: {
     type: 'string', value: 'LEVEL', shown: 'the policy file\'s "sensitivity", medium as bundled', complete: SENSITIVITY,
     help: 'scan thresholds preset: low (fewest alerts), medium, high (rules/scan.yaml)',
@@ -82,7 +82,7 @@ export const REPLAY: CommandSpec = {
   synopsis: 'picket replay [options] <file|dir>...',
   summary: 'read pcap / pcapng (optionally gzip) captures and report',
   description: [
-    'Reads captures (pcap in either byte order with µs or ns timestamps, pcapng, either gzip-compressed; a directory is read recursively) in the order of their first packets, and writes ECS alerts as NDJSON.',
+    'Reads captures (pcap in either byte order with µs or ns timestamps, pcapng, either gzip-compressed; a directory is read recursively; - reads standard input, and a FIFO is read as it comes, before the files) in the order of their first packets, and writes ECS alerts as NDJSON.',
   ],
   options: REPLAY_OPTIONS,
   positionals: 'file',

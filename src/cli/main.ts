@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { observerInfo, statsDoc } from '../alert/ecs';
+import { createEcsStamper, observerInfo, statsDoc } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { orderInputs } from '../engine/inputs';
@@ -12,7 +12,7 @@ import { commandHelp, parseArgsOptions } from './option-table';
 import { captureCommand, interfacesCommand } from './capture';
 import { detectionSettings, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
-import { createOutputs } from '../output/outputs';
+import { createOutputs, stampedOutput } from '../output/outputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -67,19 +67,24 @@ async function replayCommand(argv: string[]): Promise<number> {
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
   const format = values.format as OutputFormat;
   if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${values.format}"`);
-  const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  let workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   const batchPackets = wholeFlag('batch-packets', values['batch-packets'], 1, BATCH_MAX_PACKETS) ?? BATCH_MAX_PACKETS;
   const { setup, loadRules } = detectionSettings(values, cfg, batchPackets);
   const rules = loadRules();
 
   const started = process.hrtime.bigint();
-  const { files, skipped } = await orderInputs(positionals);
+  const { files, skipped, streams } = await orderInputs(positionals);
   if (files.length === 0) throw new PicketError(`no capture files in ${positionals.join(', ')}`);
+  // Each worker reads every input for its shard of the flows, and standard input or a FIFO can be read only once.
+  if (streams.length > 0 && workers > 0) {
+    if (!values.quiet) process.stderr.write(`picket: ${streams.map((f) => (f === '-' ? 'standard input' : f)).join(', ')} can be read once only: replaying in one thread, not ${workers} workers\n`);
+    workers = 0;
+  }
   // --out/--format: the synchronous writer (a failing output stops the replay, saying what was lost); the
   // config file's outputs: sinks, flushed and closed before exit.
   const outputs = values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0
     ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
-  const out = outputs?.out ?? createOutput(values.out ?? null, format);
+  const out = stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper());
   const observer = observerInfo(VERSION);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   let result;
