@@ -48,6 +48,8 @@ cp bin/picket.js "$LIB/bin/"
 (cd dist && find src -type f -name '*.js' -exec cp --parents -t "$LIB/dist" {} +)
 cp -r rules "$LIB/"
 cp package.json "$LIB/"
+# The Elasticsearch index template, for the SIEM team to install (elastic/README.md says how).
+mkdir -p "$DOC/elastic" && cp elastic/index-template.json elastic/README.md "$DOC/elastic/"
 cp packaging/launch.js "$LIB/"
 cp "$ADDON" "$LIB/build/Release/"
 
