@@ -383,6 +383,9 @@ PKR_DEST="$DEST/recon" bash "$HERE/make-recon.sh" || die "make-recon.sh failed"
 # The SSH captures (nmap's SSH NSE scripts and -sV, hydra, paramiko, scanners' banners, and benign ssh / curl SFTP
 # against a real sshd in namespaces of their own) likewise.
 PKSSH_DEST="$DEST/ssh" bash "$HERE/make-ssh.sh" || die "make-ssh.sh failed"
+# The HTTP heads as real servers accept them (bare-LF line ends, extension and custom methods, OPTIONS *, a head in
+# three segments: issue 18) likewise.
+PKH_DEST="$DEST/http" bash "$HERE/make-http.sh" || die "make-http.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 
