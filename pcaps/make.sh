@@ -386,6 +386,10 @@ PKSSH_DEST="$DEST/ssh" bash "$HERE/make-ssh.sh" || die "make-ssh.sh failed"
 # The HTTP heads as real servers accept them (bare-LF line ends, extension and custom methods, OPTIONS *, a head in
 # three segments: issue 18) likewise.
 PKH_DEST="$DEST/http" bash "$HERE/make-http.sh" || die "make-http.sh failed"
+# mDNS and LLMNR questions and answers (a python3 responder and querier speaking RFC 6762 / RFC 4795) likewise.
+PKD_DEST="$DEST/mdns" bash "$HERE/make-mdns.sh" || die "make-mdns.sh failed"
+# DNS UPDATE and NOTIFY (nsupdate against a real named, which notifies) likewise.
+PKU_DEST="$DEST/dnsupdate" bash "$HERE/make-dnsupdate.sh" || die "make-dnsupdate.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 

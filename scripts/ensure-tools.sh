@@ -12,6 +12,7 @@ declare -A PKG=(
   [masscan]=masscan
   [hping3]=hping3
   [dig]=bind9-dnsutils
+  [nsupdate]=bind9-dnsutils # pcaps/make-dnsupdate.sh: real DNS UPDATEs
   [dnsmasq]=dnsmasq         # local DNS server inside the capture namespaces
   [ip]=iproute2
   [curl]=curl

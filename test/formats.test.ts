@@ -10,7 +10,9 @@ function picketQueries(file: string, extra: string[] = []): Map<number, { name: 
   assert.equal(r.code, 0, r.stderr);
   const out = new Map<number, { name: string; ts: string }>();
   for (const d of r.docs) {
-    if (get(d, 'event.dataset') !== 'picket.dns') continue;
+    // Standard questions only: mDNS and LLMNR responses are events too (dns.type answer), and so are NOTIFY and
+    // UPDATE requests (dns.op_code).
+    if (get(d, 'event.dataset') !== 'picket.dns' || get(d, 'dns.type') !== 'query' || get(d, 'dns.op_code') !== undefined) continue;
     out.set(get(d, 'picket.packet') as number, { name: get(d, 'dns.question.name') as string, ts: get(d, '@timestamp') as string });
   }
   return out;
@@ -18,7 +20,8 @@ function picketQueries(file: string, extra: string[] = []): Map<number, { name: 
 
 /** The same from tshark: queries (QR=0, standard opcode) with their frame times. */
 function tsharkQueries(file: string): Map<number, { name: string; epoch: string }> {
-  const rows = tshark(file, 'dns.flags.response == 0 && dns.flags.opcode == 0', ['frame.number', 'dns.qry.name', 'frame.time_epoch']);
+  // LLMNR over TCP 5355 is DNS's format; tshark decodes LLMNR on UDP only unless told.
+  const rows = tshark(file, 'dns.flags.response == 0 && dns.flags.opcode == 0', ['frame.number', 'dns.qry.name', 'frame.time_epoch'], ['-d', 'tcp.port==5355,dns']);
   const out = new Map<number, { name: string; epoch: string }>();
   for (const [frame, name, epoch] of rows) out.set(Number(frame), { name: name.toLowerCase(), epoch });
   return out;
