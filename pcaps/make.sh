@@ -390,6 +390,9 @@ PKH_DEST="$DEST/http" bash "$HERE/make-http.sh" || die "make-http.sh failed"
 PKD_DEST="$DEST/mdns" bash "$HERE/make-mdns.sh" || die "make-mdns.sh failed"
 # DNS UPDATE and NOTIFY (nsupdate against a real named, which notifies) likewise.
 PKU_DEST="$DEST/dnsupdate" bash "$HERE/make-dnsupdate.sh" || die "make-dnsupdate.sh failed"
+# The link types NFLOG (captured for real from an iptables NFLOG rule) and PPP, PPP_HDLC, 802.11 + radiotap
+# (re-framed from an Ethernet capture of the same traffic by reframe.py) likewise.
+PKL_DEST="$DEST/linktypes" bash "$HERE/make-linktypes.sh" || die "make-linktypes.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/*.py
 

@@ -35,6 +35,7 @@ declare -A PKG=(
   [ssh]=openssh-client      # pcaps/make-ssh.sh: the benign client; ssh-keygen for the keys
   [hydra]=hydra             # pcaps/make-ssh.sh: a real SSH password guesser (libssh)
   [nc]=netcat-openbsd       # pcaps/make-http.sh: bare-LF request heads written with printf | nc
+  [iptables]=iptables       # pcaps/make-linktypes.sh: the NFLOG rule that tcpdump -i nflog:N captures from
   [pgrep]=procps
   [python3]=python3         # capture scripts and the live-capture test's sender
   [setpriv]=util-linux      # test/live-capture: capture as an unprivileged user

@@ -4,7 +4,7 @@ import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
@@ -201,7 +201,7 @@ export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertC
   withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     decode[DECODE_EVENT_NAMES[code]] = n;
-    if (code >= FIRST_ERROR_EVENT) errors += n;
+    if (isDecodeError(code)) errors += n;
   });
   const first = Number.isFinite(stats.firstTs) ? stats.firstTs : 0;
   const last = Number.isFinite(stats.lastTs) ? stats.lastTs : 0;
