@@ -54,7 +54,8 @@ function dynamicFor(p: string, v: unknown): { name: string; type: string } | nul
   return null;
 }
 
-const nested = (p: string): boolean => explicit(p)?.type === 'nested';
+// Arrays of objects: nested mappings, and object mappings (Elasticsearch indexes an array of objects under them).
+const nested = (p: string): boolean => explicit(p)?.type === 'nested' || explicit(p)?.properties !== undefined;
 
 test('the index template is for the logs-picket-* data streams, with date detection off', () => {
   assert.deepEqual(tpl.index_patterns, ['logs-picket-*']);

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { dnsTypeName } from '../app/dns/dns';
+import { dnsRcodeName, dnsTypeName } from '../app/dns/dns';
 import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
@@ -82,12 +82,23 @@ function baseNetworkFields(o: ObservationBase, protocol: string): EcsDoc {
 function networkProtocol(o: Observation): string {
   if (o.kind === 'tls_client_hello') return o.quic ? 'quic' : 'tls';
   if (o.kind === 'conn') return o.firstBytes === 'tls' || o.firstBytes === 'http' || o.firstBytes === 'quic' ? o.firstBytes : '';
+  if (o.kind === 'dns_query' && o.protocol !== undefined) return o.protocol;
   return PROTOCOL[o.kind];
 }
 
+const DNS_OPCODE_NAMES: Record<number, string> = { 1: 'IQUERY', 2: 'STATUS', 4: 'NOTIFY', 5: 'UPDATE', 6: 'DSO' };
+
+/** ECS dns.*: the question; for an mDNS/LLMNR response, type answer, its response code and answers' names. */
 export function dnsQuestionFields(o: DnsQueryObservation): EcsDoc {
   // ECS dns.id is a keyword: the transaction id as a string, as Packetbeat writes it.
-  return { type: 'query', id: String(o.id), question: { name: o.name, type: dnsTypeName(o.qtype) } };
+  const question = o.name !== '' ? { question: { name: o.name, type: dnsTypeName(o.qtype) } } : {};
+  // ECS dns.op_code, only when not a standard query (what every other event is).
+  if (o.opcode !== undefined) return { type: 'query', id: String(o.id), op_code: DNS_OPCODE_NAMES[o.opcode] ?? String(o.opcode), ...question };
+  if (o.response === undefined) return { type: 'query', id: String(o.id), ...question };
+  return {
+    type: 'answer', id: String(o.id), ...question, response_code: dnsRcodeName(o.response.rcode),
+    ...(o.response.answers.length > 0 ? { answers: o.response.answers.map((a) => ({ name: a.name, type: dnsTypeName(a.type) })) } : {}),
+  };
 }
 
 const TLS_VERSIONS: Record<number, string> = { 0x0300: '3.0', 0x0301: '1.0', 0x0302: '1.1', 0x0303: '1.2', 0x0304: '1.3' };
@@ -101,7 +112,7 @@ export function protocolFields(o: Observation): EcsDoc {
   const doc: EcsDoc = { source: { ip: o.srcIp, port: o.srcPort }, destination };
   switch (o.kind) {
     case 'dns_query':
-      destination.domain = o.name;
+      if (o.name !== '') destination.domain = o.name;
       doc.dns = dnsQuestionFields(o);
       break;
     case 'tls_client_hello': {
@@ -152,7 +163,8 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
     ...protocolFields(o),
     network: networkFields(o),
     observer: observerFields(obs),
-    picket: { packet: o.ordinal + 1, ...nameExtras(o) },
+    // An UPDATE's prerequisite and update names have no ECS field: picket.dns.update.*.
+    picket: { packet: o.ordinal + 1, ...nameExtras(o), ...(o.kind === 'dns_query' && o.update !== undefined ? { dns: { update: o.update } } : {}) },
   };
 }
 
@@ -202,7 +214,7 @@ export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertC
   withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     decode[DECODE_EVENT_NAMES[code]] = n;
-    if (code >= FIRST_ERROR_EVENT) errors += n;
+    if (isDecodeError(code)) errors += n;
   });
   // A run that saw no packets has no packet time: the wall clock then, never 1970-01-01.
   const now = Date.now() / 1000;

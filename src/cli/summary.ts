@@ -1,5 +1,5 @@
 import type { FileReport } from '../capture/file';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT, withFileEvents } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { LINKTYPE_NAMES } from '../decode/decode';
 import type { EngineStats } from '../core/observation';
 
@@ -35,7 +35,7 @@ export function formatSummary(
   const infos: string[] = [];
   withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
-    if (code >= FIRST_ERROR_EVENT) {
+    if (isDecodeError(code)) {
       errors += n;
       errs.push(`${DECODE_EVENT_NAMES[code]}=${n}`);
     } else {

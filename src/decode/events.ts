@@ -34,13 +34,21 @@ export const DecodeEvent = {
   // Counted by the file framers, not by decodePacket: a record's time is read before any packet decoding, and a
   // framer's counts are per file, so they are counted once however many threads share the packets out.
   TIMESTAMP_OUT_OF_RANGE: 26,
+  // informational, added after the errors (codes are stable): an 802.11 data frame with the Protected bit, whose
+  // payload is encrypted (WEP/CCMP/GCMP) and cannot be read without the keys.
+  WIFI_PROTECTED: 27,
 } as const;
 
 export type DecodeEventCode = (typeof DecodeEvent)[keyof typeof DecodeEvent];
 
-export const DECODE_EVENT_COUNT = 27;
-/** Codes below this are not errors. */
+export const DECODE_EVENT_COUNT = 28;
+/** Codes below this are not errors, nor are the informational ones added later (isDecodeError). */
 export const FIRST_ERROR_EVENT = DecodeEvent.LINKTYPE_UNSUPPORTED;
+
+/** Whether a decode event is an error (the packet is damaged or lies), not a fact about what was not decoded. */
+export function isDecodeError(code: number): boolean {
+  return code >= FIRST_ERROR_EVENT && code !== DecodeEvent.WIFI_PROTECTED;
+}
 
 /** Stable names, used in the summary and under picket.decode.* (lower_snake, as in Suricata's decoder events). */
 export const DECODE_EVENT_NAMES: readonly string[] = (() => {
