@@ -5,16 +5,23 @@ import type { Severity } from '../intel/domains';
 import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
 import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
 
 /** ECS event.severity for a severity word, on Elastic's risk scale. */
 export const SEVERITY_SCORE: Record<Severity, number> = { low: 21, medium: 47, high: 73, critical: 99 };
 
-/** ISO 8601 with microseconds (Suricata's EVE precision); packet time, never the wall clock. */
+/**
+ * RFC 3339 with microseconds (Suricata's EVE precision); packet time, never the wall clock. The framers keep
+ * packet times within [0, MAX_TS_SEC]; this clamps as well, because Date throws (RangeError) past year 275760 and
+ * writes a six-digit "+YYYYYY" year past 9999, and one bad time must not cost the run nor reach a SIEM malformed.
+ */
 export function isoTime(sec: number, nsec: number): string {
-  const iso = new Date(sec * 1000).toISOString(); // ...:SS.mmmZ
-  return `${iso.slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+  const s = sec >= 0 ? Math.min(Math.floor(sec), MAX_TS_SEC) : 0; // NaN fails >= too
+  const us = nsec >= 0 ? Math.min(Math.floor(nsec / 1000), 999999) : 0;
+  const iso = new Date(s * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ for years 0000-9999
+  return `${iso.slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
 }
 
 /**

@@ -19,6 +19,9 @@ export interface PacketBatch {
 
 export const BATCH_MAX_PACKETS = 32768;
 
+/** 9999-12-31T23:59:59Z: the last second RFC 3339 can write (four-digit years). */
+export const MAX_TS_SEC = 253402300799;
+
 export function createPacketBatch(data: Buffer, capacity = BATCH_MAX_PACKETS): PacketBatch {
   return {
     data,

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PacketBatch } from '../capture/batch';
 import { pcapFileHeader } from '../capture/pcap';
+import { isoTime } from '../alert/ecs';
 import { PicketError } from '../errors';
 
 /**
@@ -36,7 +37,8 @@ export function createPcapRing(dir: string, fileBytes: number, files: number, if
 
   function open(lt: number, ts: number): void {
     if (fd >= 0) fs.closeSync(fd);
-    const name = path.join(dir, `picket-${safe}-${new Date(ts * 1000).toISOString().replace(/[:.]/g, '-')}-${String(seq++).padStart(6, '0')}.pcap`);
+    // isoTime, not Date's toISOString: it cannot throw on a packet time out of Date's range.
+    const name = path.join(dir, `picket-${safe}-${isoTime(ts, 0).replace(/[:.]/g, '-')}-${String(seq++).padStart(6, '0')}.pcap`);
     fd = fs.openSync(name, 'w');
     const h = pcapFileHeader(lt, true, 262144);
     fs.writeSync(fd, h);
