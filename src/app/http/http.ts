@@ -34,8 +34,17 @@ export function looksLikeHttpRequest(b: Uint8Array, off: number, end: number): b
   return false;
 }
 
+/**
+ * Searches in this file stop at the end they are given. b is usually the whole read window, packets after this
+ * one included: Buffer's indexOf would run on through them (~400 µs a head of 99 lines without a ':').
+ */
 function indexOfCrlf(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) if (b[i] === 0x0d && b[i + 1] === 0x0a) return i;
+  return -1;
+}
+
+function indexOfByte(b: Uint8Array, c: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (b[i] === c) return i;
   return -1;
 }
 
@@ -65,8 +74,8 @@ export function parseHttpRequest(b: Uint8Array, off: number, end: number): HttpR
       return { kind: 'need-more' };
     }
     if (e === p) return { kind: 'request', request: req, consumed: e + 2 - off };
-    const colon = b.indexOf(0x3a, p);
-    if (colon > p && colon < e) {
+    const colon = indexOfByte(b, 0x3a, p, e);
+    if (colon > p) {
       const name = latin1(b, p, colon).toLowerCase();
       if (name === 'host' || name === 'user-agent') {
         const value = latin1(b, colon + 1, e).trim();
