@@ -82,3 +82,30 @@ test('streams_evicted is the same inline and with 2 workers when the time that e
   assert.equal(evicted('2'), 1);
   assert.equal(evicted('3'), 1);
 });
+
+test('an original length of 2^32 - 1 is not read as a negative one (wire_bytes, the snap-length cut), in pcap and pcapng', () => {
+  // A record whose original length field was damaged to 0xffffffff: the batch's Int32Array made it -1, so
+  // wire_bytes went negative and the packet did not count as cut by a snap length. Found by the campaign.
+  const frame = tcpFrame('203.0.113.5', '10.0.0.1', 40000, 22, 0x02, '');
+  const p = pcap([[1_750_000_000, frame]]);
+  p.writeUInt32LE(0xffffffff, 24 + 12);
+  const ng = Buffer.alloc(28 + 20 + 32 + 56);
+  let o = 0;
+  for (const v of [0x0a0d0d0a, 28, 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff, 28, 1, 20, 1, 0, 20, 6, 32 + 56, 0, 0, 0, frame.length, 0xffffffff]) {
+    ng.writeUInt32LE(v >>> 0, o);
+    o += 4;
+  }
+  frame.copy(ng, o);
+  ng.writeUInt32LE(32 + 56, ng.length - 4);
+  for (const [name, bytes] of [['big-origlen.pcap', p], ['big-origlen.pcapng', ng]] as const) {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, bytes);
+    const r = picket(['replay', '--metadata', f]);
+    assert.equal(r.code, 0, r.stderr);
+    const metric = r.docs.filter((d) => get(d, 'event.kind') === 'metric');
+    assert.equal(metric.length, 1);
+    assert.equal(get(metric[0], 'picket.stats.packets'), 1, name);
+    assert.equal(get(metric[0], 'picket.stats.wire_bytes'), 0x7fffffff, name);
+    assert.equal(get(metric[0], 'picket.stats.decode.snaplen_cut'), 1, name);
+  }
+});

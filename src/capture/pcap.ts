@@ -1,5 +1,5 @@
 import { u32be, u32le } from './bytes';
-import { addNote, MAX_CAPLEN, type Framer } from './framer';
+import { addNote, MAX_CAPLEN, MAX_ORIGLEN, type Framer } from './framer';
 
 export const PCAP_HEADER_LEN = 24;
 const RECORD_HEADER_LEN = 16;
@@ -63,7 +63,7 @@ export function createPcapFramer(header: Buffer): Framer {
         const i = batch.count;
         batch.offset[i] = p + RECORD_HEADER_LEN;
         batch.caplen[i] = incl;
-        batch.origlen[i] = orig < incl ? incl : orig;
+        batch.origlen[i] = orig < incl ? incl : orig < MAX_ORIGLEN ? orig : MAX_ORIGLEN;
         if (orig < incl) addNote(notes, 'origlen_below_caplen');
         batch.tsSec[i] = sec;
         batch.tsNsec[i] = nsec ? (frac < 1e9 ? frac : 999999999) : (frac < 1e6 ? frac * 1000 : 999999000);
