@@ -176,6 +176,7 @@ export interface Summary {
   peakRssMb: number;
   peakRssRun: string;
   startupSeconds: number;
+  /** seconds: the replay's own time (its summary's, start-up left out). */
   slowestFile: { index: number; packets: number; seconds: number; usPerPacket: number; kept: string } | null;
   slowestPacket: { index: number; us: number; medianUs: number; kept: string } | null;
   wallSeconds: number;
@@ -306,11 +307,13 @@ export async function campaign(opts: Options, log: (s: string) => void): Promise
       if (inline.code !== workers.code) fail('difference', m, index, file, `exit ${inline.code} inline, ${workers.code} with workers: ${inline.stderr.trim().slice(0, 300)} | ${workers.stderr.trim().slice(0, 300)}`);
       else if (a.length !== b.length || a.some((l, i) => l !== b[i])) fail('difference', m, index, file, firstDifference(a, b));
     }
-    // Start-up is most of a small file's time: only files with enough packets say anything per packet.
+    // Start-up is most of a small file's time: only files with enough packets say anything per packet. The
+    // replay's own time from its summary leaves start-up out; the wall time less the start-up probe is the fallback.
     if (inline.code === 0 && replayed >= SLOWEST_MIN_PACKETS) {
-      const perPacket = Math.max(0, inline.seconds - startup) / replayed;
+      const own = /packets, \d+ bytes in ([\d.]+) s/.exec(inline.stderr);
+      const perPacket = (own !== null ? Number(own[1]) : Math.max(0, inline.seconds - startup)) / replayed;
       if (slowest === null || perPacket > slowest.perPacket) {
-        slowest = { perPacket, index, packets: replayed, seconds: inline.seconds };
+        slowest = { perPacket, index, packets: replayed, seconds: perPacket * replayed };
         for (const f of fs.readdirSync(opts.out)) if (f.startsWith('slowest-file')) fs.rmSync(path.join(opts.out, f));
         fs.copyFileSync(file, `${slowestKept}-${m.name}`);
       }
