@@ -31,6 +31,12 @@ export interface Framer {
 /** libpcap's MAXIMUM_SNAPLEN: no capture tool writes a packet record longer than this. */
 export const MAX_CAPLEN = 262144;
 
+/**
+ * Largest original length a batch holds (its lengths are Int32Array): the 32-bit field of a damaged record can
+ * claim up to 2^32 - 1, which wrapped to a negative length (negative wire_bytes, a snap-length cut not seen).
+ */
+export const MAX_ORIGLEN = 0x7fffffff;
+
 export function addNote(notes: Map<string, number>, key: string): void {
   notes.set(key, (notes.get(key) ?? 0) + 1);
 }

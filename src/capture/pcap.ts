@@ -1,5 +1,5 @@
 import { u32be, u32le } from './bytes';
-import { addNote, MAX_CAPLEN, type Framer } from './framer';
+import { addNote, MAX_CAPLEN, MAX_ORIGLEN, type Framer } from './framer';
 import { createDecodeCounters } from '../decode/events';
 
 export const PCAP_HEADER_LEN = 24;
@@ -65,7 +65,7 @@ export function createPcapFramer(header: Buffer): Framer {
         const i = batch.count;
         batch.offset[i] = p + RECORD_HEADER_LEN;
         batch.caplen[i] = incl;
-        batch.origlen[i] = orig < incl ? incl : orig;
+        batch.origlen[i] = orig < incl ? incl : orig < MAX_ORIGLEN ? orig : MAX_ORIGLEN;
         if (orig < incl) addNote(notes, 'origlen_below_caplen');
         // Unsigned 32-bit seconds end in 2106: always within [0, MAX_TS_SEC], so no range check is needed here.
         batch.tsSec[i] = sec;

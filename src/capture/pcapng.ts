@@ -1,6 +1,6 @@
 import { u16be, u16le, u32be, u32le } from './bytes';
 import { MAX_TS_SEC } from './batch';
-import { addNote, MAX_CAPLEN, type Framer } from './framer';
+import { addNote, MAX_CAPLEN, MAX_ORIGLEN, type Framer } from './framer';
 import { createDecodeCounters, DecodeEvent } from '../decode/events';
 
 const SHB = 0x0a0d0d0a;
@@ -137,7 +137,7 @@ export function createPcapngFramer(): Framer {
               const i = batch.count;
               batch.offset[i] = p + 28;
               batch.caplen[i] = incl;
-              batch.origlen[i] = orig < incl ? incl : orig;
+              batch.origlen[i] = orig < incl ? incl : orig < MAX_ORIGLEN ? orig : MAX_ORIGLEN;
               batch.tsSec[i] = tsOut.sec;
               batch.tsNsec[i] = tsOut.nsec;
               batch.linktype[i] = iface.linktype;
@@ -157,7 +157,7 @@ export function createPcapngFramer(): Framer {
             const i = batch.count;
             batch.offset[i] = p + 12;
             batch.caplen[i] = incl;
-            batch.origlen[i] = orig;
+            batch.origlen[i] = orig < MAX_ORIGLEN ? orig : MAX_ORIGLEN;
             // Simple Packet Blocks carry no timestamp.
             batch.tsSec[i] = 0;
             batch.tsNsec[i] = 0;

@@ -356,10 +356,6 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     const end = off + pkt.payloadLen;
     if (sigClientPorts.has(pkt.dstPort) || sigServerPorts.has(pkt.srcPort)) onSignaturePort(off, end);
     if (streams.count > 0) {
-      if (at.tsSec >= nextExpiry) {
-        expireStreams(streams, at.tsSec);
-        nextExpiry = at.tsSec + STREAM_SWEEP_SEC;
-      }
       const s = findStream(streams, b, pkt, directedHash(b, pkt, false));
       // A stream past its time is closed by its own next packet, not only by the sweep, so that the outcome
       // depends on the flow's packets alone and not on which other packets share this thread.
@@ -415,6 +411,12 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         decodePacket(b, batch.offset[i], caplen, batch.origlen[i], batch.linktype[i], pkt);
         at.tsSec = batch.tsSec[i];
         at.tsNsec = batch.tsNsec[i];
+        // Swept on every packet's time, this thread's or not: each worker then sweeps at the same packets as an
+        // inline run does, so that streams_evicted counts the same whatever the number of workers.
+        if (at.tsSec >= nextExpiry) {
+          if (streams.count > 0) expireStreams(streams, at.tsSec);
+          nextExpiry = at.tsSec + STREAM_SWEEP_SEC;
+        }
         if (cfg.shardCount > 1 && shardOfPacket(b, pkt, cfg.shardCount) !== cfg.shardIndex) {
           // Another thread owns the flow; some analyzers still learn from it (DNS answers feed every thread's
           // cache of resolved intel addresses, so a later connection finds it on whichever thread owns that).

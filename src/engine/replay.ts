@@ -12,6 +12,8 @@ import { engineConfig, type EngineSetup } from './setup';
 import type { Rules } from '../config/rules';
 import type { WorkerInput, WorkerMessage } from './worker';
 
+const WORKER_YOUNG_MB = 4;
+
 export interface ReplayResult {
   stats: EngineStats;
   files: FileReport[];
@@ -50,6 +52,15 @@ function replayWithWorkers(files: string[], setup: EngineSetup, count: number, o
     let failed = false;
     const pool: Worker[] = [];
     const merge = createOrderedMerge(count, observe);
+    // What the merge has released, for the workers to hold back on (worker.ts, MAX_AHEAD).
+    const releasedBuf = new SharedArrayBuffer(8);
+    const released = new BigInt64Array(releasedBuf);
+    const progress = new Array<number>(count).fill(0);
+    const publish = (): void => {
+      const upTo = Math.min(...progress);
+      Atomics.store(released, 0, BigInt(upTo === Infinity ? Number.MAX_SAFE_INTEGER : upTo));
+      Atomics.notify(released, 0);
+    };
 
     const fail = (err: Error): void => {
       if (failed) return;
@@ -59,15 +70,21 @@ function replayWithWorkers(files: string[], setup: EngineSetup, count: number, o
     };
 
     for (let w = 0; w < count; w++) {
-      const input: WorkerInput = { setup, files, shardIndex: w, shardCount: count };
-      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input });
+      const input: WorkerInput = { setup, files, shardIndex: w, shardCount: count, released: releasedBuf };
+      // A small young generation: workers allocate observations fast and keep few; each of them costs its full
+      // young generation in RSS (a few MB here against ~16 by default), measured under floods in bench/RESULTS.md.
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
       pool.push(worker);
       worker.on('message', (msg: WorkerMessage) => {
         if (failed) return;
         try {
           if (msg.type === 'obs') {
             merge.push(w, msg.obs, msg.upTo);
+            progress[w] = Math.max(progress[w], msg.upTo);
+            publish();
           } else if (msg.type === 'done') {
+            progress[w] = Infinity;
+            publish();
             addStats(stats, msg.stats);
             if (w === 0) reports = msg.files; // every worker reads every file; one report each is enough
             merge.done(w);
