@@ -129,13 +129,18 @@ function stripTiming(v: unknown): unknown {
   return o;
 }
 
-/** The documents of a run as lines to compare: metric documents without timing fields. */
+/**
+ * The documents of a run as lines to compare: without event.id (unique per run by design: a random run id and a
+ * sequence number), and metric documents without timing fields.
+ */
 export function comparable(stdout: string): string[] {
   const lines = stdout.split('\n').filter((l) => l !== '');
   return lines.map((l) => {
-    if (!l.includes('"kind":"metric"')) return l;
     try {
-      return JSON.stringify(stripTiming(JSON.parse(l)));
+      const doc = JSON.parse(l) as Record<string, unknown>;
+      const event = doc.event as Record<string, unknown> | undefined;
+      if (event !== undefined) delete event.id;
+      return JSON.stringify(l.includes('"kind":"metric"') ? stripTiming(doc) : doc);
     } catch {
       return l;
     }
