@@ -1,4 +1,4 @@
-# Shared by the capture scripts (make.sh, make-quic.sh, make-scans.sh, make-recon.sh): sourced, not run.
+# Shared by the capture scripts (make.sh, make-quic.sh, make-scans.sh, make-recon.sh, make-ssh.sh): sourced, not run.
 #
 # A script names its namespaces and calls pk_init first.  From then on it has say/die, every background process it
 # starts through these helpers is in PIDS, and one EXIT trap (pk_cleanup) removes all it made: processes,
@@ -313,7 +313,20 @@ pk_cap_stop() {
     PK_CAP_GOT=$got
 }
 
-# ---------------------------------------------------------------- skips, install, README
+# ---------------------------------------------------------------- commands, skips, install, README
+
+# pk_shq WORD...: the words as one line that a shell splits back into the same words (quotes only where needed).
+pk_shq() {
+    local a out=""
+    for a in "$@"; do
+        if [[ $a =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+="$a "; else out+="'${a//\'/\'\\\'\'}' "; fi
+    done
+    printf '%s' "${out% }"
+}
+
+# pk_note_cmd FILE TOOL COMMAND-LINE: one row of TMP/cmds.tsv (read into truth.json), the temp dir's path in
+# COMMAND-LINE written as $TMP.
+pk_note_cmd() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//"$TMP"/\$TMP}" >>"$TMP/cmds.tsv"; }
 
 # pk_skip WHAT REASON: record that WHAT (a file, or a part of one) was not made, in TMP/skipped.tsv.
 pk_skip() { printf '%s\t%s\n' "$1" "$2" >>"$TMP/skipped.tsv"; say "SKIP $1: $2"; }
@@ -341,3 +354,18 @@ pk_install() {
 
 # pk_pkgver PACKAGE...: "name version" of each installed Debian package, for the README.
 pk_pkgver() { dpkg-query -W -f='${Package} ${Version}\n' "$@" 2>/dev/null || true; }
+
+# pk_versions_md PACKAGE...: the README's "Tool versions" section, after a blank line: each PACKAGE's Debian version,
+# the tools' own versions (TMP/versions.tsv, "tool<TAB>version", as "tool: version") and the kernel's.
+pk_versions_md() {
+    cat <<VERSIONS
+
+## Tool versions
+
+\`\`\`
+$(pk_pkgver "$@")
+$(awk -F'\t' '{printf "%s: %s\n", $1, $2}' "$TMP/versions.tsv")
+kernel $(uname -r)
+\`\`\`
+VERSIONS
+}

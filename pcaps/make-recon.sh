@@ -383,14 +383,6 @@ done
 # ---------------------------------------------------------------- capture helpers
 tcap() { pk_tcap "$NST" 150 "$2" 8192 "$1" "${@:3}"; }   # out-file iface [filter...]: tcpdump in the server namespace
 cap_stop() { pk_cap_stop "$1"; say "  $PK_CAP_GOT packets -> $(basename "$1")"; }   # out-file
-shq() {  # words -> one line that a shell splits back into the same words (quotes only where needed)
-    local a out=""
-    for a in "$@"; do
-        if [[ $a =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+="$a "; else out+="'${a//\'/\'\\\'\'}' "; fi
-    done
-    printf '%s' "${out% }"
-}
-note_cmd() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//"$TMP"/\$TMP}" >>"$TMP/cmds.tsv"; }   # file tool command-line
 run() {  # [-ok "RC..."] [-n NS] file tool seconds cmd...: run in a namespace (scanner by default), bounded
     local ok=0 ns=$NSC f tool secs rc
     while :; do
@@ -401,8 +393,8 @@ run() {  # [-ok "RC..."] [-n NS] file tool seconds cmd...: run in a namespace (s
         esac
     done
     f=$1 tool=$2 secs=$3; shift 3
-    note_cmd "$f" "$tool" "$(shq "$@")"
-    echo "== [$f] $(shq "$@")" >>"$LOG"
+    pk_note_cmd "$f" "$tool" "$(pk_shq "$@")"
+    echo "== [$f] $(pk_shq "$@")" >>"$LOG"
     rc=0; pk_run "$ns" "$secs" "$@" || rc=$?
     case " $ok " in *" $rc "*) ;; *) tail -20 "$LOG" >&2; die "$f: '$*' exited $rc (want $ok)" ;; esac
 }
@@ -618,7 +610,7 @@ PY
     pk_masscan "$NSC" 40 "${MASSCAN[@]}"
     wait "$PK_MASSCAN_PID" || mrc=$?
     if [ "$mrc" = 0 ] && grep -q '^banner tcp' "$TMP/masscan.lst" 2>/dev/null; then
-        note_cmd masscan-banners.pcap masscan "$(shq "${MASSCAN[@]}")"
+        pk_note_cmd masscan-banners.pcap masscan "$(pk_shq "${MASSCAN[@]}")"
         cap_stop "$OUT/masscan-banners.pcap"
     else
         pk_cap_halt
@@ -645,17 +637,21 @@ say "truth.json and verification (tshark)"
     if command -v sqlmap >/dev/null; then printf 'sqlmap\t%s\n' "$(sqlmap --version 2>/dev/null | grep -v WARNING | head -1)"; fi
 } >"$TMP/versions.tsv"
 
+cp "$HERE/truthlib.py" "$TMP/truthlib.py"   # next to pkr.py: importable by any python3 that runs it
 cat >"$TMP/pkr.py" <<'PY'
-"""truth.json for make-recon.sh (facts read with tshark and from the raw frames), its checks, README tables."""
-import collections, ipaddress, json, re, struct, subprocess, sys
+"""truth.json for make-recon.sh (facts read with tshark and from the raw frames), its checks, README tables.
+truthlib (pcaps/truthlib.py, copied next to this file): what this shares with make-ssh.sh's program."""
+import collections, ipaddress, json, re
 import xml.etree.ElementTree as ET
+
+from truthlib import (Checks, capture_entry, counts, esc, files_table, main, md, multi, nmap_scripts, read_tmp, truthy,
+                      tshark, write_truth)
 
 SCANNER, MASSCAN_SRC, SERVER = "198.18.0.66", "198.18.0.67", "10.90.0.1"
 CLIENTS = ["10.90.1.10", "10.90.1.11", "10.90.1.12", "10.90.1.25"]
 OUR_ADDRS = {SCANNER, MASSCAN_SRC, SERVER, "198.18.0.1", "10.90.1.1", *CLIENTS}
 OUR_MACS = {"02:90:00:00:00:01", "02:90:00:00:00:66", "02:91:00:00:00:01", "02:91:00:00:00:10"}
 NSE_UA = "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)"
-SEP = "\x1f"
 
 RULES = {
     "probe.nmap_http": "nmap -sV HTTP probes and NSE's HTTP library (default User-Agent, 404-check paths)",
@@ -747,39 +743,6 @@ UA_LABELS = [
     (re.compile(r"^Wget/\S+$"), "wget", "wget, its own User-Agent (benign)", None),
 ]
 
-def tshark(pcap, flt, fields):
-    cmd = ["tshark", "-n", "-r", pcap, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + SEP,
-           "-E", "separator=\t"]
-    if flt:
-        cmd += ["-Y", flt]
-    for f in fields:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rows = []
-    for line in out.splitlines():
-        r = line.split("\t")
-        rows.append(dict(zip(fields, r + [""] * (len(fields) - len(r)))))
-    return rows
-
-def frames(pcap):
-    """Raw frames of a classic little-endian pcap (what tcpdump -w writes here)."""
-    data = open(pcap, "rb").read()
-    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        raise SystemExit(f"{pcap}: not a little-endian pcap")
-    off, out = 24, []
-    while off + 16 <= len(data):
-        _, _, incl, _ = struct.unpack("<IIII", data[off:off + 16])
-        out.append(data[off + 16:off + 16 + incl])
-        off += 16 + incl
-    return linktype, out
-
-def counts(xs):
-    return dict(sorted(collections.Counter(xs).items(), key=lambda kv: (-kv[1], str(kv[0]))))
-
-def multi(v):
-    return [x for x in v.split(SEP)] if v else []
-
 # ---------------------------------------------------------------- HTTP
 def http_facts(pcap):
     req = tshark(pcap, "http.request", ["frame.number", "ip.src", "ip.dst", "tcp.dstport", "tcp.stream",
@@ -812,7 +775,7 @@ def probe_payloads(pcap, port):
         b = bytes.fromhex(r["tcp.payload"].replace(":", ""))[:48]
         if b not in seen:
             seen.add(b)
-            out.append(b.decode("latin-1").encode("unicode_escape").decode())
+            out.append(esc(b))
     return out
 
 def nmap_services(xml_path):
@@ -827,8 +790,7 @@ def nmap_services(xml_path):
     return out
 
 def nmap_script_output(xml_path):
-    root = ET.parse(xml_path).getroot()
-    return {s.get("id"): s.get("output").strip() for s in root.iter("script")}
+    return nmap_scripts(ET.parse(xml_path).getroot())
 
 # ---------------------------------------------------------------- SMB
 def smb_facts(pcap):
@@ -880,16 +842,13 @@ def dns_rows(pcap):
     rows = tshark(pcap, "dns", f)
     for r in rows:
         r["transport"] = "udp" if r["udp.srcport"] else "tcp"
-        r["resp"] = r["dns.flags.response"] in ("1", "True")
+        r["resp"] = truthy(r["dns.flags.response"])
         # the client's port: a query's source port, an answer's destination port
         r["cport"] = (r["udp.dstport"] or r["tcp.dstport"]) if r["resp"] else (r["udp.srcport"] or r["tcp.srcport"])
         r["qname"] = multi(r["dns.qry.name"])[0].lower() if r["dns.qry.name"] else ""
         r["qtype"] = QTYPE.get(multi(r["dns.qry.type"])[0], multi(r["dns.qry.type"])[0]) if r["dns.qry.type"] else ""
         r["rcode"] = RCODE.get(r["dns.flags.rcode"], r["dns.flags.rcode"])
     return rows
-
-def truthy(v):
-    return v in ("1", "True")
 
 def dns_facts(pcap):
     rows = dns_rows(pcap)
@@ -995,12 +954,7 @@ def link_and_addrs(pcap):
             "other_frames": sum(1 for r in rows if not r["ip.src"] and not r["arp.src.proto_ipv4"])}
 
 def build(out, tmp, truth_path):
-    versions = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{tmp}/versions.tsv"))
-    cmds = collections.defaultdict(list)
-    for l in open(f"{tmp}/cmds.tsv"):
-        f, tool, c = l.rstrip("\n").split("\t", 2)
-        cmds[f].append({"tool": tool, "command": c})
-    skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{tmp}/skipped.tsv"))
+    versions, cmds, skipped = read_tmp(tmp)
     files = {}
     for name, s in SPEC.items():
         e = {"kind": s["kind"], "tool": s["tool"],
@@ -1016,10 +970,7 @@ def build(out, tmp, truth_path):
             e["skipped_parts"] = parts
             e["expect"] = [x for x in e["expect"] if x["tool"] not in parts]
         pcap = f"{out}/{name}"
-        frames_ = frames(pcap)[1]
-        e["commands"] = cmds[name]
-        e["packets"] = len(frames_)
-        e["bytes"] = sum(len(fr) for fr in frames_)
+        frames_ = capture_entry(e, pcap, cmds[name])
         e["facts"] = facts_for(name, pcap, tmp)
         hits = signature_hits(frames_)
         e["signatures_found"] = {k: v for k, v in hits.items() if v["frames"]}
@@ -1038,39 +989,14 @@ def build(out, tmp, truth_path):
                     "zones": ["corp.test", "example-shop.test", "cdn.test", "news.test", "mailhost.test",
                               "partner.test", "senders.test", "example.org", "0.90.10.in-addr.arpa", "in-addr.arpa", "."]},
         "signatures": [{"id": sid, "rule": rule, "tool": tool, "sent_by": sender, "what": what, "hex": pat.hex(),
-                        "text": pat.decode("latin-1").encode("unicode_escape").decode()}
+                        "text": esc(pat)}
                        for sid, rule, tool, sender, pat, what in SIGNATURES],
         "versions": versions,
         "files": files,
     }
-    text = dump(doc)
-    assert json.loads(text) == doc, "truth.json does not read back as what was built"
-    with open(truth_path, "w") as fh:
-        fh.write(text + "\n")
-
-def dump(o, depth=0):
-    """JSON with one item per line, but a list or object of plain values on one line when that line is short."""
-    flat = json.dumps(o, ensure_ascii=False)
-    if not isinstance(o, (dict, list)) or not o:
-        return flat
-    items = o.values() if isinstance(o, dict) else o
-    if len(flat) <= 150 and not any(isinstance(v, (dict, list)) and v for v in items):
-        return flat
-    pad, end = " " * (depth + 1), " " * depth
-    if isinstance(o, dict):
-        body = [pad + json.dumps(k, ensure_ascii=False) + ": " + dump(v, depth + 1) for k, v in o.items()]
-        return "{\n" + ",\n".join(body) + "\n" + end + "}"
-    return "[\n" + ",\n".join(pad + dump(v, depth + 1) for v in o) + "\n" + end + "]"
+    write_truth(doc, truth_path)
 
 # ---------------------------------------------------------------- checks
-class Checks:
-    def __init__(self):
-        self.errors = []
-
-    def ok(self, cond, msg):
-        if not cond:
-            self.errors.append(msg)
-
 def check(out, truth_path):
     t = json.load(open(truth_path))
     c = Checks()
@@ -1078,14 +1004,7 @@ def check(out, truth_path):
     for name, e in t["files"].items():
         if "skipped" in e:
             continue
-        pcap = f"{out}/{name}"
-        linktype, frames_ = frames(pcap)
-        size = len(open(pcap, "rb").read())
-        c.ok(linktype == 1, f"{name}: link type {linktype}, want 1 (Ethernet)")
-        c.ok(size < 300_000, f"{name}: {size} bytes, want < 300 KB")
-        la = link_and_addrs(pcap)
-        c.ok(set(la["macs"]) <= OUR_MACS, f"{name}: foreign MACs {set(la['macs']) - OUR_MACS}")
-        c.ok(set(la["addrs"]) <= OUR_ADDRS, f"{name}: foreign addresses {set(la['addrs']) - OUR_ADDRS}")
+        la = c.capture(name, f"{out}/{name}", 300, link_and_addrs, OUR_MACS, OUR_ADDRS)
         c.ok(la["ipv6_frames"] == 0, f"{name}: {la['ipv6_frames']} IPv6 frames")
         c.ok(la["other_frames"] == 0, f"{name}: {la['other_frames']} frames that are neither IPv4 nor ARP")
         # signatures: the expected ones are there, no other file's signature is
@@ -1174,26 +1093,12 @@ def check(out, truth_path):
     if "skipped" not in t["files"]["masscan-banners.pcap"]:
         m = F["masscan-banners.pcap"]["http"]
         c.ok(any(u.startswith("masscan/") for u in m["user_agents"]), f"masscan-banners: User-Agents {list(m['user_agents'])}")
-    if c.errors:
-        for e in c.errors:
-            print("CHECK FAILED:", e, file=sys.stderr)
-        raise SystemExit(1)
-    print(f"all checks passed ({len(t['files'])} files)")
+    c.done(len(t["files"]))
 
 # ---------------------------------------------------------------- README tables
-def md(s):
-    return str(s).replace("|", "\\|")
-
 def readme_tables(truth_path):
     t = json.load(open(truth_path))
-    print("| file | packets | bytes | tool | expect (rule: tool) |")
-    print("| --- | --- | --- | --- | --- |")
-    for n, e in t["files"].items():
-        if "skipped" in e:
-            print(f"| `{n}` | - | - | {e['tool']} | skipped: {md(e['skipped'])} |")
-            continue
-        exp = ", ".join(f"`{x['rule']}`: {x['tool']}" for x in e["expect"]) or "none (benign)"
-        print(f"| `{n}` | {e['packets']} | {e['bytes']} | {e['tool']} | {exp} |")
+    files_table(t)
     print("\n### Signature strings\n")
     print("Byte strings searched in the raw frames of every capture (the script fails if an expected one is missing or")
     print("one turns up in another file). \"first\" is frame:offset of the first hit (offset from the Ethernet header).\n")
@@ -1272,19 +1177,8 @@ def readme_commands(truth_path):
             print(f"* `{n}`: " + ", then ".join(f"`{md(c['command'])}`" for c in e["commands"]))
 
 if __name__ == "__main__":
-    cmd = sys.argv[1]
-    if cmd == "build":
-        build(*sys.argv[2:5])
-    elif cmd == "check":
-        check(*sys.argv[2:4])
-    elif cmd == "tables":
-        readme_tables(sys.argv[2])
-    elif cmd == "facts":
-        readme_facts(sys.argv[2], sys.argv[3])
-    elif cmd == "commands":
-        readme_commands(sys.argv[2])
-    else:
-        raise SystemExit(f"unknown command {cmd}")
+    main({"build": (build, 3), "check": (check, 2), "tables": (readme_tables, 1), "facts": (readme_facts, 2),
+          "commands": (readme_commands, 1)})
 PY
 python3 "$TMP/pkr.py" build "$OUT" "$TMP" "$OUT/truth.json" || die "building truth.json failed"
 python3 "$TMP/pkr.py" check "$OUT" "$OUT/truth.json" >&2 || die "the captures do not match truth.json (see CHECK FAILED above)"
@@ -1510,15 +1404,6 @@ cat <<'EOF'
 * sqlmap is not in scripts/ensure-tools.sh's list yet; without it scanner-ua.pcap has no sqlmap requests and
   truth.json says so (`skipped_parts`).
 EOF
-cat <<EOF
-
-## Tool versions
-
-\`\`\`
-$(pk_pkgver nmap bind9 bind9-dnsutils samba smbclient masscan sqlmap curl wget tcpdump tshark libc-bin iproute2)
-$(awk -F'\t' '{printf "%s: %s\n", $1, $2}' "$TMP/versions.tsv")
-kernel $(uname -r)
-\`\`\`
-EOF
+pk_versions_md nmap bind9 bind9-dnsutils samba smbclient masscan sqlmap curl wget tcpdump tshark libc-bin iproute2
 } >"$DEST/README.md"
 say "wrote $DEST/README.md"

@@ -143,20 +143,12 @@ pk_wait_listeners "$NSS" "$SERVER:22 " "" 100 \
 # ---------------------------------------------------------------- capture and run helpers
 tcap() { pk_tcap "$NSS" 120 veth0 8192 "$1" tcp port 22; }     # out-file: only the SSH connections
 cap_stop() { pk_cap_stop "$1"; say "  $PK_CAP_GOT packets -> $(basename "$1")"; }   # out-file
-shq() {  # words -> one line that a shell splits back into the same words (quotes only where needed)
-    local a out=""
-    for a in "$@"; do
-        if [[ $a =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+="$a "; else out+="'${a//\'/\'\\\'\'}' "; fi
-    done
-    printf '%s' "${out% }"
-}
-note_cmd() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//"$TMP"/\$TMP}" >>"$TMP/cmds.tsv"; }   # file tool command-line
 run() {  # [-ok "RC..."] file tool seconds cmd...: run in the client namespace, bounded; dies on another status
     local ok=0 f tool secs rc
     if [ "$1" = -ok ]; then ok=$2; shift 2; fi
     f=$1 tool=$2 secs=$3; shift 3
-    note_cmd "$f" "$tool" "$(shq "$@")"
-    echo "== [$f] $(shq "$@")" >>"$LOG"
+    pk_note_cmd "$f" "$tool" "$(pk_shq "$@")"
+    echo "== [$f] $(pk_shq "$@")" >>"$LOG"
     rc=0; pk_run "$NSC" "$secs" "$@" || rc=$?
     case " $ok " in *" $rc "*) ;; *) tail -20 "$LOG" >&2; die "$f: '$*' exited $rc (want $ok)" ;; esac
 }
@@ -333,16 +325,20 @@ dpkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
     fi
 } >"$TMP/versions.tsv"
 
+cp "$HERE/truthlib.py" "$TMP/truthlib.py"   # next to pkssh.py: importable by any python3 that runs it
 cat >"$TMP/pkssh.py" <<'PY'
 """truth.json for make-ssh.sh (the identification strings of each connection as tshark decodes them, checked
-against the raw bytes), its checks, and the README tables."""
-import collections, json, re, struct, subprocess, sys
+against the raw bytes), its checks, and the README tables.  truthlib (pcaps/truthlib.py, copied next to this file):
+what this shares with make-recon.sh's program."""
+import collections, json, re
 import xml.etree.ElementTree as ET
+
+from truthlib import (SEP, Checks, capture_entry, counts, esc, files_table, main, md, nmap_scripts, read_tmp, truthy,
+                      tshark, write_truth)
 
 SERVER, SCANNER, WORKSTATION = "10.92.0.1", "10.92.0.66", "10.92.0.10"
 OUR_ADDRS = {SERVER, SCANNER, WORKSTATION}
 OUR_MACS = {"02:92:00:00:00:01", "02:92:00:00:00:66"}
-SEP = "\x1f"
 DEPTH = 255   # RFC 4253 4.2: the identification string is at most 255 bytes; the signatures look that far
 
 RULES = {"probe.scanner_ssh": "an SSH client identification string that names a scanner (rules/signatures.yaml)"}
@@ -430,37 +426,9 @@ def spec(v):
             client_banners={b["libssh2"]: 1}),
     }
 
-def tshark(pcap, flt, fields):
-    cmd = ["tshark", "-n", "-r", pcap, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + SEP, "-E", "separator=\t"]
-    if flt:
-        cmd += ["-Y", flt]
-    for f in fields:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return [dict(zip(fields, l.split("\t") + [""] * len(fields))) for l in out.splitlines()]
-
-def frames(pcap):
-    """Raw frames of a classic little-endian pcap (what tcpdump -w writes here), and the link type."""
-    data = open(pcap, "rb").read()
-    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
-    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
-        raise SystemExit(f"{pcap}: not a little-endian pcap")
-    off, out = 24, []
-    while off + 16 <= len(data):
-        incl = struct.unpack("<IIII", data[off:off + 16])[2]
-        out.append(data[off + 16:off + 16 + incl])
-        off += 16 + incl
-    return linktype, out
-
-def esc(b):
-    return b.decode("latin-1").encode("unicode_escape").decode()
-
 def first_line(b):
     i = b.find(b"\n")
     return b[:i + 1] if i >= 0 else None
-
-def counts(xs):
-    return dict(sorted(collections.Counter(xs).items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
 def connections(pcap):
     """One entry per TCP connection: who, the banners tshark decodes (ssh.protocol) per side, the raw first line
@@ -477,9 +445,9 @@ def connections(pcap):
                                  "server": r["ip.dst"] if to_server else r["ip.src"], "server_port": 22,
                                  "_c": b"", "_s": b"", "client_banner": None, "server_banner": None,
                                  "hassh": None, "hassh_server": None, "syn_ack": False, "client_reset": False})
-        if r["tcp.flags.syn"] in ("1", "True") and r["tcp.flags.ack"] in ("1", "True"):
+        if truthy(r["tcp.flags.syn"]) and truthy(r["tcp.flags.ack"]):
             c["syn_ack"] = True
-        if to_server and r["tcp.flags.reset"] in ("1", "True"):
+        if to_server and truthy(r["tcp.flags.reset"]):
             c["client_reset"] = True
         if r["tcp.payload"]:
             c["_c" if to_server else "_s"] += bytes.fromhex(r["tcp.payload"].replace(":", ""))
@@ -512,7 +480,7 @@ def nmap_output(xml_path):
         root = ET.parse(xml_path).getroot()
     except (OSError, ET.ParseError):
         return None
-    out = {s.get("id"): s.get("output").strip() for s in root.iter("script")}
+    out = nmap_scripts(root)
     for p in root.iter("port"):
         s = p.find("service")
         if s is not None and s.get("product"):
@@ -599,12 +567,7 @@ def banner_sources(v):
     ]
 
 def build(out, tmp, truth_path):
-    versions = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{tmp}/versions.tsv"))
-    cmds = collections.defaultdict(list)
-    for l in open(f"{tmp}/cmds.tsv"):
-        f, tool, c = l.rstrip("\n").split("\t", 2)
-        cmds[f].append({"tool": tool, "command": c})
-    skipped = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{tmp}/skipped.tsv"))
+    versions, cmds, skipped = read_tmp(tmp)
     files = {}
     for name, s in spec(versions).items():
         e = {"kind": s["kind"], "tool": s["tool"], "client": s["client"], "server": SERVER, "benign": s["benign"],
@@ -617,7 +580,7 @@ def build(out, tmp, truth_path):
             files[name] = e
             continue
         pcap = f"{out}/{name}"
-        frames_ = frames(pcap)[1]
+        capture_entry(e, pcap, cmds[name])
         conns = connections(pcap)
         hits = {}
         for c in conns:
@@ -625,9 +588,6 @@ def build(out, tmp, truth_path):
                 if all(n in c["_client_head"] for n in needles):
                     hits.setdefault(sid, []).append(c["stream"])
             del c["_client_head"]
-        e["commands"] = cmds[name]
-        e["packets"] = len(frames_)
-        e["bytes"] = sum(len(fr) for fr in frames_)
         e["ssh"] = {
             "client_banners": counts(c["client_banner"] for c in conns if c["client_banner"]),
             "server_banners": counts(c["server_banner"] for c in conns if c["server_banner"]),
@@ -659,31 +619,14 @@ def build(out, tmp, truth_path):
         "versions": versions,
         "files": files,
     }
-    text = dump(doc)
-    assert json.loads(text) == doc, "truth.json does not read back as what was built"
-    with open(truth_path, "w") as fh:
-        fh.write(text + "\n")
-
-def dump(o, depth=0):
-    """JSON with one item per line, but a list or object of plain values on one line when that line is short."""
-    flat = json.dumps(o, ensure_ascii=False)
-    if not isinstance(o, (dict, list)) or not o:
-        return flat
-    items = o.values() if isinstance(o, dict) else o
-    if len(flat) <= 150 and not any(isinstance(v, (dict, list)) and v for v in items):
-        return flat
-    pad, end = " " * (depth + 1), " " * depth
-    if isinstance(o, dict):
-        body = [pad + json.dumps(k, ensure_ascii=False) + ": " + dump(v, depth + 1) for k, v in o.items()]
-        return "{\n" + ",\n".join(body) + "\n" + end + "}"
-    return "[\n" + ",\n".join(pad + dump(v, depth + 1) for v in o) + "\n" + end + "]"
+    write_truth(doc, truth_path)
 
 def check(out, truth_path, rules_path):
     t = json.load(open(truth_path))
     v = t["versions"]
     sp = spec(v)
-    errors = []
-    ok = lambda cond, msg: cond or errors.append(msg)
+    chk = Checks()
+    ok = chk.ok
     rules_text = open(rules_path).read()
     for sid, _, _, needles, _ in SIGNATURES:
         ok(f"- id: {sid}\n" in rules_text, f"signature {sid} is not in {rules_path}")
@@ -693,14 +636,7 @@ def check(out, truth_path, rules_path):
     for name, e in t["files"].items():
         if "skipped" in e:
             continue
-        pcap = f"{out}/{name}"
-        linktype, _ = frames(pcap)
-        size = len(open(pcap, "rb").read())
-        ok(linktype == 1, f"{name}: link type {linktype}, want 1 (Ethernet)")
-        ok(size < 100_000, f"{name}: {size} bytes, want < 100 KB")
-        la = link_and_addrs(pcap)
-        ok(la["macs"] <= OUR_MACS, f"{name}: foreign MACs {la['macs'] - OUR_MACS}")
-        ok(la["addrs"] <= OUR_ADDRS, f"{name}: foreign addresses {la['addrs'] - OUR_ADDRS}")
+        la = chk.capture(name, f"{out}/{name}", 100, link_and_addrs, OUR_MACS, OUR_ADDRS)
         ok(la["ipv6"] == 0 and la["not_port_22"] == 0, f"{name}: {la['ipv6']} IPv6 frames, {la['not_port_22']} not port 22")
         s = e["ssh"]
         want = sp[name]["client_banners"]
@@ -734,29 +670,16 @@ def check(out, truth_path, rules_path):
     if am:
         ok(set(am["ssh"]["client_banners"]) == set(F["curl-sftp-benign.pcap"]["ssh"]["client_banners"]),
            "nmap ssh-auth-methods and curl no longer send the same libssh2 banner")
-    if errors:
-        for m in errors:
-            print("CHECK FAILED:", m, file=sys.stderr)
-        raise SystemExit(1)
-    print(f"all checks passed ({len(F)} files)")
+    chk.done(len(F))
 
 # ---------------------------------------------------------------- README tables
-def md(s):
-    return str(s).replace("|", "\\|")
-
 def code(s):
     return "-" if s is None else f"`{md(s)}`"
 
 def readme_tables(truth_path):
     t = json.load(open(truth_path))
-    print("| file | packets | bytes | tool | connections | expect (rule: tool) |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for n, e in t["files"].items():
-        if "skipped" in e:
-            print(f"| `{n}` | - | - | {e['tool']} | - | skipped: {md(e['skipped'])} |")
-            continue
-        exp = ", ".join(f"`{x['rule']}`: {x['tool']}" for x in e["expect"]) or ("none (benign)" if e["benign"] else "none (banner names no tool)")
-        print(f"| `{n}` | {e['packets']} | {e['bytes']} | {e['tool']} | {e['ssh']['connections']} | {exp} |")
+    files_table(t, [("connections", lambda e: e["ssh"]["connections"])],
+                lambda e: "none (benign)" if e["benign"] else "none (banner names no tool)")
     print("\n### What tshark shows\n")
     print("`tshark -r FILE -Y ssh.protocol -T fields -e tcp.stream -e ip.src -e ssh.protocol`, one row per TCP")
     print("connection (stream), `-` where that side sent no identification string; the raw first line shows the line end.\n")
@@ -795,15 +718,7 @@ def readme_sources(truth_path):
         print(f"| {md(b['tool'])} | {code(b['banner'])} | {'yes' if b['names_tool'] else 'no'} | {md(b['source'])} | {md(b['seen'])} |")
 
 if __name__ == "__main__":
-    cmd = sys.argv[1]
-    if cmd == "build":
-        build(*sys.argv[2:5])
-    elif cmd == "check":
-        check(*sys.argv[2:5])
-    elif cmd == "tables":
-        readme_tables(sys.argv[2])
-    elif cmd == "sources":
-        readme_sources(sys.argv[2])
+    main({"build": (build, 3), "check": (check, 3), "tables": (readme_tables, 1), "sources": (readme_sources, 1)})
 PY
 
 "$PYDEB" "$TMP/pkssh.py" build "$OUT" "$TMP" "$OUT/truth.json" || die "building truth.json failed"
@@ -928,15 +843,6 @@ sending no byte and naming OpenSSH; ssh-auth-methods and curl sending the same l
 
 EOF
 pk_skipped_md "* Nothing was skipped: hydra and python3-paramiko are installed, nmap has ssh-auth-methods.nse."
-cat <<EOF
-
-## Tool versions
-
-\`\`\`
-$(pk_pkgver openssh-server openssh-client nmap hydra libssh-4 libssh2-1 python3-paramiko curl tcpdump tshark iproute2)
-$(awk -F'\t' '{printf "%s: %s\n", $1, $2}' "$TMP/versions.tsv")
-kernel $(uname -r)
-\`\`\`
-EOF
+pk_versions_md openssh-server openssh-client nmap hydra libssh-4 libssh2-1 python3-paramiko curl tcpdump tshark iproute2
 } >"$DEST/README.md"
 say "wrote $DEST/README.md"

@@ -383,8 +383,18 @@ PKR_DEST="$DEST/recon" bash "$HERE/make-recon.sh" || die "make-recon.sh failed"
 # The SSH captures (nmap's SSH NSE scripts and -sV, hydra, paramiko, scanners' banners, and benign ssh / curl SFTP
 # against a real sshd in namespaces of their own) likewise.
 PKSSH_DEST="$DEST/ssh" bash "$HERE/make-ssh.sh" || die "make-ssh.sh failed"
+# The HTTP heads as real servers accept them (bare-LF line ends, extension and custom methods, OPTIONS *, a head in
+# three segments: issue 18) likewise.
+PKH_DEST="$DEST/http" bash "$HERE/make-http.sh" || die "make-http.sh failed"
+# mDNS and LLMNR questions and answers (a python3 responder and querier speaking RFC 6762 / RFC 4795) likewise.
+PKD_DEST="$DEST/mdns" bash "$HERE/make-mdns.sh" || die "make-mdns.sh failed"
+# DNS UPDATE and NOTIFY (nsupdate against a real named, which notifies) likewise.
+PKU_DEST="$DEST/dnsupdate" bash "$HERE/make-dnsupdate.sh" || die "make-dnsupdate.sh failed"
+# The link types NFLOG (captured for real from an iptables NFLOG rule) and PPP, PPP_HDLC, 802.11 + radiotap
+# (re-framed from an Ethernet capture of the same traffic by reframe.py) likewise.
+PKL_DEST="$DEST/linktypes" bash "$HERE/make-linktypes.sh" || die "make-linktypes.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
-chmod 0755 "$HERE"/*.py
+chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py   # the scripts (truthlib.py is a module)
 
 # ---------------------------------------------------------------- README.md
 say "writing README.md"

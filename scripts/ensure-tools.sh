@@ -12,6 +12,7 @@ declare -A PKG=(
   [masscan]=masscan
   [hping3]=hping3
   [dig]=bind9-dnsutils
+  [nsupdate]=bind9-dnsutils # pcaps/make-dnsupdate.sh: real DNS UPDATEs
   [dnsmasq]=dnsmasq         # local DNS server inside the capture namespaces
   [ip]=iproute2
   [curl]=curl
@@ -33,12 +34,17 @@ declare -A PKG=(
   [sshd]=openssh-server     # pcaps/make-ssh.sh: the SSH server (run by the script itself, not as a service)
   [ssh]=openssh-client      # pcaps/make-ssh.sh: the benign client; ssh-keygen for the keys
   [hydra]=hydra             # pcaps/make-ssh.sh: a real SSH password guesser (libssh)
+  [nc]=netcat-openbsd       # pcaps/make-http.sh: bare-LF request heads written with printf | nc
+  [iptables]=iptables       # pcaps/make-linktypes.sh: the NFLOG rule that tcpdump -i nflog:N captures from
   [pgrep]=procps
   [python3]=python3         # capture scripts and the live-capture test's sender
   [setpriv]=util-linux      # test/live-capture: capture as an unprivileged user
   [taskset]=util-linux      # bench/live: CPU pinning
   [g++]=g++                 # node-gyp builds the live-capture addon on npm ci
   [make]=make
+  [groff]=groff-base        # test/docs: the man page renders without warnings
+  [man]=man-db
+  [systemd-analyze]=systemd # test/package: the packaged unit passes systemd-analyze verify
 )
 # Not commands: headers for the native capture path, and a Python module.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time

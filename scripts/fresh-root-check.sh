@@ -384,5 +384,52 @@ else
   show "$LOG/capture.sh.log" "$LOG/capture.err" "$LOG/capture.out"
 fi
 
+# ---------- 8. the Debian package: build, install, run as the service does, purge ----------
+# Issue 11: `npm run package` in the fresh root, `dpkg -i` with only libpcap0.8 added (a missing Depends fails it),
+# then a capture as picket.service runs it (user picket, CAP_NET_RAW and CAP_NET_ADMIN only: a chroot has no
+# systemd), the unprivileged error naming the service, and a purge that leaves nothing behind.
+
+t0=$SECONDS
+cat >"$ROOT/tmp/pkg-capture.sh" <<'PKG'
+set -u
+sed -i -e 's/interfaces: \[CHANGE-ME\]/interfaces: [lo]/' -e 's/127\.0\.0\.1:9464/127.0.0.1:0/' /etc/picket/picket.yaml
+setpriv --reuid=picket --regid=picket --init-groups --inh-caps=-all,+net_raw,+net_admin --ambient-caps=-all,+net_raw,+net_admin \
+  --bounding-set=-all,+net_raw,+net_admin --no-new-privs \
+  picket capture --config /etc/picket/picket.yaml --duration 8s --stats-interval 0 >/tmp/svc.out 2>/tmp/svc.err &
+cap=$!
+for _ in $(seq 100); do grep -q "capturing on" /tmp/svc.err 2>/dev/null && break; kill -0 $cap 2>/dev/null || break; sleep 0.1; done
+# Loopback only: two DNS queries for intel names to 127.0.0.1:53 (nothing needs to answer).
+python3 -c "
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i, name in enumerate(['shodan.io', 'api.censys.io']):
+    q = struct.pack('>HHHHHH', 0x4000 + i, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0' + struct.pack('>HH', 1, 1)
+    s.sendto(q, ('127.0.0.1', 53))
+"
+wait $cap || exit 1
+grep -q "with picket's libpcap addon" /tmp/svc.err || exit 1
+test "$(grep -c '"id":"intel.dns"' /var/log/picket/alerts.ndjson)" -ge 2
+PKG
+pkg_steps=(
+  "300|npm run package -- --out /tmp/deb"
+  "180|dpkg -i /tmp/deb/picket_*_amd64.deb"
+  "30|getent passwd picket && test -d /var/lib/picket && test -d /var/log/picket && picket --version"
+  "60|bash /tmp/pkg-capture.sh"
+  "30|setpriv --reuid=picket --regid=picket --init-groups --inh-caps=-all --bounding-set=-all picket capture -i lo --quiet 2>/tmp/noperm.err; test \$? -eq 2 && grep -q 'picket service' /tmp/noperm.err"
+  "60|dpkg -P picket && ! test -e /etc/picket && ! test -e /var/lib/picket && ! test -e /var/log/picket"
+)
+pkg_ok=1
+for entry in "${pkg_steps[@]}"; do
+  secs=${entry%%|*}
+  cmd=${entry#*|}
+  if ! in_root "$secs" "$cmd" >>"$LOG/package.log" 2>&1; then
+    verdict FAIL package "$cmd ($((SECONDS - t0)) s)"
+    show "$LOG/package.log"
+    pkg_ok=0
+    break
+  fi
+done
+[ "$pkg_ok" -eq 1 ] && verdict PASS package "npm run package, dpkg -i with libpcap0.8 only, a capture as the service runs it (2 intel.dns alerts), the permission error naming the service, dpkg -P clean ($((SECONDS - t0)) s)"
+
 echo "fresh-root-check: $([ "$failed" -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - START)) s"
 exit "$failed"

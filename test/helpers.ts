@@ -96,3 +96,10 @@ export function restampPcap(src: Buffer, at: (offset: number) => number): Buffer
   }
   return b;
 }
+
+/** A document without its event.id, which is unique to each run by design: for comparing two runs' documents. */
+export function withoutEventId(doc: Record<string, unknown>): Record<string, unknown> {
+  const event = { ...(doc.event as Record<string, unknown>) };
+  delete event.id;
+  return { ...doc, event };
+}

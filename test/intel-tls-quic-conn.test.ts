@@ -37,7 +37,7 @@ test('intel.tls on an SNI under an intel domain, including a ClientHello split o
   assert.equal(get(d, 'picket.branch'), 'IPIntelTLSConnect');
   assert.equal(get(d, 'destination.domain'), 'api.shodan.io');
   assert.equal(get(d, 'threat.enrichments.0.matched.field'), 'tls.client.server_name');
-  assert.match(get(d, 'tls.client.ja4') as string, /^t1[23]d\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/);
+  assert.match(get(d, 'picket.tls.ja4') as string, /^t1[23]d\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/);
   assert.equal(get(d, 'network.protocol'), 'tls');
 
   const segs = tshark(split, 'tls.handshake.type == 1', ['tcp.segment.count', 'tls.handshake.extensions_server_name']);
@@ -53,7 +53,7 @@ test('intel.quic on a QUIC Initial\'s SNI, including a ClientHello spread over t
   assert.ok(q.every((d) => get(d, 'tls.client.server_name') === 'api.shodan.io'));
   assert.equal(get(q[0], 'network.transport'), 'udp');
   assert.equal(get(q[0], 'network.protocol'), 'quic');
-  assert.match(get(q[0], 'tls.client.ja4') as string, /^q13d/);
+  assert.match(get(q[0], 'picket.tls.ja4') as string, /^q13d/);
   const m = picket(['replay', '--metadata', '--quiet', quic]);
   const events = m.docs.filter((d) => get(d, 'event.dataset') === 'picket.quic');
   assert.ok(events.some((d) => get(d, 'tls.client.server_name') === 'www.example.org' && get(d, 'network.type') === 'ipv6'),

@@ -21,14 +21,14 @@ function processAlive(pid: number): boolean {
  */
 test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 900_000 }, () => {
   assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
-  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver', 'masscan', 'zmap', 'hping3', 'smbd', 'smbclient', 'named', 'sqlmap']) requireTool(t);
+  for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver', 'masscan', 'zmap', 'hping3', 'smbd', 'smbclient', 'named', 'sqlmap', 'nc', 'nsupdate', 'iptables']) requireTool(t);
   const dest = tmpDir('make');
   const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 840_000 });
   assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
   // Namespaces are named after the PID of the script that made them: one whose process is gone is a leftover.
   // (Another run of the scripts, CI's or a developer's, may hold live ones at the same time.)
   const leftovers = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n')
-    .map((l) => /^(pkmk|pkq|pks|pkr)-[a-z]+-(\d+)/.exec(l))
+    .map((l) => /^(pkmk|pkq|pks|pkr|pkh|pkd|pku|pkl)-[a-z]+-(\d+)/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null && !processAlive(Number(m[2])))
     .map((m) => m[0]);
   assert.deepEqual(leftovers, [], 'the scripts remove their namespaces');

@@ -164,18 +164,28 @@ export class Rsyslog {
   }
 
   /**
-   * Bytes waiting, unread, in the receive queues of rsyslog's established TCP connections (from
-   * /proc/net/tcp): what a collector that dies now takes with it.
+   * Bytes waiting, unread, in the receive queues of rsyslog's TCP connections (from /proc/net/tcp): what a
+   * collector that dies now takes with it. Established ones, and those the sender has half-closed (CLOSE_WAIT),
+   * since the syslog sink closes its side right behind each batch.
    */
   unreadBytes(): number {
     const port = this.tcpPort.toString(16).toUpperCase().padStart(4, '0');
     let total = 0;
     for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 5 || !f[1].endsWith(`:${port}`) || f[3] !== '01') continue;
+      if (f.length < 5 || !f[1].endsWith(`:${port}`) || (f[3] !== '01' && f[3] !== '08')) continue;
       total += parseInt(f[4].split(':')[1], 16);
     }
     return total;
+  }
+
+  /** Lines in the output file, start-up probes included, without parsing them: cheap enough to poll. */
+  lineCount(): number {
+    if (!fs.existsSync(this.out)) return 0;
+    const b = fs.readFileSync(this.out);
+    let n = 0;
+    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+    return n;
   }
 
   /** Parsed lines of the output file, without the start-up probes unless asked. */

@@ -1,13 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { dnsTypeName } from '../app/dns/dns';
+import { dnsRcodeName, dnsTypeName } from '../app/dns/dns';
 import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
 import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
 import { unicodeName } from '../intel/domains';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { MAX_TS_SEC } from '../capture/batch';
 
 export type EcsDoc = Record<string, unknown>;
+
+/**
+ * The ECS version every document claims. Pinned, not "latest": test/fixtures/ecs-8.17.0-fields.json is this
+ * version's field list, and the tests hold every document to it.
+ */
+export const ECS_VERSION = '8.17.0';
 
 /** ECS event.severity for a severity word, on Elastic's risk scale. */
 export const SEVERITY_SCORE: Record<Severity, number> = { low: 21, medium: 47, high: 73, critical: 99 };
@@ -75,11 +82,23 @@ function baseNetworkFields(o: ObservationBase, protocol: string): EcsDoc {
 function networkProtocol(o: Observation): string {
   if (o.kind === 'tls_client_hello') return o.quic ? 'quic' : 'tls';
   if (o.kind === 'conn') return o.firstBytes === 'tls' || o.firstBytes === 'http' || o.firstBytes === 'quic' ? o.firstBytes : '';
+  if (o.kind === 'dns_query' && o.protocol !== undefined) return o.protocol;
   return PROTOCOL[o.kind];
 }
 
+const DNS_OPCODE_NAMES: Record<number, string> = { 1: 'IQUERY', 2: 'STATUS', 4: 'NOTIFY', 5: 'UPDATE', 6: 'DSO' };
+
+/** ECS dns.*: the question; for an mDNS/LLMNR response, type answer, its response code and answers' names. */
 export function dnsQuestionFields(o: DnsQueryObservation): EcsDoc {
-  return { type: 'query', id: o.id, question: { name: o.name, type: dnsTypeName(o.qtype) } };
+  // ECS dns.id is a keyword: the transaction id as a string, as Packetbeat writes it.
+  const question = o.name !== '' ? { question: { name: o.name, type: dnsTypeName(o.qtype) } } : {};
+  // ECS dns.op_code, only when not a standard query (what every other event is).
+  if (o.opcode !== undefined) return { type: 'query', id: String(o.id), op_code: DNS_OPCODE_NAMES[o.opcode] ?? String(o.opcode), ...question };
+  if (o.response === undefined) return { type: 'query', id: String(o.id), ...question };
+  return {
+    type: 'answer', id: String(o.id), ...question, response_code: dnsRcodeName(o.response.rcode),
+    ...(o.response.answers.length > 0 ? { answers: o.response.answers.map((a) => ({ name: a.name, type: dnsTypeName(a.type) })) } : {}),
+  };
 }
 
 const TLS_VERSIONS: Record<number, string> = { 0x0300: '3.0', 0x0301: '1.0', 0x0302: '1.1', 0x0303: '1.2', 0x0304: '1.3' };
@@ -93,21 +112,20 @@ export function protocolFields(o: Observation): EcsDoc {
   const doc: EcsDoc = { source: { ip: o.srcIp, port: o.srcPort }, destination };
   switch (o.kind) {
     case 'dns_query':
-      destination.domain = o.name;
+      if (o.name !== '') destination.domain = o.name;
       doc.dns = dnsQuestionFields(o);
       break;
     case 'tls_client_hello': {
       if (o.sni !== null) destination.domain = o.sni;
-      const client: EcsDoc = { ja4: o.ja4 };
-      if (o.sni !== null) client.server_name = o.sni;
-      if (o.alpn.length > 0) client.supported_protocols = o.alpn;
-      const tls: EcsDoc = { client };
+      // JA4 and the offered ALPN protocols have no ECS field: they are picket.tls.* (see nameExtras).
+      const tls: EcsDoc = {};
+      if (o.sni !== null) tls.client = { server_name: o.sni };
       const v = TLS_VERSIONS[o.version];
       if (v !== undefined) {
         tls.version = v;
         tls.version_protocol = 'tls';
       }
-      doc.tls = tls;
+      if (Object.keys(tls).length > 0) doc.tls = tls;
       break;
     }
     case 'http_request':
@@ -123,10 +141,16 @@ export function protocolFields(o: Observation): EcsDoc {
   return doc;
 }
 
-/** picket.* facts of an observation: the Unicode form of an internationalised name (the ECS fields keep the wire form). */
+/**
+ * picket.* facts of an observation that ECS has no field for: the Unicode form of an internationalised name (the
+ * ECS fields keep the wire form), and a ClientHello's JA4 and offered ALPN protocols (picket.tls.*).
+ */
 export function nameExtras(o: Observation): EcsDoc {
+  const extras: EcsDoc = {};
   const u = unicodeName(observedName(o));
-  return u === null ? {} : { name_unicode: u };
+  if (u !== null) extras.name_unicode = u;
+  if (o.kind === 'tls_client_hello') extras.tls = { ja4: o.ja4, ...(o.alpn.length > 0 ? { supported_protocols: o.alpn } : {}) };
+  return extras;
 }
 
 const DATASET: Record<Observation['kind'], string> = { dns_query: 'picket.dns', tls_client_hello: 'picket.tls', http_request: 'picket.http', conn: 'picket.conn' };
@@ -139,7 +163,8 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
     ...protocolFields(o),
     network: networkFields(o),
     observer: observerFields(obs),
-    picket: { packet: o.ordinal + 1, ...nameExtras(o) },
+    // An UPDATE's prerequisite and update names have no ECS field: picket.dns.update.*.
+    picket: { packet: o.ordinal + 1, ...nameExtras(o), ...(o.kind === 'dns_query' && o.update !== undefined ? { dns: { update: o.update } } : {}) },
   };
 }
 
@@ -171,18 +196,30 @@ export interface AlertCounts {
   scanSourcesEvicted(): number;
 }
 
-export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; error: string | null }>, counts: AlertCounts, obs: ObserverInfo): EcsDoc {
+/** What the final counters need of a file's report (live capture has none). */
+export interface FileCounts {
+  truncated: boolean;
+  error: string | null;
+  /** Damage that cost no packets, such as a bad gzip trailer. */
+  damage: string | null;
+  /** Decode events the framer counted (DecodeEvent codes). */
+  decode: readonly number[];
+}
+
+export function statsDoc(stats: EngineStats, files: FileCounts[], counts: AlertCounts, obs: ObserverInfo): EcsDoc {
   const alerts = counts.alertsByRule();
   const allowlisted = counts.allowlistedByRule();
   const decode: Record<string, number> = {};
   let errors = 0;
-  stats.decode.forEach((n, code) => {
+  withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
     decode[DECODE_EVENT_NAMES[code]] = n;
-    if (code >= FIRST_ERROR_EVENT) errors += n;
+    if (isDecodeError(code)) errors += n;
   });
-  const first = Number.isFinite(stats.firstTs) ? stats.firstTs : 0;
-  const last = Number.isFinite(stats.lastTs) ? stats.lastTs : 0;
+  // A run that saw no packets has no packet time: the wall clock then, never 1970-01-01.
+  const now = Date.now() / 1000;
+  const first = Number.isFinite(stats.firstTs) ? stats.firstTs : now;
+  const last = Number.isFinite(stats.lastTs) ? stats.lastTs : first;
   const iso = (t: number): string => isoTime(Math.floor(t), Math.round((t - Math.floor(t)) * 1e6) * 1000);
   return {
     '@timestamp': iso(last),
@@ -193,6 +230,7 @@ export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; 
         files: files.length,
         files_truncated: files.filter((f) => f.truncated).length,
         files_corrupt: files.filter((f) => f.error !== null).length,
+        files_damaged: files.filter((f) => f.damage !== null).length,
         packets: stats.packets,
         bytes: stats.bytes,
         wire_bytes: stats.wireBytes,
@@ -209,3 +247,48 @@ export function statsDoc(stats: EngineStats, files: Array<{ truncated: boolean; 
     },
   };
 }
+
+/** The ECS facts of the interface a live capture's documents came in on (observer.ingress.*). */
+export interface Ingress {
+  interface: string;
+}
+
+/** Nanoseconds from event.start to event.end, from isoTime's microsecond strings (Date keeps only ms). */
+function durationNs(start: string, end: string): number | null {
+  const us = (t: string): number | null => {
+    const ms = Date.parse(`${t.slice(0, 19)}Z`);
+    const frac = /^\.(\d{6})Z$/.exec(t.slice(19));
+    return Number.isFinite(ms) && frac !== null ? ms * 1000 + Number(frac[1]) : null;
+  };
+  const a = us(start);
+  const b = us(end);
+  return a === null || b === null || b < a ? null : (b - a) * 1000;
+}
+
+/**
+ * What makes each document exact ECS at the one place every document passes before output: ecs.version, a unique
+ * event.id, event.duration where the document spans time, and the capture interface. event.id is a random
+ * 128-bit run id (hex) and the document's sequence number in the run: unique across runs without coordination,
+ * and the sequence keeps one run's documents in the order they were written.
+ */
+export function createEcsStamper(ingress: Ingress | null = null): (doc: EcsDoc) => EcsDoc {
+  const run = randomBytes(16).toString('hex');
+  let seq = 0;
+  return (doc) => {
+    const event = (doc.event ?? {}) as EcsDoc;
+    event.id = `${run}-${seq++}`;
+    if (typeof event.start === 'string' && typeof event.end === 'string' && event.duration === undefined) {
+      const ns = durationNs(event.start, event.end);
+      if (ns !== null) event.duration = ns;
+    }
+    doc.event = event;
+    doc.ecs = { version: ECS_VERSION };
+    if (ingress !== null) {
+      const observer = (doc.observer ?? {}) as EcsDoc;
+      observer.ingress = { interface: { name: ingress.interface } };
+      doc.observer = observer;
+    }
+    return doc;
+  };
+}
+

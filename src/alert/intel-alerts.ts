@@ -86,8 +86,10 @@ export function createIntelAlerter(
       '@timestamp': update ? isoTime(s.lastSec, s.lastNsec) : isoTime(o.tsSec, o.tsNsec),
       event: {
         kind: 'alert',
-        category: ['network', 'threat'],
-        type: ['indicator'],
+        // ECS pairs type indicator only with category threat (a threat-intel record, not a sighting of one): a
+        // packet that matched intel is an intrusion_detection event of type info, as the behavioural alerts are.
+        category: ['network', 'intrusion_detection'],
+        type: ['info'],
         severity: SEVERITY_SCORE[e.severity],
         module: 'picket',
         dataset: 'picket.alert',

@@ -9,7 +9,7 @@ export interface PacketBatch {
   offset: Int32Array;
   caplen: Int32Array;
   origlen: Int32Array;
-  /** Whole seconds since the epoch (exact in a double). */
+  /** Whole seconds since the epoch (exact in a double), within [0, MAX_TS_SEC]: the framers see to it. */
   tsSec: Float64Array;
   tsNsec: Uint32Array;
   linktype: Uint16Array;
@@ -19,7 +19,10 @@ export interface PacketBatch {
 
 export const BATCH_MAX_PACKETS = 32768;
 
-/** 9999-12-31T23:59:59Z: the last second RFC 3339 can write (four-digit years). */
+/**
+ * 9999-12-31T23:59:59Z: the last second RFC 3339 can write (four-digit years). A packet time outside
+ * [0, MAX_TS_SEC] is a damaged record, not a time: the framers replace it and count it (TIMESTAMP_OUT_OF_RANGE).
+ */
 export const MAX_TS_SEC = 253402300799;
 
 export function createPacketBatch(data: Buffer, capacity = BATCH_MAX_PACKETS): PacketBatch {

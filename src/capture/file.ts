@@ -4,6 +4,7 @@ import { type Framer } from './framer';
 import { createPcapFramer, isPcapMagic, PCAP_HEADER_LEN } from './pcap';
 import { createPcapngFramer, isPcapngMagic } from './pcapng';
 import { PicketError } from '../errors';
+import { inputName, openStreamInput, type PositionalSource } from './stream-input';
 
 /**
  * Read window: reads framed in place (see bench/RESULTS.md for why not a record-at-a-time parser). Sized to stay
@@ -26,7 +27,11 @@ export interface FileReport {
   truncated: boolean;
   /** Why reading stopped early, when it did (corrupt record, broken compression). */
   error: string | null;
+  /** Damage that cost no packets: a gzip trailer cut or not matching its data, bytes after the last gzip member. */
+  damage: string | null;
   notes: Record<string, number>;
+  /** Decode events counted while framing, by DecodeEvent code (out-of-range times); added to the engines' counts. */
+  decode: number[];
 }
 
 type Fill = (buf: Buffer, off: number, len: number) => Promise<number>;
@@ -37,14 +42,18 @@ interface OpenCapture {
   compressed: boolean;
   /** Set when the compressed stream turned out broken. */
   streamError: () => string | null;
+  /** Set when the compressed stream was damaged in a way that lost no data (a bad gzip trailer). */
+  damage: () => string | null;
 }
 
 function openCapture(path: string): OpenCapture {
   let fd: number;
   try {
+    if (path === '-' || !fs.statSync(path).isFile()) return openStream(path);
     fd = fs.openSync(path, 'r');
   } catch (e) {
-    throw new PicketError(`${path}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    if (e instanceof PicketError) throw e;
+    throw new PicketError(`${inputName(path)}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const head = Buffer.alloc(2);
   const n = fs.readSync(fd, head, 0, 2, 0);
@@ -57,45 +66,57 @@ function openCapture(path: string): OpenCapture {
     fill: async (buf, off, len) => fs.readSync(fd, buf, off, len, null),
     close: () => fs.closeSync(fd),
     streamError: () => null,
+    damage: () => null,
   };
 }
 
-function openGzip(path: string): OpenCapture {
+/** Standard input or a FIFO: read forward once, never whole into memory (see PositionalSource). */
+function openStream(path: string): OpenCapture {
+  let src: PositionalSource;
+  try {
+    src = openStreamInput(path);
+  } catch (e) {
+    throw new PicketError(`${inputName(path)}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const head = Buffer.alloc(2);
+  if (src.readAt(head, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return openGzip(path, src);
+  let at = 0;
+  return {
+    compressed: false,
+    fill: async (buf, off, len) => {
+      const n = src.readAt(buf.subarray(off, off + len), at);
+      at += n;
+      return n;
+    },
+    close: () => src.close(),
+    streamError: () => null,
+    damage: () => null,
+  };
+}
+
+function openGzip(path: string, stream?: PositionalSource): OpenCapture {
   // Loaded here, not at start-up: most replays are not compressed.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const zlib = require('node:zlib') as typeof import('node:zlib');
-  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
-  const stream = fs.createReadStream(path, { highWaterMark: 1 << 20 });
-  stream.pipe(gunzip);
-  let failure: string | null = null;
-  stream.on('error', (e) => { failure = `read failed: ${e.message}`; });
-  const it = gunzip[Symbol.asyncIterator]();
+  const { openGzipReader } = require('./gzip') as typeof import('./gzip');
+  const gz = openGzipReader(path, stream);
   let pending: Buffer | null = null;
   let pos = 0;
   return {
     compressed: true,
     async fill(buf, off, len) {
       if (pending === null || pos >= pending.length) {
-        try {
-          const r = await it.next();
-          if (r.done === true) return 0;
-          pending = r.value as Buffer;
-          pos = 0;
-        } catch (e) {
-          failure = `compressed data is cut or corrupt (${(e as Error).message})`;
-          return 0;
-        }
+        pending = await gz.next();
+        pos = 0;
+        if (pending === null) return 0;
       }
       const n = Math.min(len, pending.length - pos);
       pending.copy(buf, off, pos, pos + n);
       pos += n;
       return n;
     },
-    close: () => {
-      stream.destroy();
-      gunzip.destroy();
-    },
-    streamError: () => failure,
+    close: () => gz.close(),
+    streamError: () => gz.error(),
+    damage: () => gz.damage(),
   };
 }
 
@@ -134,7 +155,7 @@ export async function readCaptureFile(
   const buf = opts.window ?? createReadWindow();
   const report: FileReport = {
     path, format: 'unknown', compressed: src.compressed, packets: 0, bytes: 0, linktypes: [],
-    truncated: false, error: null, notes: {},
+    truncated: false, error: null, damage: null, notes: {}, decode: [],
   };
   try {
     let have = await fillAtLeast(src.fill, buf, 0, PCAP_HEADER_LEN);
@@ -147,7 +168,7 @@ export async function readCaptureFile(
       framer = createPcapngFramer();
     } else {
       const why = src.streamError();
-      throw new PicketError(`${path}: not a pcap or pcapng capture${why !== null ? ` (${why})` : have < 4 ? ' (file too short)' : ''}`);
+      throw new PicketError(`${inputName(path)}: not a pcap or pcapng capture${why !== null ? ` (${why})` : have < 4 ? ' (file too short)' : ''}`);
     }
     report.format = framer.format;
 
@@ -190,6 +211,8 @@ export async function readCaptureFile(
     }
     const why = src.streamError();
     if (why !== null && report.error === null) report.error = why;
+    report.damage = src.damage();
+    report.decode = Array.from(framer.events);
     report.bytes = framer.bytes;
     report.linktypes = [...framer.linktypes];
     for (const [k, v] of framer.notes) report.notes[k] = v;

@@ -19,6 +19,12 @@ export interface Framer {
   bytes: number;
   /** Non-fatal oddities of the file (packets for unknown interfaces, over-long captured lengths clipped). */
   notes: Map<string, number>;
+  /**
+   * Decode events met while framing (DecodeEvent codes; today only TIMESTAMP_OUT_OF_RANGE). The batch carries no
+   * per-packet events and the engine decodes afresh, so they are counted here, per file, and reach the final
+   * counters through the FileReport.
+   */
+  events: Float64Array;
   linktypes: Set<number>;
 }
 

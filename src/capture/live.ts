@@ -211,7 +211,7 @@ function resolveOptions(o: LiveOptions): Resolved {
 }
 
 function permissionMessage(iface: string, detail: string): string {
-  return `${iface}: no permission to capture (${detail}). Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode and large buffers): run picket as root, or grant them to node: sudo ${GRANT}`;
+  return `${iface}: no permission to capture (${detail}). Capturing needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode and large buffers): run it as the picket service (systemctl start picket), or grant CAP_NET_RAW,CAP_NET_ADMIN another way: run picket as root, or grant them to node: sudo ${GRANT}`;
 }
 
 /** Zero counters: the stats of a capture that never started. */

@@ -1,5 +1,6 @@
 import { u32be, u32le } from './bytes';
 import { addNote, MAX_CAPLEN, MAX_ORIGLEN, type Framer } from './framer';
+import { createDecodeCounters } from '../decode/events';
 
 export const PCAP_HEADER_LEN = 24;
 const RECORD_HEADER_LEN = 16;
@@ -45,6 +46,7 @@ export function createPcapFramer(header: Buffer): Framer {
     error: null,
     bytes: 0,
     notes,
+    events: createDecodeCounters(),
     linktypes: new Set([linktype]),
     skipping: () => 0,
     frame(buf, start, end, batch, flush) {
@@ -65,6 +67,7 @@ export function createPcapFramer(header: Buffer): Framer {
         batch.caplen[i] = incl;
         batch.origlen[i] = orig < incl ? incl : orig < MAX_ORIGLEN ? orig : MAX_ORIGLEN;
         if (orig < incl) addNote(notes, 'origlen_below_caplen');
+        // Unsigned 32-bit seconds end in 2106: always within [0, MAX_TS_SEC], so no range check is needed here.
         batch.tsSec[i] = sec;
         batch.tsNsec[i] = nsec ? (frac < 1e9 ? frac : 999999999) : (frac < 1e6 ? frac * 1000 : 999999000);
         batch.linktype[i] = linktype;

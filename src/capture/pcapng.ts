@@ -1,5 +1,7 @@
 import { u16be, u16le, u32be, u32le } from './bytes';
+import { MAX_TS_SEC } from './batch';
 import { addNote, MAX_CAPLEN, MAX_ORIGLEN, type Framer } from './framer';
+import { createDecodeCounters, DecodeEvent } from '../decode/events';
 
 const SHB = 0x0a0d0d0a;
 const IDB = 1;
@@ -37,12 +39,18 @@ export function createPcapngFramer(): Framer {
   let sawSection = false;
   const notes = new Map<string, number>();
   const tsOut = { sec: 0, nsec: 0 };
+  // The last time that was in range: what a record with an impossible time is given (see below). The epoch before
+  // any, as Simple Packet Blocks (no time at all) are given.
+  let lastSec = 0;
+  let lastNsec = 0;
+  const events = createDecodeCounters();
 
   const framer: Framer = {
     format: 'pcapng',
     error: null,
     bytes: 0,
     notes,
+    events,
     linktypes: new Set<number>(),
     skipping: () => skip,
     frame(buf, start, end, batch, flush) {
@@ -113,6 +121,19 @@ export function createPcapngFramer(): Framer {
                 incl = len - 32;
               }
               timestamp(rd32(buf, p + 12), rd32(buf, p + 16), iface, tsOut);
+              if (tsOut.sec >= 0 && tsOut.sec <= MAX_TS_SEC) {
+                lastSec = tsOut.sec;
+                lastNsec = tsOut.nsec;
+              } else {
+                // A time before 1970 or after 9999 is a damaged record (a flipped high bit, a wild if_tsoffset or
+                // tsresol), not a moment. The packet is kept for its bytes, at the previous packet's time rather
+                // than a clamped one: packet time drives the flow, scan and repeat windows, and a clamp to 9999
+                // would expire all of them at once, a clamp to 1970 would send time back decades and forward
+                // again at the next good packet; the previous time leaves them as the good packets set them.
+                events[DecodeEvent.TIMESTAMP_OUT_OF_RANGE]++;
+                tsOut.sec = lastSec;
+                tsOut.nsec = lastNsec;
+              }
               const i = batch.count;
               batch.offset[i] = p + 28;
               batch.caplen[i] = incl;

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
+import { createEcsStamper, observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
 import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
-import { DEFAULT_HOME_NET } from '../config/homenet';
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createEngine } from '../engine/engine';
@@ -13,75 +12,14 @@ import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
-import { createOutputs, type OutputSpec } from '../output/outputs';
+import { createOutputs, stampedOutput, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
 import { detectionSettings, durationFlag, wholeFlag } from './settings';
+import { CAPTURE_CMD, CAPTURE_OPTIONS } from './commands';
+import { commandHelp, parseArgsOptions } from './option-table';
 
-export const CAPTURE_HELP = `Usage: picket capture -i IFACE [-i IFACE ...] [options]
-
-Captures live through libpcap (picket's own addon: many packets per crossing into JavaScript, with the kernel's
-drop counters; the npm "cap" package is the fallback where the addon could not be built) and reports as replay
-does. Runs until SIGINT/SIGTERM (or --count/--duration), then flushes, closes open aggregations, writes scan
-summaries and the final counters. SIGHUP reloads the rules without losing flow or scan state (a bad reload keeps
-the old rules and says why).
-
-Capture:
-  -i, --interface IFACE   capture on IFACE (repeatable; "picket interfaces" lists them)
-  --bpf FILTER            libpcap filter expression
-  --snaplen N             bytes kept of each packet (default 65535)
-  --buffer-mb N           kernel capture buffer per interface, MiB (default 64)
-  --promisc               promiscuous mode (needs CAP_NET_ADMIN; a span port delivers to the NIC anyway)
-  --backend B             auto (default: the addon, else cap), addon, cap
-  --count N               stop after N packets; --duration D: after D (90s, 15m, 1h)
-  --workers N             N worker threads, each owning a shard of the flows (as in replay); 0 = inline (default)
-Detection (as in replay):
-  --config FILE           picket.yaml: every flag below, sinks, metrics, pcap ring (flags win over the file)
-  --rules DIR             add rule files (repeatable)
-  --home-net CIDRS        the protected network (default ${DEFAULT_HOME_NET})
-  --sensitivity LEVEL     low, medium, high
-  --metadata              also write protocol events
-Outputs (several at once; none given: stdout):
-  --out FILE              NDJSON file (appended); --format text|ndjson for stdout
-  --syslog URL            RFC 5424 syslog: udp://HOST:PORT or tcp://HOST:PORT
-  --http-out URL          POST NDJSON batches; with --bulk-index NAME as Elasticsearch _bulk
-  --spill-dir DIR         where a sink that is down spills what it cannot hold
-Service:
-  --metrics-listen ADDR:PORT   Prometheus metrics on http://ADDR:PORT/metrics
-  --write-pcap DIR        keep a rolling ring of raw packets (--pcap-file-mb, default 64; --pcap-files, default 16)
-  --stats-interval D      counters on stderr every D (default 60s; 0 = never)
-  --quiet                 no start, periodic or final lines on stderr
-`;
-
-const OPTIONS = {
-  interface: { type: 'string', short: 'i', multiple: true, default: [] as string[] },
-  bpf: { type: 'string' },
-  snaplen: { type: 'string' },
-  'buffer-mb': { type: 'string' },
-  promisc: { type: 'boolean' },
-  backend: { type: 'string' },
-  count: { type: 'string' },
-  workers: { type: 'string' },
-  duration: { type: 'string' },
-  config: { type: 'string' },
-  rules: { type: 'string', multiple: true, default: [] as string[] },
-  'home-net': { type: 'string' },
-  sensitivity: { type: 'string' },
-  metadata: { type: 'boolean' },
-  out: { type: 'string' },
-  format: { type: 'string' },
-  syslog: { type: 'string', multiple: true, default: [] as string[] },
-  'http-out': { type: 'string', multiple: true, default: [] as string[] },
-  'bulk-index': { type: 'string' },
-  'spill-dir': { type: 'string' },
-  'metrics-listen': { type: 'string' },
-  'write-pcap': { type: 'string' },
-  'pcap-file-mb': { type: 'string' },
-  'pcap-files': { type: 'string' },
-  'stats-interval': { type: 'string' },
-  quiet: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+const OPTIONS = parseArgsOptions(CAPTURE_OPTIONS);
 
 export function interfacesCommand(): number {
   for (const i of listInterfaces()) {
@@ -121,7 +59,7 @@ function parseCapture(argv: string[]): ReturnType<typeof parseArgs<{ options: ty
 export async function captureCommand(argv: string[], version: string): Promise<number> {
   const { values } = parseCapture(argv);
   if (values.help) {
-    process.stdout.write(CAPTURE_HELP);
+    process.stdout.write(commandHelp(CAPTURE_CMD));
     return 0;
   }
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
@@ -147,7 +85,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
 
   const observer = observerInfo(version);
   const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
-  const pipeline = createAlertPipeline(rules, observer, outputs.out, setup.metadata);
+  // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
+  // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
+  const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null));
+  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
   const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
@@ -201,8 +142,8 @@ export async function captureCommand(argv: string[], version: string): Promise<n
         received: stats.received, kernel_dropped: stats.kernelDropped, interface_dropped: stats.ifDropped, picket_dropped: stats.picketDropped,
       }]));
       st.workers = { count: workers, dropped: path.dropped() };
-      outputs.out.write(doc);
-      outputs.out.flush();
+      out.write(doc);
+      out.flush();
       const sinkStats = await outputs.close(10_000);
       await metrics?.close();
       say(summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000) + (path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''));

@@ -1,5 +1,5 @@
 import { ANALYZERS } from '../app/registry';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError } from '../decode/events';
 import type { EngineStats } from '../core/observation';
 import type { LiveStats } from '../capture/live';
 import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
@@ -66,7 +66,7 @@ export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void
       for (const [name, n] of Object.entries(st.app[spec.name] ?? {})) out.push({ family: appFamily(spec.name, name, spec.counters[name]), value: n });
     }
     st.decode.forEach((n, code) => {
-      if (code >= FIRST_ERROR_EVENT) out.push({ family: F.decodeErrors, labels: { kind: DECODE_EVENT_NAMES[code] }, value: n });
+      if (isDecodeError(code)) out.push({ family: F.decodeErrors, labels: { kind: DECODE_EVENT_NAMES[code] }, value: n });
     });
     for (const { iface, stats } of v.capture()) {
       const labels = { interface: iface };

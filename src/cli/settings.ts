@@ -35,7 +35,7 @@ export interface DetectionFlags {
  */
 export function detectionSettings(flags: DetectionFlags, cfg: PicketConfig, batchPackets: number): { setup: EngineSetup; loadRules(): Rules } {
   const homeNet = flags['home-net'] ?? cfg.homeNet ?? DEFAULT_HOME_NET;
-  parseHomeNet(homeNet, '--home-net');
+  parseHomeNet(homeNet, flags['home-net'] !== undefined ? '--home-net' : 'home_net', true);
   const sensitivity = flags.sensitivity ?? cfg.sensitivity;
   if (sensitivity !== undefined && !(SENSITIVITIES as readonly string[]).includes(sensitivity)) {
     throw new PicketError(`--sensitivity must be low, medium or high, not "${sensitivity}"`);

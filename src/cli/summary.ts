@@ -1,5 +1,5 @@
 import type { FileReport } from '../capture/file';
-import { DECODE_EVENT_NAMES, FIRST_ERROR_EVENT } from '../decode/events';
+import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { LINKTYPE_NAMES } from '../decode/decode';
 import type { EngineStats } from '../core/observation';
 
@@ -24,6 +24,7 @@ export function formatSummary(
     let line = `  ${f.path}: ${f.format}${f.compressed ? ', gzip' : ''}, ${lt || 'no interfaces'}, ${f.packets} packets`;
     if (f.truncated) line += '; the file is cut short inside a record (the whole records before it were read)';
     if (f.error !== null) line += `; stopped early at ${f.error}`;
+    if (f.damage !== null) line += `; damaged: ${f.damage}`;
     const notes = Object.entries(f.notes).map(([k, v]) => `${k}=${v}`).join(' ');
     if (notes !== '') line += `; ${notes}`;
     lines.push(line);
@@ -32,9 +33,9 @@ export function formatSummary(
   let errors = 0;
   const errs: string[] = [];
   const infos: string[] = [];
-  stats.decode.forEach((n, code) => {
+  withFileEvents(stats.decode, files).forEach((n, code) => {
     if (n === 0) return;
-    if (code >= FIRST_ERROR_EVENT) {
+    if (isDecodeError(code)) {
       errors += n;
       errs.push(`${DECODE_EVENT_NAMES[code]}=${n}`);
     } else {

@@ -63,7 +63,7 @@ export function loadConfigFile(file: string): PicketConfig {
   if (root.has('home_net')) {
     cfg.homeNet = stringList(rf, root, 'home_net').join(',');
     try {
-      parseHomeNet(cfg.homeNet, 'home_net');
+      parseHomeNet(cfg.homeNet, 'home_net', true);
     } catch (e) {
       rf.fail(root.get('home_net', true) as Node, (e as Error).message);
     }

@@ -43,8 +43,14 @@ export function parseIpv6(s: string): Uint8Array {
   return out;
 }
 
-/** Parses "CIDR[,CIDR...]" (a bare address is a /32 or /128); `where` names the flag or file for errors. */
-export function parseHomeNet(text: string, where: string): HomeNet {
+/**
+ * Parses "CIDR[,CIDR...]" (a bare address is a /32 or /128); `where` names the flag or file for errors.
+ * `exact`: a CIDR with host bits set (10.0.0.1/8) is an error, not quietly its network. The home net decides every
+ * alert's direction and which scans are watched, and 10.0.0.1/8 is as likely a typo for 10.0.0.1/32 (one host) as
+ * a way of writing 10.0.0.0/8: a guess either way silently changes what is detected, and a warning scrolls past in
+ * a service's log. Intel lists (not exact) keep taking such entries as their networks: they are third-party data.
+ */
+export function parseHomeNet(text: string, where: string, exact = false): HomeNet {
   const home: HomeNet = { text, v6: [], nets4: new Int32Array(0), masks4: new Int32Array(0) };
   const v4: Array<{ net: number; mask: number }> = [];
   for (const raw of text.split(',')) {
@@ -57,11 +63,19 @@ export function parseHomeNet(text: string, where: string): HomeNet {
       const prefix = bits === null ? 32 : Number(bits);
       if (!/^\d{1,2}$/.test(bits ?? '32') || prefix > 32) throw new PicketError(`${where}: bad IPv4 prefix length in "${item}"`);
       const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      const a = parseIpv4(addr);
+      if (exact && ((a & ~mask) >>> 0) !== 0) {
+        throw new PicketError(`${where}: "${item}" has host bits set: write ${ipv4Text((a & mask) >>> 0)}/${prefix} for the network, or ${addr}/32 for the one host`);
+      }
       v4.push({ net: (parseIpv4(addr) & mask) >>> 0, mask });
     } else if (isIPv6(addr)) {
       const prefix = bits === null ? 128 : Number(bits);
       if (!/^\d{1,3}$/.test(bits ?? '128') || prefix > 128) throw new PicketError(`${where}: bad IPv6 prefix length in "${item}"`);
-      home.v6.push({ net: parseIpv6(addr), prefix });
+      const net = parseIpv6(addr);
+      if (exact && hostBits6(net, prefix)) {
+        throw new PicketError(`${where}: "${item}" has host bits set: give the network address for /${prefix}, or ${addr}/128 for the one host`);
+      }
+      home.v6.push({ net, prefix });
     } else {
       throw new PicketError(`${where}: "${item}" is not an IPv4 or IPv6 address or CIDR`);
     }
@@ -104,4 +118,16 @@ export function isHome6(home: HomeNet, b: Uint8Array, p: number): boolean {
 export function direction(srcHome: boolean, dstHome: boolean): 'inbound' | 'outbound' | 'internal' | 'external' {
   if (srcHome) return dstHome ? 'internal' : 'outbound';
   return dstHome ? 'inbound' : 'external';
+}
+
+function ipv4Text(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+function hostBits6(b: Uint8Array, prefix: number): boolean {
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    if ((b[i] & (0xff >> keep)) !== 0) return true;
+  }
+  return false;
 }

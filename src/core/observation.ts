@@ -22,9 +22,21 @@ export interface ObservationBase {
 
 export interface DnsQueryObservation extends ObservationBase {
   kind: 'dns_query';
+  /** The (first) question's name; '' for a response without a question (mDNS responses have none). */
   name: string;
   qtype: number;
   id: number;
+  /** The protocol that carried it when not DNS: multicast DNS (RFC 6762, UDP 5353) or LLMNR (RFC 4795, 5355). */
+  protocol?: 'mdns' | 'llmnr';
+  /**
+   * Set for a response (mDNS and LLMNR, --metadata only; never matched against intel): its rcode and the owner
+   * names and types of its first answer records (src/app/dns/dns.ts MAX_ANSWER_NAMES).
+   */
+  response?: { rcode: number; answers: Array<{ name: string; type: number }> };
+  /** The opcode when not a standard query (4 NOTIFY, 5 UPDATE: --metadata only, never matched against intel). */
+  opcode?: number;
+  /** An UPDATE's prerequisite and update record names (the zone is `name`), up to MAX_ANSWER_NAMES each. */
+  update?: { prerequisites: string[]; updates: string[] };
 }
 
 /**

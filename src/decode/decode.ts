@@ -1,8 +1,11 @@
 import { decodeEthernet } from './ethernet';
 import { DecodeEvent } from './events';
+import { decodeRadiotap } from './ieee80211';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
 import { decodeLoopback } from './loopback';
+import { decodeNflog } from './nflog';
+import { decodePpp, decodePppHdlc } from './ppp';
 import { resetDecodedPacket, type DecodedPacket } from '../core/packet';
 import { decodeSll, decodeSll2 } from './sll';
 
@@ -14,12 +17,17 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+export const LINKTYPE_PPP = 9;
+export const LINKTYPE_PPP_HDLC = 50;
+export const LINKTYPE_IEEE802_11_RADIOTAP = 127;
+export const LINKTYPE_NFLOG = 239;
 /** DLT_RAW's value on some BSDs, found in files written there. */
 export const LINKTYPE_RAW_BSD_A = 12;
 export const LINKTYPE_RAW_BSD_B = 14;
 
 export const LINKTYPE_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL', 228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
+  0: 'NULL', 1: 'EN10MB', 9: 'PPP', 12: 'RAW', 14: 'RAW', 50: 'PPP_HDLC', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL',
+  127: 'IEEE802_11_RADIO', 228: 'IPV4', 229: 'IPV6', 239: 'NFLOG', 276: 'LINUX_SLL2',
 };
 
 /**
@@ -60,6 +68,18 @@ export function decodePacket(
       break;
     case LINKTYPE_LOOP:
       r = decodeLoopback(b, off, end, pkt, true);
+      break;
+    case LINKTYPE_PPP:
+      r = decodePpp(b, off, end, pkt);
+      break;
+    case LINKTYPE_PPP_HDLC:
+      r = decodePppHdlc(b, off, end, pkt);
+      break;
+    case LINKTYPE_IEEE802_11_RADIOTAP:
+      r = decodeRadiotap(b, off, end, pkt);
+      break;
+    case LINKTYPE_NFLOG:
+      r = decodeNflog(b, off, end, pkt);
       break;
     default:
       r = DecodeEvent.LINKTYPE_UNSUPPORTED;

@@ -31,13 +31,24 @@ export const DecodeEvent = {
   ICMP_TRUNCATED: 23,
   DNS_MALFORMED: 24,
   IPV6_BAD_PAYLOAD_LEN: 25,
+  // Counted by the file framers, not by decodePacket: a record's time is read before any packet decoding, and a
+  // framer's counts are per file, so they are counted once however many threads share the packets out.
+  TIMESTAMP_OUT_OF_RANGE: 26,
+  // informational, added after the errors (codes are stable): an 802.11 data frame with the Protected bit, whose
+  // payload is encrypted (WEP/CCMP/GCMP) and cannot be read without the keys.
+  WIFI_PROTECTED: 27,
 } as const;
 
 export type DecodeEventCode = (typeof DecodeEvent)[keyof typeof DecodeEvent];
 
-export const DECODE_EVENT_COUNT = 26;
-/** Codes below this are not errors. */
+export const DECODE_EVENT_COUNT = 28;
+/** Codes below this are not errors, nor are the informational ones added later (isDecodeError). */
 export const FIRST_ERROR_EVENT = DecodeEvent.LINKTYPE_UNSUPPORTED;
+
+/** Whether a decode event is an error (the packet is damaged or lies), not a fact about what was not decoded. */
+export function isDecodeError(code: number): boolean {
+  return code >= FIRST_ERROR_EVENT && code !== DecodeEvent.WIFI_PROTECTED;
+}
 
 /** Stable names, used in the summary and under picket.decode.* (lower_snake, as in Suricata's decoder events). */
 export const DECODE_EVENT_NAMES: readonly string[] = (() => {
@@ -53,4 +64,14 @@ export function createDecodeCounters(): Float64Array {
 /** Adds a packet's event bits to the counters. */
 export function countDecodeEvents(counters: Float64Array, events: number): void {
   for (let e = events, code = 0; e !== 0; e >>>= 1, code++) if ((e & 1) !== 0) counters[code]++;
+}
+
+/**
+ * The run's decode counts: the engines' per-packet counts plus the framers' per-file ones (FileReport.decode).
+ * A worker reads every file but only worker 0's reports are kept, so a file's counts are added once.
+ */
+export function withFileEvents(engine: readonly number[], files: ReadonlyArray<{ decode: readonly number[] }>): number[] {
+  const out = Array.from({ length: DECODE_EVENT_COUNT }, (_, code) => engine[code] ?? 0);
+  for (const f of files) f.decode.forEach((n, code) => { if (code < DECODE_EVENT_COUNT) out[code] += n; });
+  return out;
 }

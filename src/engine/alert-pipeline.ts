@@ -56,7 +56,8 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
           if (metadata) out.write(appEvent(o, observer));
           return;
         case 'dns_query':
-          if (isReconQtype(o.qtype)) dnsRecon.query(o);
+          // mDNS and LLMNR questions are not reconnaissance (a DNS-SD browse is PTR questions).
+          if (o.protocol === undefined && isReconQtype(o.qtype)) dnsRecon.query(o);
           break;
       }
       if (metadata) out.write(protocolEvent(o, observer));

@@ -51,3 +51,8 @@ export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; 
     },
   };
 }
+
+/** An output whose every document is stamped first (ecs.version, event.id: see createEcsStamper). */
+export function stampedOutput(out: Output, stamp: (doc: EcsDoc) => EcsDoc): Output {
+  return { write: (doc) => out.write(stamp(doc)), flush: () => out.flush(), close: () => out.close(), written: () => out.written() };
+}

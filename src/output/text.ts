@@ -47,7 +47,7 @@ export function formatText(doc: EcsDoc): string {
   if (get(doc, 'dns.question.name') !== undefined) {
     what = `dns ${String(get(doc, 'dns.question.type'))} ${String(get(doc, 'dns.question.name'))}`;
   } else if (get(doc, 'tls.client') !== undefined) {
-    what = `${String(get(doc, 'network.protocol'))} sni=${String(get(doc, 'tls.client.server_name') ?? '-')} ja4=${String(get(doc, 'tls.client.ja4'))}`;
+    what = `${String(get(doc, 'network.protocol'))} sni=${String(get(doc, 'tls.client.server_name') ?? '-')} ja4=${String(get(doc, 'picket.tls.ja4'))}`;
   } else if (get(doc, 'http.request.method') !== undefined) {
     what = `http ${String(get(doc, 'http.request.method'))} ${String(get(doc, 'url.domain') ?? '-')} ${String(get(doc, 'url.path'))} ua=${JSON.stringify(get(doc, 'user_agent.original') ?? '')}`;
   } else {

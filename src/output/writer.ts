@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { EcsDoc } from '../alert/ecs';
 import { PicketError } from '../errors';
 import { formatText } from './text';
@@ -25,6 +26,7 @@ export function createOutput(target: string | null, format: OutputFormat): Outpu
     fd = 1;
   } else {
     try {
+      if (!fs.existsSync(path.dirname(target))) fs.mkdirSync(path.dirname(target), { recursive: true });
       fd = fs.openSync(target, 'a');
     } catch (e) {
       throw new PicketError(`${target}: cannot open for writing: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);

@@ -30,6 +30,20 @@ const scratch = Buffer.alloc(MAX_NAME * 4 + 8);
  * files, so a name can never be confused with another.
  */
 export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuestion, queriesOnly: boolean): boolean {
+  if (!readDnsHeader(b, p, end, out) || out.qdcount === 0) return false;
+  if (queriesOnly && (out.isResponse || out.opcode !== 0)) return true;
+  const after = readName(b, p, p + 12, end, out);
+  if (after < 0 || after + 4 > end) return false;
+  out.qtype = u16be(b, after);
+  out.qclass = u16be(b, after + 2);
+  return true;
+}
+
+/**
+ * Reads the 12-byte header only (id, flags, section counts) into out; false when shorter. For multicast DNS, whose
+ * responses carry no question (RFC 6762 6: qdcount 0 is the rule there), before readDnsQuestion.
+ */
+export function readDnsHeader(b: Buffer, p: number, end: number, out: DnsQuestion): boolean {
   if (end - p < 12) return false;
   out.id = u16be(b, p);
   const flags = u16be(b, p + 2);
@@ -38,12 +52,6 @@ export function readDnsQuestion(b: Buffer, p: number, end: number, out: DnsQuest
   out.rcode = flags & 15;
   out.qdcount = u16be(b, p + 4);
   out.ancount = u16be(b, p + 6);
-  if (out.qdcount === 0) return false;
-  if (queriesOnly && (out.isResponse || out.opcode !== 0)) return true;
-  const after = readName(b, p, p + 12, end, out);
-  if (after < 0 || after + 4 > end) return false;
-  out.qtype = u16be(b, after);
-  out.qclass = u16be(b, after + 2);
   return true;
 }
 
@@ -145,6 +153,70 @@ export function readDnsAnswers(
   }
   return true;
 }
+
+/** The answer records whose owner names a response event lists (mDNS responses carry dozens of records). */
+export const MAX_ANSWER_NAMES = 16;
+
+/**
+ * The owner names and types of the first MAX_ANSWER_NAMES answer records of the response at b[p, end), after its
+ * question section (header as read by readDnsHeader into `header`); `scratch` is reused for each name. What was read
+ * before a malformed record is kept; returns false then. Never throws.
+ */
+export function readDnsAnswerNames(
+  b: Buffer, p: number, end: number, header: DnsQuestion, scratch: DnsQuestion, out: Array<{ name: string; type: number }>,
+): boolean {
+  let q = p + 12;
+  for (let i = 0; i < header.qdcount; i++) {
+    q = skipName(b, q, end);
+    if (q < 0 || q + 4 > end) return false;
+    q += 4;
+  }
+  const n = Math.min(header.ancount, MAX_ANSWER_NAMES);
+  for (let i = 0; i < n; i++) {
+    const after = readName(b, p, q, end, scratch);
+    if (after < 0 || after + 10 > end) return false;
+    const rdlen = u16be(b, after + 8);
+    if (after + 10 + rdlen > end) return false;
+    out.push({ name: scratch.name, type: u16be(b, after) });
+    q = after + 10 + rdlen;
+  }
+  return true;
+}
+
+/**
+ * A DNS UPDATE request (RFC 2136 2): its zone is the question section; the answer section holds the
+ * prerequisites, the authority section the updates. Fills the owner names of up to MAX_ANSWER_NAMES records of
+ * each (header as read by readDnsHeader into `header`, `scratch` reused for each name); what was read before a
+ * malformed record is kept, and false returned. Never throws.
+ */
+export function readDnsUpdateNames(
+  b: Buffer, p: number, end: number, header: DnsQuestion, scratch: DnsQuestion, prerequisites: string[], updates: string[],
+): boolean {
+  if (end - p < 12) return false;
+  const counts = [header.ancount, u16be(b, p + 8)];
+  let q = p + 12;
+  for (let i = 0; i < header.qdcount; i++) {
+    q = skipName(b, q, end);
+    if (q < 0 || q + 4 > end) return false;
+    q += 4;
+  }
+  for (let section = 0; section < 2; section++) {
+    const out = section === 0 ? prerequisites : updates;
+    for (let i = 0; i < counts[section]; i++) {
+      // Past the bound the records are skipped, not named: the updates follow the prerequisites.
+      const after = out.length < MAX_ANSWER_NAMES ? readName(b, p, q, end, scratch) : skipName(b, q, end);
+      if (after < 0 || after + 10 > end) return false;
+      const rdlen = u16be(b, after + 8);
+      if (after + 10 + rdlen > end) return false;
+      if (out.length < MAX_ANSWER_NAMES) out.push(scratch.name);
+      q = after + 10 + rdlen;
+    }
+  }
+  return true;
+}
+
+export const OPCODE_NOTIFY = 4;
+export const OPCODE_UPDATE = 5;
 
 export const QTYPE_PTR = 12;
 export const QTYPE_IXFR = 251;

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { checkPositive, encodeAll, errorText, type Outcome, type Transport } from './queue';
@@ -47,6 +48,8 @@ export function fileTransport(cfg: FileConfig): Transport {
   let aborted = false;
   const open = (): void => {
     try {
+      // A log directory that does not exist yet (a fresh /var/log/picket) is made, as rsyslog and nginx do.
+      if (!fs.existsSync(path.dirname(cfg.path))) fs.mkdirSync(path.dirname(cfg.path), { recursive: true });
       fd = fs.openSync(cfg.path, 'a');
       const st = fs.fstatSync(fd);
       size = st.isFile() ? st.size : 0;

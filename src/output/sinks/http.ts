@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
-import { checkPositive, encodeAll, type Outcome, type Transport } from './queue';
+import { checkPositive } from './queue';
+import { encodeLines, type NetTransport, type WireOutcome } from './wire';
 
 type HttpConfig = { url: string; headers?: Record<string, string>; bulk?: { index: string }; batchDocs?: number; batchMs?: number; timeoutMs?: number };
 
@@ -20,8 +20,11 @@ interface BulkItemResult {
   error?: { type?: unknown; reason?: unknown } | unknown;
 }
 
-/** Elasticsearch's verdict on each document, in request order: 2xx delivered, 429/5xx retry, other 4xx refused. */
-export function judgeBulk(body: string, sent: EcsDoc[]): Outcome {
+/**
+ * Elasticsearch's verdict on each of the `sent` documents of the request, by position in the request: 2xx
+ * delivered, 429/5xx retry, other 4xx refused.
+ */
+export function judgeBulk(body: string, sent: number): WireOutcome {
   let parsed: { errors?: unknown; items?: unknown };
   try {
     parsed = JSON.parse(body) as { errors?: unknown; items?: unknown };
@@ -29,25 +32,27 @@ export function judgeBulk(body: string, sent: EcsDoc[]): Outcome {
     throw new Error(`bulk response is not JSON: ${body.slice(0, 200)}`);
   }
   if (parsed.errors === false) return { retry: [], failed: [] };
-  if (!Array.isArray(parsed.items) || parsed.items.length !== sent.length) {
-    throw new Error(`bulk response has ${Array.isArray(parsed.items) ? parsed.items.length : 'no'} items for ${sent.length} documents`);
+  if (!Array.isArray(parsed.items) || parsed.items.length !== sent) {
+    throw new Error(`bulk response has ${Array.isArray(parsed.items) ? parsed.items.length : 'no'} items for ${sent} documents`);
   }
-  const retry: EcsDoc[] = [];
-  const failed: Outcome['failed'] = [];
+  const retry: number[] = [];
+  const failed: WireOutcome['failed'] = [];
   let retryStatus = 0;
   parsed.items.forEach((item: unknown, i) => {
     const r = (item !== null && typeof item === 'object' ? Object.values(item)[0] : undefined) as BulkItemResult | undefined;
     const status = typeof r?.status === 'number' ? r.status : 0;
     if (status >= 200 && status < 300) return;
     if (status === 429 || status >= 500) {
-      retry.push(sent[i]);
+      retry.push(i);
       retryStatus = status;
       return;
     }
     const err = (r?.error ?? {}) as { type?: unknown; reason?: unknown };
-    failed.push({ doc: sent[i], reason: `${status} ${String(err.type ?? 'error')}: ${String(err.reason ?? JSON.stringify(r?.error ?? null))}` });
+    failed.push({ i, reason: `${status} ${String(err.type ?? 'error')}: ${String(err.reason ?? JSON.stringify(r?.error ?? null))}` });
   });
-  return { retry, retryReason: retry.length > 0 ? `${retry.length} bulk item(s) answered ${retryStatus}` : undefined, failed };
+  const o: WireOutcome = { retry, failed };
+  if (retry.length > 0) o.retryReason = `${retry.length} bulk item(s) answered ${retryStatus}`;
+  return o;
 }
 
 /**
@@ -57,7 +62,7 @@ export function judgeBulk(body: string, sent: EcsDoc[]): Outcome {
  * The action is "create", not "index": data streams (the usual home of logs and alerts in Elasticsearch and
  * OpenSearch) accept only create, and without an _id both mean the same for a plain index.
  */
-export function httpTransport(cfg: HttpConfig): Transport {
+export function httpTransport(cfg: HttpConfig): NetTransport {
   let u: URL;
   try {
     u = new URL(cfg.url);
@@ -111,15 +116,18 @@ export function httpTransport(cfg: HttpConfig): Transport {
     batchDocs,
     batchMs,
     maxInFlight: 1,
-    async send(docs) {
-      const { sent, lines, failed } = encodeAll(docs, (d) => action + JSON.stringify(d));
+    encode: (docs) => encodeLines(docs, (d) => action + JSON.stringify(d)),
+    async send({ lines, at, failed }) {
       if (lines.length === 0) return { retry: [], failed };
       const reply = await post(Buffer.from(lines.join('\n') + '\n', 'utf8'));
       // Any other status (a 503 from an overloaded cluster, a 401 until credentials are fixed) is retried.
       if (reply.status < 200 || reply.status > 299) throw new Error(`${name}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
       if (cfg.bulk === undefined) return { retry: [], failed };
-      const verdict = judgeBulk(reply.body, sent);
-      return { ...verdict, failed: failed.concat(verdict.failed) };
+      // Items answer lines in order; back to positions in the batch.
+      const verdict = judgeBulk(reply.body, lines.length);
+      const o: WireOutcome = { retry: verdict.retry.map((k) => at[k]), failed: failed.concat(verdict.failed.map((f) => ({ i: at[f.i], reason: f.reason }))) };
+      if (verdict.retryReason !== undefined) o.retryReason = verdict.retryReason;
+      return o;
     },
     async close() {
       agent.destroy();

@@ -19,10 +19,16 @@ export interface Transport {
   readonly batchDocs: number;
   /** How long a batch may wait to fill up; 0 sends what is there at once. */
   readonly batchMs: number;
-  /** Batches sent before the first is settled (pipelining on one TCP connection). */
+  /** Batches handed to the transport before the first is settled. */
   readonly maxInFlight: number;
-  /** Delivers a batch; rejects when the whole batch must be sent again. */
-  send(docs: EcsDoc[]): Promise<Outcome>;
+  /** Delivers a batch; rejects when the whole batch must be sent again. id: the queue's number for it, 0, 1, 2, ... */
+  send(docs: EcsDoc[], id: number): Promise<Outcome>;
+  /**
+   * Whether batch `id` is already known to be delivered in full (nothing to retry, nothing refused), ahead of its
+   * promise. A transport that works in another thread answers from shared memory, which this thread can read while
+   * a replay keeps its event loop busy and no promise of a send() could settle.
+   */
+  deliveredNow?(id: number): boolean;
   /** Ends gracefully, once nothing is in flight. */
   close(): Promise<void>;
   /** Drops connections at once: sends in progress reject. */
@@ -44,6 +50,7 @@ const FIRST_BACKOFF_MS = 100;
 const DEFAULT_WAIT_MS = 10_000;
 
 interface Batch {
+  id: number;
   docs: EcsDoc[];
   done: boolean;
   outcome?: Outcome;
@@ -89,8 +96,10 @@ export function errorText(e: unknown): string {
  * it has been read back. So a sink that recovers sends what it held in memory, then the spill, then new documents.
  * Documents that come back from a failed batch go to the front of memory, ahead of everything newer.
  *
- * write() only pushes (or spills, or counts a drop); sending happens on a later turn of the event loop, so the
- * packet path never waits for a target.
+ * write() never waits for a target. It pushes (or spills, or counts a drop); a partial batch is sent on a later turn
+ * of the event loop. A full batch is handed to the transport at once, and batches the transport has confirmed are
+ * settled at once, because a replay produces documents without ever yielding: waiting for a turn of the event loop
+ * would leave the transport idle and send everything past queueDocs to the spill file, however fast the target.
  */
 export class QueuedSink implements Sink {
   readonly name: string;
@@ -98,6 +107,7 @@ export class QueuedSink implements Sink {
   private head = 0;
   private inflight: Batch[] = [];
   private inflightDocs = 0;
+  private nextId = 0;
   /** Documents back from failed batches, waiting for the batches sent after them to settle. */
   private returned: EcsDoc[] = [];
   private returning = false;
@@ -133,11 +143,13 @@ export class QueuedSink implements Sink {
 
   write(doc: EcsDoc): void {
     this.c.accepted++;
+    this.collect();
     if (this.closed) {
       this.drop(1, 'sink closed');
     } else if (!this.spilling && this.held() < this.o.queueDocs) {
       this.mem.push(doc);
-      this.kick();
+      if (this.mem.length - this.head >= this.t.batchDocs) this.pump();
+      else this.kick();
     } else {
       this.toSpill([doc], this.spilling ? 'target failing or spill not yet replayed' : `queue full (${this.o.queueDocs} documents)`);
     }
@@ -274,26 +286,43 @@ export class QueuedSink implements Sink {
   }
 
   private dispatch(docs: EcsDoc[]): void {
-    const b: Batch = { docs, done: false };
+    const b: Batch = { id: this.nextId++, docs, done: false };
     this.inflight.push(b);
     this.inflightDocs += docs.length;
     let p: Promise<Outcome>;
     try {
-      p = this.t.send(docs);
+      p = this.t.send(docs, b.id);
     } catch (e) {
       p = Promise.reject(e);
     }
     p.then(
       (o) => {
-        b.outcome = o;
+        if (!b.done) b.outcome = o;
       },
       (e: unknown) => {
-        b.error = e ?? new Error('send failed');
+        if (!b.done) b.error = e ?? new Error('send failed');
       },
     ).then(() => {
+      if (b.done) return; // confirmed earlier by collect()
       b.done = true;
       this.settle();
     });
+  }
+
+  /** Settles, without waiting for their promises, the oldest batches the transport already knows are delivered. */
+  private collect(): void {
+    const known = this.t.deliveredNow;
+    if (known === undefined) return;
+    let any = false;
+    for (const b of this.inflight) {
+      if (b.done) continue;
+      // Transports confirm in the order of sending; the first batch not confirmed ends the look.
+      if (!known.call(this.t, b.id)) break;
+      b.outcome = { retry: [], failed: [] };
+      b.done = true;
+      any = true;
+    }
+    if (any) this.settle();
   }
 
   /** Batches are settled in the order they were sent, so that documents to retry go back in their order. */

@@ -1,10 +1,9 @@
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { fileTransport } from './file';
-import { httpTransport } from './http';
 import { checkPositive, QueuedSink } from './queue';
 import { stdoutTransport } from './stdout';
-import { syslogTransport } from './syslog';
+import { threadedTransport } from './threaded';
 
 /**
  * What a sink did with the documents it was given. Every accepted document is in exactly one place, so that
@@ -15,7 +14,10 @@ export interface SinkStats {
   name: string;
   /** Documents given to write() (plus, at start, those found in a spill file left by an earlier run). */
   accepted: number;
-  /** Confirmed by the target (written to the file, acknowledged by the HTTP server, held by the TCP peer). */
+  /**
+   * Confirmed by the target: written to the file, acknowledged by the HTTP server, read by the TCP collector (it
+   * closed the connection that carried it), sent over UDP without an ICMP error for confirmMs.
+   */
   delivered: number;
   /** Delivery attempts that failed and will be made again (a refused connection, a 503, items answered 429). */
   retries: number;
@@ -58,8 +60,9 @@ export type SinkConfig =
       facility?: number;
       octetCounting?: boolean;
       /**
-       * How long a sent batch must go without a sign of trouble (a broken connection, an ICMP unreachable) before
-       * it counts as delivered, and stays resendable; default 1000.
+       * UDP: how long a sent batch must go without an ICMP port-unreachable before it counts as delivered, and
+       * stays resendable; default 1000. TCP does not use it: a batch counts as delivered when the collector closes
+       * the connection that carried it, having read it all (see tcpTransport in syslog.ts).
        */
       confirmMs?: number;
     }
@@ -89,17 +92,21 @@ export function createSink(cfg: SinkConfig, common: SinkCommon): Sink {
   const transport =
     cfg.type === 'stdout' ? stdoutTransport()
     : cfg.type === 'file' ? fileTransport(cfg)
-    : cfg.type === 'syslog' ? syslogTransport(cfg)
-    : cfg.type === 'http' ? httpTransport(cfg)
+    : cfg.type === 'syslog' || cfg.type === 'http' ? threadedTransport(cfg)
     : null;
   if (transport === null) throw new PicketError(`sink: unknown type ${JSON.stringify((cfg as { type: unknown }).type)}`);
   const queueDocs = common.queueDocs ?? 10000;
   const retryMaxMs = common.retryMaxMs ?? 30000;
   const spillMaxBytes = common.spillMaxBytes ?? 256 * 1024 * 1024;
-  checkPositive(transport.name, 'queueDocs', queueDocs, true);
-  checkPositive(transport.name, 'retryMaxMs', retryMaxMs, false);
-  checkPositive(transport.name, 'spillMaxBytes', spillMaxBytes, true);
-  return new QueuedSink(transport, { queueDocs, retryMaxMs, spillDir: common.spillDir, spillMaxBytes });
+  try {
+    checkPositive(transport.name, 'queueDocs', queueDocs, true);
+    checkPositive(transport.name, 'retryMaxMs', retryMaxMs, false);
+    checkPositive(transport.name, 'spillMaxBytes', spillMaxBytes, true);
+    return new QueuedSink(transport, { queueDocs, retryMaxMs, spillDir: common.spillDir, spillMaxBytes });
+  } catch (e) {
+    void transport.close(); // a network transport has a thread to end
+    throw e;
+  }
 }
 
 /** Several sinks at once: each gets every document, and a slow or dead one does not hold up the others. */

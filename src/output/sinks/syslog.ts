@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
-import { checkPositive, encodeAll, errorText, type Outcome, type Transport } from './queue';
+import { checkPositive, errorText } from './queue';
+import { encodeLines, type NetTransport, type Wire, type WireOutcome } from './wire';
 
 type SyslogConfig = { url: string; appName?: string; hostname?: string; facility?: number; octetCounting?: boolean; confirmMs?: number };
 
@@ -102,7 +103,7 @@ function parseUrl(raw: string): { scheme: 'udp' | 'tcp'; host: string; port: num
   return { scheme, host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-export function syslogTransport(cfg: SyslogConfig): Transport {
+export function syslogTransport(cfg: SyslogConfig): NetTransport {
   const { scheme, host, port } = parseUrl(cfg.url);
   const name = `syslog ${scheme}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   const facility = cfg.facility ?? 16; // local0
@@ -115,7 +116,7 @@ export function syslogTransport(cfg: SyslogConfig): Transport {
     appName: headerField(cfg.appName ?? 'picket', 48),
     procId: String(process.pid),
   };
-  return scheme === 'udp' ? udpTransport(name, host, port, header, confirmMs) : tcpTransport(name, host, port, header, cfg.octetCounting ?? true, confirmMs);
+  return scheme === 'udp' ? udpTransport(name, host, port, header, confirmMs) : tcpTransport(name, host, port, header, cfg.octetCounting ?? true);
 }
 
 interface Unconfirmed {
@@ -125,17 +126,18 @@ interface Unconfirmed {
 }
 
 /**
- * Batches written and not yet taken as delivered. Syslog has no acknowledgements, so silence is the only
- * confirmation there is: a batch is delivered once it has been out for confirmMs with no sign of trouble (a
- * broken connection, an ICMP port-unreachable); at the first such sign every unconfirmed batch goes back to the
- * queue and is sent again. At-least-once: a collector that restarts may see a few documents twice.
+ * Datagrams sent and not yet taken as delivered (UDP). Nothing acknowledges a datagram, so silence is the only
+ * confirmation there is: a batch is delivered once it has been out for confirmMs with no ICMP port-unreachable
+ * reported on the socket; at the first such report every unconfirmed batch goes back to the queue and is sent
+ * again. At-least-once: a collector that restarts may see up to confirmMs worth of documents twice. (The timers
+ * fire on time because transports run in a thread of their own: see threaded.ts.)
  */
 class ConfirmWindow {
   private pending: Unconfirmed[] = [];
   constructor(private readonly ms: number) {}
 
   /** `out` sends the batch and calls done() (or done(error)) once its bytes are out. */
-  track(outcome: Outcome, out: (done: (err?: Error) => void) => void): Promise<Outcome> {
+  track(outcome: WireOutcome, out: (done: (err?: Error) => void) => void): Promise<WireOutcome> {
     return new Promise((resolve, reject) => {
       const p: Unconfirmed = { resolve: () => resolve(outcome), reject };
       this.pending.push(p);
@@ -161,9 +163,9 @@ class ConfirmWindow {
 }
 
 /** Encodes a batch for syslog, counting what had to be cut down to fit a datagram. */
-function encodeSyslog(docs: EcsDoc[], h: SyslogHeader, frame: (m: string) => string, maxBytes: number): ReturnType<typeof encodeAll> & { shrunk: number } {
+function encodeSyslog(docs: EcsDoc[], h: SyslogHeader, frame: (m: string) => string, maxBytes: number): Wire {
   let shrunk = 0;
-  const r = encodeAll(docs, (d) => {
+  const w = encodeLines(docs, (d) => {
     let m = formatSyslog(d, h);
     if (m.length > maxBytes) {
       shrunk++;
@@ -171,8 +173,12 @@ function encodeSyslog(docs: EcsDoc[], h: SyslogHeader, frame: (m: string) => str
     }
     return frame(m); // ASCII: characters are bytes
   });
-  return { ...r, shrunk };
+  w.shrunk = shrunk;
+  return w;
 }
+
+/** UDP: up to 1000 documents a send, sent as soon as they are queued, 32 sends in flight. */
+const UDP_BATCHING = { batchDocs: 1000, batchMs: 0, maxInFlight: 32 } as const;
 
 /**
  * One datagram per document, on a connected socket: the kernel then reports a collector's ICMP port-unreachable
@@ -180,10 +186,7 @@ function encodeSyslog(docs: EcsDoc[], h: SyslogHeader, frame: (m: string) => str
  * spill takes over) instead of the alerts vanishing. A collector that is down without saying so (a firewall
  * that drops) is invisible to UDP: use TCP for that.
  */
-/** Both transports: up to 1000 documents a send, sent as soon as they are queued, 32 sends in flight. */
-const SYSLOG_BATCHING = { batchDocs: 1000, batchMs: 0, maxInFlight: 32 } as const;
-
-function udpTransport(name: string, host: string, port: number, h: SyslogHeader, confirmMs: number): Transport {
+function udpTransport(name: string, host: string, port: number, h: SyslogHeader, confirmMs: number): NetTransport {
   let ready: Promise<dgram.Socket> | null = null;
   let truncated = 0;
   const window = new ConfirmWindow(confirmMs);
@@ -211,10 +214,10 @@ function udpTransport(name: string, host: string, port: number, h: SyslogHeader,
   };
   return {
     name,
-    ...SYSLOG_BATCHING,
-    async send(docs) {
+    ...UDP_BATCHING,
+    encode: (docs) => encodeSyslog(docs, h, (m) => m, MAX_DATAGRAM),
+    async send({ lines, failed, shrunk }) {
       const s = await connect();
-      const { lines, failed, shrunk } = encodeSyslog(docs, h, (m) => m, MAX_DATAGRAM);
       const outcome = await window.track({ retry: [], failed }, (done) => {
         let left = lines.length;
         if (left === 0) return done();
@@ -242,84 +245,147 @@ function udpTransport(name: string, host: string, port: number, h: SyslogHeader,
   };
 }
 
-/**
- * RFC 6587 framing over one TCP connection, reconnected (by the queue's backoff) when it breaks. Bytes the
- * kernel accepted can still die in a send or receive buffer when the collector goes away, which is why batches
- * stay in the confirmation window for confirmMs before they count as delivered.
- */
-function tcpTransport(name: string, host: string, port: number, h: SyslogHeader, octetCounting: boolean, confirmMs: number): Transport {
-  let sock: net.Socket | null = null;
-  let connecting: Promise<net.Socket> | null = null;
-  let connectingSock: net.Socket | null = null;
-  const window = new ConfirmWindow(confirmMs);
+/** Most documents one TCP connection carries: the most a collector that goes away can be sent twice (below). */
+export const TCP_BATCH_DOCS = 1000;
+/** A partial batch waits this long to fill, so that a trickle of alerts does not open a connection for each. */
+const TCP_BATCH_MS = 20;
+/** A collector that has not taken a batch and closed the connection within this long is taken as hung. */
+const TCP_READ_TIMEOUT_MS = 30_000;
 
-  const broken = (s: net.Socket, e: Error): void => {
-    if (sock !== s) return;
-    sock = null;
-    s.destroy();
-    window.failAll(e);
-  };
-  const connect = (): Promise<net.Socket> => {
-    if (sock !== null) return Promise.resolve(sock);
-    connecting ??= new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host, port });
-      connectingSock = s;
-      const timer = setTimeout(() => s.destroy(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        connecting = null;
-        connectingSock = null;
-        reject(new Error(`${name}: ${errorText(e)}`));
-      });
+/**
+ * RFC 6587 framing over TCP, one connection per batch; the collector closing its side is the confirmation.
+ *
+ * Plain TCP syslog has no acknowledgement, and on a long-lived connection nothing the sender can see says how much
+ * the collector has read. A write callback only means the bytes reached this host's send buffer, and the send and
+ * receive buffers between the two processes hold megabytes (on Linux they autotune to 4 MiB and 6-32 MiB: tens of
+ * thousands of alerts). Any confirmation by elapsed time or by bytes written since is either unsound (what sits
+ * in those buffers dies with the collector, yet counts as delivered) or loose (everything in a window that size is
+ * sent again, mostly duplicates). A timer also never fires while a replay keeps the event loop busy, which is how
+ * a time window turned every document of a replay into a resend.
+ *
+ * So a batch gets a connection of its own: connect, write the batch, half-close (FIN), and wait for the collector
+ * to close its side. A collector closes when read() returns end-of-file, and TCP delivers that only after every
+ * byte sent before our FIN: its FIN after our last byte left means the collector has read the whole batch and,
+ * since a collector handles what it read before it reads again, queued it. A collector that dies, or is stopped
+ * and killed, with bytes unread answers with a reset instead (Linux resets a connection closed with data in its
+ * receive queue), and a hung one does not answer (then TCP_READ_TIMEOUT_MS); either way the batch is not
+ * delivered and goes back to the queue.
+ *
+ * One FIN is not proof enough: a process that exits closes its sockets, and one whose receive queue is empty gets
+ * a FIN, not a reset. rsyslog stopped by SIGTERM just after reading a batch, before queueing it, does exactly that
+ * and the batch is gone. So a batch counts as delivered only once a second, empty connection (the probe) has been
+ * accepted, read to its end and closed by the collector: an exiting collector refuses or resets it, a running one
+ * closed the batch's connection at end-of-file.
+ *
+ * The bound on duplicates: connections are used one after the other, the next batch sent only once the previous
+ * one is confirmed, and one carries at most TCP_BATCH_DOCS documents (small batches are joined up to that). So at
+ * any moment at most one batch is sent and unconfirmed. When the collector goes away, that batch is the only one
+ * sent again that it may already have read: at most TCP_BATCH_DOCS duplicates per break. Everything confirmed was
+ * read and queued by a collector still running afterwards, so nothing is lost on the way; one connection at a time
+ * also keeps the collector's order.
+ *
+ * What this cannot see: documents a collector has read and then loses itself. rsyslog keeps what it read in an
+ * in-memory queue; on SIGTERM (a service restart) it writes that queue out before exiting, on SIGKILL it is gone.
+ * Only an acknowledgement from the collector's application (RELP) or a disk-assisted queue there covers that.
+ * Also unseen: a collector closing for a reason of its own (an idle timeout) just as a batch is on the way would
+ * send a FIN too; a connection here lives for milliseconds, collectors' idle timeouts are minutes.
+ *
+ * The cost is two short connections per batch. On loopback rsyslog reads faster than it writes its file, so this
+ * is not the bottleneck; across a WAN it bounds the rate to TCP_BATCH_DOCS per four round trips.
+ */
+function tcpTransport(name: string, host: string, port: number, h: SyslogHeader, octetCounting: boolean): NetTransport {
+  interface Job {
+    bytes: Buffer;
+    docs: number;
+    outcome: WireOutcome;
+    resolve: (o: WireOutcome) => void;
+    reject: (e: Error) => void;
+  }
+  const jobs: Job[] = [];
+  const PROBE = Buffer.alloc(0);
+  let running = false;
+  let current: net.Socket | null = null;
+
+  /** One connection: resolves once the collector has closed its side after the whole of `data` left (may be empty). */
+  const deliver = (data: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const s = net.connect({ host, port, allowHalfOpen: true });
+      current = s;
+      let written = false;
+      let settled = false;
+      const settle = (err: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        clearTimeout(readTimer);
+        if (current === s) current = null;
+        s.destroy();
+        if (err === null) resolve();
+        else reject(err);
+      };
+      const connectTimer = setTimeout(() => settle(new Error(`${name}: connect timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      // From the connect on: bytes stuck in either buffer and a collector that reads but never closes look alike.
+      const readTimer = setTimeout(
+        () => settle(new Error(`${name}: the collector neither read the batch nor closed within ${TCP_READ_TIMEOUT_MS} ms`)),
+        TCP_READ_TIMEOUT_MS,
+      );
       s.once('connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        s.setKeepAlive(true, 30_000);
-        // The collector sends nothing; reading is how its close (FIN or RST) is noticed at once.
-        s.on('data', () => undefined);
-        s.on('error', (e) => broken(s, new Error(`${name}: ${errorText(e)}`)));
-        s.on('end', () => broken(s, new Error(`${name}: closed by the collector`)));
-        s.on('close', () => broken(s, new Error(`${name}: connection closed`)));
-        sock = s;
-        connecting = null;
-        connectingSock = null;
-        resolve(s);
+        clearTimeout(connectTimer);
+        s.setNoDelay(true); // the FIN right behind the last byte
+        s.end(data);
       });
+      s.once('finish', () => (written = true));
+      // The collector sends nothing; reading is how its close (FIN or reset) is seen.
+      s.on('data', () => undefined);
+      // A FIN before all of the batch had left is a collector that closed on us, not one that read to the end.
+      s.once('end', () => settle(written ? null : new Error(`${name}: closed by the collector before the batch was written`)));
+      s.on('error', (e) => settle(new Error(`${name}: ${errorText(e)}`)));
+      s.once('close', () => settle(new Error(`${name}: connection closed`)));
     });
-    return connecting;
+
+  const run = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    while (jobs.length > 0) {
+      let docs = jobs[0].docs;
+      let k = 1;
+      while (k < jobs.length && docs + jobs[k].docs <= TCP_BATCH_DOCS) docs += jobs[k++].docs;
+      const group = jobs.slice(0, k);
+      try {
+        await deliver(k === 1 ? group[0].bytes : Buffer.concat(group.map((j) => j.bytes)));
+        await deliver(PROBE);
+      } catch (e) {
+        // This batch and every later one go back to the queue, which sends them again in their order.
+        for (const j of jobs.splice(0)) j.reject(e as Error);
+        break;
+      }
+      jobs.splice(0, k);
+      for (const j of group) j.resolve(j.outcome);
+    }
+    running = false;
   };
+
   // Newline framing is safe too: the MSG is JSON, which escapes newlines.
   const frame = octetCounting ? (m: string): string => `${m.length} ${m}` : (m: string): string => `${m}\n`;
   return {
     name,
-    ...SYSLOG_BATCHING,
-    async send(docs) {
-      const s = await connect();
-      const { lines, failed } = encodeSyslog(docs, h, frame, Infinity);
-      if (lines.length === 0) return { retry: [], failed };
-      return window.track({ retry: [], failed }, (done) =>
-        s.write(lines.join(''), 'latin1', (err) => (err ? broken(s, new Error(`${name}: ${errorText(err)}`)) : done())),
-      );
+    batchDocs: TCP_BATCH_DOCS,
+    batchMs: TCP_BATCH_MS,
+    maxInFlight: 32,
+    encode: (docs) => encodeSyslog(docs, h, frame, Infinity),
+    send({ lines, failed }) {
+      if (lines.length === 0) return Promise.resolve({ retry: [], failed });
+      return new Promise<WireOutcome>((resolve, reject) => {
+        jobs.push({ bytes: Buffer.from(lines.join(''), 'latin1'), docs: lines.length, outcome: { retry: [], failed }, resolve, reject });
+        void run();
+      });
     },
     async close() {
-      const s = sock;
-      if (s === null) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          s.destroy();
-          resolve();
-        }, 2000);
-        s.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        s.end();
-      });
-      sock = null;
+      // Called once nothing is in flight; a connection still open is one that abort() did not reach.
+      current?.destroy(new Error('closed'));
     },
     abort() {
-      connectingSock?.destroy(new Error('aborted'));
-      if (sock !== null) broken(sock, new Error(`${name}: aborted`));
+      current?.destroy(new Error('aborted'));
     },
   };
 }

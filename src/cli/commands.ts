@@ -1,0 +1,131 @@
+/**
+ * Every command's flags, in one table each: the parsers (parseArgsOptions), --help, the man page and the bash
+ * completion (src/cli/docs.ts, scripts/gen-docs.js) are all made from these, so they cannot disagree.
+ * Flag names, types, short forms, repeatability and defaults are a public contract: change them only on purpose.
+ */
+import { BATCH_MAX_PACKETS } from '../capture/batch';
+import { DEFAULT_HOME_NET } from '../config/homenet';
+import type { CommandSpec, OptionTable } from './option-table';
+
+const SENSITIVITY = ['low', 'medium', 'high'] as const;
+const FORMATS = ['ndjson', 'text'] as const;
+
+export const MAIN_OPTIONS = {
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+  version: { type: 'boolean', short: 'V', help: 'print the version' },
+} as const satisfies OptionTable;
+
+export const REPLAY_OPTIONS = {
+  out: { type: 'string', value: 'FILE', help: 'write documents to FILE (appended) instead of stdout', complete: 'file' },
+  format: { type: 'string', default: 'ndjson', value: 'ndjson|text', help: 'ndjson: one ECS JSON object per line; text: one readable line per document', complete: FORMATS },
+  metadata: {
+    type: 'boolean',
+    help: 'also write a protocol event (event.kind: event) for every DNS query, TLS or QUIC ClientHello and HTTP request (the last document of a run is always the sensor\'s counters: event.kind metric)',
+  },
+  config: {
+    type: 'string', value: 'FILE', complete: 'file',
+    help: 'picket.yaml: home_net, rules, sensitivity, metadata, workers and outputs (sinks: file with rotation, syslog, HTTP/Elasticsearch _bulk); flags given here win over the file',
+  },
+  rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', help: 'add the rule files under DIR to the bundled ones (repeatable; later files override)', complete: 'dir' },
+  'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, help: 'the protected network, comma-separated IPv4/IPv6 CIDRs (a CIDR with host bits set, 10.0.0.1/8, is an error)', complete: 'none' },
+  sensitivity: {
+    type: 'string', value: 'LEVEL', shown: 'the policy file\'s "sensitivity", medium as bundled', complete: SENSITIVITY,
+    help: 'scan thresholds preset: low (fewest alerts), medium, high (rules/scan.yaml)',
+  },
+  workers: {
+    type: 'string', value: 'N', shown: '0: on small machines one thread is fastest, see bench/RESULTS.md', complete: 'none',
+    help: 'N worker threads, each owning a shard of the flows; 0 = all work in this thread',
+  },
+  'batch-packets': { type: 'string', value: 'N', shown: String(BATCH_MAX_PACKETS), help: `most packets handed on at once, at most ${BATCH_MAX_PACKETS}; for tuning and tests`, complete: 'none' },
+  quiet: { type: 'boolean', default: false, help: 'no summary on stderr' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+} as const satisfies OptionTable;
+
+const CAPTURE = 'Capture';
+const DETECTION = 'Detection (as in replay)';
+const OUTPUTS = 'Outputs (several at once; none given: stdout)';
+const SERVICE = 'Service';
+
+export const CAPTURE_OPTIONS = {
+  interface: { type: 'string', short: 'i', multiple: true, default: [] as string[], value: 'IFACE', group: CAPTURE, complete: 'interface', help: 'capture on IFACE (repeatable; "picket interfaces" lists them)' },
+  bpf: { type: 'string', value: 'FILTER', group: CAPTURE, complete: 'none', help: 'libpcap filter expression' },
+  snaplen: { type: 'string', value: 'N', shown: '65535', group: CAPTURE, complete: 'none', help: 'bytes kept of each packet' },
+  'buffer-mb': { type: 'string', value: 'N', shown: '64', group: CAPTURE, complete: 'none', help: 'kernel capture buffer per interface, MiB' },
+  promisc: { type: 'boolean', group: CAPTURE, help: 'promiscuous mode (needs CAP_NET_ADMIN; a span port delivers to the NIC anyway)' },
+  backend: { type: 'string', value: 'B', shown: 'auto: the addon, else cap', group: CAPTURE, complete: ['auto', 'addon', 'cap'], help: 'auto, addon (picket\'s libpcap addon) or cap (the npm package)' },
+  count: { type: 'string', value: 'N', group: CAPTURE, complete: 'none', help: 'stop after N packets' },
+  duration: { type: 'string', value: 'D', group: CAPTURE, complete: 'none', help: 'stop after D (90s, 15m, 1h)' },
+  workers: { type: 'string', value: 'N', shown: '0', group: CAPTURE, complete: 'none', help: 'N worker threads, each owning a shard of the flows (as in replay); 0 = inline' },
+  config: { type: 'string', value: 'FILE', group: DETECTION, complete: 'file', help: 'picket.yaml: every flag here, sinks, metrics, pcap ring (flags win over the file)' },
+  rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', group: DETECTION, complete: 'dir', help: 'add rule files (repeatable)' },
+  'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, group: DETECTION, complete: 'none', help: 'the protected network' },
+  sensitivity: { type: 'string', value: 'LEVEL', group: DETECTION, complete: SENSITIVITY, help: 'low, medium, high' },
+  metadata: { type: 'boolean', group: DETECTION, help: 'also write protocol events' },
+  out: { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'NDJSON file (appended)' },
+  format: { type: 'string', value: 'ndjson|text', shown: 'ndjson', group: OUTPUTS, complete: FORMATS, help: 'what goes to stdout when no other output is given' },
+  syslog: { type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none', help: 'RFC 5424 syslog: udp://HOST:PORT or tcp://HOST:PORT (repeatable)' },
+  'http-out': { type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none', help: 'POST NDJSON batches (repeatable); with --bulk-index as Elasticsearch _bulk' },
+  'bulk-index': { type: 'string', value: 'NAME', group: OUTPUTS, complete: 'none', help: '--http-out batches are Elasticsearch _bulk requests into index NAME' },
+  'spill-dir': { type: 'string', value: 'DIR', group: OUTPUTS, complete: 'dir', help: 'where a sink that is down spills what it cannot hold' },
+  'metrics-listen': { type: 'string', value: 'ADDR:PORT', group: SERVICE, complete: 'none', help: 'Prometheus metrics on http://ADDR:PORT/metrics' },
+  'write-pcap': { type: 'string', value: 'DIR', group: SERVICE, complete: 'dir', help: 'keep a rolling ring of raw packets in DIR' },
+  'pcap-file-mb': { type: 'string', value: 'N', shown: '64', group: SERVICE, complete: 'none', help: 'size of each file of the --write-pcap ring, MiB' },
+  'pcap-files': { type: 'string', value: 'N', shown: '16', group: SERVICE, complete: 'none', help: 'files in the --write-pcap ring' },
+  'stats-interval': { type: 'string', value: 'D', shown: '60s', group: SERVICE, complete: 'none', help: 'counters on stderr every D; 0 = never' },
+  quiet: { type: 'boolean', default: false, group: SERVICE, help: 'no start, periodic or final lines on stderr' },
+  help: { type: 'boolean', short: 'h', default: false, group: SERVICE, help: 'this help' },
+} as const satisfies OptionTable;
+
+export const REPLAY: CommandSpec = {
+  name: 'replay',
+  usage: 'picket replay [options] <file|dir>...',
+  synopsis: 'picket replay [options] <file|dir>...',
+  summary: 'read pcap / pcapng (optionally gzip) captures and report',
+  description: [
+    'Reads captures (pcap in either byte order with µs or ns timestamps, pcapng, either gzip-compressed; a directory is read recursively; - reads standard input, and a FIFO is read as it comes, before the files) in the order of their first packets, and writes ECS alerts as NDJSON.',
+  ],
+  options: REPLAY_OPTIONS,
+  positionals: 'file',
+  footer: ['Exit status: 0 when the replay finished (damaged packets are counted, not fatal), 2 on a usage, input, rules or output error.'],
+};
+
+export const CAPTURE_CMD: CommandSpec = {
+  name: 'capture',
+  usage: 'picket capture -i IFACE [-i IFACE ...] [options]',
+  synopsis: 'picket capture -i IFACE [options]',
+  summary: 'capture live (libpcap) and report, until stopped',
+  description: [
+    'Captures live through libpcap (picket\'s own addon: many packets per crossing into JavaScript, with the kernel\'s drop counters; the npm "cap" package is the fallback where the addon could not be built) and reports as replay does. Runs until SIGINT/SIGTERM (or --count/--duration), then flushes, closes open aggregations, writes scan summaries and the final counters. SIGHUP reloads the rules without losing flow or scan state (a bad reload keeps the old rules and says why).',
+  ],
+  options: CAPTURE_OPTIONS,
+  positionals: 'none',
+};
+
+export const INTERFACES: CommandSpec = {
+  name: 'interfaces',
+  usage: 'picket interfaces',
+  synopsis: 'picket interfaces',
+  summary: 'list the interfaces that can be captured',
+  description: ['Lists the interfaces libpcap can capture on, one a line: name, up/down, running, loopback, addresses and description, separated by tabs.'],
+  options: {},
+  positionals: 'none',
+};
+
+/** The commands in the order help and the man page list them. */
+export const COMMANDS: readonly CommandSpec[] = [REPLAY, CAPTURE_CMD, INTERFACES];
+
+/** picket --help. */
+export function mainHelp(version: string): string {
+  const lines = [...COMMANDS.map((c) => [c.synopsis, c.summary] as const), ['picket --help | --version', ''] as const];
+  const col = Math.max(...lines.map(([s]) => s.length)) + 3;
+  return `picket ${version}: a network sensor for reconnaissance (IP-intelligence lookups, T1590.005; scans, T1595.001)
+
+Usage:
+${lines.map(([s, d]) => `  ${d === '' ? s : s.padEnd(col) + d}`).join('\n')}
+
+Options:
+${Object.entries(MAIN_OPTIONS).map(([name, row]) => `  -${row.short}, --${name}`.padEnd(col + 2) + row.help).join('\n')}
+
+Run "picket replay --help" or "picket capture --help" for the options.
+`;
+}
