@@ -119,7 +119,7 @@ function runPicket(file: string, workers: number, timeoutS: number): Promise<Run
 }
 
 /** Keys of the final metric document that would hold wall-clock time (none today): left out of the comparison. */
-const TIMING_KEY = /(^|_)(seconds|elapsed|wall|uptime|duration)(_|$)|_ms$|per_second/;
+const TIMING_KEY = /(^|_)(seconds|elapsed|wall|uptime)(_|$)|_ms$|per_second/;
 
 function stripTiming(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(stripTiming);
@@ -130,20 +130,32 @@ function stripTiming(v: unknown): unknown {
 }
 
 /**
- * The documents of a run as lines to compare: without event.id (unique per run by design: a random run id and a
- * sequence number), and metric documents without timing fields.
+ * The documents of a run as lines to compare with another run's: without event.id (a random run id and a sequence
+ * number, unique to each run by design), and a metric document without wall-clock fields, which are its times
+ * too when the run saw no packets.
  */
 export function comparable(stdout: string): string[] {
-  const lines = stdout.split('\n').filter((l) => l !== '');
-  return lines.map((l) => {
+  return stdout.split('\n').filter((l) => l !== '').map((l) => {
+    let doc: unknown;
     try {
-      const doc = JSON.parse(l) as Record<string, unknown>;
-      const event = doc.event as Record<string, unknown> | undefined;
-      if (event !== undefined) delete event.id;
-      return JSON.stringify(l.includes('"kind":"metric"') ? stripTiming(doc) : doc);
+      doc = JSON.parse(l);
     } catch {
       return l;
     }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return l;
+    const d = doc as Record<string, unknown>;
+    const event = typeof d.event === 'object' && d.event !== null ? (d.event as Record<string, unknown>) : null;
+    if (event === null) return l;
+    delete event.id;
+    if (event.kind !== 'metric') return JSON.stringify(d);
+    const stats = (d.picket as { stats?: { packets?: number } } | undefined)?.stats;
+    if (stats?.packets === 0) {
+      delete d['@timestamp'];
+      delete event.start;
+      delete event.end;
+      delete event.duration;
+    }
+    return JSON.stringify(stripTiming(d));
   });
 }
 
