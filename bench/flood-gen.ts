@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import { mulberry32 } from '../src/util/prng';
+import { ipChecksum } from './checksum';
+import { pcapFileHeader } from '../src/capture/pcap';
+
+/** Destination ports of the floods: services scanners knock on, TCP and UDP. */
+const FLOOD_PORTS = [22, 23, 53, 80, 123, 161, 443, 445, 1900, 3389, 5060, 8080];
+
+/**
+ * Flood captures for the memory and keep-up benchmarks (bench/flood-rss.ts, bench/synflood.ts): 54-byte TCP SYNs
+ * or 60-byte UDP datagrams, each from a new random external source to a random address of 10.0.0.0/16 (the home
+ * net), 200 k a second of packet time. Deterministic for a kind and port list (fixed seeds).
+ */
+export function writeFlood(file: string, n: number, kind: 'syn' | 'udp', ports: readonly number[] = FLOOD_PORTS): void {
+  const r = mulberry32(kind === 'syn' ? 7 : 11);
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  fs.writeSync(fd, pcapFileHeader(1, false));
+  const flen = kind === 'syn' ? 54 : 60;
+  const rec = 16 + flen;
+  const chunk = Buffer.alloc(rec * 8192);
+  const t0 = 1_790_000_000;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const p = k * rec;
+    const ts = t0 + i / 200_000;
+    chunk.writeUInt32LE(Math.floor(ts), p);
+    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
+    chunk.writeUInt32LE(flen, p + 8);
+    chunk.writeUInt32LE(flen, p + 12);
+    const e = p + 16;
+    chunk.fill(0, e, e + flen);
+    chunk.writeUInt16BE(0x0800, e + 12);
+    const ip = e + 14;
+    chunk[ip] = 0x45;
+    chunk.writeUInt16BE(flen - 14, ip + 2);
+    chunk.writeUInt16BE(Math.floor(r() * 65536), ip + 4);
+    chunk[ip + 8] = 64;
+    chunk[ip + 9] = kind === 'syn' ? 6 : 17;
+    // Sources: random public-looking addresses (first octet 1-223, not 10, 100, 127, 172, 192).
+    let a: number;
+    do a = 1 + Math.floor(r() * 223); while (a === 10 || a === 100 || a === 127 || a === 172 || a === 192);
+    chunk[ip + 12] = a;
+    chunk[ip + 13] = Math.floor(r() * 256);
+    chunk[ip + 14] = Math.floor(r() * 256);
+    chunk[ip + 15] = 1 + Math.floor(r() * 254);
+    chunk[ip + 16] = 10;
+    chunk[ip + 17] = 0;
+    chunk[ip + 18] = Math.floor(r() * 256);
+    chunk[ip + 19] = 1 + Math.floor(r() * 254);
+    chunk.writeUInt16BE(ipChecksum(chunk, ip), ip + 10);
+    const t = ip + 20;
+    chunk.writeUInt16BE(1024 + Math.floor(r() * 60000), t);
+    chunk.writeUInt16BE(ports[Math.floor(r() * ports.length)], t + 2);
+    if (kind === 'syn') {
+      chunk.writeUInt32LE(Math.floor(r() * 2 ** 32), t + 4);
+      chunk[t + 12] = 0x50;
+      chunk[t + 13] = 0x02;
+      chunk.writeUInt16BE(1024, t + 14);
+    } else {
+      chunk.writeUInt16BE(flen - 34, t + 4);
+      for (let j = t + 8; j < e + flen; j++) chunk[j] = Math.floor(r() * 256);
+    }
+    if (++k === 8192) {
+      fs.writeSync(fd, chunk, 0, k * rec);
+      k = 0;
+    }
+  }
+  if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
+  fs.closeSync(fd);
+  fs.renameSync(`${file}.tmp`, file);
+}
