@@ -230,7 +230,7 @@ async function slowestPacket(file: string, outDir: string): Promise<Summary['slo
   for (let pass = 0; pass < 3; pass++) {
     const out = { write: (d: unknown): void => void JSON.stringify(d), flush: (): void => {}, close: (): void => {}, written: (): number => 0 };
     const pipeline = createAlertPipeline(rules, { version: 'fuzz', hostname: 'fuzz' }, out, true);
-    const engine = createEngine(engineConfig(setup, rules, 0, 1), (o) => pipeline.observe(o));
+    const engine = createEngine(engineConfig(setup, rules, 0, 1), pipeline);
     const times: number[] = [];
     await readCaptureFile(file, (b) => {
       const t0 = process.hrtime.bigint();

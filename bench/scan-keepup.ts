@@ -8,7 +8,7 @@
 import { createReadWindow, readCaptureFile } from '../src/capture/file';
 import { observerInfo } from '../src/alert/ecs';
 import { createEngine } from '../src/engine/engine';
-import type { ScanObservation } from '../src/core/observation';
+import { createScanLog, createScanRecord, scanLogAppend, scanLogRead } from '../src/core/scan-record';
 import { engineConfig, loadAllRules, type EngineSetup } from '../src/engine/setup';
 import { createScanAggregator } from '../src/scan/aggregator';
 import { DEFAULT_HOME_NET } from '../src/config/homenet';
@@ -27,13 +27,12 @@ async function main(): Promise<void> {
     let bestPath = Infinity;
     let bestAgg = Infinity;
     let packets = 0;
-    let obs: ScanObservation[] = [];
+    let obs = createScanLog();
     let alerts = 0;
     for (let r = 0; r < runs; r++) {
-      obs = [];
-      const engine = createEngine(engineConfig(setup, rules, 0, 1), (o) => {
-        if (o.kind === 'probe' || o.kind === 'reply') obs.push(o);
-      });
+      obs = createScanLog();
+      const log = obs;
+      const engine = createEngine(engineConfig(setup, rules, 0, 1), { observe: () => {}, scan: (r) => scanLogAppend(log, r) });
       const t0 = process.hrtime.bigint();
       const rep = await readCaptureFile(file, (b) => engine.processBatch(b), { firstOrdinal: 0, window: createReadWindow(), batchPackets: BATCH_MAX_PACKETS });
       bestPath = Math.min(bestPath, Number(process.hrtime.bigint() - t0) / 1e9);
@@ -41,13 +40,17 @@ async function main(): Promise<void> {
       alerts = 0;
       const agg = createScanAggregator(rules.policy.scan, rules.fingerprints, observerInfo('bench'), () => alerts++);
       const t1 = process.hrtime.bigint();
-      for (const o of obs) agg.observe(o);
+      const rec = createScanRecord();
+      for (let i = 0; i < obs.count; i++) {
+        scanLogRead(obs, i, rec);
+        agg.observe(rec);
+      }
       agg.finish();
       bestAgg = Math.min(bestAgg, Number(process.hrtime.bigint() - t1) / 1e9);
     }
-    const produced = obs.length / bestPath;
-    const consumed = obs.length / bestAgg;
-    console.log(`| ${file} | ${packets.toLocaleString('en')} | ${obs.length.toLocaleString('en')} | ${bestPath.toFixed(3)} | ${(packets / bestPath / 1e6).toFixed(2)} M | ${bestAgg.toFixed(3)} | ${(consumed / 1e6).toFixed(2)} M | ${(consumed / produced).toFixed(1)}x | ${alerts} |`);
+    const produced = obs.count / bestPath;
+    const consumed = obs.count / bestAgg;
+    console.log(`| ${file} | ${packets.toLocaleString('en')} | ${obs.count.toLocaleString('en')} | ${bestPath.toFixed(3)} | ${(packets / bestPath / 1e6).toFixed(2)} M | ${bestAgg.toFixed(3)} | ${(consumed / 1e6).toFixed(2)} M | ${(consumed / produced).toFixed(1)}x | ${alerts} |`);
   }
 }
 

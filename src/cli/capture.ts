@@ -5,9 +5,9 @@ import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveS
 import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
-import { createEngine } from '../engine/engine';
+import { createEngine, type EngineSink } from '../engine/engine';
 import { startLiveWorkers } from '../engine/live-workers';
-import type { EngineStats, Observation } from '../core/observation';
+import type { EngineStats } from '../core/observation';
 import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { PicketError } from '../errors';
@@ -91,7 +91,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
-  const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
+  const path = createPacketPath(setup, rules, workers, pipeline, (e) => {
     failure ??= e;
     void stopAll(`worker failed: ${e.message}`);
   });
@@ -215,9 +215,9 @@ interface PacketPath {
   stop(): Promise<EngineStats>;
 }
 
-function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, observe: (o: Observation) => void, onError: (e: Error) => void): PacketPath {
+function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, sink: EngineSink, onError: (e: Error) => void): PacketPath {
   if (workers === 0) {
-    const engine = createEngine(engineConfig(setup, rules, 0, 1), observe);
+    const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
     return {
       process: (b) => engine.processBatch(b),
       stats: () => engine.stats(),
@@ -226,7 +226,7 @@ function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, obs
       stop: async () => engine.stats(),
     };
   }
-  const w = startLiveWorkers(setup, workers, observe, onError);
+  const w = startLiveWorkers(setup, workers, sink, onError);
   return { process: (b, hold) => void w.process(b, hold), stats: () => w.stats(), dropped: () => w.dropped(), reload: () => w.reload(), stop: () => w.stop() };
 }
 

@@ -89,7 +89,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   let result;
   try {
-    result = await replayFiles(files, setup, rules, workers, (o) => pipeline.observe(o));
+    result = await replayFiles(files, setup, rules, workers, pipeline);
     pipeline.finish();
     out.write(statsDoc(result.stats, result.files, pipeline, observer));
   } finally {

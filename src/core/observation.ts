@@ -1,6 +1,6 @@
 /**
- * What a worker tells the main thread: compact records for the rare packets that matter (app-layer names, later
- * connection attempts), never the packets themselves. `ordinal` is the packet's place in the whole input, the
+ * What a worker tells the main thread: compact records for the rare packets that matter (app-layer names; the
+ * commoner connection attempts go as ScanRecords, core/scan-record.ts), never the packets themselves. `ordinal` is the packet's place in the whole input, the
  * order in which the main thread replays observations from all workers, so results do not depend on threads.
  */
 /** What every observation says about the packet it came from. */
@@ -83,38 +83,6 @@ export interface ConnObservation extends ObservationBase {
   firstBytes: 'none' | 'tls' | 'quic' | 'http' | 'other';
 }
 
-/**
- * A connection attempt as a scanner makes it: a TCP SYN, the first datagram of a UDP flow, an ICMP echo or
- * timestamp request. srcIp is the prober. The header traits are kept for naming the tool later.
- */
-export interface ProbeObservation extends ObservationBase {
-  kind: 'probe';
-  proto: 'tcp' | 'udp' | 'icmp';
-  /** A 30-bit hash of (proto, prober, target, ports): the aggregator's key for matching replies (checked on match). */
-  attemptKey: number;
-  /** ICMP type for icmp probes (8 echo, 13 timestamp); 0 otherwise. */
-  icmpType: number;
-  ttl: number;
-  ipId: number;
-  tcpWindow: number;
-  /** TCP sequence number of a SYN probe (0 otherwise): nmap reuses one across a scan phase. */
-  tcpSeq: number;
-  /** Index of the scanner fingerprint (rules' fingerprints) the probe matches, or -1. */
-  fingerprint: number;
-}
-
-/**
- * What came back to a probe. srcIp/srcPort name the PROBER and dstIp/dstPort the target (as in the probe), so
- * that the main thread matches replies to probes by the same key; outcome says what the target did.
- */
-export interface ReplyObservation extends ObservationBase {
-  kind: 'reply';
-  proto: 'tcp' | 'udp' | 'icmp';
-  /** The attemptKey of the probe this replies to. */
-  attemptKey: number;
-  outcome: 'answered' | 'rejected' | 'unreachable';
-}
-
 /** Observations that intel matching turns into alerts (and --metadata into protocol events). */
 export type IntelObservation = DnsQueryObservation | TlsHelloObservation | HttpRequestObservation | ConnObservation;
 /** A probe signature (rules/signatures.yaml) matched; srcIp is the client, dstIp/dstPort the server. */
@@ -134,8 +102,6 @@ export interface SignatureObservation extends ObservationBase {
 
 /** Observations the DNS reconnaissance detectors consume (with PTR, AXFR and IXFR queries). */
 export type DnsReconObservation = DnsResponseObservation;
-/** Observations the scan aggregator consumes. */
-export type ScanObservation = ProbeObservation | ReplyObservation;
 
 /** Fields of an AppObservation: plain values, nested by name. */
 export interface AppFields {
@@ -152,7 +118,8 @@ export interface AppObservation extends ObservationBase {
   fields: AppFields;
 }
 
-export type Observation = IntelObservation | ScanObservation | DnsReconObservation | SignatureObservation | AppObservation;
+/** Connection attempts are not observations: they travel as ScanRecords (core/scan-record.ts). */
+export type Observation = IntelObservation | DnsReconObservation | SignatureObservation | AppObservation;
 
 /** The name an observation offers for intel matching ('' when none: an IP-literal Host, a hello without SNI). */
 export function observedName(o: IntelObservation): string {

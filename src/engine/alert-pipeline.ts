@@ -1,5 +1,6 @@
 import type { Rules } from '../config/rules';
-import type { Observation } from '../core/observation';
+import type { ScanRecord } from '../core/scan-record';
+import type { EngineSink } from './engine';
 import type { Output } from '../output/writer';
 import { appEvent, protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import { createIntelAlerter } from '../alert/intel-alerts';
@@ -9,8 +10,7 @@ import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
 import { isReconQtype } from '../app/dns/dns';
 
-export interface AlertPipeline extends AlertCounts {
-  observe(o: Observation): void;
+export interface AlertPipeline extends AlertCounts, EngineSink {
   /** Closes open aggregations (end of input) and flushes the output. */
   finish(): void;
   /** Live capture on a quiet link: let windows and idle timers run to `now` (seconds) without packets. */
@@ -42,10 +42,6 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
   return {
     observe(o) {
       switch (o.kind) {
-        case 'probe':
-        case 'reply':
-          scans.observe(o);
-          return;
         case 'dns_response':
           dnsRecon.response(o);
           return;
@@ -62,6 +58,9 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       }
       if (metadata) out.write(protocolEvent(o, observer));
       intel.observe(o);
+    },
+    scan(r: ScanRecord) {
+      scans.observe(r);
     },
     finish() {
       intel.finish();

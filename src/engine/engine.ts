@@ -2,7 +2,10 @@ import { u32be } from '../capture/bytes';
 import type { PacketBatch } from '../capture/batch';
 import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
-import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type ReplyObservation } from '../core/observation';
+import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from '../core/observation';
+import {
+  createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_PROBE, SCAN_REPLY, type ScanRecord,
+} from '../core/scan-record';
 import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import type { Policy } from '../config/rules';
@@ -31,6 +34,13 @@ export interface EngineConfig {
   shardCount: number;
 }
 
+/** Where an engine's results go: observations (rare, objects) and connection attempts (common, one reused record). */
+export interface EngineSink {
+  observe(o: Observation): void;
+  /** The record is reused for the next attempt: read it now, keep nothing of it. */
+  scan(r: ScanRecord): void;
+}
+
 export interface Engine {
   processBatch(batch: PacketBatch): void;
   stats(): EngineStats;
@@ -52,7 +62,8 @@ const MAX_SIGNATURE_FLOWS = 65536;
  * addresses, and emit observations. Knows no application protocol by name. Allocates nothing per packet; strings
  * are built only for what becomes an observation.
  */
-export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void): Engine {
+export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
+  const emit = (o: Observation): void => sink.observe(o);
   const pkt = createDecodedPacket();
   const at: PacketContext = { b: Buffer.alloc(0), pkt, ordinal: 0, tsSec: 0, tsNsec: 0 };
   const decodeCounters = createDecodeCounters();
@@ -66,7 +77,9 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
   const udpProbeSeen = new Set<number>();
   const udpAwaitingReply = new Set<number>();
-  let scanDirections = new Set<string>();
+  /** Per DIRECTIONS index: whether the scan policy watches it. */
+  const scanDirections = new Uint8Array(DIRECTIONS.length);
+  const rec = createScanRecord();
   const quote = createIcmpQuote();
   let nextExpiry = -Infinity;
   // Probe signatures: the ports their payload signatures watch, per direction, and bytes seen per flow direction.
@@ -78,7 +91,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   /** What follows from the rules: computed at start and again when they are reloaded. */
   function derive(): void {
     hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
-    scanDirections = new Set(cfg.policy.scan.directions);
+    DIRECTIONS.forEach((d, i) => (scanDirections[i] = cfg.policy.scan.directions.includes(d) ? 1 : 0));
     fieldSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
     sigClientPorts = new Set();
     sigServerPorts = new Set();
@@ -215,15 +228,18 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   // ---------- connection attempts and their outcomes (scan detection) ----------
 
   /**
-   * Whether the packet's direction (from the home net) is one the scan policy watches: attempts in other
-   * directions (internal clients going out, most of any network's traffic) are not built into observations.
+   * The packet's direction (from the home net) as a DIRECTIONS index when the scan policy watches it, else -1:
+   * attempts in other directions (internal clients going out, most of any network's traffic) are not reported.
    */
-  function scanWatched(reversed: boolean): boolean {
+  function scanDirection(reversed: boolean): number {
     const b = at.b;
     const v4 = pkt.ipVersion === 4;
     const srcHome = v4 ? isHome4(cfg.homeNet, pkt.src4) : isHome6(cfg.homeNet, b, pkt.srcAddrOff);
     const dstHome = v4 ? isHome4(cfg.homeNet, pkt.dst4) : isHome6(cfg.homeNet, b, pkt.dstAddrOff);
-    return scanDirections.has(reversed ? direction(dstHome, srcHome) : direction(srcHome, dstHome));
+    const from = reversed ? dstHome : srcHome;
+    const to = reversed ? srcHome : dstHome;
+    const d = from ? (to ? 2 : 1) : to ? 0 : 3; // DIRECTIONS order: inbound, outbound, internal, external
+    return scanDirections[d] === 1 ? d : -1;
   }
 
   /**
@@ -232,35 +248,70 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    */
   function emitTcpScanRecord(flags: number): void {
     if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
-      emitProbe('tcp', 'tcp', 0, pkt.tcpWindow);
+      emitProbe(PROTO_TCP, 0, pkt.tcpWindow);
     } else if ((flags & TCP_SYN) !== 0 || (flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
-      emitReply('tcp', 'tcp', (flags & TCP_SYN) !== 0 ? 'answered' : 'rejected');
+      emitReply(PROTO_TCP, (flags & TCP_SYN) !== 0 ? OUTCOME_ANSWERED : OUTCOME_REJECTED, true);
     }
   }
 
   /** A connection attempt in a watched direction, with the header traits that name tools. */
-  function emitProbe(transport: 'tcp' | 'udp', proto: ProbeObservation['proto'], icmpType: number, tcpWindow: number): void {
+  function emitProbe(proto: number, icmpType: number, tcpWindow: number): void {
     st.probes++;
-    if (!scanWatched(false)) return;
-    const syn = proto === 'tcp';
-    const fingerprint = matchFingerprint(cfg.fingerprints, pkt, syn ? 'tcp-syn' : proto === 'udp' ? 'udp' : icmpType === 13 ? 'icmp-timestamp' : 'icmp-echo');
-    emit({
-      kind: 'probe', ...observationBase(at, transport, -1, cfg.homeNet, false), proto, attemptKey: attemptKey(proto, false), icmpType,
-      ttl: pkt.ttl, ipId: pkt.ipId, tcpWindow, tcpSeq: syn ? pkt.tcpSeq : 0, fingerprint,
-    });
+    const d = scanDirection(false);
+    if (d < 0) return;
+    const syn = proto === PROTO_TCP;
+    fillRecord(SCAN_PROBE, proto, d, false);
+    rec.icmpType = icmpType;
+    rec.ttl = pkt.ttl;
+    rec.ipId = pkt.ipId;
+    rec.tcpWindow = tcpWindow;
+    rec.tcpSeq = syn ? pkt.tcpSeq : 0;
+    rec.fingerprint = matchFingerprint(cfg.fingerprints, pkt, syn ? 'tcp-syn' : proto === PROTO_UDP ? 'udp' : icmpType === 13 ? 'icmp-timestamp' : 'icmp-echo');
+    sink.scan(rec);
   }
 
   /**
-   * What the target did with a probe. The packet goes target -> prober; the observation names the prober as
-   * source, as the probe did, so that the aggregator finds the probe under the same key.
+   * What the target did with a probe. The packet goes target -> prober (reversed) or, for an ICMP error, carries
+   * the probe's ends in its quote (not reversed); the record names the prober as source, as the probe did.
    */
-  function emitReply(transport: 'tcp' | 'udp', proto: ReplyObservation['proto'], outcome: ReplyObservation['outcome']): void {
-    if (scanWatched(true)) emit({ kind: 'reply', ...observationBase(at, transport, -1, cfg.homeNet, true), proto, attemptKey: attemptKey(proto, true), outcome });
+  function emitReply(proto: number, outcome: number, reversed: boolean): void {
+    const d = scanDirection(reversed);
+    if (d < 0) return;
+    fillRecord(SCAN_REPLY, proto, d, reversed);
+    rec.outcome = outcome;
+    rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
+    rec.fingerprint = -1;
+    sink.scan(rec);
+  }
+
+  /** The record's packet facts, prober -> target. */
+  function fillRecord(kind: number, proto: number, d: number, reversed: boolean): void {
+    const b = at.b;
+    rec.kind = kind;
+    rec.ordinal = at.ordinal;
+    rec.tsSec = at.tsSec;
+    rec.tsNsec = at.tsNsec;
+    rec.proto = proto;
+    rec.outcome = 0;
+    rec.attemptKey = attemptKey(proto, reversed);
+    rec.ipVersion = pkt.ipVersion;
+    rec.srcPort = reversed ? pkt.dstPort : pkt.srcPort;
+    rec.dstPort = reversed ? pkt.srcPort : pkt.dstPort;
+    rec.direction = d;
+    const a = rec.addr;
+    a.fill(0);
+    const len = pkt.ipVersion === 4 ? 4 : 16;
+    const from = reversed ? pkt.dstAddrOff : pkt.srcAddrOff;
+    const to = reversed ? pkt.srcAddrOff : pkt.dstAddrOff;
+    for (let i = 0; i < len; i++) {
+      a[i] = b[from + i];
+      a[16 + i] = b[to + i];
+    }
   }
 
   /** The attempt's (prober -> target) ends and ports as a small integer, with the protocol mixed in. */
-  function attemptKey(proto: ProbeObservation['proto'], reversed: boolean): number {
-    return (directedHash(at.b, pkt, reversed) ^ (proto === 'tcp' ? 0 : proto === 'udp' ? 0x15555555 : 0x2aaaaaaa)) & 0x3fffffff;
+  function attemptKey(proto: number, reversed: boolean): number {
+    return (directedHash(at.b, pkt, reversed) ^ (proto === PROTO_TCP ? 0 : proto === PROTO_UDP ? 0x15555555 : 0x2aaaaaaa)) & 0x3fffffff;
   }
 
   /** ICMP: echo and timestamp requests are probes (host discovery), their replies answer them; errors quote a probe. */
@@ -268,13 +319,13 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     const t = pkt.icmpType;
     const v6 = pkt.ipVersion === 6;
     if (v6 ? t === 128 : t === 8 || t === 13) {
-      emitProbe('udp', 'icmp', t, 0);
+      emitProbe(PROTO_ICMP, t, 0);
     } else if (v6 ? t === 129 : t === 0 || t === 14) {
-      emitReply('udp', 'icmp', 'answered');
+      emitReply(PROTO_ICMP, OUTCOME_ANSWERED, true);
     } else if (v6 ? t === 1 : t === 3) {
       const b = at.b;
       if (!readIcmpQuote(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, quote) || quote.ipVersion !== pkt.ipVersion) return;
-      const proto = quote.proto === IPPROTO_TCP ? 'tcp' : quote.proto === IPPROTO_UDP ? 'udp' : 'icmp';
+      const proto = quote.proto === IPPROTO_TCP ? PROTO_TCP : quote.proto === IPPROTO_UDP ? PROTO_UDP : PROTO_ICMP;
       // The quoted probe went from the prober to the target: describe the reply with those ends.
       const saved = [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort];
       pkt.srcAddrOff = quote.srcOff;
@@ -285,7 +336,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
       }
       pkt.srcPort = quote.srcPort;
       pkt.dstPort = quote.dstPort;
-      if (scanWatched(false)) emit({ kind: 'reply', ...observationBase(at, proto === 'tcp' ? 'tcp' : 'udp', -1, cfg.homeNet, false), proto, attemptKey: attemptKey(proto, false), outcome: 'unreachable' });
+      emitReply(proto, OUTCOME_UNREACHABLE, false);
       [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort] = saved;
     }
   }
@@ -296,10 +347,10 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
    */
   function onUdpProbe(): void {
     const b = at.b;
-    if (!scanWatched(false)) {
+    if (scanDirection(false) < 0) {
       // Not a direction that is watched (an inside client going out, most UDP): it can only be the answer to a
       // watched probe, and only when probes are waiting.
-      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitReply('udp', 'udp', 'answered');
+      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
       return;
     }
     // A service port answering an ephemeral one (DNS, NTP replies coming in) is a reply, never a probe.
@@ -310,12 +361,12 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
     udpProbeSeen.add(h);
     if (udpAwaitingReply.delete(directedHash(b, pkt, true))) {
       // Internal flows: the answer is watched too, and seen here.
-      emitReply('udp', 'udp', 'answered');
+      emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
       return;
     }
     makeRoom(udpAwaitingReply, MAX_UDP_FLOWS);
     udpAwaitingReply.add(h);
-    emitProbe('udp', 'udp', 0, 0);
+    emitProbe(PROTO_UDP, 0, 0);
   }
 
   // ---------- probe signatures ----------

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PacketBatch } from '../capture/batch';
 import { createEngine } from './engine';
-import type { EngineStats, Observation } from '../core/observation';
+import type { EngineStats } from '../core/observation';
+import { createOutbox, transferables, type WorkerResults } from './ordered-merge';
 import { engineConfig, loadAllRules, type EngineSetup } from './setup';
 
 /** A batch slot in shared memory: the packet bytes and the per-packet arrays, written by the main thread. */
@@ -28,7 +29,7 @@ export type LiveWorkerRequest =
   | { type: 'stop' };
 
 export type LiveWorkerReply =
-  | { type: 'done'; slot: number; obs: Observation[]; upTo: number; stats: EngineStats }
+  | { type: 'done'; slot: number; results: WorkerResults; upTo: number; stats: EngineStats }
   | { type: 'reloaded'; error: string | null }
   | { type: 'stopped'; stats: EngineStats }
   | { type: 'error'; message: string };
@@ -48,8 +49,8 @@ function run(input: LiveWorkerInput): void {
   const port = parentPort;
   if (port === null) return;
   let rules = loadAllRules(input.setup);
-  let pending: Observation[] = [];
-  const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), (o) => pending.push(o));
+  const outbox = createOutbox();
+  const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), outbox);
   const batches = input.slots.map(slotBatch);
   port.on('message', (m: LiveWorkerRequest) => {
     try {
@@ -58,9 +59,9 @@ function run(input: LiveWorkerInput): void {
         b.count = m.count;
         b.firstOrdinal = m.firstOrdinal;
         engine.processBatch(b);
-        const reply: LiveWorkerReply = { type: 'done', slot: m.slot, obs: pending, upTo: m.firstOrdinal + m.count, stats: engine.stats() };
-        pending = [];
-        port.postMessage(reply);
+        const results = outbox.take();
+        const reply: LiveWorkerReply = { type: 'done', slot: m.slot, results, upTo: m.firstOrdinal + m.count, stats: engine.stats() };
+        port.postMessage(reply, transferables(results));
       } else if (m.type === 'reload') {
         try {
           rules = loadAllRules(input.setup);

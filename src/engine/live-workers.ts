@@ -6,7 +6,8 @@ import type { PacketBatch } from '../capture/batch';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import type { LiveWorkerInput, LiveWorkerReply, LiveWorkerRequest, SharedSlot } from './live-worker';
-import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
+import { addStats, emptyStats, type EngineStats } from '../core/observation';
+import type { EngineSink } from './engine';
 import { createOrderedMerge } from './ordered-merge';
 import type { EngineSetup } from './setup';
 
@@ -43,7 +44,7 @@ function newSlot(): SharedSlot {
  * thread copies each batch once into a free slot and tells every worker; each decodes its own shard and answers
  * with observations, which are merged in packet order as in replay. A slot is free again when all have answered.
  */
-export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o: Observation) => void, onError: (e: Error) => void): LiveWorkers {
+export function startLiveWorkers(setup: EngineSetup, count: number, sink: EngineSink, onError: (e: Error) => void): LiveWorkers {
   const slots = Array.from({ length: SLOTS }, newSlot);
   const views = slots.map((s) => ({
     data: Buffer.from(s.data), offset: new Int32Array(s.offset), caplen: new Int32Array(s.caplen), origlen: new Int32Array(s.origlen),
@@ -51,7 +52,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
   }));
   const busy = new Array<number>(SLOTS).fill(0);
   const lastStats: EngineStats[] = Array.from({ length: count }, () => emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS)));
-  const merge = createOrderedMerge(count, observe);
+  const merge = createOrderedMerge(count, sink);
   let dropped = 0;
   let inFlight = 0;
   let drained: (() => void) | null = null;
@@ -65,7 +66,7 @@ export function startLiveWorkers(setup: EngineSetup, count: number, observe: (o:
     worker.on('message', (m: LiveWorkerReply) => {
       if (m.type === 'done') {
         lastStats[w] = m.stats;
-        merge.push(w, m.obs, m.upTo);
+        merge.push(w, m.results, m.upTo);
         if (--busy[m.slot] === 0) {
           inFlight--;
           drainWaiting();

@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
-import { createEngine } from './engine';
-import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
+import { createEngine, type EngineSink } from './engine';
+import { addStats, emptyStats, type EngineStats } from '../core/observation';
 import { createOrderedMerge } from './ordered-merge';
 import { engineConfig, type EngineSetup } from './setup';
 import type { Rules } from '../config/rules';
@@ -20,19 +20,19 @@ export interface ReplayResult {
 }
 
 /**
- * Runs the packet path over ordered capture files and hands every observation, in input order, to `observe`.
+ * Runs the packet path over ordered capture files and hands every observation and attempt, in input order, to `sink`.
  * workers = 0 runs inline in this thread; N > 0 runs N shard-owning workers and merges their observations by
  * packet ordinal, so the observations (and all that follows from them) are the same for every N.
  */
 export async function replayFiles(
-  files: string[], setup: EngineSetup, rules: Rules, workers: number, observe: (o: Observation) => void,
+  files: string[], setup: EngineSetup, rules: Rules, workers: number, sink: EngineSink,
 ): Promise<ReplayResult> {
-  if (workers === 0) return replayInline(files, setup, rules, observe);
-  return replayWithWorkers(files, setup, workers, observe);
+  if (workers === 0) return replayInline(files, setup, rules, sink);
+  return replayWithWorkers(files, setup, workers, sink);
 }
 
-async function replayInline(files: string[], setup: EngineSetup, rules: Rules, observe: (o: Observation) => void): Promise<ReplayResult> {
-  const engine = createEngine(engineConfig(setup, rules, 0, 1), observe);
+async function replayInline(files: string[], setup: EngineSetup, rules: Rules, sink: EngineSink): Promise<ReplayResult> {
+  const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
   const reports: FileReport[] = [];
   const window = createReadWindow();
   let ordinal = 0;
@@ -44,14 +44,14 @@ async function replayInline(files: string[], setup: EngineSetup, rules: Rules, o
   return { stats: engine.stats(), files: reports };
 }
 
-function replayWithWorkers(files: string[], setup: EngineSetup, count: number, observe: (o: Observation) => void): Promise<ReplayResult> {
+function replayWithWorkers(files: string[], setup: EngineSetup, count: number, sink: EngineSink): Promise<ReplayResult> {
   return new Promise((resolve, reject) => {
     const stats = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
     let reports: FileReport[] = [];
     let finished = 0;
     let failed = false;
     const pool: Worker[] = [];
-    const merge = createOrderedMerge(count, observe);
+    const merge = createOrderedMerge(count, sink);
     // What the merge has released, for the workers to hold back on (worker.ts, MAX_AHEAD).
     const releasedBuf = new SharedArrayBuffer(8);
     const released = new BigInt64Array(releasedBuf);
@@ -79,7 +79,7 @@ function replayWithWorkers(files: string[], setup: EngineSetup, count: number, o
         if (failed) return;
         try {
           if (msg.type === 'obs') {
-            merge.push(w, msg.obs, msg.upTo);
+            merge.push(w, msg.results, msg.upTo);
             progress[w] = Math.max(progress[w], msg.upTo);
             publish();
           } else if (msg.type === 'done') {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
 import { createEngine } from './engine';
-import type { Observation } from '../core/observation';
+import { createOutbox, transferables, type WorkerResults } from './ordered-merge';
 import { engineConfig, loadAllRules, type EngineSetup } from './setup';
 
 export interface WorkerInput {
@@ -22,7 +22,7 @@ export interface WorkerInput {
 const MAX_AHEAD = 32768n;
 
 export type WorkerMessage =
-  | { type: 'obs'; obs: Observation[]; upTo: number }
+  | { type: 'obs'; results: WorkerResults; upTo: number }
   | { type: 'done'; stats: ReturnType<ReturnType<typeof createEngine>['stats']>; files: FileReport[] }
   | { type: 'error'; message: string };
 
@@ -36,8 +36,8 @@ async function run(input: WorkerInput): Promise<void> {
   const port = parentPort;
   if (port === null) return;
   const rules = loadAllRules(input.setup);
-  let pending: Observation[] = [];
-  const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), (o) => pending.push(o));
+  const outbox = createOutbox();
+  const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), outbox);
   const reports: FileReport[] = [];
   const released = new BigInt64Array(input.released);
   let ordinal = 0;
@@ -48,10 +48,10 @@ async function run(input: WorkerInput): Promise<void> {
       engine.processBatch(batch);
       // A message costs tens of µs: send when there is something to say, or now and then to report progress
       // (the main thread releases observations only below every worker's progress).
-      if (pending.length > 0 || ++quiet >= PROGRESS_EVERY) {
-        const msg: WorkerMessage = { type: 'obs', obs: pending, upTo: batch.firstOrdinal + batch.count };
-        port.postMessage(msg);
-        pending = [];
+      if (outbox.size > 0 || ++quiet >= PROGRESS_EVERY) {
+        const results = outbox.take();
+        const msg: WorkerMessage = { type: 'obs', results, upTo: batch.firstOrdinal + batch.count };
+        port.postMessage(msg, transferables(results));
         quiet = 0;
         // Blocking is fine: this thread has nothing else to do until the others and the main thread catch up. The
         // worker furthest behind never waits (what it reported is the released point), so they cannot all wait.

@@ -1,19 +1,52 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
-import type { ProbeObservation, ReplyObservation, ScanObservation } from '../core/observation';
+import {
+  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_UDP, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, recordSrc4, type ScanRecord,
+} from '../core/scan-record';
+import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import type { EcsDoc, ObserverInfo } from '../alert/ecs';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
 
+/**
+ * An attempt waiting for its reply. Pooled (a busy link makes thousands a second and most are answered within
+ * milliseconds); the ends are kept raw and turned into text only if the attempt fails or is learned.
+ */
 interface Pending {
-  /** The prober's address: looked up when the attempt settles, so that a closed source is not kept alive by it. */
-  src: string;
-  dst: string;
+  /** The prober's source key: looked up when the attempt settles, so that a closed source is not kept alive by it. */
+  src: SourceKey;
+  ipVersion: number;
+  /** Prober's 16 bytes, then the target's (as in ScanRecord). */
+  addr: Uint8Array;
   srcPort: number;
   port: number;
-  proto: string;
+  proto: number;
   ts: number;
+}
+
+/** Sources by address: an IPv4 address as its number (no string per attempt), an IPv6 address as its text. */
+type SourceKey = number | string;
+
+function sourceKey(r: ScanRecord): SourceKey {
+  return r.ipVersion === 4 ? recordSrc4(r) : ipv6ToString(r.addr, 0);
+}
+
+/** The key of an address given as text (the distributed detector names sources by their text). */
+function sourceKeyOfIp(ip: string): SourceKey {
+  if (ip.includes(':')) return ip;
+  const [a, b, c, d] = ip.split('.').map(Number);
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+/** The target's address as text. */
+function targetIp(ipVersion: number, addr: Uint8Array): string {
+  return ipVersion === 4 ? ipv4ToString(((addr[16] << 24) | (addr[17] << 16) | (addr[18] << 8) | addr[19]) >>> 0) : ipv6ToString(addr, 16);
+}
+
+function sameEnds(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -21,6 +54,7 @@ interface Pending {
  * first use, since most sources of a flood or of ordinary traffic make one attempt and never need them.
  */
 interface Source {
+  key: SourceKey;
   ip: string;
   direction: string;
   firstSec: number;
@@ -80,7 +114,8 @@ const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
 
 export interface ScanAggregator {
-  observe(o: ScanObservation): void;
+  /** A probe or reply (the record is reused by its sender: nothing of it is kept). */
+  observe(r: ScanRecord): void;
   /** Time passes without observations (live capture on a quiet link): expire what is due by `now`. */
   tick(now: number): void;
   finish(): void;
@@ -97,7 +132,9 @@ export interface ScanAggregator {
  */
 export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
-  const sources = new Map<string, Source>();
+  const sources = new Map<SourceKey, Source>();
+  /** Settled Pending objects, for reuse. */
+  const pool: Pending[] = [];
   /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
   const pending = new Map<number, Pending>();
   let lastSweep = -Infinity;
@@ -105,23 +142,24 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   let evicted = 0;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
-    const src = sources.get(ip);
+    const src = sources.get(sourceKeyOfIp(ip));
     const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
-  function source(o: ProbeObservation): Source {
+  function source(r: ScanRecord): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
-    let s = sources.get(o.srcIp);
+    const key = sourceKey(r);
+    let s = sources.get(key);
     if (s !== undefined) return s;
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
-      ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
-      answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
+      key, ip: typeof key === 'string' ? key : ipv4ToString(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
+      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null,
     };
-    sources.set(o.srcIp, s);
+    sources.set(key, s);
     return s;
   }
 
@@ -129,55 +167,74 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     return s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9;
   }
 
-  function onProbe(o: ProbeObservation): void {
-    if (!policy.directions.includes(o.direction)) return;
-    const now = o.tsSec + o.tsNsec / 1e9;
-    const s = source(o);
+  function onProbe(r: ScanRecord): void {
+    if (!policy.directions.includes(DIRECTIONS[r.direction])) return;
+    const now = r.tsSec + r.tsNsec / 1e9;
+    const s = source(r);
     s.attempts++;
-    s.lastSec = o.tsSec;
-    s.lastNsec = o.tsNsec;
-    s[o.proto]++;
-    if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(o.dstIp)) s.sampleHosts.push(o.dstIp);
+    s.lastSec = r.tsSec;
+    s.lastNsec = r.tsNsec;
+    const proto = SCAN_PROTOS[r.proto];
+    s[proto]++;
+    let dst = '';
+    if (s.sampleHosts.length < SAMPLES) {
+      dst = targetIp(r.ipVersion, r.addr);
+      if (!s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
+    }
     if (s.samplePorts.length < SAMPLES) {
-      const port = o.proto === 'icmp' ? `icmp/${o.icmpType}` : `${o.proto}/${o.dstPort}`;
+      const port = r.proto === PROTO_ICMP ? `icmp/${r.icmpType}` : `${proto}/${r.dstPort}`;
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
     }
-    identify(s, o);
-    if (o.proto === 'icmp') {
+    identify(s, r);
+    if (r.proto === PROTO_ICMP) {
       s.pingHosts ??= new Set();
-      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(o.dstIp);
+      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(dst !== '' ? dst : targetIp(r.ipVersion, r.addr));
       evaluate(s);
     }
-    const known = pending.get(o.attemptKey);
+    const known = pending.get(r.attemptKey);
     if (known !== undefined) {
-      if (sameAttempt(known, o)) return; // a retransmitted probe
+      if (sameAttempt(known, r)) return; // a retransmitted probe
       // Another attempt under the same hash (rare): the older one is given up as unanswered.
-      settle(o.attemptKey);
+      settle(r.attemptKey, known);
       failed(known, 'unanswered');
     }
     if (pending.size >= policy.maxPending) expireOldestPending();
-    pending.set(o.attemptKey, { src: o.srcIp, dst: o.dstIp, srcPort: o.srcPort, port: o.dstPort, proto: o.proto, ts: now });
+    const p = pool.pop() ?? { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0 };
+    p.src = s.key;
+    p.ipVersion = r.ipVersion;
+    p.addr.set(r.addr);
+    p.srcPort = r.srcPort;
+    p.port = r.dstPort;
+    p.proto = r.proto;
+    p.ts = now;
+    pending.set(r.attemptKey, p);
   }
 
-  function sameAttempt(p: Pending, o: ProbeObservation | ReplyObservation): boolean {
-    return p.port === o.dstPort && p.srcPort === o.srcPort && p.proto === o.proto && p.src === o.srcIp && p.dst === o.dstIp;
+  function sameAttempt(p: Pending, r: ScanRecord): boolean {
+    return p.port === r.dstPort && p.srcPort === r.srcPort && p.proto === r.proto && p.ipVersion === r.ipVersion && sameEnds(p.addr, r.addr);
   }
 
-  function onReply(o: ReplyObservation): void {
-    const p = pending.get(o.attemptKey);
-    if (p === undefined || !sameAttempt(p, o)) return;
-    settle(o.attemptKey);
+  function onReply(r: ScanRecord): void {
+    const p = pending.get(r.attemptKey);
+    if (p === undefined || !sameAttempt(p, r)) return;
+    pending.delete(r.attemptKey);
     const src = sources.get(p.src);
-    if (src === undefined) return;
-    if (p.proto === 'udp') udpResponded(src, p, o.outcome === 'unreachable');
-    if (o.outcome === 'answered') {
-      src.answered++;
-      if (p.proto === 'icmp') return;
-      src.learned ??= new Set();
-      if (src.learned.size < MAX_LEARNED) src.learned.add(`${p.dst}:${p.port}/${p.proto}`);
+    if (src === undefined) {
+      pool.push(p);
       return;
     }
-    failed(p, o.outcome);
+    if (p.proto === PROTO_UDP) udpResponded(src, p, r.outcome !== OUTCOME_ANSWERED);
+    if (r.outcome === OUTCOME_ANSWERED) {
+      src.answered++;
+      if (p.proto !== PROTO_ICMP) {
+        src.learned ??= new Set();
+        if (src.learned.size < MAX_LEARNED) src.learned.add(`${targetIp(p.ipVersion, p.addr)}:${p.port}/${SCAN_PROTOS[p.proto]}`);
+      }
+      pool.push(p);
+      return;
+    }
+    failed(p, SCAN_OUTCOMES[r.outcome] as 'rejected' | 'unreachable');
+    pool.push(p);
   }
 
   /**
@@ -212,23 +269,26 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       if (victims.length === n) break;
     }
     for (const [k, p] of victims) {
-      settle(k);
+      settle(k, p);
       failed(p, 'unanswered');
     }
   }
 
-  function settle(key: number): void {
+  /** The attempt is done with (its failure, if any, is counted by the caller before the next probe reuses it). */
+  function settle(key: number, p: Pending): void {
     pending.delete(key);
+    pool.push(p);
   }
 
   function failed(p: Pending, outcome: 'rejected' | 'unreachable' | 'unanswered'): void {
     const s = sources.get(p.src);
     if (s === undefined) return; // its source was summarised already
     s[outcome]++;
-    if (p.proto === 'icmp') return; // host discovery is judged on hosts probed, not on failures
-    const port = `${p.proto}/${p.port}`;
+    if (p.proto === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
+    const port = `${SCAN_PROTOS[p.proto]}/${p.port}`;
+    const dst = targetIp(p.ipVersion, p.addr);
     const f = (s.failed ??= createSpread());
-    if (!spreadAdd(f, p.dst, port, policy.maxTargetsPerSource, budget)) return;
+    if (!spreadAdd(f, dst, port, policy.maxTargetsPerSource, budget)) return;
     // Per-host (distributed) state is fed only by sources with two or more failed targets: a flood of spoofed
     // one-shot SYNs then costs it nothing, while each source of a distributed scan probes several ports.
     if (f.nTargets === 2 && f.targets !== null) {
@@ -237,7 +297,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
         distributed.failed(s.ip, t.slice(0, bar), t.slice(bar + 1), s.direction, s.lastSec, s.lastNsec);
       }
     } else if (f.nTargets > 2) {
-      distributed.failed(s.ip, p.dst, port, s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.ip, dst, port, s.direction, s.lastSec, s.lastNsec);
     }
     evaluate(s);
   }
@@ -246,9 +306,9 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
    * Which tool: the probe's fingerprint match goes into the source's tally; a source named with high confidence
    * raises scan.tool at once, before (or without) crossing any scan threshold.
    */
-  function identify(s: Source, o: ProbeObservation): void {
-    if (o.fingerprint < 0) return;
-    tallyProbe((s.tally ??= createToolTally()), o.fingerprint, o.ttl, o.tcpSeq, o.attemptKey, o.proto === 'tcp');
+  function identify(s: Source, r: ScanRecord): void {
+    if (r.fingerprint < 0) return;
+    tallyProbe((s.tally ??= createToolTally()), r.fingerprint, r.ttl, r.tcpSeq, r.attemptKey, r.proto === 0);
     if (s.alerted?.has('tool') === true) return;
     const v = toolVerdict(fingerprints, s.tally, s.attempts);
     if (v === null || v.confidence !== 'high') return;
@@ -260,11 +320,12 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
   function udpResponded(s: Source, p: Pending, closed: boolean): void {
     s.udpSeen ??= new Map();
-    let h = s.udpSeen.get(p.dst);
+    const dst = targetIp(p.ipVersion, p.addr);
+    let h = s.udpSeen.get(dst);
     if (h === undefined) {
       if (s.udpSeen.size >= MAX_UDP_HOSTS) return;
       h = { ports: new Set(), closed: 0 };
-      s.udpSeen.set(p.dst, h);
+      s.udpSeen.set(dst, h);
     }
     if (h.ports.has(p.port) || h.ports.size >= MAX_UDP_PORTS) return;
     h.ports.add(p.port);
@@ -317,7 +378,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   function close(s: Source): void {
     if (s.alerted !== null) for (const kind of s.alerted.keys()) emit(alertDoc(s, kind as SourceKind, true, true));
     if (s.failed !== null) spreadRelease(s.failed, budget);
-    sources.delete(s.ip);
+    sources.delete(s.key);
   }
 
   function sweep(now: number): void {
@@ -327,7 +388,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     lastPendingSweep = now;
     for (const [k, p] of pending) {
       if (p.ts + policy.replyTimeout > now) break;
-      settle(k);
+      settle(k, p);
       failed(p, 'unanswered');
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
@@ -396,16 +457,15 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       for (const s of sources.values()) s.tally = null;
     },
     tick: (now) => sweep(now),
-    observe(o) {
-      const now = o.tsSec + o.tsNsec / 1e9;
-      sweep(now);
-      if (o.kind === 'probe') onProbe(o);
-      else onReply(o);
+    observe(r) {
+      sweep(r.tsSec + r.tsNsec / 1e9);
+      if (r.kind === SCAN_PROBE) onProbe(r);
+      else onReply(r);
     },
     finish() {
       // Attempts still waiting at the end of input were not answered.
       for (const [k, p] of [...pending]) {
-        settle(k);
+        settle(k, p);
         failed(p, 'unanswered');
       }
       for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);

@@ -1,0 +1,148 @@
+/**
+ * Connection attempts and their outcomes, as the scan detectors read them. An attempt is the commonest thing a
+ * sensor reports (every SYN, every new UDP flow, every ping in a watched direction), so it is never an object:
+ * the engine fills one reused ScanRecord and hands it on at once (inline), or appends it to a ScanLog, columns in
+ * typed arrays that cross to the main thread as a few buffers rather than as thousands of cloned objects.
+ */
+
+export const SCAN_PROBE = 0;
+export const SCAN_REPLY = 1;
+
+export const PROTO_TCP = 0;
+export const PROTO_UDP = 1;
+export const PROTO_ICMP = 2;
+export const SCAN_PROTOS = ['tcp', 'udp', 'icmp'] as const;
+export type ScanProto = (typeof SCAN_PROTOS)[number];
+
+export const OUTCOME_ANSWERED = 0;
+export const OUTCOME_REJECTED = 1;
+export const OUTCOME_UNREACHABLE = 2;
+export const SCAN_OUTCOMES = ['answered', 'rejected', 'unreachable'] as const;
+
+/** Traffic directions as numbers (config/homenet.ts names them); a record carries the index. */
+export const DIRECTIONS = ['inbound', 'outbound', 'internal', 'external'] as const;
+export type DirectionName = (typeof DIRECTIONS)[number];
+
+/**
+ * One probe or reply. Ends are always prober -> target (a reply is described from the prober's side, as its
+ * probe was), so that the aggregator finds the probe under the same key. Addresses are raw: `addr` holds the
+ * prober's 16 bytes then the target's (IPv4 in the first 4 of each), strings are made only for what is kept.
+ */
+export interface ScanRecord {
+  kind: number;
+  ordinal: number;
+  tsSec: number;
+  tsNsec: number;
+  proto: number;
+  /** For replies: OUTCOME_*. */
+  outcome: number;
+  /** A 30-bit hash of (proto, prober, target, ports): the key for matching replies (the ends are compared on a match). */
+  attemptKey: number;
+  ipVersion: number;
+  srcPort: number;
+  dstPort: number;
+  /** Index into DIRECTIONS. */
+  direction: number;
+  /** Probe traits, for naming the tool: ICMP type (8 echo, 13 timestamp), TTL, IP ID, TCP window and sequence. */
+  icmpType: number;
+  ttl: number;
+  ipId: number;
+  tcpWindow: number;
+  tcpSeq: number;
+  /** Index of the scanner fingerprint (rules' fingerprints) the probe matches, or -1. */
+  fingerprint: number;
+  addr: Uint8Array;
+}
+
+export function createScanRecord(): ScanRecord {
+  return {
+    kind: 0, ordinal: 0, tsSec: 0, tsNsec: 0, proto: 0, outcome: 0, attemptKey: 0, ipVersion: 4, srcPort: 0, dstPort: 0, direction: 0,
+    icmpType: 0, ttl: 0, ipId: 0, tcpWindow: 0, tcpSeq: 0, fingerprint: -1, addr: new Uint8Array(32),
+  };
+}
+
+/** The prober's IPv4 address as a number (IPv4 records only). */
+export function recordSrc4(r: ScanRecord): number {
+  const a = r.addr;
+  return ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+}
+
+
+/** Numeric fields of a record, in this order, in a log's `num` column block. */
+const NUM_FIELDS = 17;
+
+/** Records in columns: the wire form between threads (all of it transferable). */
+export interface ScanLog {
+  count: number;
+  num: Float64Array;
+  addr: Uint8Array;
+}
+
+export function createScanLog(capacity = 256): ScanLog {
+  return { count: 0, num: new Float64Array(capacity * NUM_FIELDS), addr: new Uint8Array(capacity * 32) };
+}
+
+export function scanLogAppend(log: ScanLog, r: ScanRecord): void {
+  if ((log.count + 1) * NUM_FIELDS > log.num.length) {
+    const num = new Float64Array(log.num.length * 2);
+    num.set(log.num);
+    const addr = new Uint8Array(log.addr.length * 2);
+    addr.set(log.addr);
+    log.num = num;
+    log.addr = addr;
+  }
+  const n = log.num;
+  const o = log.count * NUM_FIELDS;
+  n[o] = r.kind;
+  n[o + 1] = r.ordinal;
+  n[o + 2] = r.tsSec;
+  n[o + 3] = r.tsNsec;
+  n[o + 4] = r.proto;
+  n[o + 5] = r.outcome;
+  n[o + 6] = r.attemptKey;
+  n[o + 7] = r.ipVersion;
+  n[o + 8] = r.srcPort;
+  n[o + 9] = r.dstPort;
+  n[o + 10] = r.direction;
+  n[o + 11] = r.icmpType;
+  n[o + 12] = r.ttl;
+  n[o + 13] = r.ipId;
+  n[o + 14] = r.tcpWindow;
+  n[o + 15] = r.tcpSeq;
+  n[o + 16] = r.fingerprint;
+  log.addr.set(r.addr, log.count * 32);
+  log.count++;
+}
+
+/** The ordinal of the log's i-th record, without reading the rest of it (for merging logs by packet order). */
+export function scanLogOrdinal(log: ScanLog, i: number): number {
+  return log.num[i * NUM_FIELDS + 1];
+}
+
+export function scanLogRead(log: ScanLog, i: number, r: ScanRecord): void {
+  const n = log.num;
+  const o = i * NUM_FIELDS;
+  r.kind = n[o];
+  r.ordinal = n[o + 1];
+  r.tsSec = n[o + 2];
+  r.tsNsec = n[o + 3];
+  r.proto = n[o + 4];
+  r.outcome = n[o + 5];
+  r.attemptKey = n[o + 6];
+  r.ipVersion = n[o + 7];
+  r.srcPort = n[o + 8];
+  r.dstPort = n[o + 9];
+  r.direction = n[o + 10];
+  r.icmpType = n[o + 11];
+  r.ttl = n[o + 12];
+  r.ipId = n[o + 13];
+  r.tcpWindow = n[o + 14];
+  r.tcpSeq = n[o + 15];
+  r.fingerprint = n[o + 16];
+  r.addr.set(log.addr.subarray(i * 32, i * 32 + 32));
+}
+
+/** The log's used part, trimmed, for postMessage with its buffers transferred; the sender starts a new log. */
+export function scanLogSeal(log: ScanLog): ScanLog {
+  return { count: log.count, num: log.num.slice(0, log.count * NUM_FIELDS), addr: log.addr.slice(0, log.count * 32) };
+}
