@@ -1,8 +1,8 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import {
-  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_UDP, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, recordSrc4, type ScanRecord,
+  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_UDP, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, type ScanRecord,
 } from '../core/scan-record';
-import { ipv4ToString, ipv6ToString } from '../decode/addr';
+import { addrKey, addrKeyOfText, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 import type { EcsDoc, ObserverInfo } from '../alert/ecs';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
@@ -25,24 +25,8 @@ interface Pending {
   ts: number;
 }
 
-/** Sources by address: an IPv4 address as its number (no string per attempt), an IPv6 address as its text. */
-type SourceKey = number | string;
-
-function sourceKey(r: ScanRecord): SourceKey {
-  return r.ipVersion === 4 ? recordSrc4(r) : ipv6ToString(r.addr, 0);
-}
-
-/** The key of an address given as text (the distributed detector names sources by their text). */
-function sourceKeyOfIp(ip: string): SourceKey {
-  if (ip.includes(':')) return ip;
-  const [a, b, c, d] = ip.split('.').map(Number);
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-}
-
-/** The target's address as text. */
-function targetIp(ipVersion: number, addr: Uint8Array): string {
-  return ipVersion === 4 ? ipv4ToString(((addr[16] << 24) | (addr[17] << 16) | (addr[18] << 8) | addr[19]) >>> 0) : ipv6ToString(addr, 16);
-}
+/** Sources by address (addr-key.ts). */
+type SourceKey = AddrKey;
 
 function sameEnds(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
@@ -71,9 +55,10 @@ interface Source {
   icmp: number;
   /** Failed (host, port) targets, their hosts and ports, and the most ports of one host (vertical scans). */
   failed: Spread | null;
-  pingHosts: Set<string> | null;
-  learned: Set<string> | null;
-  sampleHosts: string[];
+  pingHosts: Set<AddrKey> | null;
+  /** Targets (targetKey) that answered. */
+  learned: Set<AddrKey> | null;
+  sampleHosts: AddrKey[];
   samplePorts: string[];
   /** For each kind alerted: the measure at the last alert (an update goes out when it doubles). */
   alerted: Map<ScanKind, number> | null;
@@ -81,7 +66,9 @@ interface Source {
    * UDP ports of each host that responded to it (data or ICMP port unreachable), and how many of those were
    * closed: a UDP scan learns from both, and a few ports are a scan where a TCP scan needs many (capped).
    */
-  udpSeen: Map<string, { ports: Set<number>; closed: number }> | null;
+  udpSeen: Map<AddrKey, { ports: Set<number>; closed: number }> | null;
+  /** The first failed target (targetKey), fed to the distributed detector with the second. */
+  firstFailed: AddrKey;
   maxUdpPortsOneHost: number;
   /** Fingerprint matches of its probes (which tool). */
   tally: ToolTally | null;
@@ -142,7 +129,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   let evicted = 0;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
-    const src = sources.get(sourceKeyOfIp(ip));
+    const src = sources.get(addrKeyOfText(ip));
     const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
@@ -150,14 +137,14 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   function source(r: ScanRecord): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
-    const key = sourceKey(r);
+    const key = addrKey(r.ipVersion, r.addr, 0);
     let s = sources.get(key);
     if (s !== undefined) return s;
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
-      key, ip: typeof key === 'string' ? key : ipv4ToString(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
+      key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
     };
     sources.set(key, s);
     return s;
@@ -176,11 +163,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     s.lastNsec = r.tsNsec;
     const proto = SCAN_PROTOS[r.proto];
     s[proto]++;
-    let dst = '';
-    if (s.sampleHosts.length < SAMPLES) {
-      dst = targetIp(r.ipVersion, r.addr);
-      if (!s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
-    }
+    const dst = addrKey(r.ipVersion, r.addr, 16);
+    if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
     if (s.samplePorts.length < SAMPLES) {
       const port = r.proto === PROTO_ICMP ? `icmp/${r.icmpType}` : `${proto}/${r.dstPort}`;
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
@@ -188,7 +172,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     identify(s, r);
     if (r.proto === PROTO_ICMP) {
       s.pingHosts ??= new Set();
-      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(dst !== '' ? dst : targetIp(r.ipVersion, r.addr));
+      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(dst);
       evaluate(s);
     }
     const known = pending.get(r.attemptKey);
@@ -228,7 +212,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       src.answered++;
       if (p.proto !== PROTO_ICMP) {
         src.learned ??= new Set();
-        if (src.learned.size < MAX_LEARNED) src.learned.add(`${targetIp(p.ipVersion, p.addr)}:${p.port}/${SCAN_PROTOS[p.proto]}`);
+        if (src.learned.size < MAX_LEARNED) src.learned.add(targetKey(addrKey(p.ipVersion, p.addr, 16), portKey(p.proto, p.port)));
       }
       pool.push(p);
       return;
@@ -263,12 +247,13 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
 
   function expireOldestPending(): void {
     const n = Math.max(1, Math.floor(policy.maxPending / 10));
-    const victims: Array<[number, Pending]> = [];
-    for (const e of pending) {
-      victims.push(e);
+    const victims: number[] = [];
+    for (const k of pending.keys()) {
+      victims.push(k);
       if (victims.length === n) break;
     }
-    for (const [k, p] of victims) {
+    for (const k of victims) {
+      const p = pending.get(k)!;
       settle(k, p);
       failed(p, 'unanswered');
     }
@@ -285,19 +270,20 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     if (s === undefined) return; // its source was summarised already
     s[outcome]++;
     if (p.proto === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
-    const port = `${SCAN_PROTOS[p.proto]}/${p.port}`;
-    const dst = targetIp(p.ipVersion, p.addr);
+    const port = portKey(p.proto, p.port);
+    const dst = addrKey(p.ipVersion, p.addr, 16);
     const f = (s.failed ??= createSpread());
     if (!spreadAdd(f, dst, port, policy.maxTargetsPerSource, budget)) return;
     // Per-host (distributed) state is fed only by sources with two or more failed targets: a flood of spoofed
     // one-shot SYNs then costs it nothing, while each source of a distributed scan probes several ports.
-    if (f.nTargets === 2 && f.targets !== null) {
-      for (const t of f.targets) {
-        const bar = t.indexOf('|');
-        distributed.failed(s.ip, t.slice(0, bar), t.slice(bar + 1), s.direction, s.lastSec, s.lastNsec);
-      }
+    if (f.nTargets === 1) {
+      s.firstFailed = targetKey(dst, port);
+    } else if (f.nTargets === 2 && f.targets !== null) {
+      const first = s.firstFailed;
+      distributed.failed(s.ip, addrText(targetHost(first)), portText(targetPort(first)), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.ip, addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
     } else if (f.nTargets > 2) {
-      distributed.failed(s.ip, dst, port, s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.ip, addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
     }
     evaluate(s);
   }
@@ -320,7 +306,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
   function udpResponded(s: Source, p: Pending, closed: boolean): void {
     s.udpSeen ??= new Map();
-    const dst = targetIp(p.ipVersion, p.addr);
+    const dst = addrKey(p.ipVersion, p.addr, 16);
     let h = s.udpSeen.get(dst);
     if (h === undefined) {
       if (s.udpSeen.size >= MAX_UDP_HOSTS) return;
@@ -386,7 +372,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     // not. Once a second of packet time is precise enough for a timeout of seconds, and keeps floods cheap.
     if (now - lastPendingSweep < 1) return;
     lastPendingSweep = now;
-    for (const [k, p] of pending) {
+    for (const k of pending.keys()) {
+      const p = pending.get(k)!;
       if (p.ts + policy.replyTimeout > now) break;
       settle(k, p);
       failed(p, 'unanswered');
@@ -407,7 +394,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   function alertDoc(s: Source, kind: SourceKind, update: boolean, final: boolean): EcsDoc {
     const dur = seconds(s);
     const f = s.failed;
-    const single = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
+    const singleKey = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
+    const single = singleKey === undefined ? undefined : addrText(singleKey);
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
     const verdict = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
     const description = kind === 'tool' && verdict !== null
@@ -435,9 +423,9 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
           udp_ports_responded_one_host: s.maxUdpPortsOneHost,
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
-          sample_hosts: [...s.sampleHosts],
+          sample_hosts: s.sampleHosts.map(addrText),
           sample_ports: [...s.samplePorts],
-          learned: [...(s.learned ?? [])],
+          learned: [...(s.learned ?? [])].map((t) => `${addrText(targetHost(t))}:${targetPort(t) % 65536}/${SCAN_PROTOS[Math.floor(targetPort(t) / 65536)]}`),
           protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
         },
@@ -464,10 +452,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     },
     finish() {
       // Attempts still waiting at the end of input were not answered.
-      for (const [k, p] of [...pending]) {
-        settle(k, p);
-        failed(p, 'unanswered');
-      }
+      for (const p of pending.values()) failed(p, 'unanswered');
+      pending.clear();
       for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);
       distributed.finish();
     },

@@ -1,4 +1,5 @@
 import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketch';
+import { addrText, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 
 /**
  * The distinct (host, port) targets a source failed to reach, their hosts and ports, and the most ports of one
@@ -6,17 +7,18 @@ import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketc
  * budget of exact entries is reached. This is what bounds a slow scan's memory over a day of packet time.
  */
 export interface Spread {
-  targets: Set<string> | null;
-  hosts: Set<string> | null;
-  ports: Set<string> | null;
-  perHost: Map<string, number> | null;
+  /** Keys (addr-key.ts): no strings while exact. */
+  targets: Set<AddrKey> | null;
+  hosts: Set<AddrKey> | null;
+  ports: Set<number> | null;
+  perHost: Map<AddrKey, number> | null;
   sketch: { targets: Sketch; hosts: Sketch; ports: Sketch } | null;
   /** Counts: set sizes while exact, the sketches' estimates (refreshed when a register changes) after. */
   nTargets: number;
   nHosts: number;
   nPorts: number;
   maxPortsOneHost: number;
-  maxPortsHost: string;
+  maxPortsHost: AddrKey;
 }
 
 /** Exact entries held by all spreads together; shared by one aggregator. */
@@ -32,9 +34,12 @@ export function createSpread(): Spread {
   };
 }
 
-/** Adds a failed target; false when it was known already (exact mode) or changed no estimate (sketched). */
-export function spreadAdd(s: Spread, host: string, port: string, perSourceCap: number, budget: SpreadBudget): boolean {
-  const target = `${host}|${port}`;
+/**
+ * Adds a failed target (a host key and a portKey); false when it was known already (exact mode) or changed no
+ * estimate (sketched).
+ */
+export function spreadAdd(s: Spread, host: AddrKey, port: number, perSourceCap: number, budget: SpreadBudget): boolean {
+  const target = targetKey(host, port);
   if (s.targets !== null && s.hosts !== null && s.ports !== null && s.perHost !== null) {
     if (s.targets.has(target)) return false;
     if (s.targets.size < perSourceCap && budget.used < budget.limit) {
@@ -58,12 +63,15 @@ export function spreadAdd(s: Spread, host: string, port: string, perSourceCap: n
   const k = s.sketch;
   if (k === null) return false;
   let changed = false;
-  if (sketchAdd(k.targets, target)) {
+  // Sketches hash the text forms ("10.0.0.1|tcp/80"), as they did when sets were of text: estimates are unchanged.
+  const h = addrText(host);
+  const p = portText(port);
+  if (sketchAdd(k.targets, `${h}|${p}`)) {
     s.nTargets = Math.max(s.nTargets, sketchCount(k.targets));
     changed = true;
   }
-  if (sketchAdd(k.hosts, host)) s.nHosts = Math.max(s.nHosts, sketchCount(k.hosts));
-  if (sketchAdd(k.ports, port)) s.nPorts = Math.max(s.nPorts, sketchCount(k.ports));
+  if (sketchAdd(k.hosts, h)) s.nHosts = Math.max(s.nHosts, sketchCount(k.hosts));
+  if (sketchAdd(k.ports, p)) s.nPorts = Math.max(s.nPorts, sketchCount(k.ports));
   // With one host its ports are all the ports: a vertical scan past the cap keeps growing its measure.
   if (s.nHosts <= 1 && s.nPorts > s.maxPortsOneHost) s.maxPortsOneHost = s.nPorts;
   return changed;
@@ -71,9 +79,9 @@ export function spreadAdd(s: Spread, host: string, port: string, perSourceCap: n
 
 function toSketch(s: Spread, budget: SpreadBudget): void {
   const k = { targets: createSketch(), hosts: createSketch(), ports: createSketch() };
-  for (const t of s.targets ?? []) sketchAdd(k.targets, t);
-  for (const h of s.hosts ?? []) sketchAdd(k.hosts, h);
-  for (const p of s.ports ?? []) sketchAdd(k.ports, p);
+  for (const t of s.targets ?? []) sketchAdd(k.targets, `${addrText(targetHost(t))}|${portText(targetPort(t))}`);
+  for (const h of s.hosts ?? []) sketchAdd(k.hosts, addrText(h));
+  for (const p of s.ports ?? []) sketchAdd(k.ports, portText(p));
   budget.used -= s.targets?.size ?? 0;
   s.sketch = k;
   s.targets = s.hosts = s.ports = null;
