@@ -50,6 +50,39 @@ export function tshark(file: string, filter: string, fields: string[], extra: st
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
 }
 
+/**
+ * The TCP targets each prober failed to reach, by tshark's reading of the capture: closed (the target's RST
+ * answered the SYN) or half-open (the target's SYN-ACK answered it, then the prober reset the connection before
+ * any payload went either way, as Zeek's scan policy counts). Keys are "prober target:port".
+ */
+export function tsharkFailedTcpTargets(file: string): { closed: Set<string>; halfOpen: Set<string> } {
+  const rows = tshark(file, 'tcp', ['tcp.stream', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.len']);
+  interface Conn { prober: string; target: string; synAck: boolean; proberReset: boolean; data: boolean; closed: boolean }
+  const conns = new Map<string, Conn>();
+  for (const [stream, src, dst, sport, dport, syn, ack, rst, len] of rows) {
+    let c = conns.get(stream);
+    const on = (x: string): boolean => x === '1' || x === 'True';
+    if (c === undefined) {
+      if (!on(syn) || on(ack)) continue; // a stream seen from its middle
+      c = { prober: src, target: `${dst}:${dport}`, synAck: false, proberReset: false, data: false, closed: false };
+      conns.set(stream, c);
+    }
+    const fromProber = src === c.prober && `${dst}:${dport}` === c.target;
+    if (Number(len) > 0) c.data = true;
+    if (!fromProber && on(syn) && on(ack)) c.synAck = true;
+    if (!fromProber && on(rst) && !c.synAck) c.closed = true;
+    if (fromProber && on(rst) && c.synAck && !c.data) c.proberReset = true;
+    void sport;
+  }
+  const closed = new Set<string>();
+  const halfOpen = new Set<string>();
+  for (const c of conns.values()) {
+    if (c.closed) closed.add(`${c.prober} ${c.target}`);
+    else if (c.proberReset && !c.data) halfOpen.add(`${c.prober} ${c.target}`);
+  }
+  return { closed, halfOpen };
+}
+
 export function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `picket-${tag}-`));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { get, PCAPS, picket, restampPcap, tmpDir, tshark } from './helpers';
+import { get, PCAPS, picket, restampPcap, tmpDir, tshark, tsharkFailedTcpTargets } from './helpers';
 
 const nmap = path.join(PCAPS, 'nmap-syn.pcap');
 const scanner = '10.77.0.2';
@@ -81,15 +81,18 @@ test('a scan spread over 10 hours of packet time is one scan.slow, and its memor
   const slow = path.join(dir, 'nmap-slow-10h.pcap');
   fs.writeFileSync(slow, restampPcap(fs.readFileSync(src), (t) => t * 600));
   const scannerIp = '198.18.0.66';
-  // Distinct closed ports (nmap probes some twice).
-  const rsts = new Set(tshark(src, `ip.dst == ${scannerIp} && tcp.flags.reset == 1`, ['tcp.srcport']).map(([p]) => p)).size;
+  // Distinct failed ports (nmap probes some twice): closed, and open ones that nmap reset after their SYN-ACK.
+  const failed = tsharkFailedTcpTargets(src);
+  const rsts = new Set([...failed.closed, ...failed.halfOpen].filter((t) => t.startsWith(`${scannerIp} `))).size;
+  assert.ok(failed.halfOpen.size > 0, 'the scan found an open port and reset it (half-open)');
   const alerts = scanAlerts([slow]);
   const finals = alerts.filter((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.final') === true);
   assert.equal(finals.length, 1, 'one scan, one summary, however long it lasts');
   const f = finals[0];
   assert.equal(get(f, 'source.ip'), scannerIp);
   assert.ok(Number(get(f, 'picket.scan.duration_seconds')) > 9 * 3600, String(get(f, 'picket.scan.duration_seconds')));
-  assert.equal(get(f, 'picket.scan.targets'), rsts, 'every closed port counted once');
+  assert.equal(get(f, 'picket.scan.targets'), rsts, 'every closed or half-open port counted once');
+  assert.equal(get(f, 'picket.scan.outcomes.half_open'), [...failed.halfOpen].filter((t) => t.startsWith(`${scannerIp} `)).length);
   assert.equal(get(f, 'picket.scan.exact'), true);
   // The first slow alert goes out as soon as the paced scan crosses its thresholds, hours before the end.
   const first = alerts.find((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.update') === false);

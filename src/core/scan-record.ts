@@ -7,6 +7,13 @@
 
 export const SCAN_PROBE = 0;
 export const SCAN_REPLY = 1;
+/** After a SYN-ACK: the prober completed the handshake, sent data or closed with FIN (a connection, not a probe). */
+export const SCAN_ESTABLISHED = 2;
+/**
+ * After a SYN-ACK: the prober reset the connection before any payload went either way: a half-open (SYN scan) or
+ * connect-scan probe of an open port, counted as failed as in Zeek's scan policy (is_failed_conn).
+ */
+export const SCAN_ABORTED = 3;
 
 export const PROTO_TCP = 0;
 export const PROTO_UDP = 1;

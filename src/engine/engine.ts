@@ -4,7 +4,8 @@ import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from '../core/observation';
 import {
-  createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_PROBE, SCAN_REPLY, type ScanRecord,
+  createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_ESTABLISHED, SCAN_PROBE,
+  SCAN_REPLY, type ScanRecord,
 } from '../core/scan-record';
 import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
@@ -55,6 +56,8 @@ const PENDING_CONN_SEC = 60;
 const MAX_PENDING_CONNS = 4096;
 const MAX_UDP_FLOWS = 65536;
 const MAX_SIGNATURE_FLOWS = 65536;
+const HANDSHAKE_WAITING = 0;
+const HANDSHAKE_ACKED = 1;
 
 /**
  * The per-thread packet path: decode, keep this shard's packets, hand their payload to the application
@@ -77,6 +80,11 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
   const udpProbeSeen = new Set<number>();
   const udpAwaitingReply = new Set<number>();
+  /**
+   * Watched TCP attempts answered by a SYN-ACK, until the prober shows what it does next (by directed hash prober
+   * -> target): HANDSHAKE_WAITING, then HANDSHAKE_ACKED once it completed the handshake without data yet.
+   */
+  const answeredConns = new Map<number, number>();
   /** Per DIRECTIONS index: whether the scan policy watches it. */
   const scanDirections = new Uint8Array(DIRECTIONS.length);
   const rec = createScanRecord();
@@ -249,9 +257,52 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   function emitTcpScanRecord(flags: number): void {
     if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) {
       emitProbe(PROTO_TCP, 0, pkt.tcpWindow);
-    } else if ((flags & TCP_SYN) !== 0 || (flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
-      emitReply(PROTO_TCP, (flags & TCP_SYN) !== 0 ? OUTCOME_ANSWERED : OUTCOME_REJECTED, true);
+    } else if ((flags & TCP_SYN) !== 0) {
+      if (emitReply(PROTO_TCP, OUTCOME_ANSWERED, true)) {
+        makeRoom(answeredConns, cfg.policy.scan.maxPending);
+        answeredConns.set(directedHash(at.b, pkt, true), HANDSHAKE_WAITING);
+      }
+    } else if ((flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
+      emitReply(PROTO_TCP, OUTCOME_REJECTED, true);
     }
+  }
+
+  /**
+   * What the prober does after its attempt was answered: completing the handshake, sending data or closing with
+   * FIN makes it a connection (SCAN_ESTABLISHED); a reset before any payload went either way makes it a half-open
+   * probe (SCAN_ABORTED: nmap -sS, zmap and masscan leave their own kernel to reset, connect scans reset after
+   * the handshake). Payload from the target ends the watch too. Called for every TCP packet while any is watched.
+   */
+  function onAnsweredConn(): void {
+    const b = at.b;
+    const h = directedHash(b, pkt, false);
+    const state = answeredConns.get(h);
+    if (state === undefined) {
+      if (pkt.payloadLen > 0) answeredConns.delete(directedHash(b, pkt, true));
+      return;
+    }
+    const flags = pkt.tcpFlags;
+    if ((flags & TCP_SYN) !== 0) return; // a retransmitted SYN
+    if ((flags & TCP_RST) !== 0 && pkt.payloadLen === 0) {
+      answeredConns.delete(h);
+      emitSettled(SCAN_ABORTED);
+    } else if (pkt.payloadLen > 0 || (flags & TCP_FIN) !== 0) {
+      answeredConns.delete(h);
+      if (state === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED);
+    } else if (state === HANDSHAKE_WAITING && (flags & TCP_ACK) !== 0) {
+      answeredConns.set(h, HANDSHAKE_ACKED);
+      emitSettled(SCAN_ESTABLISHED);
+    }
+  }
+
+  /** A record about an answered attempt, from the prober's own packet (prober -> target, as its probe). */
+  function emitSettled(kind: number): void {
+    const d = scanDirection(false);
+    if (d < 0) return;
+    fillRecord(kind, PROTO_TCP, d, false);
+    rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
+    rec.fingerprint = -1;
+    sink.scan(rec);
   }
 
   /** A connection attempt in a watched direction, with the header traits that name tools. */
@@ -274,14 +325,15 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
    * What the target did with a probe. The packet goes target -> prober (reversed) or, for an ICMP error, carries
    * the probe's ends in its quote (not reversed); the record names the prober as source, as the probe did.
    */
-  function emitReply(proto: number, outcome: number, reversed: boolean): void {
+  function emitReply(proto: number, outcome: number, reversed: boolean): boolean {
     const d = scanDirection(reversed);
-    if (d < 0) return;
+    if (d < 0) return false;
     fillRecord(SCAN_REPLY, proto, d, reversed);
     rec.outcome = outcome;
     rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
     rec.fingerprint = -1;
     sink.scan(rec);
+    return true;
   }
 
   /** The record's packet facts, prober -> target. */
@@ -488,6 +540,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
         if (pkt.fragment !== 0 && pkt.proto !== IPPROTO_UDP) continue;
         const proto = pkt.proto;
         if (proto === IPPROTO_TCP) {
+          if (answeredConns.size > 0) onAnsweredConn();
           if ((pkt.tcpFlags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) onTcpControl();
           if (pkt.payloadLen === 0) continue;
           const owner = tcpPortOwner[pkt.srcPort] || tcpPortOwner[pkt.dstPort];

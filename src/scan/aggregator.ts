@@ -1,6 +1,7 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import {
-  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_UDP, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, type ScanRecord,
+  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_ESTABLISHED, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
+  type ScanRecord,
 } from '../core/scan-record';
 import { addrKey, addrKeyOfText, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 import type { EcsDoc, ObserverInfo } from '../alert/ecs';
@@ -22,7 +23,10 @@ interface Pending {
   srcPort: number;
   port: number;
   proto: number;
+  /** Packet time of the probe, or of its SYN-ACK once answered. */
   ts: number;
+  /** A TCP attempt answered by a SYN-ACK, waiting to see whether the prober makes a connection of it. */
+  answered: boolean;
 }
 
 /** Sources by address (addr-key.ts). */
@@ -47,6 +51,8 @@ interface Source {
   lastNsec: number;
   attempts: number;
   answered: number;
+  /** Answered by a SYN-ACK, then reset by the prober (or left) before any payload: counted as failed. */
+  halfOpen: number;
   rejected: number;
   unreachable: number;
   unanswered: number;
@@ -122,6 +128,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   const sources = new Map<SourceKey, Source>();
   /** Settled Pending objects, for reuse. */
   const pool: Pending[] = [];
+  /** For a reset that comes after its attempt was settled (a connect scan's RST after the handshake). */
+  const scratch: Pending = { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0, answered: true };
   /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
   const pending = new Map<number, Pending>();
   let lastSweep = -Infinity;
@@ -143,7 +151,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
       key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
-      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
+      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
     };
     sources.set(key, s);
@@ -178,12 +186,12 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const known = pending.get(r.attemptKey);
     if (known !== undefined) {
       if (sameAttempt(known, r)) return; // a retransmitted probe
-      // Another attempt under the same hash (rare): the older one is given up as unanswered.
-      settle(r.attemptKey, known);
-      failed(known, 'unanswered');
+      // Another attempt under the same hash (rare): the older one is given up.
+      giveUp(r.attemptKey, known);
     }
     if (pending.size >= policy.maxPending) expireOldestPending();
-    const p = pool.pop() ?? { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0 };
+    const p = pool.pop() ?? { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0, answered: false };
+    p.answered = false;
     p.src = s.key;
     p.ipVersion = r.ipVersion;
     p.addr.set(r.addr);
@@ -200,7 +208,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
 
   function onReply(r: ScanRecord): void {
     const p = pending.get(r.attemptKey);
-    if (p === undefined || !sameAttempt(p, r)) return;
+    if (p === undefined || p.answered || !sameAttempt(p, r)) return;
     pending.delete(r.attemptKey);
     const src = sources.get(p.src);
     if (src === undefined) {
@@ -214,11 +222,59 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
         src.learned ??= new Set();
         if (src.learned.size < MAX_LEARNED) src.learned.add(targetKey(addrKey(p.ipVersion, p.addr, 16), portKey(p.proto, p.port)));
       }
+      if (p.proto === PROTO_TCP) {
+        // Kept (last in time order) until the prober shows whether it makes a connection of it.
+        p.answered = true;
+        p.ts = r.tsSec + r.tsNsec / 1e9;
+        pending.set(r.attemptKey, p);
+        return;
+      }
       pool.push(p);
       return;
     }
     failed(p, SCAN_OUTCOMES[r.outcome] as 'rejected' | 'unreachable');
     pool.push(p);
+  }
+
+  /** The prober completed the handshake, sent data or closed: the answered attempt stays answered. */
+  function onEstablished(r: ScanRecord): void {
+    const p = pending.get(r.attemptKey);
+    if (p !== undefined && p.answered && sameAttempt(p, r)) settle(r.attemptKey, p);
+  }
+
+  /** The prober reset the answered attempt before any payload: half-open, a failed attempt after all. */
+  function onAborted(r: ScanRecord): void {
+    const p = pending.get(r.attemptKey);
+    if (p !== undefined && p.answered && sameAttempt(p, r)) {
+      settle(r.attemptKey, p);
+      halfOpen(p);
+      return;
+    }
+    if (p !== undefined) return;
+    // Settled already (the handshake was completed, then reset: a connect scan).
+    scratch.src = addrKey(r.ipVersion, r.addr, 0);
+    scratch.ipVersion = r.ipVersion;
+    scratch.addr.set(r.addr);
+    scratch.srcPort = r.srcPort;
+    scratch.port = r.dstPort;
+    scratch.proto = r.proto;
+    halfOpen(scratch);
+  }
+
+  function halfOpen(p: Pending): void {
+    const s = sources.get(p.src);
+    if (s === undefined || s.answered === 0) return;
+    s.answered--;
+    failed(p, 'half_open');
+  }
+
+  /**
+   * An attempt given up for room or end of input: unanswered, unless it was answered (then it stays so: whether
+   * the prober would have reset it is not known).
+   */
+  function giveUp(key: number, p: Pending): void {
+    settle(key, p);
+    if (!p.answered) failed(p, 'unanswered');
   }
 
   /**
@@ -252,11 +308,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       victims.push(k);
       if (victims.length === n) break;
     }
-    for (const k of victims) {
-      const p = pending.get(k)!;
-      settle(k, p);
-      failed(p, 'unanswered');
-    }
+    for (const k of victims) giveUp(k, pending.get(k)!);
   }
 
   /** The attempt is done with (its failure, if any, is counted by the caller before the next probe reuses it). */
@@ -265,10 +317,11 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     pool.push(p);
   }
 
-  function failed(p: Pending, outcome: 'rejected' | 'unreachable' | 'unanswered'): void {
+  function failed(p: Pending, outcome: 'rejected' | 'unreachable' | 'unanswered' | 'half_open'): void {
     const s = sources.get(p.src);
     if (s === undefined) return; // its source was summarised already
-    s[outcome]++;
+    if (outcome === 'half_open') s.halfOpen++;
+    else s[outcome]++;
     if (p.proto === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
     const port = portKey(p.proto, p.port);
     const dst = addrKey(p.ipVersion, p.addr, 16);
@@ -376,7 +429,9 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       const p = pending.get(k)!;
       if (p.ts + policy.replyTimeout > now) break;
       settle(k, p);
-      failed(p, 'unanswered');
+      // An answered attempt whose prober stayed silent (its SYN-ACKs dropped by its own firewall) is half-open.
+      if (p.answered) halfOpen(p);
+      else failed(p, 'unanswered');
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
@@ -412,7 +467,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
         branch: SCAN_RULES[kind].branch, severity: 'medium', update, final,
         scan: {
           attempts: s.attempts,
-          outcomes: { answered: s.answered, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
+          outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
           hosts: f?.nHosts ?? 0,
           ports: f?.nPorts ?? 0,
           targets: f?.nTargets ?? 0,
@@ -448,11 +503,13 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     observe(r) {
       sweep(r.tsSec + r.tsNsec / 1e9);
       if (r.kind === SCAN_PROBE) onProbe(r);
-      else onReply(r);
+      else if (r.kind === SCAN_REPLY) onReply(r);
+      else if (r.kind === SCAN_ESTABLISHED) onEstablished(r);
+      else if (r.kind === SCAN_ABORTED) onAborted(r);
     },
     finish() {
       // Attempts still waiting at the end of input were not answered.
-      for (const p of pending.values()) failed(p, 'unanswered');
+      for (const p of pending.values()) if (!p.answered) failed(p, 'unanswered');
       pending.clear();
       for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);
       distributed.finish();

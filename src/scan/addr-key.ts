@@ -1,0 +1,74 @@
+import { SCAN_PROTOS } from '../core/scan-record';
+import { ipv4ToString, ipv6ToString } from '../decode/addr';
+
+/**
+ * Addresses and targets as the scan detectors key them: an IPv4 address is its number and a (host, port) target a
+ * number below 2^50, so that counting the attempts of a busy link makes no strings; IPv6 (rarer, 128 bits) is
+ * keyed by its text. Text is made only for what goes into an alert.
+ */
+export type AddrKey = number | string;
+
+/** The address at `off` (16 bytes, IPv4 in the first 4) of a record's or attempt's address block. */
+export function addrKey(ipVersion: number, addr: Uint8Array, off: number): AddrKey {
+  if (ipVersion === 6) return ipv6Text(addr, off);
+  return ((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0;
+}
+
+/**
+ * IPv6 text through a small direct-mapped cache: the same few addresses (a scanner, the hosts it probes, busy
+ * clients) come back record after record, and each would otherwise make its text anew.
+ */
+const V6_SLOTS = 1024;
+const v6Bytes = new Uint8Array(V6_SLOTS * 16);
+const v6Texts: string[] = new Array<string>(V6_SLOTS).fill('');
+
+function ipv6Text(addr: Uint8Array, off: number): string {
+  let h = 0;
+  for (let i = 0; i < 16; i += 4) h = Math.imul(h ^ ((addr[off + i] << 24) | (addr[off + i + 1] << 16) | (addr[off + i + 2] << 8) | addr[off + i + 3]), 0x9e3779b1);
+  const slot = (h >>> 22) % V6_SLOTS;
+  const at = slot * 16;
+  let same = v6Texts[slot] !== '';
+  for (let i = 0; same && i < 16; i++) same = v6Bytes[at + i] === addr[off + i];
+  if (same) return v6Texts[slot];
+  const text = ipv6ToString(addr, off);
+  v6Bytes.set(addr.subarray(off, off + 16), at);
+  v6Texts[slot] = text;
+  return text;
+}
+
+export function addrText(k: AddrKey): string {
+  return typeof k === 'number' ? ipv4ToString(k) : k;
+}
+
+/** The key of an address given as text. */
+export function addrKeyOfText(ip: string): AddrKey {
+  if (ip.includes(':')) return ip;
+  const [a, b, c, d] = ip.split('.').map(Number);
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+/** A port with its protocol (a SCAN_PROTOS index) as one number. */
+export function portKey(proto: number, port: number): number {
+  return proto * 65536 + port;
+}
+
+/** "tcp/443" */
+export function portText(p: number): string {
+  return `${SCAN_PROTOS[Math.floor(p / 65536)]}/${p % 65536}`;
+}
+
+const PORT_SPACE = 262144; // 2^18 > every portKey
+
+export function targetKey(host: AddrKey, port: number): AddrKey {
+  return typeof host === 'number' ? host * PORT_SPACE + port : `${host}|${port}`;
+}
+
+export function targetHost(t: AddrKey): AddrKey {
+  if (typeof t === 'number') return Math.floor(t / PORT_SPACE);
+  return t.slice(0, t.lastIndexOf('|'));
+}
+
+export function targetPort(t: AddrKey): number {
+  if (typeof t === 'number') return t % PORT_SPACE;
+  return Number(t.slice(t.lastIndexOf('|') + 1));
+}
