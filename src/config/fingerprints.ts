@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { CONFIDENCES, PACKET_RELATIONS, parseOptionLayout, PROBE_KINDS, SOURCE_RELATIONS, type Confidence, type Fingerprint, type PacketRelation, type ProbeKind, type SourceRelation } from '../scan/fingerprint';
 import { checkAllowedKeys, RuleFile, scalarString, stringList } from './yaml-file';
 
-const KEYS = ['tool', 'versions', 'source', 'probe', 'window', 'options', 'mss', 'df', 'ttl', 'ip_id', 'ack_nonzero', 'payload_len', 'relation',
+const KEYS = ['tool', 'versions', 'source', 'probe', 'ip_version', 'window', 'options', 'mss', 'df', 'ttl', 'ip_id', 'ack_nonzero', 'payload_len', 'relation',
   'source_relations', 'confidence', 'min_probes'];
 
 /** rules/fingerprints.yaml (kind: scanner-fingerprints): the header traits that name a scanning tool. */
@@ -68,8 +68,10 @@ export function loadFingerprints(rf: RuleFile, root: YAMLMap, out: Fingerprint[]
     const mp = item.get('min_probes', true) as Node | undefined;
     const minProbes = mp === undefined ? (confidence === 'high' ? 1 : 3) : Number(isScalar(mp) ? mp.value : NaN);
     if (!Number.isInteger(minProbes) || minProbes < 1) rf.fail(mp ?? item, '"min_probes" must be a positive whole number');
+    const ipVersion = int('ip_version', 6);
+    if (ipVersion !== null && ipVersion !== 4 && ipVersion !== 6) rf.fail(item.get('ip_version', true) as Node, '"ip_version" must be 4 or 6');
     const fp: Fingerprint = {
-      tool, versions: scalarString(rf, item, 'versions', false), probe: probe as ProbeKind, windows, options,
+      tool, versions: scalarString(rf, item, 'versions', false), probe: probe as ProbeKind, ipVersion, windows, options,
       mss: int('mss', 65535), df: bool('df'), ttlMin, ttlMax, ipId: int('ip_id', 65535), ackNonZero: bool('ack_nonzero'),
       payloadLen: int('payload_len', 65535), relation: relation === '' ? null : (relation as PacketRelation),
       sourceRelations: sourceRelations as SourceRelation[], confidence: confidence as Confidence, minProbes, traits, file: rf.file, line: rf.line(item),

@@ -22,7 +22,8 @@ export interface Fingerprint {
   tool: string;
   versions: string;
   probe: ProbeKind;
-  /** Each null means "any". */
+  /** Each null means "any". ttl is IPv6's hop limit, df is false for IPv6 (it has no DF bit). */
+  ipVersion: number | null;
   windows: number[] | null;
   /** TCP option kinds in order (as decoded: hi/lo bytes and count); null: any. */
   options: { hi: number; lo: number; count: number; text: string } | null;
@@ -85,6 +86,7 @@ export function matchFingerprint(fps: readonly Fingerprint[], pkt: DecodedPacket
   for (let i = 0; i < fps.length; i++) {
     const f = fps[i];
     if (f.probe !== probe) continue;
+    if (f.ipVersion !== null && f.ipVersion !== pkt.ipVersion) continue;
     if (pkt.ttl < f.ttlMin || pkt.ttl > f.ttlMax) continue;
     if (f.df !== null && f.df !== pkt.dontFragment) continue;
     if (f.ipId !== null && f.ipId !== pkt.ipId) continue;
