@@ -33,10 +33,16 @@ test('nmap -sS (vertical scan of one host, then a sweep): attempts, rejections a
 
   const kinds = new Set(alerts.map((d) => get(d, 'rule.id')));
   assert.ok(kinds.has('scan.port'), 'the vertical part (ports 20-100 of one host) is a port scan');
-  // One alert per kind when the threshold is crossed, updates only as the scan doubles: never one per packet.
-  assert.ok(alerts.length <= 12, `${alerts.length} alerts for ${syns} probes`);
-  const firsts = alerts.filter((d) => get(d, 'picket.update') === false);
-  assert.equal(firsts.length, kinds.size);
+  // One incident: a first document, an update only when a kind, the tool or the severity changes, a summary.
+  const incidents = new Set(alerts.map((d) => get(d, 'picket.incident.id')));
+  assert.equal(incidents.size, 1, 'one incident for the scanner');
+  assert.ok(!incidents.has(undefined));
+  assert.equal(alerts.filter((d) => get(d, 'picket.update') === false).length, 1, 'one first document');
+  assert.equal(alerts.filter((d) => get(d, 'picket.final') === true).length, 1, 'one summary');
+  const changes = new Set(alerts.map((d) => `${String(get(d, 'rule.id'))} ${String(get(d, 'event.severity'))}`)).size;
+  assert.ok(alerts.length <= changes + 1, `${alerts.length} documents for ${changes} distinct kinds and severities`);
+  assert.deepEqual(alerts.map((d) => get(d, 'picket.incident.document')), alerts.map((_, i) => i + 1), 'documents numbered in order');
+  assert.ok(alerts.every((d) => (get(d, 'related.ip') as string[]).includes(scanner)), 'related.ip names the scanner');
 });
 
 test('no scan alerts on ordinary traffic (the DNS, HTTP and TLS captures)', () => {
@@ -95,7 +101,7 @@ test('a scan spread over 10 hours of packet time is one scan.slow, and its memor
   assert.equal(get(f, 'picket.scan.outcomes.half_open'), [...failed.halfOpen].filter((t) => t.startsWith(`${scannerIp} `)).length);
   assert.equal(get(f, 'picket.scan.exact'), true);
   // The first slow alert goes out as soon as the paced scan crosses its thresholds, hours before the end.
-  const first = alerts.find((d) => get(d, 'rule.id') === 'scan.slow' && get(d, 'picket.update') === false);
+  const first = alerts.find((d) => get(d, 'rule.id') === 'scan.slow');
   assert.ok(first !== undefined);
   assert.ok(Number(get(first, 'picket.scan.targets')) < rsts);
   assert.ok(Number(get(first, 'picket.scan.duration_seconds')) < Number(get(f, 'picket.scan.duration_seconds')) - 3 * 3600);

@@ -51,6 +51,24 @@ export function alertEnvelope(
   };
 }
 
+/**
+ * related.ip: every address an alert names (source, destination, a scan's sampled targets, a distributed scan's
+ * sampled sources), so that a SIEM pivots on one field. Added to what the detector put there, once each.
+ */
+export function withRelated(doc: EcsDoc): EcsDoc {
+  const ips = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v !== '') ips.add(v);
+  };
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as EcsDoc)[k] : undefined), doc);
+  for (const v of (at('related.ip') as unknown[] | undefined) ?? []) add(v);
+  add(at('source.ip'));
+  add(at('destination.ip'));
+  for (const key of ['picket.scan.sample_hosts', 'picket.scan.sample_sources']) for (const v of (at(key) as unknown[] | undefined) ?? []) add(v);
+  if (ips.size === 0) return doc;
+  return { ...doc, related: { ...((doc.related as EcsDoc | undefined) ?? {}), ip: [...ips] } };
+}
+
 export interface ObserverInfo {
   version: string;
   hostname: string;

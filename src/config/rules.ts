@@ -8,8 +8,8 @@ import type { Fingerprint } from '../scan/fingerprint';
 import { loadSignatures } from './signatures';
 import type { Signature } from '../recon/signatures';
 import { PicketError } from '../errors';
+import { parseHomeNet, type HomeNet } from './homenet';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
-import { parseHomeNet } from './homenet';
 import type { AllowEntry } from '../alert/allowlist';
 import { DOMAIN_RE, isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
 
@@ -98,6 +98,23 @@ export interface ScanPolicy {
   decoyWindow: number;
   maxTargetHosts: number;
   maxExactEntries: number;
+  /** A scan's severity goes up a level at this many hosts or this many (host, port) targets. */
+  /** scan.slow: the most of a source's probes that may come quicker than slow_min_interval after the previous one. */
+  slowMaxQuickShare: number;
+  severityLargeHosts: number;
+  severityLargeTargets: number;
+  /** Published ranges of internet measurement projects (rules/research-scanners.yaml): their scans go out at low. */
+  research: ResearchScanner[];
+}
+
+/** One research scanner's entry: who, the ranges it publishes, where and when that was read. */
+export interface ResearchScanner {
+  name: string;
+  ranges: HomeNet;
+  source: string;
+  date: string;
+  file: string;
+  line: number;
 }
 
 const MEDIUM: ScanThresholds = {
@@ -115,7 +132,7 @@ export const DEFAULT_POLICY: Policy = {
   scan: {
     sensitivity: 'medium', directions: ['inbound', 'internal'], presets: { low: MEDIUM, medium: MEDIUM, high: MEDIUM },
     replyTimeout: 5, idleExpiry: 900, slowIdleExpiry: 3600, maxAge: 86400, maxSources: 50000, maxTargetsPerSource: 4096, maxPending: 50000,
-    decoyWindow: 60, maxTargetHosts: 50000, maxExactEntries: 1_000_000,
+    decoyWindow: 60, maxTargetHosts: 50000, maxExactEntries: 1_000_000, slowMaxQuickShare: 0.1, severityLargeHosts: 256, severityLargeTargets: 1024, research: [],
   },
 };
 
@@ -234,8 +251,11 @@ function loadRuleFile(file: string, into: RulesUnderConstruction): void {
     case 'probe-signatures':
       loadSignatures(rf, root, into.signatures, policy.probe);
       break;
+    case 'research-scanners':
+      loadResearchScanners(rf, root, policy.scan.research);
+      break;
     default:
-      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy, dns-recon-policy, scanner-fingerprints, probe-signatures)`);
+      rf.fail(root.get('kind', true) as Node, `unknown kind "${kind}" (known: intel-domains, policy, allowlist, scan-policy, dns-recon-policy, scanner-fingerprints, probe-signatures, research-scanners)`);
   }
 }
 
@@ -375,7 +395,8 @@ const THRESHOLD_KEYS: ReadonlyArray<readonly [string, keyof ScanThresholds, 'cou
 
 function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
   checkAllowedKeys(rf, root, ['kind', 'description', 'sensitivity', 'directions', 'presets', 'reply_timeout', 'idle_expiry', 'slow_idle_expiry',
-    'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts', 'decoy_window', 'max_target_hosts', 'max_exact_entries']);
+    'max_age', 'max_sources', 'max_targets_per_source', 'max_pending_attempts', 'decoy_window', 'max_target_hosts', 'max_exact_entries',
+    'severity_large_hosts', 'severity_large_targets', 'slow_max_quick_share']);
   const sens = scalarString(rf, root, 'sensitivity', false);
   if (sens !== '') {
     if (!(SENSITIVITIES as readonly string[]).includes(sens)) rf.fail(root.get('sensitivity', true) as Node, `"sensitivity" must be one of ${SENSITIVITIES.join(', ')}`);
@@ -402,8 +423,38 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
     ['reply_timeout', 'replyTimeout', 'duration'], ['idle_expiry', 'idleExpiry', 'duration'], ['slow_idle_expiry', 'slowIdleExpiry', 'duration'],
     ['max_age', 'maxAge', 'duration'], ['max_sources', 'maxSources', 'count'], ['max_targets_per_source', 'maxTargetsPerSource', 'count'],
     ['max_pending_attempts', 'maxPending', 'count'], ['decoy_window', 'decoyWindow', 'duration'], ['max_target_hosts', 'maxTargetHosts', 'count'],
-    ['max_exact_entries', 'maxExactEntries', 'count'],
+    ['max_exact_entries', 'maxExactEntries', 'count'], ['severity_large_hosts', 'severityLargeHosts', 'count'],
+    ['severity_large_targets', 'severityLargeTargets', 'count'],
   ]);
+  const share = root.get('slow_max_quick_share', true) as Node | undefined;
+  if (share !== undefined) {
+    const v = isScalar(share) ? Number(share.value) : NaN;
+    if (!(v >= 0 && v <= 1)) rf.fail(share, '"slow_max_quick_share" must be a number from 0 to 1');
+    scan.slowMaxQuickShare = v;
+  }
+}
+
+/** rules/research-scanners.yaml (kind: research-scanners): each entry a project, its published ranges, source and date. */
+function loadResearchScanners(rf: RuleFile, root: YAMLMap, out: ResearchScanner[]): void {
+  checkAllowedKeys(rf, root, ['kind', 'description', 'scanners']);
+  const list = root.get('scanners', true) as Node | undefined;
+  if (!isSeq(list)) rf.fail(list ?? root, '"scanners" must be a list');
+  for (const item of list.items as Node[]) {
+    if (!isMap(item)) rf.fail(item, 'a research scanner is a mapping (name, ranges, source, date)');
+    checkAllowedKeys(rf, item, ['name', 'ranges', 'source', 'date']);
+    const ranges = stringList(rf, item, 'ranges');
+    if (ranges.length === 0) rf.fail(item, '"ranges" must list the published addresses or CIDRs');
+    let net: HomeNet;
+    try {
+      net = parseHomeNet(ranges.join(','), 'ranges', true);
+    } catch (e) {
+      rf.fail(item.get('ranges', true) as Node, (e as Error).message.replace(/^ranges: /, ''));
+    }
+    out.push({
+      name: scalarString(rf, item, 'name', true), ranges: net, source: scalarString(rf, item, 'source', true), date: scalarString(rf, item, 'date', true),
+      file: rf.file, line: rf.line(item),
+    });
+  }
 }
 
 function loadDnsReconPolicy(rf: RuleFile, root: YAMLMap, p: DnsReconPolicy): void {

@@ -14,6 +14,8 @@ export const SCAN_ESTABLISHED = 2;
  * connect-scan probe of an open port, counted as failed as in Zeek's scan policy (is_failed_conn).
  */
 export const SCAN_ABORTED = 3;
+/** The prober sent payload on an answered connection: what follows a scan when the scanner uses what it found. */
+export const SCAN_DATA = 4;
 
 export const PROTO_TCP = 0;
 export const PROTO_UDP = 1;

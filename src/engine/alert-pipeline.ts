@@ -2,7 +2,7 @@ import type { Rules } from '../config/rules';
 import type { ScanRecord } from '../core/scan-record';
 import type { EngineSink } from './engine';
 import type { Output } from '../output/writer';
-import { appEvent, protocolEvent, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import { appEvent, protocolEvent, withRelated, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import { createIntelAlerter } from '../alert/intel-alerts';
 import { findAllowing } from '../alert/allowlist';
 import { createScanAggregator } from '../scan/aggregator';
@@ -23,6 +23,8 @@ export interface AlertPipeline extends AlertCounts, EngineSink {
 export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean): AlertPipeline {
   const byRule = new Map<string, number>();
   const allowed = new Map<string, number>();
+  /** While the detectors summarise at the end: their documents, to be written in time order. */
+  let closing: EcsDoc[] | null = null;
   const emitAlert = (doc: EcsDoc): void => {
     const id = String((doc.rule as { id: string }).id);
     const src = String((doc.source as { ip: string }).ip);
@@ -33,7 +35,8 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       return;
     }
     byRule.set(id, (byRule.get(id) ?? 0) + 1);
-    out.write(doc);
+    if (closing !== null) closing.push(withRelated(doc));
+    else out.write(withRelated(doc));
   };
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
   const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert);
@@ -63,10 +66,15 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       scans.observe(r);
     },
     finish() {
+      // Every detector's summaries, merged in time order (each is stamped with its subject's last packet).
+      const docs: EcsDoc[] = (closing = []);
       intel.finish();
       scans.finish();
       dnsRecon.finish();
       probes.finish();
+      closing = null;
+      docs.sort((a, b) => (String(a['@timestamp']) < String(b['@timestamp']) ? -1 : String(a['@timestamp']) > String(b['@timestamp']) ? 1 : 0));
+      for (const d of docs) out.write(d);
       out.flush();
     },
     alertsByRule: () => byRule,

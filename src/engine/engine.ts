@@ -4,7 +4,7 @@ import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from '../core/observation';
 import {
-  createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_ESTABLISHED, SCAN_PROBE,
+  createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_PROBE,
   SCAN_REPLY, type ScanRecord,
 } from '../core/scan-record';
 import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
@@ -58,6 +58,8 @@ const MAX_UDP_FLOWS = 65536;
 const MAX_SIGNATURE_FLOWS = 65536;
 const HANDSHAKE_WAITING = 0;
 const HANDSHAKE_ACKED = 1;
+/** The target sent payload: never half-open now; kept until the prober's own data (SCAN_DATA) or its close. */
+const HANDSHAKE_DATA = 2;
 
 /**
  * The per-thread packet path: decode, keep this shard's packets, hand their payload to the application
@@ -278,15 +280,26 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     const h = directedHash(b, pkt, false);
     const state = answeredConns.get(h);
     if (state === undefined) {
-      if (pkt.payloadLen > 0) answeredConns.delete(directedHash(b, pkt, true));
+      // The target's payload (a banner): no longer half-open; the prober's own data is still to be told.
+      if (pkt.payloadLen > 0) {
+        const r = directedHash(b, pkt, true);
+        const s = answeredConns.get(r);
+        if (s === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED, true); // its ACK was not seen (lost, or a capture gap)
+        if (s !== undefined) answeredConns.set(r, HANDSHAKE_DATA);
+      }
       return;
     }
     const flags = pkt.tcpFlags;
     if ((flags & TCP_SYN) !== 0) return; // a retransmitted SYN
-    if ((flags & TCP_RST) !== 0 && pkt.payloadLen === 0) {
+    if (pkt.payloadLen > 0) {
+      // The prober sends data to a service it reached: a connection, and the access that follows a scan.
       answeredConns.delete(h);
-      emitSettled(SCAN_ABORTED);
-    } else if (pkt.payloadLen > 0 || (flags & TCP_FIN) !== 0) {
+      if (state === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED);
+      emitSettled(SCAN_DATA);
+    } else if ((flags & TCP_RST) !== 0) {
+      answeredConns.delete(h);
+      if (state !== HANDSHAKE_DATA) emitSettled(SCAN_ABORTED);
+    } else if ((flags & TCP_FIN) !== 0) {
       answeredConns.delete(h);
       if (state === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED);
     } else if (state === HANDSHAKE_WAITING && (flags & TCP_ACK) !== 0) {
@@ -295,11 +308,11 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     }
   }
 
-  /** A record about an answered attempt, from the prober's own packet (prober -> target, as its probe). */
-  function emitSettled(kind: number): void {
-    const d = scanDirection(false);
+  /** A record about an answered attempt, prober -> target as its probe (reversed: from the target's packet). */
+  function emitSettled(kind: number, reversed = false): void {
+    const d = scanDirection(reversed);
     if (d < 0) return;
-    fillRecord(kind, PROTO_TCP, d, false);
+    fillRecord(kind, PROTO_TCP, d, reversed);
     rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
     rec.fingerprint = -1;
     sink.scan(rec);

@@ -1,11 +1,14 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import {
-  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_ESTABLISHED, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
+  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
   type ScanRecord,
 } from '../core/scan-record';
 import { addrKey, addrKeyOfText, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 import type { EcsDoc, ObserverInfo } from '../alert/ecs';
-import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import { SEVERITIES, type Severity } from '../intel/domains';
+import type { ResearchScanner } from '../config/rules';
+import { isHome4, isHome6, parseIpv6 } from '../config/homenet';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
@@ -29,6 +32,21 @@ interface Pending {
   answered: boolean;
 }
 
+/**
+ * One scanner's episode, from the first alert to its summary: every document of it carries the id. Between the
+ * first and the last, a document goes out only when what an analyst acts on changes: a new kind, the named tool,
+ * the severity.
+ */
+interface Incident {
+  id: string;
+  /** Documents sent so far. */
+  documents: number;
+  kinds: SourceKind[];
+  tool: string | null;
+  severity: Severity;
+  reasons: string[];
+}
+
 /** Sources by address (addr-key.ts). */
 type SourceKey = AddrKey;
 
@@ -50,6 +68,8 @@ interface Source {
   lastSec: number;
   lastNsec: number;
   attempts: number;
+  /** Probes that came less than slow_min_interval after the source's previous one (a paced scan has few). */
+  quickProbes: number;
   answered: number;
   /** Answered by a SYN-ACK, then reset by the prober (or left) before any payload: counted as failed. */
   halfOpen: number;
@@ -66,8 +86,12 @@ interface Source {
   learned: Set<AddrKey> | null;
   sampleHosts: AddrKey[];
   samplePorts: string[];
-  /** For each kind alerted: the measure at the last alert (an update goes out when it doubles). */
-  alerted: Map<ScanKind, number> | null;
+  /** The incident, once the source is recognised as a scanner; null before. */
+  incident: Incident | null;
+  /** In a research-scanner range (rules/research-scanners.yaml): the entry, else null. */
+  research: ResearchScanner | null;
+  /** The first connection with data it made to a service after its scan was recognised (scan, then access). */
+  access: { ip: string; port: number } | null;
   /**
    * UDP ports of each host that responded to it (data or ICMP port unreachable), and how many of those were
    * closed: a UDP scan learns from both, and a few ports are a scan where a TCP scan needs many (capped).
@@ -98,6 +122,12 @@ function fingerprintFields(v: ToolVerdict): EcsDoc {
 
 /** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
 type SourceKind = Exclude<ScanKind, 'distributed'>;
+const SEVERITY_LEVELS: readonly Severity[] = SEVERITIES;
+
+function primaryKind(inc: Incident): SourceKind {
+  for (const k of KIND_PRIORITY) if (k !== 'distributed' && inc.kinds.includes(k)) return k;
+  return 'tool';
+}
 /** Below this many failed targets (and no alert) a source is among the first to go when max_sources is reached. */
 const MINOR_TARGETS = 3;
 const MAX_UDP_HOSTS = 64;
@@ -142,6 +172,15 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
+  /** The research-scanner entry whose published ranges hold the address, or null. */
+  function researchOf(key: AddrKey): ResearchScanner | null {
+    if (policy.research.length === 0) return null;
+    for (const e of policy.research) {
+      if (typeof key === 'number' ? isHome4(e.ranges, key) : isHome6(e.ranges, parseIpv6(key), 0)) return e;
+    }
+    return null;
+  }
+
   function source(r: ScanRecord): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
@@ -151,8 +190,8 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
       key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
-      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
     };
     sources.set(key, s);
     return s;
@@ -166,6 +205,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     if (!policy.directions.includes(DIRECTIONS[r.direction])) return;
     const now = r.tsSec + r.tsNsec / 1e9;
     const s = source(r);
+    if (s.attempts > 0 && now - (s.lastSec + s.lastNsec / 1e9) < th.slowMinInterval) s.quickProbes++;
     s.attempts++;
     s.lastSec = r.tsSec;
     s.lastNsec = r.tsNsec;
@@ -287,7 +327,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const n = Math.max(1, Math.floor(policy.maxSources / 10));
     const victims: Source[] = [];
     for (const s of sources.values()) {
-      if (s.alerted === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
+      if (s.incident === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
       if (victims.length === n) break;
     }
     if (victims.length < n) {
@@ -348,12 +388,11 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
   function identify(s: Source, r: ScanRecord): void {
     if (r.fingerprint < 0) return;
     tallyProbe((s.tally ??= createToolTally()), r.fingerprint, r.ttl, r.tcpSeq, r.attemptKey, r.proto === 0);
-    if (s.alerted?.has('tool') === true) return;
+    if (s.named !== null) return;
     const v = toolVerdict(fingerprints, s.tally, s.attempts);
     if (v === null || v.confidence !== 'high') return;
     s.named = v;
-    (s.alerted ??= new Map()).set('tool', 1);
-    emit(alertDoc(s, 'tool', false, false));
+    evaluate(s);
   }
 
   /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
@@ -397,27 +436,96 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
         return !mixed && maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
       case 'slow': {
         const dur = seconds(s);
-        return targets >= th.slowMinTargets && dur >= th.slowMinDuration && dur / Math.max(1, s.attempts - 1) >= th.slowMinInterval ? targets : 0;
+        // Paced: nearly every probe came slow_min_interval or more after the one before. A fast scan that lasts a
+        // while (a burst, then stragglers and retries) has a low average rate but mostly quick probes.
+        const paced = s.attempts > 1 && s.quickProbes <= policy.slowMaxQuickShare * (s.attempts - 1);
+        return targets >= th.slowMinTargets && dur >= th.slowMinDuration && paced ? targets : 0;
       }
     }
   }
 
   const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
-  function evaluate(s: Source): void {
-    for (const kind of KINDS) {
-      const m = measure(s, kind);
-      if (m === 0) continue;
-      const decision = growthDecision((s.alerted ??= new Map()), kind, m);
-      if (decision !== null) emit(alertDoc(s, kind, decision === 'update', false));
-    }
+  /** The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape). */
+  function kindsNow(s: Source): SourceKind[] {
+    const kinds: SourceKind[] = [];
+    for (const kind of KINDS) if (measure(s, kind) > 0) kinds.push(kind);
+    return kinds;
   }
 
-  /** A source that ends (idle, too old, evicted, end of input): a summary of each kind it alerted for. */
+  /** A first document when the source is recognised, an update when its kinds, tool or severity change. */
+  function evaluate(s: Source): void {
+    const kinds = kindsNow(s);
+    if (kinds.length === 0 && s.named === null && s.incident === null) return;
+    const tool = s.named?.fingerprint.tool ?? null;
+    let inc = s.incident;
+    let trigger: SourceKind | null = null;
+    if (inc === null) {
+      inc = { id: `scan-${s.ip}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium', reasons: [] };
+      s.incident = inc;
+      trigger = kinds[0] ?? 'tool';
+    }
+    for (const k of kinds) {
+      if (inc.kinds.includes(k)) continue;
+      inc.kinds.push(k);
+      trigger ??= k;
+    }
+    if (tool !== inc.tool) {
+      inc.tool = tool;
+      trigger ??= 'tool';
+    }
+    const [severity, reasons] = judgeSeverity(s, inc);
+    inc.reasons = reasons;
+    if (severity !== inc.severity) {
+      inc.severity = severity;
+      trigger ??= primaryKind(inc);
+    }
+    if (trigger !== null) emit(alertDoc(s, trigger, inc.documents > 0, false));
+  }
+
+  /**
+   * How much the incident matters, and why: medium for a scan; one level up for each of a tool named with high
+   * confidence, a large target set (policy), and an access with data to a service found by the scan; low for a
+   * source in a research scanner's published ranges, whatever else.
+   */
+  function judgeSeverity(s: Source, inc: Incident): [Severity, string[]] {
+    const shapes = inc.kinds.filter((k) => k !== 'tool');
+    const reasons = [shapes.length > 0 ? `${shapes.join(', ')} scan` : 'scanning tool identified from its probes'];
+    let level = 1;
+    if (inc.tool !== null) {
+      level++;
+      reasons.push(`tool named with high confidence: ${inc.tool}`);
+    }
+    const hosts = Math.max(s.failed?.nHosts ?? 0, s.pingHosts?.size ?? 0);
+    const targets = s.failed?.nTargets ?? 0;
+    if (hosts >= policy.severityLargeHosts || targets >= policy.severityLargeTargets) {
+      level++;
+      reasons.push(`large target set: ${hosts} hosts, ${targets} targets`);
+    }
+    if (s.access !== null) {
+      level++;
+      reasons.push(`then connected with data to ${s.access.ip}:${s.access.port}/tcp, a service the scan found`);
+    }
+    if (s.research !== null) {
+      level = 0;
+      reasons.push(`research scanner: ${s.research.name} (${s.research.source})`);
+    }
+    return [SEVERITY_LEVELS[Math.min(level, SEVERITY_LEVELS.length - 1)], reasons];
+  }
+
+  /** A source that ends (idle, too old, evicted, end of input): one summary of its incident. */
   function close(s: Source): void {
-    if (s.alerted !== null) for (const kind of s.alerted.keys()) emit(alertDoc(s, kind as SourceKind, true, true));
+    if (s.incident !== null) emit(alertDoc(s, primaryKind(s.incident), true, true));
     if (s.failed !== null) spreadRelease(s.failed, budget);
     sources.delete(s.key);
+  }
+
+  /** The scanner sent data on a connection after its scan was recognised: once, it raises the severity. */
+  function onData(r: ScanRecord): void {
+    const s = sources.get(addrKey(r.ipVersion, r.addr, 0));
+    if (s === undefined || s.incident === null || s.access !== null) return;
+    s.access = { ip: addrText(addrKey(r.ipVersion, r.addr, 16)), port: r.dstPort };
+    evaluate(s);
   }
 
   function sweep(now: number): void {
@@ -456,15 +564,22 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const description = kind === 'tool' && verdict !== null
       ? `${s.ip}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
       : `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
-    const envelope = scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer);
+    const inc = s.incident;
+    const severity = inc?.severity ?? 'medium';
+    if (inc !== null) inc.documents++;
+    const envelope = scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer, severity);
+    const samples = s.sampleHosts.map(addrText);
     return {
       ...envelope,
       ...(verdict !== null ? { threat: { ...(envelope.threat as EcsDoc), software: softwareFields(verdict) } } : {}),
       source: { ip: s.ip },
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
+      related: { ip: [s.ip, ...samples.filter((h) => h !== s.ip)] },
       picket: {
-        branch: SCAN_RULES[kind].branch, severity: 'medium', update, final,
+        branch: SCAN_RULES[kind].branch, severity, update, final,
+        ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
+        severity_reasons: inc?.reasons ?? [],
         scan: {
           attempts: s.attempts,
           outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
@@ -478,11 +593,13 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
           udp_ports_responded_one_host: s.maxUdpPortsOneHost,
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
-          sample_hosts: s.sampleHosts.map(addrText),
+          sample_hosts: samples,
           sample_ports: [...s.samplePorts],
           learned: [...(s.learned ?? [])].map((t) => `${addrText(targetHost(t))}:${targetPort(t) % 65536}/${SCAN_PROTOS[Math.floor(targetPort(t) / 65536)]}`),
           protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
+          research: s.research !== null,
+          ...(s.access !== null ? { access: { ip: s.access.ip, port: s.access.port, transport: 'tcp' } } : {}),
         },
         ...(verdict !== null ? { fingerprint: fingerprintFields(verdict) } : {}),
       },
@@ -506,12 +623,14 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       else if (r.kind === SCAN_REPLY) onReply(r);
       else if (r.kind === SCAN_ESTABLISHED) onEstablished(r);
       else if (r.kind === SCAN_ABORTED) onAborted(r);
+      else if (r.kind === SCAN_DATA) onData(r);
     },
     finish() {
       // Attempts still waiting at the end of input were not answered.
       for (const p of pending.values()) if (!p.answered) failed(p, 'unanswered');
       pending.clear();
-      for (const s of [...sources.values()].sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec)) close(s);
+      // Summaries in time order: each is stamped with its source's last packet.
+      for (const s of [...sources.values()].sort((a, b) => a.lastSec - b.lastSec || a.lastNsec - b.lastNsec)) close(s);
       distributed.finish();
     },
   };

@@ -1,4 +1,5 @@
 import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import type { Severity } from '../intel/domains';
 
 /** Public contract: rule.id values of scan alerts and their picket.branch labels. */
 export const SCAN_RULES = {
@@ -13,10 +14,15 @@ export const SCAN_RULES = {
 export type ScanKind = keyof typeof SCAN_RULES;
 
 /** What every scan alert shares: event, rule, threat, observer and the time span; the caller adds the rest. */
-export function scanAlertEnvelope(kind: ScanKind, first: [number, number], last: [number, number], description: string, observer: ObserverInfo): EcsDoc {
+export function scanAlertEnvelope(
+  kind: ScanKind, first: [number, number], last: [number, number], description: string, observer: ObserverInfo, severity: Severity = 'medium',
+): EcsDoc {
   const r = SCAN_RULES[kind];
-  return alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', 'medium', first, last, observer);
+  return alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', severity, first, last, observer);
 }
+
+/** The kind that names an incident of several: the most telling first. */
+export const KIND_PRIORITY: readonly ScanKind[] = ['slow', 'mixed', 'port', 'sweep', 'ping', 'distributed', 'tool'];
 
 /**
  * One alert per subject and kind when its measure first crosses a threshold, an update when the measure has
