@@ -3,6 +3,7 @@ import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/eve
 import { LINKTYPE_NAMES } from '../decode/decode';
 import type { EngineStats } from '../core/observation';
 import { PicketError } from '../errors';
+import { wrap } from './option-table';
 import type { Analysis, ScannerRow } from '../report/aggregate';
 
 function si(n: number): string {
@@ -94,9 +95,10 @@ function sevName(n: number): string {
   return SEVERITY_NAMES.find(([s]) => n >= s)?.[1] ?? '-';
 }
 
-/** "2026-11-23T14:23:36.938Z" -> "11-23 14:23:36" (the tables are about one run; the year is in the header). */
-function shortTime(iso: string): string {
-  return iso.length >= 19 ? `${iso.slice(5, 10)} ${iso.slice(11, 19)}` : iso;
+/** "2026-11-23T14:23:36.938Z" -> "14:23:36" on the day the table starts, "11-24 14:23:36" on another. */
+function shortTime(iso: string, day: string): string {
+  if (iso.length < 19) return iso;
+  return iso.slice(0, 10) === day ? iso.slice(11, 19) : `${iso.slice(5, 10)} ${iso.slice(11, 19)}`;
 }
 
 function span(first: string, last: string): string {
@@ -115,23 +117,32 @@ function cut(s: string, w: number): string {
  * Rows under a header in at most `width` columns: numeric columns keep their width, the widest text column gives
  * way (cut with an ellipsis) until the row fits.
  */
-export function table(header: string[], rows: string[][], numeric: boolean[], width: number, style: Style = PLAIN, sevCol = -1, sevScores: number[] = []): string[] {
+export function table(header: string[], rows: string[][], fixed: boolean[], width: number, style: Style = PLAIN, sevCol = -1, sevScores: number[] = []): { lines: string[]; widths: number[] } {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const total = (): number => w.reduce((a, b) => a + b, 0) + 2 * (w.length - 1) + 2;
   while (total() > width) {
     let widest = -1;
     w.forEach((x, i) => {
-      if (!numeric[i] && x > header[i].length && (widest < 0 || x > w[widest])) widest = i;
+      if (!fixed[i] && x > header[i].length && (widest < 0 || x > w[widest])) widest = i;
     });
     if (widest < 0) break;
     w[widest]--;
   }
   const line = (cells: string[], r: number): string => `  ${cells.map((c, i) => {
     const t = cut(c, w[i]);
-    const padded = numeric[i] ? t.padStart(w[i]) : t.padEnd(w[i]);
+    const padded = fixed[i] && i > 0 && /^[\d./ -]+$/.test(c) ? t.padStart(w[i]) : t.padEnd(w[i]);
     return i === sevCol && r >= 0 ? style.sev(sevScores[r], padded) : padded;
   }).join('  ').trimEnd()}`;
-  return [style.head(line(header, -1)), ...rows.map((r, i) => line(r, i))];
+  return { lines: [style.head(line(header, -1)), ...rows.map((r, i) => line(r, i))], widths: w };
+}
+
+/** Rows shown per table; the rest are counted on a line of their own. */
+export const SUMMARY_ROWS = 40;
+
+/** A heading and text over lines of at most width columns, continuation lines indented. */
+function wrapped(head: string, text: string, width: number, st: Style): string[] {
+  const lines = wrap(`${head} ${text}`, width - 4);
+  return [`${st.head(head)}${(lines[0] ?? '').slice(head.length)}`, ...lines.slice(1).map((l) => `    ${l}`)];
 }
 
 const short = (kinds: string[]): string => kinds.map((k) => k.replace(/^(scan|intel|probe|dns)\./, '')).join(',');
@@ -142,24 +153,29 @@ export function formatAnalysis(a: Analysis, width: number, colour: boolean): str
   const out: string[] = [];
   const normal = a.scanners.filter((s) => !s.research);
   const research = a.scanners.filter((s) => s.research);
-  const scannerRows = (list: ScannerRow[]): string[] => {
+  const day = (a.first ?? '').slice(0, 10);
+  const scannerRows = (all: ScannerRow[]): string[] => {
+    const list = all.slice(0, SUMMARY_ROWS);
     const rows = list.map((s) => [
-      s.source, s.tool === '' ? '-' : `${s.tool}${s.confidence !== '' ? ` (${s.confidence})` : ''}`, short(s.kinds), String(s.hosts), String(s.ports),
+      s.source, s.tool === '' ? '-' : `${s.tool}${s.confidence !== '' ? ` (${s.confidence})` : ''}`, String(s.hosts), String(s.ports),
       `${s.outcomes.answered ?? 0}/${s.outcomes.rejected ?? 0}/${s.outcomes.unreachable ?? 0}/${s.outcomes.unanswered ?? 0}${s.outcomes.half_open !== undefined ? `/${s.outcomes.half_open}` : ''}`,
-      shortTime(s.first), span(s.first, s.last), sevName(s.severity),
+      shortTime(s.first, day), span(s.first, s.last), sevName(s.severity), short(s.kinds),
     ]);
-    const lines = table(['source', 'tool', 'kinds', 'hosts', 'ports', 'ans/rst/unr/none', 'first seen', 'for', 'sev'], rows,
-      [false, false, false, true, true, true, false, true, false], width, st, 8, list.map((s) => s.severity));
-    // Reasons and answered services under their row: they are long and only some rows have them.
+    const { lines, widths } = table(['source', 'tool', 'hosts', 'ports', 'ans/rst/unr/none', 'first', 'for', 'sev', 'kinds'], rows,
+      [false, true, true, true, true, true, true, true, false], width, st, 7, list.map((s) => s.severity));
+    // Kinds that do not fit, answered services and severity reasons go under their row: long, and only some rows have them.
     const withNotes: string[] = [lines[0]];
     list.forEach((s, i) => {
       withNotes.push(lines[i + 1]);
+      if (rows[i][8].length > widths[8]) withNotes.push(cut(`      kinds: ${rows[i][8]}`, width));
       if (s.learned.length > 0) withNotes.push(cut(`      answered: ${s.learned.join(' ')}`, width));
       if (s.severityReasons.length > 0) withNotes.push(cut(`      severity: ${s.severityReasons.join('; ')}`, width));
     });
+    if (all.length > list.length) withNotes.push(`  ... and ${all.length - list.length} more`);
     return withNotes;
   };
-  out.push(st.head(`scanners: ${normal.length}`) + (a.first !== null ? ` (alerts from ${a.first} to ${a.last})` : ''));
+  if (a.first !== null && a.last !== null) out.push(`alerts from ${a.first.slice(0, 19).replace('T', ' ')} to ${a.last.slice(0, 19).replace('T', ' ')} UTC (times below: ${day} unless dated)`);
+  out.push(st.head(`scanners: ${normal.length}`));
   if (normal.length > 0) out.push(...scannerRows(normal));
   if (research.length > 0) {
     out.push(st.head(`research scanners: ${research.length}`));
@@ -169,17 +185,19 @@ export function formatAnalysis(a: Analysis, width: number, colour: boolean): str
   if (distributed.length > 0) out.push(`  distributed scans: ${distributed.map((d) => `${d.id.split('/')[1]} (${d.docs} alerts${d.tool !== '' ? `, ${d.tool}` : ''})`).join(', ')}`);
   out.push(st.head(`intel lookups: ${a.lookups.length} client${a.lookups.length === 1 ? '' : 's'}`));
   if (a.lookups.length > 0) {
-    out.push(...table(['client', 'services', 'domains', 'protocols', 'count', 'first seen', 'last seen'],
-      a.lookups.map((l) => [l.client, l.services.join(','), l.indicators.join(','), l.protocols.join(','), String(l.count), shortTime(l.first), shortTime(l.last)]),
-      [false, false, false, false, true, false, false], width, st));
+    const shown = a.lookups.slice(0, SUMMARY_ROWS);
+    out.push(...table(['client', 'services', 'domains', 'protocols', 'count', 'first', 'last'],
+      shown.map((l) => [l.client, l.services.join(','), l.indicators.join(','), l.protocols.join(','), String(l.count), shortTime(l.first, day), shortTime(l.last, day)]),
+      [false, false, false, false, true, true, true], width, st).lines);
+    if (a.lookups.length > shown.length) out.push(`  ... and ${a.lookups.length - shown.length} more`);
   }
   const other = Object.entries(a.byRule).filter(([k]) => k.startsWith('probe.') || k.startsWith('dns.')).sort();
-  if (other.length > 0) out.push(`${st.head('probes and DNS recon:')} ${other.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+  if (other.length > 0) out.push(...wrapped('probes and DNS recon:', other.map(([k, n]) => `${k}=${n}`).join(' '), width, st));
   const h = a.health;
   if (h !== null) {
     const errs = Object.entries(h.decode).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ');
-    out.push(`${st.head('health:')} ${h.packets} packets, ${h.decodeErrors} decode errors${errs !== '' ? ` (events: ${errs})` : ''}; ` +
-      `files truncated ${h.filesTruncated}, damaged ${h.filesDamaged}; scan sources evicted ${h.scanSourcesEvicted}, streams evicted ${h.streamsEvicted}`);
+    out.push(...wrapped('health:', `${h.packets} packets, ${h.decodeErrors} decode errors${errs !== '' ? ` (decode events: ${errs})` : ''}`, width, st));
+    out.push(`  files cut short ${h.filesTruncated}, damaged ${h.filesDamaged}; scan sources evicted ${h.scanSourcesEvicted}, streams evicted ${h.streamsEvicted}`);
     for (const [iface, c] of Object.entries(h.capture)) out.push(`  ${iface}: ${Object.entries(c).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
   }
   const over = Object.entries(a.overflow);

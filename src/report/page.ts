@@ -107,17 +107,42 @@ export const PAGE_SCRIPT = String.raw`
     var rows = Object.keys(bySrc).map(function (k) { return bySrc[k]; }).sort(function (a, b) { return b.sev - a.sev || b.docs - a.docs || (a.src < b.src ? -1 : 1); });
     var shown = rows.slice(0, 30);
     if (!shown.length) { s.appendChild(el('p', { 'class': 'muted' }, 'No incidents.')); return; }
-    var t0 = Infinity, t1 = -Infinity;
-    shown.forEach(function (r) { r.incs.forEach(function (i) { t0 = Math.min(t0, i[4]); t1 = Math.max(t1, i[5]); }); });
-    if (t1 <= t0) t1 = t0 + 1;
-    var W = 1100, L = 250, R = 20, RH = 20, H = shown.length * RH + 40;
+    // A broken time axis: the (at most 11) longest stretches with no alert, if over a minute, are cut out and
+    // marked, so that bursts hours or days apart each get room.
+    var iv = [];
+    shown.forEach(function (r) { r.incs.forEach(function (i) { iv.push([i[4], Math.max(i[5], i[4])]); }); });
+    iv.sort(function (a, b) { return a[0] - b[0]; });
+    var merged = [];
+    iv.forEach(function (v) {
+      var last = merged[merged.length - 1];
+      if (last && v[0] <= last[1]) last[1] = Math.max(last[1], v[1]); else merged.push([v[0], v[1]]);
+    });
+    var gaps = [];
+    for (var gi = 1; gi < merged.length; gi++) gaps.push([merged[gi][0] - merged[gi - 1][1], gi]);
+    var cutAt = {};
+    gaps.filter(function (g) { return g[0] > 60; }).sort(function (a, b) { return b[0] - a[0]; }).slice(0, 11).forEach(function (g) { cutAt[g[1]] = 1; });
+    var segs = [];
+    merged.forEach(function (v, i) { if (i === 0 || cutAt[i]) segs.push([v[0], v[1]]); else segs[segs.length - 1][1] = v[1]; });
+    var range = segs.reduce(function (a, g) { return a + (g[1] - g[0]); }, 0) || 1;
+    var W = 1100, L = 250, R = 20, RH = 20, H = shown.length * RH + 40, GAP = 14;
+    var avail = W - L - R - GAP * (segs.length - 1);
+    var durs = segs.map(function (g) { return Math.max(g[1] - g[0], range / (3 * segs.length), 1); });
+    var tot = durs.reduce(function (a, b) { return a + b; }, 0);
+    var starts = []; var acc = L;
+    segs.forEach(function (g, i) { starts.push(acc); acc += avail * durs[i] / tot + GAP; });
     var svg = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, width: '100%', role: 'img', 'data-chart': 'timeline' });
-    var x = function (t) { return L + (t - t0) / (t1 - t0) * (W - L - R); };
-    for (var g = 0; g <= 4; g++) {
-      var tt = t0 + (t1 - t0) * g / 4, gx = x(tt);
+    var x = function (t) {
+      for (var i = segs.length - 1; i >= 0; i--) if (t >= segs[i][0] || i === 0) return starts[i] + Math.min(1, Math.max(0, (t - segs[i][0]) / durs[i])) * avail * durs[i] / tot;
+      return L;
+    };
+    var lastLabel = -1000;
+    segs.forEach(function (g, i) {
+      var gx = starts[i];
       svg.appendChild(sv('line', { x1: gx, x2: gx, y1: 10, y2: H - 22, 'class': 'axis' }));
-      svg.appendChild(sv('text', { x: gx, y: H - 8, 'text-anchor': g === 0 ? 'start' : g === 4 ? 'end' : 'middle' }, iso(tt)));
-    }
+      // Labels that would run into the previous one are left out (the bars' tooltips have exact times).
+      if (gx - lastLabel >= 125 && gx <= W - 120) { svg.appendChild(sv('text', { x: gx, y: H - 8 }, iso(g[0]).slice(0, 16))); lastLabel = gx; }
+      if (i > 0) svg.appendChild(sv('text', { x: gx - GAP / 2, y: 9, 'text-anchor': 'middle', fill: '#868e96' }, '//'));
+    });
     shown.forEach(function (r, ri) {
       var y = 12 + ri * RH;
       var tools = Object.keys(r.tools);
@@ -133,7 +158,7 @@ export const PAGE_SCRIPT = String.raw`
     s.appendChild(svg);
     var legend = el('p', { 'class': 'muted' });
     ['scan', 'intel', 'probe', 'dns'].forEach(function (f) { legend.appendChild(el('i', { 'class': 'sw', style: 'background:' + FAM[f] })); legend.appendChild(document.createTextNode(f)); });
-    legend.appendChild(document.createTextNode('   ' + shown.length + ' of ' + rows.length + ' sources (most severe, then most alerts); hover a bar for its kinds and tool'));
+    legend.appendChild(document.createTextNode(' \u2014 ' + shown.length + ' of ' + rows.length + ' sources (most severe, then most alerts); hover a bar for its kinds and tool'));
     s.appendChild(legend);
   })();
 
@@ -199,18 +224,25 @@ export const PAGE_SCRIPT = String.raw`
     if (!D.lookups.length) { s.appendChild(el('p', { 'class': 'muted' }, 'No intel lookups.')); return; }
     var pairs = {};
     D.series.forEach(function (p) { var k = p[1] + ' ' + p[2]; pairs[k] = (pairs[k] || 0) + p[3]; });
+    // Coarser buckets over a long range, so that the chart has at most about 150 of them.
+    var tmin = Infinity, tmax = -Infinity;
+    D.series.forEach(function (p) { tmin = Math.min(tmin, p[0]); tmax = Math.max(tmax, p[0]); });
+    var BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
+    var bucket = BUCKETS.filter(function (b) { return (tmax - tmin) / b <= 150; })[0] || BUCKETS[BUCKETS.length - 1];
+    var series = D.series.map(function (p) { return [Math.floor(p[0] / bucket) * bucket, p[1], p[2], p[3]]; });
     var keys = Object.keys(pairs).sort(function (a, b) { return pairs[b] - pairs[a] || (a < b ? -1 : 1); }).slice(0, 8);
     var ts = [];
-    D.series.forEach(function (p) { if (ts.indexOf(p[0]) < 0) ts.push(p[0]); });
+    var seen = {};
+    series.forEach(function (p) { if (!seen[p[0]]) { seen[p[0]] = 1; ts.push(p[0]); } });
     ts.sort(function (a, b) { return a - b; });
     // Few buckets: pad one bucket either side so that bars have room.
-    if (ts.length) { ts.unshift(ts[0] - 60); ts.push(ts[ts.length - 1] + 60); }
+    if (ts.length) { ts.unshift(ts[0] - bucket); ts.push(ts[ts.length - 1] + bucket); }
     var idx = {}; ts.forEach(function (t, i) { idx[t] = i; });
     var data = [ts];
     var palette = ['#1971c2', '#e8590c', '#2f9e44', '#9c36b5', '#c2255c', '#0c8599', '#f08c00', '#5f3dc4'];
     keys.forEach(function (k) {
       var ys = ts.map(function () { return null; });
-      D.series.forEach(function (p) { if (p[1] + ' ' + p[2] === k) ys[idx[p[0]]] = (ys[idx[p[0]]] || 0) + p[3]; });
+      series.forEach(function (p) { if (p[1] + ' ' + p[2] === k) ys[idx[p[0]]] = (ys[idx[p[0]]] || 0) + p[3]; });
       data.push(ys);
     });
     var box = el('div', { id: 'lookups-chart', 'data-chart': 'lookups' });
@@ -220,9 +252,9 @@ export const PAGE_SCRIPT = String.raw`
       width: width, height: 280,
       scales: { x: { time: true } },
       series: [{}].concat(keys.map(function (k, i) { return { label: k, stroke: palette[i], fill: palette[i] + '55', width: 1.5, points: { show: true, size: 6 }, spanGaps: false, paths: uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined }; })),
-      axes: [{}, { label: 'sightings per minute' }],
+      axes: [{}, { label: 'sightings per ' + (bucket < 3600 ? bucket / 60 + ' min' : bucket / 3600 + ' h') }],
     }, data, box);
-    s.appendChild(el('p', { 'class': 'muted' }, 'Sightings per minute of the ' + keys.length + ' busiest client / domain pairs (of ' + Object.keys(pairs).length + ').'));
+    s.appendChild(el('p', { 'class': 'muted' }, 'Sightings per ' + (bucket < 3600 ? bucket / 60 + ' min' : bucket / 3600 + ' h') + ' of the ' + keys.length + ' busiest client / domain pairs (of ' + Object.keys(pairs).length + ').'));
     var tab = el('table', { 'data-table': 'lookups' });
     var hr = el('tr'); ['client', 'services', 'domains', 'protocols', 'sightings', 'first', 'last'].forEach(function (h, i) { hr.appendChild(el('th', i === 4 ? { 'class': 'n' } : null, h)); });
     tab.appendChild(hr);
