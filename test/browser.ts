@@ -85,7 +85,8 @@ export function terminalHtml(text: string, title: string): string {
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const STYLE: Record<string, string> = { 1: 'font-weight:bold', 31: 'color:#ff6b6b', 33: 'color:#fcc419' };
   let open = 0;
-  const body = esc(text).replace(/\x1b\[(\d+)m/g, (_m, code: string) => {
+  const sgr = new RegExp(`${String.fromCharCode(27)}\\[(\\d+)m`, 'g');
+  const body = esc(text).replace(sgr, (_m, code: string) => {
     if (code === '0') {
       const close = '</span>'.repeat(open);
       open = 0;
