@@ -117,6 +117,9 @@ function cut(s: string, w: number): string {
  * Rows under a header in at most `width` columns: numeric columns keep their width, the widest text column gives
  * way (cut with an ellipsis) until the row fits.
  */
+/** Cells aligned right: counts, outcome counts (1/2/0/3) and durations (4.3 s). */
+const NUMERIC = /^\d+$|^[\d/]+$|^[\d.]+ [smh]$/;
+
 export function table(header: string[], rows: string[][], fixed: boolean[], width: number, style: Style = PLAIN, sevCol = -1, sevScores: number[] = []): { lines: string[]; widths: number[] } {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const total = (): number => w.reduce((a, b) => a + b, 0) + 2 * (w.length - 1) + 2;
@@ -130,7 +133,7 @@ export function table(header: string[], rows: string[][], fixed: boolean[], widt
   }
   const line = (cells: string[], r: number): string => `  ${cells.map((c, i) => {
     const t = cut(c, w[i]);
-    const padded = fixed[i] && i > 0 && /^[\d./ -]+$/.test(c) ? t.padStart(w[i]) : t.padEnd(w[i]);
+    const padded = NUMERIC.test(c) ? t.padStart(w[i]) : t.padEnd(w[i]);
     return i === sevCol && r >= 0 ? style.sev(sevScores[r], padded) : padded;
   }).join('  ').trimEnd()}`;
   return { lines: [style.head(line(header, -1)), ...rows.map((r, i) => line(r, i))], widths: w };
@@ -162,11 +165,12 @@ export function formatAnalysis(a: Analysis, width: number, colour: boolean): str
       shortTime(s.first, day), span(s.first, s.last), sevName(s.severity), short(s.kinds),
     ]);
     const { lines, widths } = table(['source', 'tool', 'hosts', 'ports', 'ans/rst/unr/none', 'first', 'for', 'sev', 'kinds'], rows,
-      [false, true, true, true, true, true, true, true, false], width, st, 7, list.map((s) => s.severity));
-    // Kinds that do not fit, answered services and severity reasons go under their row: long, and only some rows have them.
+      [true, false, true, true, true, true, true, true, false], width, st, 7, list.map((s) => s.severity));
+    // Tools and kinds that do not fit, answered services and severity reasons go under their row: long, and only some rows have them.
     const withNotes: string[] = [lines[0]];
     list.forEach((s, i) => {
       withNotes.push(lines[i + 1]);
+      if (rows[i][1].length > widths[1]) withNotes.push(cut(`      tools: ${rows[i][1]}`, width));
       if (rows[i][8].length > widths[8]) withNotes.push(cut(`      kinds: ${rows[i][8]}`, width));
       if (s.learned.length > 0) withNotes.push(cut(`      answered: ${s.learned.join(' ')}`, width));
       if (s.severityReasons.length > 0) withNotes.push(cut(`      severity: ${s.severityReasons.join('; ')}`, width));
@@ -182,7 +186,7 @@ export function formatAnalysis(a: Analysis, width: number, colour: boolean): str
     out.push(...scannerRows(research));
   }
   const distributed = a.incidents.filter((i) => i.kinds.includes('scan.distributed'));
-  if (distributed.length > 0) out.push(`  distributed scans: ${distributed.map((d) => `${d.id.split('/')[1]} (${d.docs} alerts${d.tool !== '' ? `, ${d.tool}` : ''})`).join(', ')}`);
+  if (distributed.length > 0) out.push(`distributed scans: ${distributed.map((d) => `${d.id.split('/')[1]} (${d.docs} alerts${d.tool !== '' ? `, ${d.tool}` : ''})`).join(', ')}`);
   out.push(st.head(`intel lookups: ${a.lookups.length} client${a.lookups.length === 1 ? '' : 's'}`));
   if (a.lookups.length > 0) {
     const shown = a.lookups.slice(0, SUMMARY_ROWS);

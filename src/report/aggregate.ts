@@ -12,8 +12,9 @@ import type { Output } from '../output/writer';
 
 export interface ScannerRow {
   source: string;
-  /** Named tool (threat.software.name), with the fingerprint's confidence when a scan alert carried one. */
+  /** Every tool its alerts named (threat.software.name), in the order first named, comma-separated. */
   tool: string;
+  /** The last fingerprint confidence a scan alert carried. */
   confidence: string;
   /** rule.id of every scan-family alert of this source, sorted. */
   kinds: string[];
@@ -283,7 +284,7 @@ export function createAnalyzer(limits: AnalysisLimits = SUMMARY_LIMITS): Analyze
     addAll(r.kinds, [rule]);
     r.kinds.sort();
     const tool = str(docField(doc, 'threat.software.name'));
-    if (tool !== '') r.tool = tool;
+    if (tool !== '' && !r.tool.split(',').includes(tool)) r.tool = r.tool === '' ? tool : `${r.tool},${tool}`;
     const conf = str(docField(doc, 'picket.fingerprint.confidence'));
     if (conf !== '') r.confidence = conf;
     r.hosts = Math.max(r.hosts, num(docField(doc, 'picket.scan.hosts')));
