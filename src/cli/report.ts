@@ -13,7 +13,7 @@ import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import { PicketError } from '../errors';
 import type { Output } from '../output/writer';
 import { createAnalyzer, type AnalysisLimits, type Analyzer } from '../report/aggregate';
-import { buildReport } from '../report/html';
+import { buildReport, MAX_EMBEDDED_DOCS } from '../report/html';
 import { REPORT, REPORT_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { replayInto } from './replay-run';
@@ -22,10 +22,10 @@ import { detectionSettings } from './settings';
 const OPTIONS = parseArgsOptions(REPORT_OPTIONS);
 
 /**
- * The report's bounds: rows per table (sources, clients, incidents) and documents shown per incident. A larger
- * input is still counted whole; what did not fit a table is stated in the report.
+ * The report's bounds: rows per table (sources, clients, incidents), documents shown per incident and in all (the
+ * first that come). A larger input is still counted whole; what did not fit a table is stated in the report.
  */
-export const REPORT_LIMITS: AnalysisLimits = { maxKeys: 200_000, docsPerIncident: 5, bucketSeconds: 60 };
+export const REPORT_LIMITS: AnalysisLimits = { maxKeys: 200_000, docsPerIncident: 5, maxSampleDocs: MAX_EMBEDDED_DOCS, bucketSeconds: 60 };
 
 type Kind = 'capture' | 'ndjson';
 

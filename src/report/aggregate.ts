@@ -158,11 +158,13 @@ export interface Analysis {
 export interface AnalysisLimits {
   maxKeys: number;
   docsPerIncident: number;
+  /** Documents kept over all incidents (first come), so that memory stays bounded whatever the input. */
+  maxSampleDocs: number;
   /** Width of a lookupSeries bucket, seconds. */
   bucketSeconds: number;
 }
 
-export const SUMMARY_LIMITS: AnalysisLimits = { maxKeys: 10_000, docsPerIncident: 0, bucketSeconds: 60 };
+export const SUMMARY_LIMITS: AnalysisLimits = { maxKeys: 10_000, docsPerIncident: 0, maxSampleDocs: 0, bucketSeconds: 60 };
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -233,6 +235,7 @@ export function createAnalyzer(limits: AnalysisLimits = SUMMARY_LIMITS): Analyze
   let alerts = 0;
   let documents = 0;
   let unreadable = 0;
+  let sampled = 0;
   let first = '';
   let last = '';
   let health: Health | null = null;
@@ -367,7 +370,10 @@ export function createAnalyzer(limits: AnalysisLimits = SUMMARY_LIMITS): Analyze
       inc.first = minIso(inc.first, start);
       inc.last = maxIso(inc.last, end);
       inc.severity = Math.max(inc.severity, severity);
-      if (inc.sample.length < limits.docsPerIncident) inc.sample.push(doc);
+      if (inc.sample.length < limits.docsPerIncident && sampled < limits.maxSampleDocs) {
+        inc.sample.push(doc);
+        sampled++;
+      }
     },
     result() {
       const byTime = <T extends { first: string }>(a: T, b: T): number => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0);
