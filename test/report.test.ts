@@ -35,6 +35,7 @@ function expected(docs: Doc[]) {
   // Incidents: one per scanning source (a distributed scan per target), per intel client and indicator, per
   // probing source, per DNS-recon client and rule.
   const incidentOf = (a: Doc): string => {
+    if (s(get(a, 'picket.incident.id')) !== '') return `given ${s(get(a, 'picket.incident.id'))}`;
     const rule = s(get(a, 'rule.id'));
     const src = s(get(a, 'source.ip'));
     if (rule === 'scan.distributed') return `D ${s(get(a, 'destination.ip'))}`;
@@ -192,4 +193,22 @@ test('standard input: NDJSON (a line that is not JSON is counted) and a capture'
   const cap = path.join(PCAPS, 'scans', 'masscan.pcap');
   const capture = report([], fs.readFileSync(cap));
   await check(capture.out, picket(['replay', cap]).docs);
+});
+
+test('picket.incident.id groups documents into incidents when alerts carry it (issue 13\'s field, read when present)', async () => {
+  const r = picket(['replay', path.join(PCAPS, 'scans', 'nmap-decoy.pcap'), path.join(PCAPS, 'scans', 'masscan.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  // Two incidents per scanning source, split at its second document, as a detector that names incidents might.
+  const n = new Map<string, number>();
+  const docs = r.docs.map((d) => {
+    if (!s(get(d, 'rule.id')).startsWith('scan.')) return d;
+    const src = s(get(d, 'source.ip'));
+    n.set(src, (n.get(src) ?? 0) + 1);
+    return { ...d, picket: { ...(d.picket as Doc), incident: { id: `${src}#${(n.get(src) ?? 0) > 1 ? 2 : 1}` } } };
+  });
+  const nd = path.join(dir, 'with-ids.ndjson');
+  fs.writeFileSync(nd, docs.map((d) => JSON.stringify(d)).join('\n'));
+  const { out } = report([nd]);
+  await check(out, docs);
+  assert.ok([...n.values()].some((c) => c > 1), 'some source has more than one document');
 });

@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { get, PCAPS, picket, requireTool, ROOT, tmpDir } from './helpers';
 import { launch, open, terminalHtml, distinctColours } from './browser';
+import { createAnalyzer } from '../src/report/aggregate';
+import { formatAnalysis } from '../src/cli/summary';
 
 type Doc = Record<string, unknown>;
 const s = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -156,4 +158,25 @@ test('capture: the full summary at the end of a live run has the health of each 
   assert.equal(brief.code, 0, brief.stderr);
   assert.doesNotMatch(brief.stderr, /^scanners:/m);
   assert.match(brief.stderr, /picket: \d+ packets in \d+ s \(lo:/);
+});
+
+test('research scanners and severity reasons (issue 13\'s fields) are shown when the alerts carry them', () => {
+  const r = picket(['replay', path.join(PCAPS, 'scans', 'masscan.pcap'), path.join(PCAPS, 'scans', 'nmap-sweep.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  const sources = [...new Set(r.docs.filter((d) => s(get(d, 'rule.id')).startsWith('scan.')).map((d) => s(get(d, 'source.ip'))))];
+  assert.ok(sources.length >= 1);
+  const research = sources[0];
+  const a = createAnalyzer();
+  for (const d of r.docs) {
+    if (s(get(d, 'rule.id')).startsWith('scan.') && get(d, 'source.ip') === research) {
+      const p = d.picket as Doc;
+      a.add({ ...d, picket: { ...p, scan: { ...(p.scan as Doc), research: true }, severity_reasons: ['lowered: on the research-scanner list (test)'] } });
+    } else a.add(d);
+  }
+  const text = formatAnalysis(a.result(), 100, false);
+  const normal = section(text, /^scanners: \d+$/);
+  assert.equal(normal[0], `scanners: ${sources.length - 1}`);
+  const rs = section(text, /^research scanners: 1$/);
+  assert.ok(rs.some((l) => l.startsWith(`  ${research} `)), rs.join('\n'));
+  assert.ok(rs.includes('      severity: lowered: on the research-scanner list (test)'), rs.join('\n'));
 });
