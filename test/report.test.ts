@@ -212,3 +212,12 @@ test('picket.incident.id groups documents into incidents when alerts carry it (i
   await check(out, docs);
   assert.ok([...n.values()].some((c) => c > 1), 'some source has more than one document');
 });
+
+test('report: a missing input or an unwritable output is exit 2 with one line naming it', () => {
+  const missing = picket(['report', path.join(dir, 'nope.ndjson'), '-o', path.join(dir, 'x.html')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^picket: \S+nope\.ndjson: no such file\n$/);
+  const unwritable = picket(['report', path.join(PCAPS, 'scans', 'masscan.pcap'), '-o', path.join(dir, 'no-dir', 'x.html')]);
+  assert.equal(unwritable.code, 2);
+  assert.match(unwritable.stderr, /^picket: \S+no-dir\/x\.html: cannot write: ENOENT\n$/);
+});

@@ -108,6 +108,7 @@ export async function reportCommand(argv: string[], version: string): Promise<nu
     process.stdout.write(commandHelp(REPORT));
     return 0;
   }
+  if (positionals.length === 0 && process.stdin.isTTY === true) throw new PicketError('report needs NDJSON or capture files, or - with standard input redirected (try picket report --help)');
   const output = values.output ?? 'report.html';
   const inputs = positionals.length > 0 ? positionals : ['-'];
   if (inputs.filter((i) => i === '-').length > 1) throw new PicketError('standard input (-) can be named once');
