@@ -23,7 +23,7 @@ const OPTIONS = parseArgsOptions(REPORT_OPTIONS);
 
 /**
  * The report's bounds: rows per table (sources, clients, incidents), documents shown per incident and in all (the
- * first that come). A larger input is still counted whole; what did not fit a table is stated in the report.
+ * first of each severity band). A larger input is still counted whole; what did not fit a table is stated in the report.
  */
 export const REPORT_LIMITS: AnalysisLimits = { maxKeys: 200_000, docsPerIncident: 5, maxSampleDocs: MAX_EMBEDDED_DOCS, bucketSeconds: 60 };
 

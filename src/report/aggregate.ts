@@ -158,7 +158,7 @@ export interface Analysis {
 export interface AnalysisLimits {
   maxKeys: number;
   docsPerIncident: number;
-  /** Documents kept over all incidents (first come), so that memory stays bounded whatever the input. */
+  /** Documents kept over all incidents (first come, a quarter per severity band), so that memory stays bounded. */
   maxSampleDocs: number;
   /** Width of a lookupSeries bucket, seconds. */
   bucketSeconds: number;
@@ -235,7 +235,7 @@ export function createAnalyzer(limits: AnalysisLimits = SUMMARY_LIMITS): Analyze
   let alerts = 0;
   let documents = 0;
   let unreadable = 0;
-  let sampled = 0;
+  const sampled = [0, 0, 0, 0];
   let first = '';
   let last = '';
   let health: Health | null = null;
@@ -370,9 +370,12 @@ export function createAnalyzer(limits: AnalysisLimits = SUMMARY_LIMITS): Analyze
       inc.first = minIso(inc.first, start);
       inc.last = maxIso(inc.last, end);
       inc.severity = Math.max(inc.severity, severity);
-      if (inc.sample.length < limits.docsPerIncident && sampled < limits.maxSampleDocs) {
+      // A quarter of the budget per severity band (low, medium, high, critical), so that the first medium
+      // alerts of a long input cannot leave a later high one without its documents.
+      const band = severity >= 99 ? 3 : severity >= 73 ? 2 : severity >= 47 ? 1 : 0;
+      if (inc.sample.length < limits.docsPerIncident && sampled[band] < limits.maxSampleDocs / 4) {
         inc.sample.push(doc);
-        sampled++;
+        sampled[band]++;
       }
     },
     result() {

@@ -18,7 +18,7 @@ export interface ReportMeta {
   generated: string;
 }
 
-/** Documents shown in full over all incidents (the first that came; src/cli/report.ts keeps no more): the rest are counted. */
+/** Documents shown in full over all incidents (src/cli/report.ts keeps no more: the first of each severity band). */
 export const MAX_EMBEDDED_DOCS = 1000;
 /** Sources with a row of their own in the charts. */
 export const TOP_SOURCES = 20;

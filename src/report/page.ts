@@ -310,7 +310,7 @@ export const PAGE_SCRIPT = String.raw`
             for (var i = 0; i < inc[9]; i++) td.appendChild(el('pre', { 'data-doc': inc[0] }, JSON.stringify(D.docs[inc[8] + i], null, 1)));
             if (inc[7] > inc[9]) td.appendChild(el('p', { 'class': 'muted' }, (inc[7] - inc[9]) + ' later documents of this incident are not embedded (the first ' + inc[9] + ' are).'));
           } else {
-            td.appendChild(el('p', { 'class': 'muted' }, 'Documents not embedded (the report keeps the first ' + M.embeddedDocs + ' documents of the input, at most 5 per incident); ' + inc[7] + ' alerts.'));
+            td.appendChild(el('p', { 'class': 'muted' }, 'Documents not embedded (the report keeps the first documents of each severity, at most 5 per incident: ' + M.embeddedDocs + ' here); ' + inc[7] + ' alerts.'));
           }
           d.appendChild(td); tr.parentNode.insertBefore(d, tr.nextSibling);
         });
