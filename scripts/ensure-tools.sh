@@ -45,6 +45,7 @@ declare -A PKG=(
   [groff]=groff-base        # test/docs: the man page renders without warnings
   [man]=man-db
   [systemd-analyze]=systemd # test/package: the packaged unit passes systemd-analyze verify
+  [chromium]=chromium       # test/report: the HTML report opened in a real browser (headless, driven by playwright-core)
 )
 # Not commands: headers for the native capture path, and a Python module.
 HEADERS=(/usr/include/pcap/pcap.h:libpcap-dev /usr/bin/time:time

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CAPTURE_OPTIONS, COMMANDS, MAIN_OPTIONS, REPLAY_OPTIONS } from '../src/cli/commands';
+import { CAPTURE_OPTIONS, COMMANDS, MAIN_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS } from '../src/cli/commands';
 import { parseArgsOptions, type OptionTable } from '../src/cli/option-table';
 import { picket, requireTool, ROOT, tmpDir } from './helpers';
 
@@ -15,7 +15,7 @@ const MAN = path.join(ROOT, 'packaging', 'picket.1');
 const COMPLETION = path.join(ROOT, 'packaging', 'picket.bash-completion');
 
 /** Every table with the command line that prints its help; "" is picket itself. */
-const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS]];
+const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS], ['report', REPORT_OPTIONS]];
 
 /** "--name" and "-s" for every row of a table. */
 function tableFlags(table: OptionTable): { long: string[]; short: string[] } {
@@ -32,7 +32,7 @@ test('the parsers take exactly the flags they took before the tables (the CLI is
     config: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'ndjson' }, metadata: { type: 'boolean' },
     rules: { type: 'string', multiple: true, default: [] }, 'home-net': { type: 'string' }, workers: { type: 'string' },
     'batch-packets': { type: 'string' }, sensitivity: { type: 'string' }, quiet: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
+    summary: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
   };
   const capture = {
     interface: { type: 'string', short: 'i', multiple: true, default: [] }, bpf: { type: 'string' }, snaplen: { type: 'string' },
@@ -42,12 +42,12 @@ test('the parsers take exactly the flags they took before the tables (the CLI is
     format: { type: 'string' }, syslog: { type: 'string', multiple: true, default: [] }, 'http-out': { type: 'string', multiple: true, default: [] },
     'bulk-index': { type: 'string' }, 'spill-dir': { type: 'string' }, 'metrics-listen': { type: 'string' }, 'write-pcap': { type: 'string' },
     'pcap-file-mb': { type: 'string' }, 'pcap-files': { type: 'string' }, 'stats-interval': { type: 'string' }, quiet: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
+    summary: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
   };
   assert.deepEqual(parseArgsOptions(REPLAY_OPTIONS), replay);
   assert.deepEqual(parseArgsOptions(CAPTURE_OPTIONS), capture);
-  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 11);
-  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 27);
+  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 12);
+  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 28);
   // A parse must not be able to change a table's default through the array it was given.
   const a = parseArgsOptions(CAPTURE_OPTIONS);
   a.interface.default.push('eth9');

@@ -18,6 +18,8 @@ import { registerSensorMetrics } from './sensor-metrics';
 import { detectionSettings, durationFlag, wholeFlag } from './settings';
 import { CAPTURE_CMD, CAPTURE_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
+import { formatAnalysis, SUMMARY_WIDTH, summaryLevel, useColour } from './summary';
+import { createAnalyzer, tapOutput } from '../report/aggregate';
 
 const OPTIONS = parseArgsOptions(CAPTURE_OPTIONS);
 
@@ -87,7 +89,9 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
   // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
   // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
-  const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null));
+  const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
+  const analyzer = createAnalyzer();
+  const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null)), analyzer);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
@@ -146,7 +150,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       out.flush();
       const sinkStats = await outputs.close(10_000);
       await metrics?.close();
-      say(summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000) + (path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''));
+      if (summary !== 'none') {
+        process.stderr.write(`picket: ${summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000)}${path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''}\n`);
+      }
+      if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
       if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0 || sinkStats.spillPending > 0)) {
         say(`outputs: ${sinkStats.delivered} delivered, ${sinkStats.spillPending} left in the spill file, ${sinkStats.failures} refused, ${sinkStats.dropped} lost${sinkStats.lastError !== undefined ? ` (${sinkStats.lastError})` : ''}`);
       }

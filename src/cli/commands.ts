@@ -9,6 +9,9 @@ import type { CommandSpec, OptionTable } from './option-table';
 
 const SENSITIVITY = ['low', 'medium', 'high'] as const;
 const FORMATS = ['ndjson', 'text'] as const;
+const SUMMARY_LEVELS = ['none', 'brief', 'full'] as const;
+const SUMMARY_SHOWN = 'full when stderr is a terminal, else brief; none with --quiet';
+const SUMMARY_HELP = 'end-of-run summary on stderr: none; brief (files, decode counts, alerts per rule); full (also tables of scanners, intel lookups, research scanners, decode and capture health)';
 
 export const MAIN_OPTIONS = {
   help: { type: 'boolean', short: 'h', help: 'this help' },
@@ -38,6 +41,7 @@ export const REPLAY_OPTIONS = {
   },
   'batch-packets': { type: 'string', value: 'N', shown: String(BATCH_MAX_PACKETS), help: `most packets handed on at once, at most ${BATCH_MAX_PACKETS}; for tuning and tests`, complete: 'none' },
   quiet: { type: 'boolean', default: false, help: 'no summary on stderr' },
+  summary: { type: 'string', value: 'none|brief|full', shown: SUMMARY_SHOWN, complete: SUMMARY_LEVELS, help: SUMMARY_HELP },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
 } as const satisfies OptionTable;
 
@@ -73,6 +77,7 @@ export const CAPTURE_OPTIONS = {
   'pcap-files': { type: 'string', value: 'N', shown: '16', group: SERVICE, complete: 'none', help: 'files in the --write-pcap ring' },
   'stats-interval': { type: 'string', value: 'D', shown: '60s', group: SERVICE, complete: 'none', help: 'counters on stderr every D; 0 = never' },
   quiet: { type: 'boolean', default: false, group: SERVICE, help: 'no start, periodic or final lines on stderr' },
+  summary: { type: 'string', value: 'none|brief|full', shown: SUMMARY_SHOWN, group: SERVICE, complete: SUMMARY_LEVELS, help: SUMMARY_HELP.replace('files, decode counts, alerts per rule', 'packets, drops, alerts per rule') },
   help: { type: 'boolean', short: 'h', default: false, group: SERVICE, help: 'this help' },
 } as const satisfies OptionTable;
 
@@ -87,6 +92,29 @@ export const REPLAY: CommandSpec = {
   options: REPLAY_OPTIONS,
   positionals: 'file',
   footer: ['Exit status: 0 when the replay finished (damaged packets are counted, not fatal), 2 on a usage, input, rules or output error.'],
+};
+
+export const REPORT_OPTIONS = {
+  output: { type: 'string', short: 'o', value: 'FILE', shown: 'report.html', complete: 'file', help: 'write the HTML report to FILE' },
+  title: { type: 'string', value: 'TEXT', complete: 'none', help: 'the report\'s title (default: the inputs\' names)' },
+  config: { type: 'string', value: 'FILE', complete: 'file', help: 'picket.yaml for the captures replayed (as in replay)' },
+  rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', complete: 'dir', help: 'add rule files for the captures replayed (as in replay)' },
+  'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, complete: 'none', help: 'the protected network for the captures replayed' },
+  sensitivity: { type: 'string', value: 'LEVEL', complete: SENSITIVITY, help: 'scan thresholds preset for the captures replayed' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+} as const satisfies OptionTable;
+
+export const REPORT: CommandSpec = {
+  name: 'report',
+  usage: 'picket report [options] [FILE...|-] -o report.html',
+  synopsis: 'picket report [FILE...|-] -o FILE',
+  summary: 'write one self-contained HTML report from NDJSON alerts or captures',
+  description: [
+    'Reads picket\'s NDJSON documents (files, or standard input when no file or - is given) or captures (pcap, pcapng, either gzip-compressed: told apart by their first bytes, and replayed with the rules as replay would), and writes one HTML file with its scripts, styles and data inline, which opens from file:// with no network: a timeline of incidents per source, top sources, targets and ports, a host by port heat map of the largest scans, intel lookups per client and domain over time, and a table of every incident that expands to its first documents, filterable by source, kind and tool.',
+  ],
+  options: REPORT_OPTIONS,
+  positionals: 'file',
+  footer: ['Exit status: 0 when the report was written (lines that are not JSON are counted and stated in the report), 2 on a usage, input, rules or output error.'],
 };
 
 export const CAPTURE_CMD: CommandSpec = {
@@ -112,7 +140,7 @@ export const INTERFACES: CommandSpec = {
 };
 
 /** The commands in the order help and the man page list them. */
-export const COMMANDS: readonly CommandSpec[] = [REPLAY, CAPTURE_CMD, INTERFACES];
+export const COMMANDS: readonly CommandSpec[] = [REPLAY, CAPTURE_CMD, REPORT, INTERFACES];
 
 /** picket --help. */
 export function mainHelp(version: string): string {
@@ -126,6 +154,6 @@ ${lines.map(([s, d]) => `  ${d === '' ? s : s.padEnd(col) + d}`).join('\n')}
 Options:
 ${Object.entries(MAIN_OPTIONS).map(([name, row]) => `  -${row.short}, --${name}`.padEnd(col + 2) + row.help).join('\n')}
 
-Run "picket replay --help" or "picket capture --help" for the options.
+Run "picket replay --help", "picket capture --help" or "picket report --help" for the options.
 `;
 }

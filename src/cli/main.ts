@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { createEcsStamper, observerInfo, statsDoc } from '../alert/ecs';
+import { createEcsStamper } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
-import { createAlertPipeline } from '../engine/alert-pipeline';
 import { orderInputs } from '../engine/inputs';
-import { replayFiles } from '../engine/replay';
 import { PicketError } from '../errors';
 import { createOutput, type OutputFormat } from '../output/writer';
-import { formatSummary } from './summary';
+import { replayInto } from './replay-run';
+import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
+import { createAnalyzer, tapOutput } from '../report/aggregate';
+import { reportCommand } from './report';
 import { mainHelp, REPLAY, REPLAY_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { captureCommand, interfacesCommand } from './capture';
@@ -43,6 +44,7 @@ async function run(argv: string[]): Promise<number> {
   }
   if (cmd === 'replay') return replayCommand(rest);
   if (cmd === 'capture') return captureCommand(rest, VERSION);
+  if (cmd === 'report') return reportCommand(rest, VERSION);
   if (cmd === 'interfaces') return interfacesCommand();
   throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
 }
@@ -71,6 +73,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   const batchPackets = wholeFlag('batch-packets', values['batch-packets'], 1, BATCH_MAX_PACKETS) ?? BATCH_MAX_PACKETS;
   const { setup, loadRules } = detectionSettings(values, cfg, batchPackets);
   const rules = loadRules();
+  const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
 
   const started = process.hrtime.bigint();
   const { files, skipped, streams } = await orderInputs(positionals);
@@ -84,22 +87,15 @@ async function replayCommand(argv: string[]): Promise<number> {
   // config file's outputs: sinks, flushed and closed before exit.
   const outputs = values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0
     ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
-  const out = stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper());
-  const observer = observerInfo(VERSION);
-  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
-  let result;
-  try {
-    result = await replayFiles(files, setup, rules, workers, pipeline);
-    pipeline.finish();
-    out.write(statsDoc(result.stats, result.files, pipeline, observer));
-  } finally {
-    out.close();
-  }
+  const analyzer = createAnalyzer();
+  const out = tapOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), analyzer);
+  const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION);
   const sinkStats = outputs === null ? null : await outputs.close(30_000);
   if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0)) {
     throw new PicketError(`outputs: ${sinkStats.dropped} documents lost, ${sinkStats.failures} refused (${sinkStats.lastError ?? 'no reason given'}); ${sinkStats.spillPending} wait in the spill file`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
+  if (summary !== 'none') process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
+  if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
   return 0;
 }

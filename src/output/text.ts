@@ -1,6 +1,7 @@
 import type { EcsDoc } from '../alert/ecs';
 
-function get(doc: EcsDoc, path: string): unknown {
+/** A field of a document by its dotted ECS path (undefined when absent). */
+export function docField(doc: EcsDoc, path: string): unknown {
   let cur: unknown = doc;
   for (const k of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -10,48 +11,48 @@ function get(doc: EcsDoc, path: string): unknown {
 }
 
 function endpoint(doc: EcsDoc, side: 'source' | 'destination'): string {
-  const ip = String(get(doc, `${side}.ip`) ?? '?');
-  const port = get(doc, `${side}.port`);
+  const ip = String(docField(doc, `${side}.ip`) ?? '?');
+  const port = docField(doc, `${side}.port`);
   const host = ip.includes(':') ? `[${ip}]` : ip;
   return port === undefined ? host : `${host}:${String(port)}`;
 }
 
 /** One readable line per document (--format text): time, what, who, and the facts an analyst reads first. */
 export function formatText(doc: EcsDoc): string {
-  const time = String(get(doc, '@timestamp'));
-  const flow = `${endpoint(doc, 'source')} -> ${endpoint(doc, 'destination')} ${String(get(doc, 'network.transport') ?? '')}`;
-  const tool = get(doc, 'threat.software.name');
+  const time = String(docField(doc, '@timestamp'));
+  const flow = `${endpoint(doc, 'source')} -> ${endpoint(doc, 'destination')} ${String(docField(doc, 'network.transport') ?? '')}`;
+  const tool = docField(doc, 'threat.software.name');
   const toolText = tool !== undefined ? ` tool=${String(tool)}` : '';
-  if (get(doc, 'event.kind') === 'alert' && get(doc, 'picket.scan.outcomes') !== undefined) {
-    const sc = get(doc, 'picket.scan') as Record<string, unknown>;
+  if (docField(doc, 'event.kind') === 'alert' && docField(doc, 'picket.scan.outcomes') !== undefined) {
+    const sc = docField(doc, 'picket.scan') as Record<string, unknown>;
     const o = sc.outcomes as Record<string, number>;
-    const state = get(doc, 'picket.final') === true ? ' (summary)' : get(doc, 'picket.update') === true ? ' (update)' : '';
+    const state = docField(doc, 'picket.final') === true ? ' (summary)' : docField(doc, 'picket.update') === true ? ' (update)' : '';
     const learned = (sc.learned as string[]).slice(0, 8).join(',');
-    return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${String(get(doc, 'source.ip'))} [${String(get(doc, 'network.direction'))}] ` +
+    return `${time} ALERT ${String(docField(doc, 'rule.id'))} ${String(docField(doc, 'picket.severity'))} ${String(docField(doc, 'source.ip'))} [${String(docField(doc, 'network.direction'))}] ` +
       `attempts=${String(sc.attempts)} hosts=${String(sc.hosts)} ports=${String(sc.ports)} ping_hosts=${String(sc.ping_hosts)} ` +
       `answered=${o.answered} rejected=${o.rejected} unreachable=${o.unreachable} unanswered=${o.unanswered} ` +
       `${String(sc.duration_seconds)}s learned=[${learned}]${toolText} [T1595.001]${state}`;
   }
-  if (get(doc, 'event.kind') === 'alert') {
-    const count = get(doc, 'picket.count');
-    const since = `since ${String(get(doc, 'event.start'))}`;
-    const update = get(doc, 'picket.update') !== true ? '' : count !== undefined ? ` (update, ${String(count)} in all ${since})` : ` (update, ${since})`;
-    const tech = String(get(doc, 'threat.technique.subtechnique.id') ?? get(doc, 'threat.technique.id') ?? '');
-    return `${time} ALERT ${String(get(doc, 'rule.id'))} ${String(get(doc, 'picket.severity'))} ${flow} ${String(get(doc, 'rule.description'))}${toolText} [${tech}]${update}`;
+  if (docField(doc, 'event.kind') === 'alert') {
+    const count = docField(doc, 'picket.count');
+    const since = `since ${String(docField(doc, 'event.start'))}`;
+    const update = docField(doc, 'picket.update') !== true ? '' : count !== undefined ? ` (update, ${String(count)} in all ${since})` : ` (update, ${since})`;
+    const tech = String(docField(doc, 'threat.technique.subtechnique.id') ?? docField(doc, 'threat.technique.id') ?? '');
+    return `${time} ALERT ${String(docField(doc, 'rule.id'))} ${String(docField(doc, 'picket.severity'))} ${flow} ${String(docField(doc, 'rule.description'))}${toolText} [${tech}]${update}`;
   }
-  if (get(doc, 'event.kind') === 'metric') {
-    const st = get(doc, 'picket.stats') as Record<string, unknown>;
+  if (docField(doc, 'event.kind') === 'metric') {
+    const st = docField(doc, 'picket.stats') as Record<string, unknown>;
     return `${time} STATS packets=${String(st.packets)} bytes=${String(st.bytes)} decode_errors=${String(st.decode_errors)} alerts=${JSON.stringify(st.alerts)}`;
   }
   let what: string;
-  if (get(doc, 'dns.question.name') !== undefined) {
-    what = `dns ${String(get(doc, 'dns.question.type'))} ${String(get(doc, 'dns.question.name'))}`;
-  } else if (get(doc, 'tls.client') !== undefined) {
-    what = `${String(get(doc, 'network.protocol'))} sni=${String(get(doc, 'tls.client.server_name') ?? '-')} ja4=${String(get(doc, 'picket.tls.ja4'))}`;
-  } else if (get(doc, 'http.request.method') !== undefined) {
-    what = `http ${String(get(doc, 'http.request.method'))} ${String(get(doc, 'url.domain') ?? '-')} ${String(get(doc, 'url.path'))} ua=${JSON.stringify(get(doc, 'user_agent.original') ?? '')}`;
+  if (docField(doc, 'dns.question.name') !== undefined) {
+    what = `dns ${String(docField(doc, 'dns.question.type'))} ${String(docField(doc, 'dns.question.name'))}`;
+  } else if (docField(doc, 'tls.client') !== undefined) {
+    what = `${String(docField(doc, 'network.protocol'))} sni=${String(docField(doc, 'tls.client.server_name') ?? '-')} ja4=${String(docField(doc, 'picket.tls.ja4'))}`;
+  } else if (docField(doc, 'http.request.method') !== undefined) {
+    what = `http ${String(docField(doc, 'http.request.method'))} ${String(docField(doc, 'url.domain') ?? '-')} ${String(docField(doc, 'url.path'))} ua=${JSON.stringify(docField(doc, 'user_agent.original') ?? '')}`;
   } else {
-    what = String(get(doc, 'event.dataset'));
+    what = String(docField(doc, 'event.dataset'));
   }
   return `${time} EVENT ${flow} ${what}`;
 }
