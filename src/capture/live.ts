@@ -509,7 +509,11 @@ export function openLive(opts: LiveOptions): LiveSource {
     if (a.addon !== null) return new AddonSource(a.addon, o);
     if (backend === 'addon') throw new PicketError(a.error ?? 'the capture addon is not available');
   }
-  if (o.fanout !== -1) throw new PicketError(`${o.iface}: one capture per worker (PACKET_FANOUT) needs picket's capture addon: ${loadAddon().error ?? ''}`);
+  if (o.fanout !== -1) {
+    // Only the addon can join a PACKET_FANOUT group (it owns the socket); cap cannot.
+    const why = backend === 'cap' ? 'the cap backend cannot join a group (--backend addon or auto, or --workers 0)' : loadAddon().error ?? '';
+    throw new PicketError(`${o.iface}: a capture socket per worker (PACKET_FANOUT) needs picket's capture addon: ${why}`);
+  }
   const c = loadCap();
   if (c.cap === null) {
     if (backend === 'cap') throw new PicketError(c.error ?? 'the cap package is not available');

@@ -95,6 +95,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     failure ??= e;
     void stopAll(`worker failed: ${e.message}`);
   };
+  // SIGHUP from the start: starting the workers takes a moment, and the default action would end picket. The rules
+  // are being loaded then anyway.
+  let onHangup = (): void => say('SIGHUP while starting: nothing to reload yet (the rules are being loaded)');
+  process.on('SIGHUP', () => onHangup());
   /** Set once the capture runs: --count with workers is checked as their counters come in. */
   let countCheck: () => void = () => undefined;
 
@@ -194,7 +198,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     };
     process.once('SIGINT', () => finish('SIGINT'));
     process.once('SIGTERM', () => finish('SIGTERM'));
-    process.on('SIGHUP', () => {
+    onHangup = () => {
       try {
         const next = load();
         path.reload(next).then(() => {
@@ -205,7 +209,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       } catch (e) {
         say(`rules NOT reloaded, the old ones stay: ${(e as Error).message}`);
       }
-    });
+    };
     countCheck = () => {
       if (maxPackets !== undefined && path.stats().packets >= maxPackets) finish(`--count ${maxPackets}`);
     };
