@@ -91,9 +91,11 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
+  /** Set once stopAll exists: a worker that fails before that (while the metrics server starts) is stopped then. */
+  let stopOnFailure: ((why: string) => void) | null = null;
   const workerFailed = (e: Error): void => {
     failure ??= e;
-    void stopAll(`worker failed: ${e.message}`);
+    stopOnFailure?.(`worker failed: ${e.message}`);
   };
   // SIGHUP from the start: starting the workers takes a moment, and the default action would end picket. The rules
   // are being loaded then anyway.
@@ -178,6 +180,9 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     })();
     return stopping;
   };
+
+  stopOnFailure = (why) => void stopAll(why);
+  if (failure !== null) stopOnFailure(`worker failed: ${(failure as Error).message}`);
 
   // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
   const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);

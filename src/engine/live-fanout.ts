@@ -53,6 +53,12 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
   const workers: Worker[] = [];
   const stopped: Array<Promise<void>> = [];
   let reloadWaiters: Array<{ left: number; errors: string[]; done: (err: string | null) => void }> = [];
+  /** Until every worker has opened its sockets, a failure fails the start (the caller is not running yet). */
+  let running = false;
+  const failed = (e: Error, reject: (e: Error) => void): void => {
+    if (running) onError(e);
+    else reject(e);
+  };
 
   const take = (w: number, p: FanoutProgress): void => {
     lastStats[w] = p.stats;
@@ -93,12 +99,11 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
             r.done(r.errors.length > 0 ? r.errors[0] : null);
           }
         } else {
-          onError(new PicketError(`worker ${w}: ${m.message}`));
+          failed(new PicketError(`worker ${w}: ${m.message}`), reject);
         }
       });
       worker.on('error', (e) => {
-        reject(e);
-        onError(e);
+        failed(e, reject);
         merge.done(w);
         stoppedResolve();
       });
@@ -113,6 +118,7 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
     ({ groups, linktypes } = await spawn(0, captures.map(() => 'new' as const)));
     const fixed = groups;
     await Promise.all(Array.from({ length: count - 1 }, (_, k) => spawn(k + 1, fixed)));
+    running = true;
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
     throw e;
