@@ -47,7 +47,11 @@
 
 /* PACKET_FANOUT (linux/if_packet.h): several packet sockets on one device share its packets, each packet going to
  * one socket of the group. Defined here when the header is older than the constants (values are kernel ABI). */
+#if defined(__has_include)
+#if __has_include(<linux/if_packet.h>)
 #include <linux/if_packet.h>
+#endif
+#endif
 #ifndef SOL_PACKET
 #define SOL_PACKET 263
 #endif

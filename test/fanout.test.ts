@@ -163,11 +163,11 @@ test('both pickets read every packet: the fanout sockets together received what 
   assert.equal(m.get(`picket_capture_socket_kernel_dropped_total{interface="${IFACE}",worker="0"}`), 0);
 });
 
-/** The TCP flows in one worker's ring: canonical 4-tuple -> the directions seen ('>' low to high, '<' back). */
-function tcpFlows(files: string[]): Map<string, Set<string>> {
+/** The flows of a protocol in one worker's ring: canonical 4-tuple -> the directions seen ('>' low to high, '<' back). */
+function flowsOf(files: string[], proto: 'tcp' | 'udp'): Map<string, Set<string>> {
   const flows = new Map<string, Set<string>>();
   for (const f of files) {
-    for (const [src, sport, dst, dport] of tshark(f, 'tcp', ['ip.src', 'tcp.srcport', 'ip.dst', 'tcp.dstport'])) {
+    for (const [src, sport, dst, dport] of tshark(f, `${proto} and not icmp`, ['ip.src', `${proto}.srcport`, 'ip.dst', `${proto}.dstport`])) {
       const x = `${src}:${sport}`;
       const y = `${dst}:${dport}`;
       const key = x < y ? `${x} ${y}` : `${y} ${x}`;
@@ -183,12 +183,12 @@ function ringFiles(worker: number): string[] {
   return fs.readdirSync(ringDir).filter((f) => f.startsWith(`picket-${IFACE}.w${worker}-`) && f.endsWith('.pcap')).map((f) => path.join(ringDir, f));
 }
 
-test('the kernel keeps both directions of every TCP flow on one socket, and spreads the flows over both', () => {
+test('the kernel keeps both directions of every TCP flow (and of the DNS exchange) on one socket, and spreads the flows over both', () => {
   assert.ok(statsOf(fanout) !== undefined);
   const perWorker = [0, 1].map((w) => {
     const files = ringFiles(w);
     assert.ok(files.length > 0, `worker ${w} wrote its ring`);
-    return tcpFlows(files);
+    return flowsOf(files, 'tcp');
   });
   const split = [...perWorker[0].keys()].filter((k) => perWorker[1].has(k));
   assert.deepEqual(split, [], 'flows seen by both workers');
@@ -199,6 +199,11 @@ test('the kernel keeps both directions of every TCP flow on one socket, and spre
     assert.equal(both, flows.size, `worker ${w}: every TCP flow with both directions`);
   }
   assert.ok(perWorker[0].size + perWorker[1].size >= 401 + INTEL_CONNECTIONS + 1);
+  // dig's query and dnsmasq's answer: one UDP flow, both halves on one socket too.
+  const udp = [0, 1].map((w) => flowsOf(ringFiles(w), 'udp'));
+  const dns = [...udp[0], ...udp[1]].filter(([k]) => k.includes(`${SERVER}:53`));
+  assert.equal(dns.length, 1, `the DNS flow on one worker: ${JSON.stringify(dns.map(([k]) => k))}`);
+  assert.equal(dns[0][1].size, 2, 'query and answer');
 });
 
 test('a DNS answer read by one worker ties the connections the other worker reads: every intel.conn is found', () => {
