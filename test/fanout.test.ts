@@ -13,10 +13,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { get, requireTool, ROOT, tmpDir, tshark } from './helpers';
+import { get, ROOT, tmpDir, tshark } from './helpers';
 import {
   Background, createLab, described, HOME_NET, IFACE, inClient, inServer, INTEL_ADDR, labExists, labProblems, listening,
-  parseExposition, removeLab, run, SERVER, sleep, waitFor,
+  parseExposition, removeLab, requireTools, run, SERVER, sleep, waitFor,
 } from './e2e-live-lab';
 
 type Doc = Record<string, unknown>;
@@ -64,13 +64,7 @@ function startPicket(name: string, extra: string[]): Background {
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the fanout test needs root (network namespaces, packet capture)');
-  for (const [tool, pkg] of Object.entries(TOOLS)) {
-    try {
-      requireTool(tool);
-    } catch {
-      throw new Error(`${tool} is not installed: apt-get install ${pkg} (scripts/ensure-tools.sh installs what the suite needs)`);
-    }
-  }
+  requireTools(TOOLS);
   assert.ok(fs.existsSync(ADDON), `${ADDON} is missing: npm run install (in ${ROOT})`);
   assert.ok(!labExists(), 'the lab namespaces already exist');
   process.on('exit', tearDown);
