@@ -156,6 +156,8 @@ interface Outcome {
   kernelDropped: number | null;
   picketDropped: number | null;
   cpu: number;
+  /** picket with workers: each socket's share of the packets received, e.g. "51/49". */
+  split?: string;
 }
 
 class Child {
@@ -215,10 +217,11 @@ async function startCapture(kind: string, seconds: number): Promise<{ c: Child; 
         const cpu = cpuSeconds(c.proc.pid ?? -1);
         await c.stop();
         const last = c.out.trim().split('\n').at(-1) ?? '';
-        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number }>; workers: { dropped: number } } } };
+        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number; sockets?: Array<{ received: number }> }>; workers: { dropped: number } } } };
         const st = doc.picket.stats;
         const cap = st.capture[IF_CAP];
-        return { delivered: st.packets, maxGapMs: null, kernelDropped: cap.kernel_dropped, picketDropped: cap.picket_dropped + st.workers.dropped, cpu };
+        const split = cap.sockets?.map((s) => Math.round((100 * s.received) / Math.max(1, cap.received))).join('/');
+        return { delivered: st.packets, maxGapMs: null, kernelDropped: cap.kernel_dropped, picketDropped: cap.picket_dropped + st.workers.dropped, cpu, split };
       },
     };
   }
@@ -342,7 +345,7 @@ async function main(): Promise<void> {
       const o = await cap.finish();
       const label = rate === 'max' ? 'tcpreplay --topspeed' : rate === 'tg:max' ? 'trafgen, flat out' : rate.startsWith('tg:') ? `trafgen ${rate.slice(3)} pps` : `tcpreplay ${rate} pps`;
       const lost = arrived - o.delivered;
-      rows.push(`| ${label} | ${fmt(Math.round(sent.packets / sent.seconds))} | ${kind} | ${fmt(arrived)} | ${fmt(o.delivered)} | ${fmt(o.kernelDropped)} | ${fmt(o.picketDropped)} | ${fmt(lost)} | ${(100 * o.delivered / arrived).toFixed(1)} | ${Math.round(100 * (o.cpu - cpu0) / wall)} | ${o.delivered > 0 ? (1e6 * (o.cpu - cpu0) / o.delivered).toFixed(2) : 'n/a'} | ${fmt(o.maxGapMs)} |`);
+      rows.push(`| ${label} | ${fmt(Math.round(sent.packets / sent.seconds))} | ${kind}${o.split !== undefined ? ` (${o.split} %)` : ''} | ${fmt(arrived)} | ${fmt(o.delivered)} | ${fmt(o.kernelDropped)} | ${fmt(o.picketDropped)} | ${fmt(lost)} | ${(100 * o.delivered / arrived).toFixed(1)} | ${Math.round(100 * (o.cpu - cpu0) / wall)} | ${o.delivered > 0 ? (1e6 * (o.cpu - cpu0) / o.delivered).toFixed(2) : 'n/a'} | ${fmt(o.maxGapMs)} |`);
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
   }
