@@ -1,6 +1,6 @@
 /**
  * Capture loss under offered load: the addon, the cap fallback, the whole sensor (picket capture, inline and with
- * 2 workers: paths picket, picket-w2) and tcpdump, each in turn, capturing on one end of
+ * 2 workers, each with its own socket in a PACKET_FANOUT group: paths picket, picket-w2) and tcpdump, each in turn, capturing on one end of
  * a veth pair while tcpreplay (or trafgen) sends on the other end, each end in a network namespace of its own.
  *   node dist/bench/live.js [--rates 50000,100000,200000,max,tg:max] [--seconds 5] [--paths addon,cap,picket,picket-w2,tcpdump]
  *                           [--no-pin] [--batch-packets N] [--buffer-mb N] [--frames imix|SIZE]
@@ -9,7 +9,9 @@
  * The frames are a simple IMIX (7 x 64, 4 x 594, 1 x 1518 bytes) of UDP to port 47001, addressed to a MAC that is
  * not the capturing interface's: the kernel drops them after the capture taps them, as on a span port.
  * With pinning (the default on 2+ CPUs) the capture runs on CPU 0 and the sender on CPU 1; the veth's receive
- * work (including the copy into the capture's ring) runs in softirq on the sender's CPU.
+ * work (including the copy into the capture's ring) runs in softirq on the sender's CPU. picket-w2 is not pinned:
+ * its two workers are meant to use both CPUs (shared with the sender then).
+ * CPU per packet: the capturing process's user + system CPU over the run, divided by the packets it delivered.
  * --consumer: what JavaScript does with each packet of the addon and cap paths: nothing, picket's decoder, or a busy
  * wait of NS ns (a stand-in for a heavier pipeline); tcpdump only writes to /dev/null.
  * Prints a markdown table. Needs root, tcpreplay, trafgen (netsniff-ng), tcpdump, ip, taskset.
@@ -154,6 +156,8 @@ interface Outcome {
   kernelDropped: number | null;
   picketDropped: number | null;
   cpu: number;
+  /** picket with workers: each socket's share of the packets received, e.g. "51/49". */
+  split?: string;
 }
 
 class Child {
@@ -204,7 +208,7 @@ async function startCapture(kind: string, seconds: number): Promise<{ c: Child; 
     // The whole sensor, as a user runs it: decode, flows, app layers, every detector; documents to stdout, whose
     // last line is the final counters.
     const workers = kind === 'picket-w2' ? ['--workers', '2'] : [];
-    const c = new Child(['netns', 'exec', NS_CAP, ...pin(0), process.execPath, PICKET, 'capture', '-i', IF_CAP, ...(FILTER !== '' ? ['--bpf', FILTER] : []), '--buffer-mb', BUFFER,
+    const c = new Child(['netns', 'exec', NS_CAP, ...(kind === 'picket' ? pin(0) : []), process.execPath, PICKET, 'capture', '-i', IF_CAP, ...(FILTER !== '' ? ['--bpf', FILTER] : []), '--buffer-mb', BUFFER,
       '--stats-interval', '0', ...workers]);
     await c.until(() => c.err.includes('capturing on'), `${kind} capturing`);
     return {
@@ -213,10 +217,11 @@ async function startCapture(kind: string, seconds: number): Promise<{ c: Child; 
         const cpu = cpuSeconds(c.proc.pid ?? -1);
         await c.stop();
         const last = c.out.trim().split('\n').at(-1) ?? '';
-        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number }>; workers: { dropped: number } } } };
+        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number; sockets?: Array<{ received: number }> }>; workers: { dropped: number } } } };
         const st = doc.picket.stats;
         const cap = st.capture[IF_CAP];
-        return { delivered: st.packets, maxGapMs: null, kernelDropped: cap.kernel_dropped, picketDropped: cap.picket_dropped + st.workers.dropped, cpu };
+        const split = cap.sockets?.map((s) => Math.round((100 * s.received) / Math.max(1, cap.received))).join('/');
+        return { delivered: st.packets, maxGapMs: null, kernelDropped: cap.kernel_dropped, picketDropped: cap.picket_dropped + st.workers.dropped, cpu, split };
       },
     };
   }
@@ -322,8 +327,8 @@ async function main(): Promise<void> {
   setup();
 
   const rows: string[] = [];
-  rows.push(`| offered | sender pps | path | arrived | delivered | kernel drops | picket drops | lost | delivered % | capture CPU % | longest gap ms |`);
-  rows.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  rows.push(`| offered | sender pps | path | arrived | delivered | kernel drops | picket drops | lost | delivered % | capture CPU % | CPU µs/packet | longest gap ms |`);
+  rows.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const rate of rates) {
     for (const kind of paths) {
       const cap = await startCapture(kind, seconds);
@@ -340,7 +345,7 @@ async function main(): Promise<void> {
       const o = await cap.finish();
       const label = rate === 'max' ? 'tcpreplay --topspeed' : rate === 'tg:max' ? 'trafgen, flat out' : rate.startsWith('tg:') ? `trafgen ${rate.slice(3)} pps` : `tcpreplay ${rate} pps`;
       const lost = arrived - o.delivered;
-      rows.push(`| ${label} | ${fmt(Math.round(sent.packets / sent.seconds))} | ${kind} | ${fmt(arrived)} | ${fmt(o.delivered)} | ${fmt(o.kernelDropped)} | ${fmt(o.picketDropped)} | ${fmt(lost)} | ${(100 * o.delivered / arrived).toFixed(1)} | ${Math.round(100 * (o.cpu - cpu0) / wall)} | ${fmt(o.maxGapMs)} |`);
+      rows.push(`| ${label} | ${fmt(Math.round(sent.packets / sent.seconds))} | ${kind}${o.split !== undefined ? ` (${o.split} %)` : ''} | ${fmt(arrived)} | ${fmt(o.delivered)} | ${fmt(o.kernelDropped)} | ${fmt(o.picketDropped)} | ${fmt(lost)} | ${(100 * o.delivered / arrived).toFixed(1)} | ${Math.round(100 * (o.cpu - cpu0) / wall)} | ${o.delivered > 0 ? (1e6 * (o.cpu - cpu0) / o.delivered).toFixed(2) : 'n/a'} | ${fmt(o.maxGapMs)} |`);
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
   }

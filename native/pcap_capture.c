@@ -45,6 +45,32 @@
 
 #include "pcap_dl.h"
 
+/* PACKET_FANOUT (linux/if_packet.h): several packet sockets on one device share its packets, each packet going to
+ * one socket of the group. Defined here when the header is older than the constants (values are kernel ABI). */
+#if defined(__has_include)
+#if __has_include(<linux/if_packet.h>)
+#include <linux/if_packet.h>
+#endif
+#endif
+#ifndef SOL_PACKET
+#define SOL_PACKET 263
+#endif
+#ifndef PACKET_FANOUT
+#define PACKET_FANOUT 18
+#endif
+#ifndef PACKET_FANOUT_HASH
+#define PACKET_FANOUT_HASH 0
+#endif
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID 0x2000
+#endif
+#ifndef PACKET_FANOUT_FLAG_DEFRAG
+#define PACKET_FANOUT_FLAG_DEFRAG 0x8000
+#endif
+/* What picket's fanout groups spread by: the kernel's flow hash of the packet (symmetric in source and destination
+ * since Linux 4.x: __skb_get_hash_symmetric), IPv4 fragments reassembled first so that they hash like their flow. */
+#define PICKET_FANOUT_MODE (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG)
+
 #define MAX_SLOTS 64
 /* Arrays of a slot, in the order JS passes them: data, offset, caplen, origlen, tsSec, tsNsec, linktype. */
 #define SLOT_ARRAYS 7
@@ -75,6 +101,7 @@ typedef struct capture {
   int linktype;
   int nano; /* libpcap gives nanosecond timestamps */
   int timeout_ms;
+  int fanout_id; /* the PACKET_FANOUT group the socket joined, -1 for none */
 
   int nslots;
   int snaplen;
@@ -519,6 +546,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return throw_coded(env, "EINVAL", "bufferMb must be a number from 1 to 2047");
   if (!get_int(env, opts, "timeoutMs", 20, &timeout_ms) || timeout_ms < 1 || timeout_ms > 1000)
     return throw_coded(env, "EINVAL", "timeoutMs must be a number from 1 to 1000");
+  /* fanout: absent or -1 for a socket of its own; -2 to found a new group (the kernel picks an id no other group in
+   * this network namespace has; 0 is a valid id); 0..65535 to join that group. */
+  int64_t fanout;
+  if (!get_int(env, opts, "fanout", -1, &fanout) || fanout < -2 || fanout > 0xffff)
+    return throw_coded(env, "EINVAL", "fanout must be -1 (none), -2 (a new group) or a group id from 0 to 65535");
   promisc_i = 0;
   if (get_prop(env, opts, "promisc", &v)) {
     bool b = false;
@@ -587,6 +619,27 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   if (pcap_get_tstamp_precision(c->pcap) != PCAP_TSTAMP_PRECISION_NANO) c->nano = 0;
   c->linktype = pcap_datalink(c->pcap);
+  c->fanout_id = -1;
+  if (fanout != -1) {
+    /* On Linux libpcap's selectable descriptor is its packet socket, bound to the device by pcap_activate: the
+     * group can be joined now. */
+    int fd = pcap_get_selectable_fd(c->pcap);
+    int val = fanout == -2 ? ((PICKET_FANOUT_MODE | PACKET_FANOUT_FLAG_UNIQUEID) << 16)
+                          : ((int)fanout | (PICKET_FANOUT_MODE << 16));
+    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof val) != 0) {
+      free(filter);
+      snprintf(msg, sizeof msg, "%s: cannot join packet fanout group %s: %s", iface, fanout == -2 ? "(new)" : "(given)",
+               fd < 0 ? "no packet socket" : strerror(errno));
+      return open_error(env, c, "EFANOUT", msg);
+    }
+    socklen_t vlen = sizeof val;
+    if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &vlen) != 0) {
+      free(filter);
+      snprintf(msg, sizeof msg, "%s: cannot read the packet fanout group back: %s", iface, strerror(errno));
+      return open_error(env, c, "EFANOUT", msg);
+    }
+    c->fanout_id = val & 0xffff;
+  }
 
   if (filter != NULL && filter[0] != '\0') {
     struct bpf_program prog;
@@ -620,6 +673,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   /* From here the finalizer owns c. */
   set_num(env, handle, "linktype", c->linktype);
   set_bool(env, handle, "nanosecond", c->nano != 0);
+  set_num(env, handle, "fanout", c->fanout_id);
   c->env = env;
   c->state = ST_OPEN;
   napi_add_env_cleanup_hook(env, env_cleanup, c);

@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -e build/Release/pcap_capture.node ]; then
+# Built when missing, and again when its sources changed since (a pull that brings new native code).
+if [ ! -e build/Release/pcap_capture.node ] || [ -n "$(find native binding.gyp -newer build/Release/pcap_capture.node -print -quit)" ]; then
   echo "ensure-native: building the live-capture addon" >&2
   npm run --silent install
 fi

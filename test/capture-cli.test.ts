@@ -1,6 +1,6 @@
 /**
- * picket capture as a user runs it, on a veth pair in namespaces of the test's own: --workers gives the same alerts
- * as inline on the same traffic, and --write-pcap keeps a bounded ring that replays like what tcpdump saw.
+ * picket capture as a user runs it, on a veth pair in namespaces of the test's own: --workers (a fanout socket per
+ * worker) gives the same alerts as inline on the same traffic, and --write-pcap keeps a bounded ring that replays like what tcpdump saw.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -107,7 +107,7 @@ test('--write-pcap keeps a ring bounded in size and count whose newest file hold
   assert.deepEqual(theirs.slice(theirs.length - ours.length), ours);
 });
 
-test('--workers 2 under a flood: batches wait for a worker slot (held in the capture buffers, backlog in the kernel ring), so every packet that arrived is analysed or counted as a kernel drop', { timeout: 180_000 }, async () => {
+test('--workers 2 under a flood: each worker reads its own fanout socket, whose kernel ring takes its backlog, so every packet that arrived is analysed or counted as a kernel drop of one socket', { timeout: 180_000 }, async () => {
   requireTool('tcpreplay');
   const rxPackets = (): number => Number(spawnSync('ip', ['netns', 'exec', lab.nsA, 'cat', `/sys/class/net/${lab.ifA}/statistics/rx_packets`], { encoding: 'utf8' }).stdout.trim());
   const r = start(['--workers', '2', '--buffer-mb', '4']);
@@ -128,4 +128,8 @@ test('--workers 2 under a flood: batches wait for a worker slot (held in the cap
   assert.equal(get(st, 'picket.stats.workers.dropped'), 0, 'nothing dropped for want of a worker slot: the batches waited');
   assert.equal(get(st, `picket.stats.capture.${lab.ifA}.picket_dropped`), 0);
   assert.equal(packets + kernel, arrived, `analysed ${packets} + kernel drops ${kernel} = arrived ${arrived}`);
+  const sockets = get(st, `picket.stats.capture.${lab.ifA}.sockets`) as Array<Record<string, number>>;
+  assert.equal(sockets.length, 2);
+  assert.equal(sockets[0].kernel_dropped + sockets[1].kernel_dropped, kernel, 'the interface\'s drops are its sockets\' drops');
+  assert.ok(sockets[0].received > 0 && sockets[1].received > 0, `both sockets received: ${JSON.stringify(sockets)}`);
 });

@@ -14,6 +14,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { requireTool } from './helpers';
 
 const PID = process.pid;
 export const NS_SERVER = `pke2e-srv-${PID}`;
@@ -294,4 +295,15 @@ export function pcapTotals(file: string, growing = false): { frames: number; cap
   }
   if (p !== b.length && !growing) throw new Error(`${file}: ${b.length - p} bytes of a cut frame after frame ${frames}`);
   return { frames, caplen, origlen };
+}
+
+/** Every command a live test runs, with the Debian package it comes from: a missing one fails naming the package. */
+export function requireTools(tools: Record<string, string>): void {
+  for (const [tool, pkg] of Object.entries(tools)) {
+    try {
+      requireTool(tool);
+    } catch {
+      throw new Error(`${tool} is not installed: apt-get install ${pkg} (scripts/ensure-tools.sh installs what the suite needs)`);
+    }
+  }
 }

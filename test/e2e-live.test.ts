@@ -16,10 +16,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { get, requireTool, ROOT, tmpDir, tshark } from './helpers';
+import { get, ROOT, tmpDir, tshark } from './helpers';
 import {
   Background, CLIENT, createLab, described, HOME_NET, IFACE, inClient, inServer, INTEL_ADDR, labExists, labProblems, listening,
-  NS_SERVER, parseExposition, pcapTotals, removeLab, run, SERVER, sleep, waitFor,
+  NS_SERVER, parseExposition, pcapTotals, removeLab, requireTools, run, SERVER, sleep, waitFor,
 } from './e2e-live-lab';
 
 type Doc = Record<string, unknown>;
@@ -120,13 +120,7 @@ function startDaemon(name: string, argv: string[]): Background {
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the end-to-end live test needs root (network namespaces, packet capture): run the suite as root, as CI does');
-  for (const [tool, pkg] of Object.entries(TOOLS)) {
-    try {
-      requireTool(tool);
-    } catch {
-      throw new Error(`${tool} is not installed: apt-get install ${pkg} (scripts/ensure-tools.sh installs what the suite needs)`);
-    }
-  }
+  requireTools(TOOLS);
   assert.ok(fs.existsSync(ADDON), `${ADDON} is missing: apt-get install libpcap-dev && npx node-gyp rebuild (in ${ROOT})`);
   assert.ok(!labExists(), `namespace ${NS_SERVER} already exists`);
   process.on('exit', tearDown); // also when the runner is interrupted mid-test

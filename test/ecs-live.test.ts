@@ -18,10 +18,11 @@ function dnsQuery(id: number, name: string): Buffer {
   return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
 }
 
-test('live capture on one interface: exact ECS, with observer.ingress.interface.name', { timeout: 60_000 }, async () => {
+// --workers 2: a fanout socket per worker; the final stats document then has each socket's counters too.
+for (const workers of ['0', '2']) test(`live capture on one interface (--workers ${workers}): exact ECS, with observer.ingress.interface.name`, { timeout: 60_000 }, async () => {
   const ecs = loadEcsFields();
   // No DNS server has to answer: the queries only have to cross lo.
-  const proc = spawn(process.execPath, [BIN, 'capture', '-i', 'lo', '--metadata', '--stats-interval', '0', '--bpf', 'udp and dst port 53 and dst host 127.0.0.1', '--count', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'capture', '-i', 'lo', '--metadata', '--stats-interval', '0', '--bpf', 'udp and dst port 53 and dst host 127.0.0.1', '--count', '3', '--workers', workers], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -53,4 +54,11 @@ test('live capture on one interface: exact ECS, with observer.ingress.interface.
   }
   assert.deepEqual(bad, []);
   assert.equal(new Set(docs.map((d) => get(d, 'event.id'))).size, docs.length);
+  const sockets = get(docs[docs.length - 1], 'picket.stats.capture.lo.sockets') as Array<Record<string, number>> | undefined;
+  if (workers === '0') {
+    assert.equal(sockets, undefined);
+  } else {
+    assert.deepEqual(sockets?.map((x) => x.worker), [0, 1]);
+    assert.equal(sockets.reduce((n, x) => n + x.received, 0), get(docs[docs.length - 1], 'picket.stats.capture.lo.received'));
+  }
 });

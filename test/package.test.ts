@@ -75,7 +75,7 @@ test('dpkg-deb --contents lists the program, its production dependencies, config
   const paths = new Set(lines.map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\.\//, '/').replace(/ -> .*$/, '')));
   const expected = [
     '/usr/bin/picket', '/usr/lib/picket/launch.js', '/usr/lib/picket/bin/picket.js', '/usr/lib/picket/package.json',
-    '/usr/lib/picket/dist/src/cli/main.js', '/usr/lib/picket/dist/src/engine/worker.js', '/usr/lib/picket/dist/src/engine/live-worker.js',
+    '/usr/lib/picket/dist/src/cli/main.js', '/usr/lib/picket/dist/src/engine/worker.js', '/usr/lib/picket/dist/src/engine/fanout-worker.js',
     '/usr/lib/picket/build/Release/pcap_capture.node', '/usr/lib/picket/rules/policy.yaml', '/usr/lib/picket/rules/intel/ip-intel.yaml',
     '/usr/lib/picket/node_modules/yaml/package.json', '/usr/lib/picket/node_modules/lru-cache/package.json',
     '/etc/picket/picket.yaml', '/etc/picket/rules.d/', '/lib/systemd/system/picket.service', '/usr/lib/sysusers.d/picket.conf',

@@ -21,6 +21,12 @@ export interface LiveOptions {
   batchPackets?: number;
   flushMs?: number;
   backend?: 'auto' | 'addon' | 'cap';
+  /**
+   * Join a PACKET_FANOUT group (the addon only): 'new' founds one (the kernel picks a free id: `fanout` of the
+   * source says which), 0..65535 joins that one. Every socket of a group on one interface gets a share of its packets, whole flows each (the
+   * kernel's symmetric flow hash; see native-notes/capture.md). Absent: a socket of its own, every packet.
+   */
+  fanout?: number | 'new';
 }
 
 export interface LiveStats {
@@ -44,6 +50,8 @@ export interface LiveSource {
   readonly iface: string;
   /** DLT of the interface (e.g. 1 Ethernet). */
   readonly linktype: number;
+  /** The PACKET_FANOUT group the socket is in, -1 for none. */
+  readonly fanout: number;
   /**
    * Calls onBatch for every batch, in capture order; the batch is valid only during the call, unless the consumer
    * calls `hold()` during it: then the batch stays valid (and capture reads no more into its buffer) until the
@@ -84,11 +92,12 @@ interface NativeStats extends LiveStats {
 interface NativeHandle {
   readonly linktype: number;
   readonly nanosecond: boolean;
+  readonly fanout: number;
 }
 /** Returns true to keep the slot (release() gives it back later). */
 type NativeCallback = (slot: number, count: number, firstOrdinal: number, error?: string | null, stats?: NativeStats) => boolean | undefined;
 interface NativeAddon {
-  open(o: { iface: string; bpf?: string; snaplen: number; bufferMb: number; promisc: boolean; timeoutMs: number }): NativeHandle;
+  open(o: { iface: string; bpf?: string; snaplen: number; bufferMb: number; promisc: boolean; timeoutMs: number; fanout: number }): NativeHandle;
   start(h: NativeHandle, slots: SlotArrays[], batchPackets: number, flushMs: number, cb: NativeCallback): void;
   /** True when an end callback is still to come. */
   stop(h: NativeHandle): boolean;
@@ -195,6 +204,7 @@ interface Resolved {
   promisc: boolean;
   batchPackets: number;
   flushMs: number;
+  fanout: number;
 }
 
 function resolveOptions(o: LiveOptions): Resolved {
@@ -207,6 +217,7 @@ function resolveOptions(o: LiveOptions): Resolved {
     promisc: o.promisc ?? false,
     batchPackets: intOption('batch size (packets)', o.batchPackets, DEFAULTS.batchPackets, 1, BATCH_MAX_PACKETS),
     flushMs: intOption('flush interval (ms)', o.flushMs, DEFAULTS.flushMs, 1, 3_600_000),
+    fanout: o.fanout === 'new' ? -2 : intOption('fanout group', o.fanout, -1, 0, 65535),
   };
 }
 
@@ -229,6 +240,7 @@ class AddonSource implements LiveSource {
   readonly backend = 'addon' as const;
   readonly iface: string;
   readonly linktype: number;
+  readonly fanout: number;
   private readonly handle: NativeHandle;
   private started = false;
   private ended = false;
@@ -239,11 +251,12 @@ class AddonSource implements LiveSource {
   constructor(private readonly native: NativeAddon, private readonly o: Resolved) {
     this.iface = o.iface;
     try {
-      this.handle = native.open({ iface: o.iface, bpf: o.bpf, snaplen: o.snaplen, bufferMb: o.bufferMb, promisc: o.promisc, timeoutMs: PCAP_TIMEOUT_MS });
+      this.handle = native.open({ iface: o.iface, bpf: o.bpf, snaplen: o.snaplen, bufferMb: o.bufferMb, promisc: o.promisc, timeoutMs: PCAP_TIMEOUT_MS, fanout: o.fanout });
     } catch (e) {
       throw openFailure(o, e as NodeJS.ErrnoException);
     }
     this.linktype = this.handle.linktype;
+    this.fanout = this.handle.fanout;
   }
 
   start(onBatch: (batch: PacketBatch, hold: () => (() => void) | null) => void, onError: (err: Error) => void): void {
@@ -328,6 +341,7 @@ function openFailure(o: Resolved, e: NodeJS.ErrnoException): PicketError {
     case 'ENETDOWN':
       return new PicketError(`${o.iface}: the interface is down (ip link set ${o.iface} up)`);
     case 'EBPF':
+    case 'EFANOUT':
       return new PicketError(msg);
     default:
       return new PicketError(`${o.iface}: cannot capture: ${msg}`);
@@ -340,6 +354,7 @@ class CapSource implements LiveSource {
   readonly backend = 'cap' as const;
   readonly iface: string;
   readonly linktype: number;
+  readonly fanout = -1;
   private readonly c: CapInstance;
   private readonly buf: Buffer;
   private readonly batch: PacketBatch;
@@ -493,6 +508,11 @@ export function openLive(opts: LiveOptions): LiveSource {
     const a = loadAddon();
     if (a.addon !== null) return new AddonSource(a.addon, o);
     if (backend === 'addon') throw new PicketError(a.error ?? 'the capture addon is not available');
+  }
+  if (o.fanout !== -1) {
+    // Only the addon can join a PACKET_FANOUT group (it owns the socket); cap cannot.
+    const why = backend === 'cap' ? 'the cap backend cannot join a group (--backend addon or auto, or --workers 0)' : loadAddon().error ?? '';
+    throw new PicketError(`${o.iface}: a capture socket per worker (PACKET_FANOUT) needs picket's capture addon: ${why}`);
   }
   const c = loadCap();
   if (c.cap === null) {

@@ -6,7 +6,7 @@ import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '.
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createEngine, type EngineSink } from '../engine/engine';
-import { startLiveWorkers } from '../engine/live-workers';
+import { startLiveFanout, type LiveFanout } from '../engine/live-fanout';
 import type { EngineStats } from '../core/observation';
 import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
@@ -95,33 +95,54 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
-  const path = createPacketPath(setup, rules, workers, pipeline, (e) => {
+  /** Set once stopAll exists: a worker that fails before that (while the metrics server starts) is stopped then. */
+  let stopOnFailure: ((why: string) => void) | null = null;
+  const workerFailed = (e: Error): void => {
     failure ??= e;
-    void stopAll(`worker failed: ${e.message}`);
-  });
+    stopOnFailure?.(`worker failed: ${e.message}`);
+  };
+  // SIGHUP from the start: starting the workers takes a moment, and the default action would end picket. The rules
+  // are being loaded then anyway.
+  let onHangup = (): void => say('SIGHUP while starting: nothing to reload yet (the rules are being loaded)');
+  process.on('SIGHUP', () => onHangup());
+  /** Set once the capture runs: --count with workers is checked as their counters come in. */
+  let countCheck: () => void = () => undefined;
 
   // Open every interface before starting any, so that a bad name or filter stops start-up with nothing running.
+  // --workers 0: one socket per interface, read here; --workers N: N sockets per interface, one in each worker,
+  // joined in a PACKET_FANOUT group (src/engine/live-fanout.ts).
   const sources: LiveSource[] = [];
   const rings = new Map<string, PcapRing>();
+  let fan: LiveFanout | null = null;
   try {
-    for (const iface of ifaces) {
-      const src = openLive(liveOpts(iface));
-      sources.push(src);
-      say(`capturing on ${iface} (link type ${src.linktype}) with ${src.backend === 'addon' ? "picket's libpcap addon (batches, drop counters)" : 'the cap package (fallback: one event per packet, no kernel drop counters)'}`);
-      if (ringDir !== undefined) rings.set(iface, createPcapRing(ringDir, ringFileMb * 1024 * 1024, ringFiles, iface));
+    if (workers === 0) {
+      for (const iface of ifaces) {
+        const src = openLive(liveOpts(iface));
+        sources.push(src);
+        say(`capturing on ${iface} (link type ${src.linktype}) with ${src.backend === 'addon' ? "picket's libpcap addon (batches, drop counters)" : 'the cap package (fallback: one event per packet, no kernel drop counters)'}`);
+        if (ringDir !== undefined) rings.set(iface, createPcapRing(ringDir, ringFileMb * 1024 * 1024, ringFiles, iface));
+      }
+    } else {
+      const ring = ringDir !== undefined ? { dir: ringDir, fileBytes: ringFileMb * 1024 * 1024, files: ringFiles } : null;
+      fan = await startLiveFanout(setup, workers, ifaces.map(liveOpts), ring, pipeline, (e) => workerFailed(e), () => countCheck());
+      for (const [i, iface] of ifaces.entries()) {
+        say(`capturing on ${iface} (link type ${fan.linktypes[i]}) with ${workers} workers, a socket each in PACKET_FANOUT group ${fan.groups[i]} (picket's libpcap addon, batches, drop counters per socket)`);
+      }
     }
   } catch (e) {
     for (const s of sources) await s.stop();
     await outputs.close(2000);
     throw e;
   }
+  const path = fan !== null ? fanoutPath(fan) : inlinePath(setup, rules, pipeline);
+  const captureStats = (): Array<{ iface: string; stats: LiveStats }> => fan !== null ? fan.capture() : sources.map((s) => ({ iface: s.iface, stats: s.stats() }));
 
   const started = Date.now();
   let metrics: MetricsServer | null = null;
   if (metricsListen !== undefined) {
     const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
     registerSensorMetrics(reg, {
-      engine: () => path.stats(), picketQueueDropped: () => path.dropped(), capture: () => sources.map((s) => ({ iface: s.iface, stats: s.stats() })),
+      engine: () => path.stats(), picketQueueDropped: () => path.dropped(), capture: captureStats, sockets: () => fan?.sockets() ?? [],
       alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks?.stats() ?? null, startedAt: started,
     });
     metrics = await serveMetrics(metricsListen, reg);
@@ -139,11 +160,15 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       for (const s of sources) finals.push({ iface: s.iface, stats: await s.stop() });
       for (const r of rings.values()) r.close();
       const engineStats = await path.stop();
+      if (fan !== null) finals.push(...fan.capture());
       pipeline.finish();
       const doc = statsDoc(engineStats, [], pipeline, observer);
       const st = (doc.picket as EcsDoc).stats as EcsDoc;
+      const socketDocs = fan?.sockets() ?? [];
       st.capture = Object.fromEntries(finals.map(({ iface, stats }) => [iface, {
-        received: stats.received, kernel_dropped: stats.kernelDropped, interface_dropped: stats.ifDropped, picket_dropped: stats.picketDropped,
+        ...captureCounters(stats),
+        // With workers: each one's own socket, in its PACKET_FANOUT group.
+        ...(fan !== null ? { sockets: socketDocs.filter((s) => s.iface === iface).map((s) => ({ worker: s.worker, ...captureCounters(s.stats) })) } : {}),
       }]));
       st.workers = { count: workers, dropped: path.dropped() };
       out.write(doc);
@@ -163,6 +188,9 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     return stopping;
   };
 
+  stopOnFailure = (why) => void stopAll(why);
+  if (failure !== null) stopOnFailure(`worker failed: ${(failure as Error).message}`);
+
   // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
   const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
   let lastPackets = 0;
@@ -173,7 +201,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     const pps = ((st.packets - lastPackets) * 1000) / Math.max(1, now - lastAt);
     lastPackets = st.packets;
     lastAt = now;
-    say(`${summaryLine(sources.map((s) => ({ iface: s.iface, stats: s.stats() })), st.packets, pipeline.alertsByRule(), (now - started) / 1000)}; ${pps.toFixed(0)} packets/s now`);
+    say(`${summaryLine(captureStats(), st.packets, pipeline.alertsByRule(), (now - started) / 1000)}; ${pps.toFixed(0)} packets/s now`);
   }, statsEvery * 1000) : null;
 
   return new Promise<number>((resolve, reject) => {
@@ -182,7 +210,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     };
     process.once('SIGINT', () => finish('SIGINT'));
     process.once('SIGTERM', () => finish('SIGTERM'));
-    process.on('SIGHUP', () => {
+    onHangup = () => {
       try {
         const next = load();
         path.reload(next).then(() => {
@@ -193,7 +221,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       } catch (e) {
         say(`rules NOT reloaded, the old ones stay: ${(e as Error).message}`);
       }
-    });
+    };
+    countCheck = () => {
+      if (maxPackets !== undefined && path.stats().packets >= maxPackets) finish(`--count ${maxPackets}`);
+    };
     if (maxSeconds !== undefined) setTimeout(() => finish(`--duration ${maxSeconds}s`), maxSeconds * 1000).unref();
     for (const src of sources) {
       const ring = rings.get(src.iface);
@@ -212,7 +243,11 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   });
 }
 
-/** The packet path of a live capture: the engine inline, or shard-owning workers fed from shared memory. */
+function captureCounters(s: LiveStats): EcsDoc {
+  return { received: s.received, kernel_dropped: s.kernelDropped, interface_dropped: s.ifDropped, picket_dropped: s.picketDropped };
+}
+
+/** The packet path of a live capture: the engine inline, or the fanout workers (which read their own sockets). */
 interface PacketPath {
   process(batch: PacketBatch, hold: () => (() => void) | null): void;
   stats(): EngineStats;
@@ -222,19 +257,20 @@ interface PacketPath {
   stop(): Promise<EngineStats>;
 }
 
-function createPacketPath(setup: EngineSetup, rules: Rules, workers: number, sink: EngineSink, onError: (e: Error) => void): PacketPath {
-  if (workers === 0) {
-    const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
-    return {
-      process: (b) => engine.processBatch(b),
-      stats: () => engine.stats(),
-      dropped: () => 0,
-      reload: async (r) => engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy }),
-      stop: async () => engine.stats(),
-    };
-  }
-  const w = startLiveWorkers(setup, workers, sink, onError);
-  return { process: (b, hold) => void w.process(b, hold), stats: () => w.stats(), dropped: () => w.dropped(), reload: () => w.reload(), stop: () => w.stop() };
+function inlinePath(setup: EngineSetup, rules: Rules, sink: EngineSink): PacketPath {
+  const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
+  return {
+    process: (b) => engine.processBatch(b),
+    stats: () => engine.stats(),
+    dropped: () => 0,
+    reload: async (r) => engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy }),
+    stop: async () => engine.stats(),
+  };
+}
+
+/** The workers read their own sockets: nothing to hand them, and no queue of batches that could drop. */
+function fanoutPath(fan: LiveFanout): PacketPath {
+  return { process: () => undefined, stats: () => fan.stats(), dropped: () => 0, reload: () => fan.reload(), stop: () => fan.stop() };
 }
 
 function summaryLine(caps: Array<{ iface: string; stats: LiveStats }>, packets: number, alerts: Map<string, number>, secs: number): string {

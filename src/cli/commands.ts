@@ -59,7 +59,7 @@ export const CAPTURE_OPTIONS = {
   backend: { type: 'string', value: 'B', shown: 'auto: the addon, else cap', group: CAPTURE, complete: ['auto', 'addon', 'cap'], help: 'auto, addon (picket\'s libpcap addon) or cap (the npm package)' },
   count: { type: 'string', value: 'N', group: CAPTURE, complete: 'none', help: 'stop after N packets' },
   duration: { type: 'string', value: 'D', group: CAPTURE, complete: 'none', help: 'stop after D (90s, 15m, 1h)' },
-  workers: { type: 'string', value: 'N', shown: '0', group: CAPTURE, complete: 'none', help: 'N worker threads, each owning a shard of the flows (as in replay); 0 = inline' },
+  workers: { type: 'string', value: 'N', shown: '0', group: CAPTURE, complete: 'none', help: 'N worker threads, each with its own socket in a PACKET_FANOUT group (the kernel spreads whole flows over them; needs the addon); 0 = one socket, inline' },
   config: { type: 'string', value: 'FILE', group: DETECTION, complete: 'file', help: 'picket.yaml: every flag here, sinks, metrics, pcap ring (flags win over the file)' },
   rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', group: DETECTION, complete: 'dir', help: 'add rule files (repeatable)' },
   'home-net': { type: 'string', value: 'CIDRS', shown: DEFAULT_HOME_NET, group: DETECTION, complete: 'none', help: 'the protected network' },

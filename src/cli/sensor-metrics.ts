@@ -17,6 +17,10 @@ const F = {
   kernelDrop: counter('picket_capture_kernel_dropped_total', 'Packets the kernel dropped because the capture buffer was full (pcap_stats ps_drop)'),
   ifDrop: counter('picket_capture_interface_dropped_total', 'Packets the interface or driver dropped (pcap_stats ps_ifdrop)'),
   picketDrop: counter('picket_capture_picket_dropped_total', 'Packets picket dropped because the packet path fell behind (all capture buffers with JavaScript)'),
+  socketReceived: counter('picket_capture_socket_received_total', 'Packets libpcap handed to one worker\'s socket (--workers N, PACKET_FANOUT), per interface and worker'),
+  socketKernelDrop: counter('picket_capture_socket_kernel_dropped_total', 'Packets the kernel dropped because one worker\'s socket buffer was full, per interface and worker'),
+  socketIfDrop: counter('picket_capture_socket_interface_dropped_total', 'Interface drops as one worker\'s socket reports them, per interface and worker'),
+  socketPicketDrop: counter('picket_capture_socket_picket_dropped_total', 'Packets one worker\'s capture discarded for lack of a batch buffer, per interface and worker'),
   queueDrop: counter('picket_workers_dropped_total', 'Packets dropped because every batch slot was still with the workers'),
   alerts: counter('picket_alerts_total', 'Alerts written, by rule.id'),
   allowlisted: counter('picket_allowlisted_total', 'Alerts an allowlist entry held back, by rule.id'),
@@ -45,6 +49,8 @@ export interface SensorView {
   engine(): EngineStats;
   picketQueueDropped(): number;
   capture(): Array<{ iface: string; stats: LiveStats }>;
+  /** With --workers N: each worker's own socket (the capture() figures are their sums). */
+  sockets(): Array<{ iface: string; worker: number; stats: LiveStats }>;
   alerts(): Map<string, number>;
   allowlisted(): Map<string, number>;
   sinks(): SinkStats | null;
@@ -72,6 +78,11 @@ export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void
       const labels = { interface: iface };
       out.push({ family: F.received, labels, value: stats.received }, { family: F.kernelDrop, labels, value: stats.kernelDropped },
         { family: F.ifDrop, labels, value: stats.ifDropped }, { family: F.picketDrop, labels, value: stats.picketDropped });
+    }
+    for (const { iface, worker, stats } of v.sockets()) {
+      const labels = { interface: iface, worker: String(worker) };
+      out.push({ family: F.socketReceived, labels, value: stats.received }, { family: F.socketKernelDrop, labels, value: stats.kernelDropped },
+        { family: F.socketIfDrop, labels, value: stats.ifDropped }, { family: F.socketPicketDrop, labels, value: stats.picketDropped });
     }
     for (const [rule, n] of v.alerts()) out.push({ family: F.alerts, labels: { rule }, value: n });
     for (const [rule, n] of v.allowlisted()) out.push({ family: F.allowlisted, labels: { rule }, value: n });

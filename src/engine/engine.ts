@@ -16,7 +16,7 @@ import { countDecodeEvents, createDecodeCounters, DECODE_EVENT_COUNT } from '../
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
 import { shardOfPacket } from '../flow/shard';
-import { createResolvedCache, lookupV4, lookupV6, rememberV4, rememberV6 } from '../intel/resolved';
+import { createResolvedCache, lookupV4, lookupV6, rememberShared, rememberV4, rememberV6, sharedV4, sharedV6, type SharedAnswer } from '../intel/resolved';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
 import { excerpt, matchFieldSignatures, matchPayloadSignature, type Signature } from '../recon/signatures';
 import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
@@ -33,6 +33,11 @@ export interface EngineConfig {
   metadata: boolean;
   shardIndex: number;
   shardCount: number;
+  /**
+   * Told every DNS answer tie this engine remembers (the fanout workers of a live capture pass them to every other
+   * worker: the connection that follows the answer may be on another socket). Absent: kept to itself.
+   */
+  shareAnswer?: (a: SharedAnswer) => void;
 }
 
 /** Where an engine's results go: observations (rare, objects) and connection attempts (common, one reused record). */
@@ -45,6 +50,8 @@ export interface EngineSink {
 export interface Engine {
   processBatch(batch: PacketBatch): void;
   stats(): EngineStats;
+  /** DNS answer ties another worker read (see EngineConfig.shareAnswer). */
+  rememberAnswers(list: readonly SharedAnswer[]): void;
   /** New rules (SIGHUP) without losing flow state. */
   reload(rules: Pick<EngineConfig, 'intel' | 'fingerprints' | 'signatures' | 'policy'>): void;
 }
@@ -143,8 +150,13 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     },
     rememberAnswer(family, off, entry, name) {
       // Only answers of the family the client asked over can be tied to that client's address (the receiver).
-      if (family === 4 && pkt.ipVersion === 4) rememberV4(resolved, pkt.dst4, u32be(at.b, off), entry, name, at.tsSec);
-      else if (family === 6 && pkt.ipVersion === 6) rememberV6(resolved, at.b, pkt.dstAddrOff, off, entry, name, at.tsSec);
+      if (family === 4 && pkt.ipVersion === 4) {
+        rememberV4(resolved, pkt.dst4, u32be(at.b, off), entry, name, at.tsSec);
+        cfg.shareAnswer?.(sharedV4(pkt.dst4, u32be(at.b, off), entry, name, at.tsSec));
+      } else if (family === 6 && pkt.ipVersion === 6) {
+        rememberV6(resolved, at.b, pkt.dstAddrOff, off, entry, name, at.tsSec);
+        cfg.shareAnswer?.(sharedV6(at.b, pkt.dstAddrOff, off, entry, name, at.tsSec));
+      }
     },
   };
 
@@ -566,6 +578,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
           onIcmp();
         }
       }
+    },
+    rememberAnswers(list) {
+      for (const a of list) rememberShared(resolved, a);
     },
     stats() {
       st.decode = Array.from(decodeCounters);

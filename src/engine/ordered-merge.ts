@@ -38,6 +38,47 @@ export function createOutbox(): Outbox {
   };
 }
 
+/** One connection attempt of a worker's results, as an item of a time merge (live capture with several sockets). */
+export interface ScanItem {
+  tsSec: number;
+  tsNsec: number;
+  log: ScanLog;
+  index: number;
+}
+
+/**
+ * A worker's results as one list in the order its engine reported them: by ordinal, a packet's attempt record
+ * before its observations. Records become small items here (live capture with workers only).
+ */
+export function interleave(r: WorkerResults): Array<Observation | ScanItem> {
+  const out: Array<Observation | ScanItem> = [];
+  const log = r.scans;
+  const n = log === null ? 0 : log.count;
+  let i = 0;
+  for (const o of r.obs) {
+    for (; log !== null && i < n && scanLogOrdinal(log, i) <= o.ordinal; i++) out.push(scanItem(log, i));
+    out.push(o);
+  }
+  for (; log !== null && i < n; i++) out.push(scanItem(log, i));
+  return out;
+}
+
+function scanItem(log: ScanLog, index: number): ScanItem {
+  const rec = createScanRecord();
+  scanLogRead(log, index, rec);
+  return { tsSec: rec.tsSec, tsNsec: rec.tsNsec, log, index };
+}
+
+/** Hands an interleaved item to the sink (`rec` is the sink's reused record). */
+export function deliver(item: Observation | ScanItem, sink: EngineSink, rec: ScanRecord): void {
+  if ('log' in item) {
+    scanLogRead(item.log, item.index, rec);
+    sink.scan(rec);
+  } else {
+    sink.observe(item);
+  }
+}
+
 /** The buffers of a message's results, for postMessage's transfer list. */
 export function transferables(r: WorkerResults): ArrayBuffer[] {
   return r.scans === null ? [] : [r.scans.num.buffer as ArrayBuffer, r.scans.addr.buffer as ArrayBuffer];

@@ -53,7 +53,14 @@ export function rememberV4(c: ResolvedCache, client: number, addr: number, entry
 }
 
 export function rememberV6(c: ResolvedCache, b: Uint8Array, clientOff: number, addrOff: number, entry: number, name: string, now: number): void {
-  const key = `${ipv6ToString(b, clientOff)}|${ipv6ToString(b, addrOff)}`;
+  rememberV6Key(c, v6Key(b, clientOff, addrOff), entry, name, now);
+}
+
+function v6Key(b: Uint8Array, clientOff: number, addrOff: number): string {
+  return `${ipv6ToString(b, clientOff)}|${ipv6ToString(b, addrOff)}`;
+}
+
+function rememberV6Key(c: ResolvedCache, key: string, entry: number, name: string, now: number): void {
   if (!c.v6.has(key)) {
     makeRoom(c);
     c.size++;
@@ -68,6 +75,35 @@ export function lookupV4(c: ResolvedCache, client: number, addr: number, now: nu
 
 export function lookupV6(c: ResolvedCache, b: Uint8Array, clientOff: number, addrOff: number, now: number): ResolvedEntry | undefined {
   if (c.v6.size === 0) return undefined;
-  const e = c.v6.get(`${ipv6ToString(b, clientOff)}|${ipv6ToString(b, addrOff)}`);
+  const e = c.v6.get(v6Key(b, clientOff, addrOff));
   return e !== undefined && e.expires > now ? e : undefined;
+}
+
+/**
+ * One tie of a client to an address an intel name resolved to, as it crosses threads: with one capture socket per
+ * worker (PACKET_FANOUT) the DNS answer and the later connection may land on different workers, so the worker
+ * that read the answer shares it and every other one remembers it too. IPv4 as numbers; IPv6 as its cache key.
+ */
+export interface SharedAnswer {
+  client4: number;
+  addr4: number;
+  /** '' for IPv4. */
+  key6: string;
+  entry: number;
+  name: string;
+  /** Packet time of the answer (seconds): the tie expires windowSec after it, as on the thread that read it. */
+  ts: number;
+}
+
+export function sharedV4(client: number, addr: number, entry: number, name: string, ts: number): SharedAnswer {
+  return { client4: client, addr4: addr, key6: '', entry, name, ts };
+}
+
+export function sharedV6(b: Uint8Array, clientOff: number, addrOff: number, entry: number, name: string, ts: number): SharedAnswer {
+  return { client4: 0, addr4: 0, key6: v6Key(b, clientOff, addrOff), entry, name, ts };
+}
+
+export function rememberShared(c: ResolvedCache, a: SharedAnswer): void {
+  if (a.key6 === '') rememberV4(c, a.client4, a.addr4, a.entry, a.name, a.ts);
+  else rememberV6Key(c, a.key6, a.entry, a.name, a.ts);
 }
