@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createEcsStamper, observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
-import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
+import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createEngine } from '../engine/engine';
@@ -10,12 +10,12 @@ import { startLiveWorkers } from '../engine/live-workers';
 import type { EngineStats, Observation } from '../core/observation';
 import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
-import { PicketError } from '../errors';
+import { EXIT_UNDELIVERED, PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
-import { createOutputs, stampedOutput, type OutputSpec } from '../output/outputs';
+import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
-import { detectionSettings, durationFlag, wholeFlag } from './settings';
+import { detectionSettings, durationFlag, flagSinks, sinkCommon, wholeFlag } from './settings';
 import { CAPTURE_CMD, CAPTURE_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 
@@ -31,17 +31,9 @@ export function interfacesCommand(): number {
 
 /** Output specs from flags, else from the config file, else stdout. */
 function outputSpecs(values: ReturnType<typeof parseCapture>['values'], cfg: PicketConfig): OutputSpec[] {
-  const specs: OutputSpec[] = [];
-  if (values.out !== undefined) specs.push({ type: 'file', path: values.out });
-  for (const url of values.syslog) {
-    if (!SYSLOG_URL_RE.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT or tcp://HOST:PORT, not "${url}"`);
-    specs.push({ type: 'syslog', url });
-  }
-  for (const url of values['http-out']) {
-    if (!HTTP_URL_RE.test(url)) throw new PicketError(`--http-out must be an http:// or https:// URL, not "${url}"`);
-    specs.push({ type: 'http', url, bulk: values['bulk-index'] !== undefined ? { index: values['bulk-index'] } : undefined });
-  }
-  if (specs.length > 0) return specs;
+  const fromFlags = flagSinks(values);
+  if (fromFlags !== null) return fromFlags;
+  if (values.out !== undefined) return [{ type: 'file', path: values.out }];
   if (cfg.outputs !== undefined && cfg.outputs.length > 0) return cfg.outputs;
   const format = values.format ?? 'ndjson';
   if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${format}"`);
@@ -84,7 +76,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   };
 
   const observer = observerInfo(version);
-  const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
+  const outputs = createOutputs(outputSpecs(values, cfg), sinkCommon(values, cfg));
   // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
   // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
   const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null));
@@ -118,7 +110,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
     registerSensorMetrics(reg, {
       engine: () => path.stats(), picketQueueDropped: () => path.dropped(), capture: () => sources.map((s) => ({ iface: s.iface, stats: s.stats() })),
-      alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks?.stats() ?? null, startedAt: started,
+      alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks.map((k) => k.stats()), startedAt: started,
     });
     metrics = await serveMetrics(metricsListen, reg);
     say(`metrics on http://${metrics.address}/metrics`);
@@ -144,18 +136,22 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       st.workers = { count: workers, dropped: path.dropped() };
       out.write(doc);
       out.flush();
-      const sinkStats = await outputs.close(10_000);
+      clearInterval(healthTimer);
+      const report = deliveryReport(await outputs.close(10_000));
       await metrics?.close();
       say(summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000) + (path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''));
-      if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0 || sinkStats.spillPending > 0)) {
-        say(`outputs: ${sinkStats.delivered} delivered, ${sinkStats.spillPending} left in the spill file, ${sinkStats.failures} refused, ${sinkStats.dropped} lost${sinkStats.lastError !== undefined ? ` (${sinkStats.lastError})` : ''}`);
-      }
       if (failure !== null) throw failure;
+      if (report !== null) {
+        // Even with --quiet: documents that did not reach their target are never a silent matter.
+        process.stderr.write(`picket: ${report}\n`);
+        return EXIT_UNDELIVERED;
+      }
       return 0;
     })();
     return stopping;
   };
 
+  const healthTimer = watchSinkHealth(outputs.sinks, (line) => process.stderr.write(`picket: ${line}\n`));
   // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
   const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
   let lastPackets = 0;

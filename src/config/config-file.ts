@@ -35,7 +35,7 @@ export interface PicketConfig {
 }
 
 /** Sink URLs as flags and picket.yaml accept them (the sinks check them again, for callers of their own). */
-export const SYSLOG_URL_RE = /^(udp|tcp):\/\/[^/]+:\d+$/;
+export const SYSLOG_URL_RE = /^(?:(udp|tcp):\/\/[^/]+:\d+|tls:\/\/[^/]+)$/;
 export const HTTP_URL_RE = /^https?:\/\/.+/;
 
 const TOP_KEYS = ['home_net', 'rules', 'sensitivity', 'metadata', 'workers', 'stats_interval', 'capture', 'write_pcap', 'metrics', 'outputs', 'spill_dir', 'spill_max_mb', 'queue_docs'];
