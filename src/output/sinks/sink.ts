@@ -4,6 +4,9 @@ import { fileTransport } from './file';
 import { checkPositive, QueuedSink } from './queue';
 import { stdoutTransport } from './stdout';
 import { threadedTransport } from './threaded';
+import type { TlsFiles } from './tls';
+
+export type { TlsFiles } from './tls';
 
 /**
  * What a sink did with the documents it was given. Every accepted document is in exactly one place, so that
@@ -50,17 +53,6 @@ export interface Sink {
   /** Flushes (bounded by timeoutMs), spills what is still in memory, releases sockets and files. */
   close(timeoutMs?: number): Promise<SinkStats>;
   stats(): SinkStats;
-}
-
-/** TLS of a network sink (https://, syslog tls://): files read at start-up; the server is verified unless insecure. */
-export interface TlsFiles {
-  /** PEM CA certificates to verify the server against, instead of the system's. */
-  ca?: string;
-  /** PEM client certificate and its key, for servers that ask for one. */
-  cert?: string;
-  key?: string;
-  /** Skip verifying the server's certificate and name. */
-  insecure?: boolean;
 }
 
 export type SinkConfig =
