@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +25,27 @@ export function picket(args: string[], input?: string): Run {
     for (const line of stdout.split('\n')) if (line.startsWith('{')) docs.push(JSON.parse(line) as Record<string, unknown>);
   }
   return { code: r.status ?? -1, stdout, stderr: r.stderr ?? '', docs };
+}
+
+/**
+ * The real CLI in a child process that runs alongside the test (picket() blocks the test's event loop, and with it
+ * any server the test runs): its standard input is a pipe the test writes to, `done` resolves when it exits.
+ */
+export function picketChild(args: string[]): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const done = new Promise<Run>((resolve) => {
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      const docs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ code: code ?? -1, stdout, stderr, docs });
+    });
+  });
+  return { child, done };
 }
 
 /**
