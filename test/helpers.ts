@@ -31,7 +31,7 @@ export function picket(args: string[], input?: string): Run {
  * The real CLI in a child process that runs alongside the test (picket() blocks the test's event loop, and with it
  * any server the test runs): its standard input is a pipe the test writes to, `done` resolves when it exits.
  */
-export function picketChild(args: string[]): { child: ChildProcess; done: Promise<Run> } {
+export function picketChild(args: string[]): { child: ChildProcess; done: Promise<Run>; stderr(): string } {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -45,7 +45,7 @@ export function picketChild(args: string[]): { child: ChildProcess; done: Promis
       resolve({ code: code ?? -1, stdout, stderr, docs });
     });
   });
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 /**

@@ -26,9 +26,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until check() holds, at most `tries` times `everyMs` apart; throws with `what` otherwise. */
-export async function until(what: string, check: () => boolean, tries = 600, everyMs = 50): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, tries = 600, everyMs = 50): Promise<void> {
   for (let i = 0; i < tries; i++) {
-    if (check()) return;
+    if (await check()) return;
     await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}`);
