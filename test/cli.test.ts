@@ -88,6 +88,25 @@ test('--home-net decides network.direction', () => {
   assert.deepEqual([...new Set(b.docs.filter((d) => get(d, 'event.kind') === 'alert').map((d) => get(d, 'network.direction')))], ['outbound']);
 });
 
+test('sink flags: mistakes are one line with exit 2 before anything runs, naming the flag or file', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--http-out', 'https://elastic:hunter2@127.0.0.1:9200/_bulk'], /--http-out: no credentials in the URL .*--http-basic-auth-file/],
+    [['--tls-ca', '/etc/hostname'], /--tls-ca is for https:\/\/ --http-out and tls:\/\/ --syslog sinks, and none is given/],
+    [['--syslog', 'tcp://127.0.0.1:514', '--tls-ca', '/etc/hostname'], /--tls-ca is for https:\/\/ --http-out and tls:\/\/ --syslog sinks/],
+    [['--syslog', 'tcp://127.0.0.1:514', '--http-gzip'], /--http-gzip is for --http-out sinks, and none is given/],
+    [['--syslog', 'tls://127.0.0.1:6514', '--tls-cert', '/etc/hostname'], /--tls-cert and --tls-key go together/],
+    [['--syslog', 'tls://127.0.0.1:6514', '--tls-ca', '/nonexistent/ca.pem'], /syslog tls:\/\/127\.0\.0\.1:6514: cannot read the CA file \/nonexistent\/ca\.pem: ENOENT/],
+    [['--http-out', 'https://127.0.0.1:9200/_bulk', '--http-api-key-file', '/nonexistent/key'], /cannot read the API key file \/nonexistent\/key: ENOENT/],
+    [['--syslog', 'tls://127.0.0.1:99999'], /--syslog must be|bad url/],
+  ];
+  for (const [flags, want] of cases) {
+    const r = picket(['replay', ...flags, intel]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, want);
+  }
+});
+
 test('an output that fails is an error, not silence', () => {
   // /dev/full accepts the open and fails every write with ENOSPC.
   const r = picket(['replay', '--out', '/dev/full', intel]);

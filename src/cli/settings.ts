@@ -75,12 +75,15 @@ export interface SinkFlags {
  * caller uses picket.yaml's outputs, or its own default). TLS and credential flags go to every sink that uses them.
  */
 export function flagSinks(flags: SinkFlags): OutputSpec[] | null {
-  if (flags.syslog.length === 0 && flags['http-out'].length === 0) {
-    for (const f of ['bulk-index', 'http-gzip', 'http-basic-auth-file', 'http-api-key-file', 'tls-ca', 'tls-cert', 'tls-key', 'tls-insecure'] as const) {
-      if (flags[f] !== undefined) throw new PicketError(`--${f} is for --syslog and --http-out sinks, and none is given`);
-    }
-    return null;
-  }
+  // A flag that no sink uses is a mistake to say, not to ignore (a CA file meant for a sink that then talks plain text).
+  const secure = flags.syslog.some((u) => u.startsWith('tls:')) || flags['http-out'].some((u) => u.startsWith('https:'));
+  const tlsFlags = ['tls-ca', 'tls-cert', 'tls-key', 'tls-insecure'] as const;
+  const httpFlags = ['bulk-index', 'http-gzip', 'http-basic-auth-file', 'http-api-key-file'] as const;
+  const unusedTls = secure ? undefined : tlsFlags.find((f) => flags[f] !== undefined);
+  if (unusedTls !== undefined) throw new PicketError(`--${unusedTls} is for https:// --http-out and tls:// --syslog sinks, and none is given`);
+  const unusedHttp = flags['http-out'].length > 0 ? undefined : httpFlags.find((f) => flags[f] !== undefined);
+  if (unusedHttp !== undefined) throw new PicketError(`--${unusedHttp} is for --http-out sinks, and none is given`);
+  if (flags.syslog.length === 0 && flags['http-out'].length === 0) return null;
   if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined)) throw new PicketError('--tls-cert and --tls-key go together');
   if (flags['http-basic-auth-file'] !== undefined && flags['http-api-key-file'] !== undefined) {
     throw new PicketError('--http-basic-auth-file and --http-api-key-file: one or the other');
