@@ -124,3 +124,13 @@ export function withoutEventId(doc: Record<string, unknown>): Record<string, unk
   delete event.id;
   return { ...doc, event };
 }
+
+/** A DNS query for `name` (type A), as a resolver sends it: for live tests, where no server has to answer. */
+export function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')]));
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(0x0100, 2); // recursion desired
+  head.writeUInt16BE(1, 4);
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { PicketError } from '../src/errors';
 import { createRegistry, EXPOSITION_CONTENT_TYPE, parseListen, serveMetrics, type MetricFamily, type Sample } from '../src/output/metrics';
 import * as dgram from 'node:dgram';
-import { picketChild, tmpDir } from './helpers';
+import { dnsQuery, picketChild, tmpDir } from './helpers';
 import { freeTcpPort, Rsyslog, until } from './sink-rsyslog';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -460,16 +460,6 @@ test('a real Prometheus scrapes the endpoint: values, NaN and infinities, escape
   assert.equal(inc.length, 1);
   assert.ok(Number(inc[0].value[1]) > 0, `increase is ${inc[0].value[1]}`);
 });
-
-/** A DNS query for `name` (type A), as a resolver sends it. */
-function dnsQuery(id: number, name: string): Buffer {
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')]));
-  const head = Buffer.alloc(12);
-  head.writeUInt16BE(id, 0);
-  head.writeUInt16BE(0x0100, 2); // recursion desired
-  head.writeUInt16BE(1, 4);
-  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
 
 test('a live sensor whose syslog collector goes down and comes back: per-sink health on /metrics (promtool clean) and on stderr, even with --quiet', async (t) => {
   const rs = new Rsyslog();

@@ -5,6 +5,7 @@ import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveS
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
+import { createIngressMap } from '../capture/ingress';
 import { createEngine } from '../engine/engine';
 import { startLiveWorkers } from '../engine/live-workers';
 import type { EngineStats, Observation } from '../core/observation';
@@ -77,13 +78,25 @@ export async function captureCommand(argv: string[], version: string): Promise<n
 
   const observer = observerInfo(version);
   const outputs = createOutputs(outputSpecs(values, cfg), sinkCommon(values, cfg));
-  // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
-  // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
-  const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null));
+  // observer.ingress.interface.name: with one interface, on every document; with several, on the documents an
+  // observation writes as it is handed on (a protocol event, an alert that packet raised), the interface of its
+  // packet. Documents written later (scan summaries from a timer, the final counters) span interfaces and have
+  // none; picket.stats.capture has the per-interface counters.
+  const ingress = ifaces.length > 1 ? createIngressMap() : null;
+  let packetIface: string | null = null;
+  const out = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface })));
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
   let failure: Error | null = null;
-  const path = createPacketPath(setup, rules, workers, (o) => pipeline.observe(o), (e) => {
+  const observe = (o: Observation): void => {
+    packetIface = ingress?.lookup(o.ordinal) ?? null;
+    try {
+      pipeline.observe(o);
+    } finally {
+      packetIface = null;
+    }
+  };
+  const path = createPacketPath(setup, rules, workers, observe, (e) => {
     failure ??= e;
     void stopAll(`worker failed: ${e.message}`);
   });
@@ -189,6 +202,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       src.start((batch, hold) => {
         if (stopping !== null && maxPackets !== undefined && ordinal >= maxPackets) return;
         batch.firstOrdinal = ordinal;
+        ingress?.record(ordinal, batch.count, src.iface);
         ordinal += batch.count;
         ring?.write(batch);
         path.process(batch, hold);
