@@ -34,8 +34,8 @@ interface BulkItemResult {
 }
 
 /**
- * Elasticsearch's verdict on each of the `sent` documents of the request, by position in the request: 2xx
- * delivered, 429/5xx retry, other 4xx refused.
+ * Elasticsearch's verdict on each of the `sent` documents of the request, by position in the request: 2xx and 409
+ * (that _id is indexed already) delivered, 429/5xx retry, other 4xx refused.
  */
 export function judgeBulk(body: string, sent: number): WireOutcome {
   let parsed: { errors?: unknown; items?: unknown };
