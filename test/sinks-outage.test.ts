@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BulkHttps } from './bulk-https';
 import { picket, picketChild, PCAPS, tmpDir } from './helpers';
-import { Rsyslog, sleep, until } from './sink-rsyslog';
+import { Rsyslog, until } from './sink-rsyslog';
 import { makeTestCa, type TestCa } from './test-ca';
 
 const INDEX = 'logs-picket-outage';
@@ -84,12 +84,17 @@ test('both collectors down in the middle of a run, picket run again: every docum
   const cut = 1_500_000;
   run1.child.stdin?.write(input.subarray(0, cut));
   await until('documents at both collectors while picket waits for more input', () => syslogIds().length >= 1000 && srv.indexed.length >= 500, 400);
-  // Settled: picket is blocked reading, and sends nothing more until it has more input.
+  // Settled: picket's main thread is blocked reading its input (the kernel says where it waits: pipe_read, or
+  // unix_stream_read_generic for the socket pair Node gives a child), so it hands the sinks nothing more until it
+  // has more input, and the sinks' threads have sent all they had (the counts are steady).
+  const pid = run1.child.pid ?? 0;
   let seen = -1;
-  while (seen !== syslogIds().length + srv.indexed.length) {
-    seen = syslogIds().length + srv.indexed.length;
-    await sleep(500);
-  }
+  await until('picket blocked on its input, the collectors\' counts steady', async () => {
+    const now = syslogIds().length + srv.indexed.length;
+    const steady = now === seen && /read/.test(fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+    seen = now;
+    return steady;
+  }, 120, 500);
   const beforeOutage = { syslog: syslogIds().length, http: srv.indexed.length };
   t.diagnostic(`${expected} documents; delivered before the outage: ${JSON.stringify(beforeOutage)}`);
   await rs.stop();
