@@ -53,10 +53,9 @@ export function detectionSettings(flags: DetectionFlags, cfg: PicketConfig, batc
   };
 }
 
-/** The sink flags both commands take (SINK_OPTIONS in commands.ts), plus --out and --format. */
+/** The sink flags both commands take (SINK_OPTIONS in commands.ts), plus --out. */
 export interface SinkFlags {
   out?: string;
-  format?: string;
   syslog: string[];
   'http-out': string[];
   'bulk-index'?: string;
