@@ -107,6 +107,29 @@ test('sink flags: mistakes are one line with exit 2 before anything runs, naming
   }
 });
 
+test('replay with a sink down (picket.yaml outputs): exit 3, and per sink where every document went', () => {
+  const dir = tmpDir('sink-down');
+  try {
+    const cfg = path.join(dir, 'picket.yaml');
+    // Port 9 on loopback: nothing listens, the connection is refused at once.
+    fs.writeFileSync(cfg, 'spill_dir: spill\noutputs:\n  - type: file\n    path: alerts.ndjson\n  - type: http\n    url: http://127.0.0.1:9/_bulk\n    index: picket\n');
+    const r = picket(['replay', '--quiet', '--config', cfg, intel]);
+    assert.equal(r.code, 3, r.stderr);
+    const n = fs.readFileSync(path.join(dir, 'alerts.ndjson'), 'utf8').split('\n').length - 1;
+    assert.ok(n > 0);
+    const spill = path.join(dir, 'spill', 'http_http___127.0.0.1_9__bulk.spill.ndjson');
+    assert.equal(fs.readFileSync(spill, 'utf8').split('\n').length - 1, n, 'every document the file got is in the spill file');
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(lines, [
+      'picket: outputs did not deliver everything:',
+      `  file ${path.join(dir, 'alerts.ndjson')}: ${n} of ${n} delivered`,
+      `  http http://127.0.0.1:9/_bulk: 0 of ${n} delivered, ${n} spilled to ${spill} (sent first when the sink is back, by this or the next run) (last error: http http://127.0.0.1:9/_bulk: connect ECONNREFUSED 127.0.0.1:9)`,
+    ]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an output that fails is an error, not silence', () => {
   // /dev/full accepts the open and fails every write with ENOSPC.
   const r = picket(['replay', '--out', '/dev/full', intel]);
