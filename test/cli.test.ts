@@ -119,8 +119,9 @@ test('replay with a sink down (picket.yaml outputs): exit 3, and per sink where 
     assert.ok(n > 0);
     const spill = path.join(dir, 'spill', 'http_http___127.0.0.1_9__bulk.spill.ndjson');
     assert.equal(fs.readFileSync(spill, 'utf8').split('\n').length - 1, n, 'every document the file got is in the spill file');
+    // The report ends stderr (a line that the sink is failing may come before it, said while picket waits).
     const lines = r.stderr.trim().split('\n');
-    assert.deepEqual(lines, [
+    assert.deepEqual(lines.slice(-3), [
       'picket: outputs did not deliver everything:',
       `  file ${path.join(dir, 'alerts.ndjson')}: ${n} of ${n} delivered`,
       `  http http://127.0.0.1:9/_bulk: 0 of ${n} delivered, ${n} spilled to ${spill} (sent first when the sink is back, by this or the next run) (last error: http http://127.0.0.1:9/_bulk: connect ECONNREFUSED 127.0.0.1:9)`,

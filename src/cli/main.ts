@@ -12,7 +12,7 @@ import { commandHelp, parseArgsOptions } from './option-table';
 import { captureCommand, interfacesCommand } from './capture';
 import { detectionSettings, flagSinks, sinkCommon, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
-import { createOutputs, deliveryReport, stampedOutput } from '../output/outputs';
+import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth } from '../output/outputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -95,7 +95,13 @@ async function replayCommand(argv: string[]): Promise<number> {
   } finally {
     out.close();
   }
-  const report = outputs === null ? null : deliveryReport(await outputs.close(30_000));
+  let report: string | null = null;
+  if (outputs !== null) {
+    // The replay kept this thread busy; a sink that is down is said while picket waits for it (up to 30 s).
+    const health = watchSinkHealth(outputs.sinks, (line) => process.stderr.write(`picket: ${line}\n`));
+    report = deliveryReport(await outputs.close(30_000));
+    clearInterval(health);
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (!values.quiet) process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
   // Said even with --quiet: documents that did not reach their target are never a silent matter.

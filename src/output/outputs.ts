@@ -99,7 +99,8 @@ export function watchSinkHealth(sinks: readonly Sink[], say: (line: string) => v
       if (s.failing === was[i]) return;
       was[i] = s.failing;
       if (s.failing) {
-        say(`output ${s.name} is failing (${s.lastError ?? 'no reason given'}): retrying; ${s.queued} documents in memory, ${s.spillPending} in ${s.spillFile ?? 'no spill file (no spill directory)'}`);
+        const spill = s.spillFile === undefined ? ' (no spill directory: lost if the sink is not back before picket exits)' : `, ${s.spillPending} in ${s.spillFile}`;
+        say(`output ${s.name} is failing (${s.lastError ?? 'no reason given'}): retrying; ${s.queued} documents in memory${spill}`);
       } else {
         say(`output ${s.name} delivers again: ${s.delivered} delivered so far, ${s.spillPending} still in the spill file (sent first), ${s.dropped} dropped`);
       }
