@@ -58,6 +58,8 @@ done
 for pair in "${HEADERS[@]}"; do
   [ -e "${pair%%:*}" ] || missing+=("${pair##*:}")
 done
+# rsyslog's OpenSSL network stream driver (test/sinks-tls: syslog over TLS, RFC 5425), in the multiarch directory.
+compgen -G '/usr/lib/*/rsyslog/lmnsd_ossl.so' >/dev/null || missing+=(rsyslog-openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -88,6 +88,49 @@ test('--home-net decides network.direction', () => {
   assert.deepEqual([...new Set(b.docs.filter((d) => get(d, 'event.kind') === 'alert').map((d) => get(d, 'network.direction')))], ['outbound']);
 });
 
+test('sink flags: mistakes are one line with exit 2 before anything runs, naming the flag or file', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--http-out', 'https://elastic:hunter2@127.0.0.1:9200/_bulk'], /--http-out: no credentials in the URL .*--http-basic-auth-file/],
+    [['--tls-ca', '/etc/hostname'], /--tls-ca is for https:\/\/ --http-out and tls:\/\/ --syslog sinks, and none is given/],
+    [['--syslog', 'tcp://127.0.0.1:514', '--tls-ca', '/etc/hostname'], /--tls-ca is for https:\/\/ --http-out and tls:\/\/ --syslog sinks/],
+    [['--syslog', 'tcp://127.0.0.1:514', '--http-gzip'], /--http-gzip is for --http-out sinks, and none is given/],
+    [['--syslog', 'tls://127.0.0.1:6514', '--tls-cert', '/etc/hostname'], /--tls-cert and --tls-key go together/],
+    [['--syslog', 'tls://127.0.0.1:6514', '--tls-ca', '/nonexistent/ca.pem'], /syslog tls:\/\/127\.0\.0\.1:6514: cannot read the CA file \/nonexistent\/ca\.pem: ENOENT/],
+    [['--http-out', 'https://127.0.0.1:9200/_bulk', '--http-api-key-file', '/nonexistent/key'], /cannot read the API key file \/nonexistent\/key: ENOENT/],
+    [['--syslog', 'tls://127.0.0.1:99999'], /--syslog must be|bad url/],
+  ];
+  for (const [flags, want] of cases) {
+    const r = picket(['replay', ...flags, intel]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, want);
+  }
+});
+
+test('replay with a sink down (picket.yaml outputs): exit 3, and per sink where every document went', () => {
+  const dir = tmpDir('sink-down');
+  try {
+    const cfg = path.join(dir, 'picket.yaml');
+    // Port 9 on loopback: nothing listens, the connection is refused at once.
+    fs.writeFileSync(cfg, 'spill_dir: spill\noutputs:\n  - type: file\n    path: alerts.ndjson\n  - type: http\n    url: http://127.0.0.1:9/_bulk\n    index: picket\n');
+    const r = picket(['replay', '--quiet', '--config', cfg, intel]);
+    assert.equal(r.code, 3, r.stderr);
+    const n = fs.readFileSync(path.join(dir, 'alerts.ndjson'), 'utf8').split('\n').length - 1;
+    assert.ok(n > 0);
+    const spill = path.join(dir, 'spill', 'http_http___127.0.0.1_9__bulk.spill.ndjson');
+    assert.equal(fs.readFileSync(spill, 'utf8').split('\n').length - 1, n, 'every document the file got is in the spill file');
+    // The report ends stderr (a line that the sink is failing may come before it, said while picket waits).
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(lines.slice(-3), [
+      'picket: outputs did not deliver everything:',
+      `  file ${path.join(dir, 'alerts.ndjson')}: ${n} of ${n} delivered`,
+      `  http http://127.0.0.1:9/_bulk: 0 of ${n} delivered, ${n} spilled to ${spill} (sent first when the sink is back, by this or the next run) (last error: http http://127.0.0.1:9/_bulk: connect ECONNREFUSED 127.0.0.1:9)`,
+    ]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an output that fails is an error, not silence', () => {
   // /dev/full accepts the open and fails every write with ENOSPC.
   const r = picket(['replay', '--out', '/dev/full', intel]);

@@ -14,6 +14,12 @@ test('picket.example.yaml is a valid config that sets every section', () => {
   assert.equal(c.writePcap?.files, 16);
   assert.deepEqual(c.outputs?.map((o) => o.type), ['file', 'syslog', 'http']);
   assert.equal(c.statsInterval, 60);
+  // The TLS and credential keys, paths as given (absolute) or relative to the file.
+  const http = c.outputs?.[2];
+  assert.ok(http?.type === 'http');
+  assert.deepEqual(http.tls, { ca: '/etc/picket/elasticsearch-ca.pem', cert: '/etc/picket/sensor.pem', key: '/etc/picket/sensor.key' });
+  assert.deepEqual(http.auth, { apiKeyFile: '/etc/picket/elasticsearch-api-key' });
+  assert.equal(http.gzip, true);
 });
 
 test('a config file drives a replay (home net, sensitivity, outputs), and flags win over it', () => {
@@ -49,6 +55,11 @@ test('a bad config stops start-up naming the file, the line and the key', () => 
     ['capture:\n  interfaces: [eth0]\n  buffer: 5\n', /picket\.yaml:3: unknown key "buffer"/],
     ['outputs:\n  - type: syslog\n    url: syslog.example:514\n', /picket\.yaml:3: "url" must be udp:\/\/HOST:PORT/],
     ['outputs:\n  - type: kafka\n', /picket\.yaml:2: unknown output type "kafka"/],
+    ['outputs:\n  - type: syslog\n    url: tcp://127.0.0.1:514\n    tls: { ca: ca.pem }\n', /picket\.yaml:4: "tls" is for a tls:\/\/HOST\[:PORT\] url/],
+    ['outputs:\n  - type: http\n    url: https://127.0.0.1:9200/_bulk\n    tls:\n      cert: c.pem\n', /picket\.yaml:5: "cert" and "key" go together/],
+    ['outputs:\n  - type: http\n    url: https://127.0.0.1:9200/_bulk\n    tls: { verify: false }\n', /picket\.yaml:4: unknown key "verify" \(allowed: ca, cert, key, insecure\)/],
+    ['outputs:\n  - type: http\n    url: https://127.0.0.1:9200/_bulk\n    basic_auth_file: a\n    api_key_file: b\n', /picket\.yaml:5: "basic_auth_file" or "api_key_file", not both/],
+    ['outputs:\n  - type: http\n    url: https://127.0.0.1:9200/_bulk\n    gzip: yes\n', /picket\.yaml:4: "gzip" must be true or false/],
     ['home_net: [10.0.0.0/33]\n', /picket\.yaml:1: /],
     ['nonsense: 1\n', /picket\.yaml:1: unknown key "nonsense"/],
     ['a: [\n', /picket\.yaml:\d+: not valid YAML/],

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,6 +25,27 @@ export function picket(args: string[], input?: string): Run {
     for (const line of stdout.split('\n')) if (line.startsWith('{')) docs.push(JSON.parse(line) as Record<string, unknown>);
   }
   return { code: r.status ?? -1, stdout, stderr: r.stderr ?? '', docs };
+}
+
+/**
+ * The real CLI in a child process that runs alongside the test (picket() blocks the test's event loop, and with it
+ * any server the test runs): its standard input is a pipe the test writes to, `done` resolves when it exits.
+ */
+export function picketChild(args: string[]): { child: ChildProcess; done: Promise<Run>; stderr(): string } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const done = new Promise<Run>((resolve) => {
+    child.once('close', (code) => {
+      clearTimeout(killer);
+      const docs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ code: code ?? -1, stdout, stderr, docs });
+    });
+  });
+  return { child, done, stderr: () => stderr };
 }
 
 /**
@@ -135,4 +156,14 @@ export function withoutEventId(doc: Record<string, unknown>): Record<string, unk
   const event = { ...(doc.event as Record<string, unknown>) };
   delete event.id;
   return { ...doc, event };
+}
+
+/** A DNS query for `name` (type A), as a resolver sends it: for live tests, where no server has to answer. */
+export function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')]));
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(0x0100, 2); // recursion desired
+  head.writeUInt16BE(1, 4);
+  return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
 }

@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { PicketError } from '../src/errors';
 import { createRegistry, EXPOSITION_CONTENT_TYPE, parseListen, serveMetrics, type MetricFamily, type Sample } from '../src/output/metrics';
-import { tmpDir } from './helpers';
+import * as dgram from 'node:dgram';
+import { dnsQuery, picketChild, tmpDir } from './helpers';
+import { freeTcpPort, Rsyslog, until } from './sink-rsyslog';
 
 const PROMTOOL = '/usr/bin/promtool';
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -457,4 +459,65 @@ test('a real Prometheus scrapes the endpoint: values, NaN and infinities, escape
   const inc = await query(`increase(${PACKETS.name}[1m])`);
   assert.equal(inc.length, 1);
   assert.ok(Number(inc[0].value[1]) > 0, `increase is ${inc[0].value[1]}`);
+});
+
+test('a live sensor whose syslog collector goes down and comes back: per-sink health on /metrics (promtool clean) and on stderr, even with --quiet', async (t) => {
+  const rs = new Rsyslog();
+  await rs.start();
+  await rs.stop(); // its port known, nothing listening: the collector is down
+  const metricsPort = await freeTcpPort();
+  const spillDir = tmpDir('health-spill');
+  const sinkName = `syslog tcp://127.0.0.1:${rs.tcpPort}`;
+  const pk = picketChild(['capture', '-i', 'lo', '--bpf', 'udp and dst port 53 and host 127.0.0.1', '--metadata', '--quiet', '--stats-interval', '0',
+    '--syslog', `tcp://127.0.0.1:${rs.tcpPort}`, '--spill-dir', spillDir, '--metrics-listen', `127.0.0.1:${metricsPort}`]);
+  const scrape = async (): Promise<string> => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    return res.text();
+  };
+  const value = (text: string, family: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${family}{sink="${sinkName}"} `));
+    assert.ok(line !== undefined, `${family} for ${sinkName} in:\n${text}`);
+    return Number(line.split(' ').pop());
+  };
+  const udp = dgram.createSocket('udp4');
+  let id = 0;
+  const query = (): void => udp.send(dnsQuery(++id, 'api.shodan.io'), 53, '127.0.0.1');
+  try {
+    await until('the metrics endpoint', async () => (await scrape().catch(() => '')).includes('picket_sink_up'));
+    let text = await scrape();
+    assertLintsClean(text);
+    assert.equal(value(text, 'picket_sink_up'), 1, 'nothing sent yet, nothing failed');
+    // Queries make protocol events, which the dead collector cannot take.
+    await until('picket to say the output is failing', () => {
+      query();
+      return pk.stderr().includes(`output ${sinkName} is failing`);
+    });
+    text = await scrape();
+    assertLintsClean(text);
+    assert.equal(value(text, 'picket_sink_up'), 0);
+    assert.equal(value(text, 'picket_sink_delivered_total'), 0);
+    const accepted = value(text, 'picket_sink_accepted_total');
+    assert.ok(accepted > 0);
+    assert.equal(value(text, 'picket_sink_queued') + value(text, 'picket_sink_spill_pending'), accepted, 'everything accepted is in memory or spilled');
+    assert.match(pk.stderr(), /ECONNREFUSED/);
+
+    await rs.start();
+    await until('picket to say the output delivers again', () => pk.stderr().includes(`output ${sinkName} delivers again`));
+    text = await scrape();
+    assertLintsClean(text);
+    assert.equal(value(text, 'picket_sink_up'), 1);
+    assert.ok(value(text, 'picket_sink_delivered_total') >= accepted);
+    t.diagnostic(pk.stderr());
+  } finally {
+    udp.close();
+    pk.child.kill('SIGTERM');
+  }
+  const r = await pk.done;
+  assert.equal(r.code, 0, r.stderr);
+  // Every query's event and the final counters reached rsyslog.
+  const events = rs.records().map((x) => JSON.parse(x.msg) as { event: { kind: string }; dns?: { id?: string } });
+  assert.equal(events.filter((e) => e.event.kind === 'metric').length, 1);
+  assert.equal(events.filter((e) => e.event.kind === 'event').length, id);
+  await rs.cleanup();
+  fs.rmSync(spillDir, { recursive: true, force: true });
 });

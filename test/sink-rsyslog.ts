@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { requireTool, tmpDir } from './helpers';
+import type { TestCa } from './test-ca';
 
 /** What rsyslog extracted from one message, as written by the template below (one JSON object a line). */
 export interface RsyslogRecord {
@@ -25,9 +26,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until check() holds, at most `tries` times `everyMs` apart; throws with `what` otherwise. */
-export async function until(what: string, check: () => boolean, tries = 600, everyMs = 50): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, tries = 600, everyMs = 50): Promise<void> {
   for (let i = 0; i < tries; i++) {
-    if (check()) return;
+    if (await check()) return;
     await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -60,6 +61,10 @@ export class Rsyslog {
   readonly out = path.join(this.dir, 'out.ndjson');
   udpPort = 0;
   tcpPort = 0;
+  /** With `tls`: an RFC 5425 input (imtcp with the OpenSSL driver) that requires a client certificate of that CA. */
+  tlsPort = 0;
+
+  constructor(private readonly tls: TestCa | null = null) {}
   private proc: ChildProcess | null = null;
   private stderr = '';
 
@@ -68,7 +73,13 @@ export class Rsyslog {
     if (this.udpPort === 0) {
       this.udpPort = await freeUdpPort();
       this.tcpPort = await freeTcpPort();
+      if (this.tls !== null) this.tlsPort = await freeTcpPort();
     }
+    const t = this.tls;
+    const tlsInput = t === null ? [] : [
+      `input(type="imtcp" name="imtls" address="127.0.0.1" port="${this.tlsPort}" streamDriver.name="ossl" streamDriver.mode="1"`,
+      `  streamDriver.authMode="x509/certvalid" streamDriver.caFile="${t.ca}" streamDriver.certFile="${t.serverCert}" streamDriver.keyFile="${t.serverKey}")`,
+    ];
     const conf = path.join(this.dir, 'rsyslog.conf');
     const prop = (out: string, name: string, extra = ''): string => `  property(outname="${out}" name="${name}" format="jsonf"${extra})`;
     fs.writeFileSync(
@@ -79,6 +90,7 @@ export class Rsyslog {
         'module(load="imtcp")',
         `input(type="imudp" address="127.0.0.1" port="${this.udpPort}")`,
         `input(type="imtcp" address="127.0.0.1" port="${this.tcpPort}")`,
+        ...tlsInput,
         'template(name="props" type="list" option.jsonf="on") {',
         prop('input', 'inputname'),
         prop('version', 'protocol-version'),
@@ -92,7 +104,7 @@ export class Rsyslog {
         prop('sd', 'structured-data'),
         prop('msg', 'msg'),
         '}',
-        'if $inputname == "imudp" or $inputname == "imtcp" then {',
+        'if $inputname == "imudp" or $inputname == "imtcp" or $inputname == "imtls" then {',
         `  action(type="omfile" file="${this.out}" template="props")`,
         '}',
         '',

@@ -285,11 +285,12 @@ function durationNs(start: string, end: string): number | null {
 
 /**
  * What makes each document exact ECS at the one place every document passes before output: ecs.version, a unique
- * event.id, event.duration where the document spans time, and the capture interface. event.id is a random
+ * event.id, event.duration where the document spans time, and the capture interface (fixed, or asked for each
+ * document when a capture has several). event.id is a random
  * 128-bit run id (hex) and the document's sequence number in the run: unique across runs without coordination,
  * and the sequence keeps one run's documents in the order they were written.
  */
-export function createEcsStamper(ingress: Ingress | null = null): (doc: EcsDoc) => EcsDoc {
+export function createEcsStamper(ingress: Ingress | (() => Ingress | null) | null = null): (doc: EcsDoc) => EcsDoc {
   const run = randomBytes(16).toString('hex');
   let seq = 0;
   return (doc) => {
@@ -301,9 +302,10 @@ export function createEcsStamper(ingress: Ingress | null = null): (doc: EcsDoc) 
     }
     doc.event = event;
     doc.ecs = { version: ECS_VERSION };
-    if (ingress !== null) {
+    const from = typeof ingress === 'function' ? ingress() : ingress;
+    if (from !== null) {
       const observer = (doc.observer ?? {}) as EcsDoc;
-      observer.ingress = { interface: { name: ingress.interface } };
+      observer.ingress = { interface: { name: from.interface } };
       doc.observer = observer;
     }
     return doc;

@@ -2,20 +2,22 @@ import { parseArgs } from 'node:util';
 import { createEcsStamper, observerInfo, statsDoc, type EcsDoc } from '../alert/ecs';
 import { createAlertPipeline } from '../engine/alert-pipeline';
 import { listInterfaces, openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
-import { HTTP_URL_RE, loadConfigFile, SYSLOG_URL_RE, type PicketConfig } from '../config/config-file';
+import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import type { Rules } from '../config/rules';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
+import { createIngressMap } from '../capture/ingress';
 import { createEngine, type EngineSink } from '../engine/engine';
 import { startLiveFanout, type LiveFanout } from '../engine/live-fanout';
-import type { EngineStats } from '../core/observation';
+import type { EngineStats, Observation } from '../core/observation';
+import type { ScanRecord } from '../core/scan-record';
 import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
-import { PicketError } from '../errors';
+import { EXIT_UNDELIVERED, PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
-import { createOutputs, stampedOutput, type OutputSpec } from '../output/outputs';
+import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
-import { detectionSettings, durationFlag, wholeFlag } from './settings';
+import { detectionSettings, durationFlag, flagSinks, sinkCommon, wholeFlag } from './settings';
 import { CAPTURE_CMD, CAPTURE_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { formatAnalysis, SUMMARY_WIDTH, summaryLevel, useColour } from './summary';
@@ -33,17 +35,9 @@ export function interfacesCommand(): number {
 
 /** Output specs from flags, else from the config file, else stdout. */
 function outputSpecs(values: ReturnType<typeof parseCapture>['values'], cfg: PicketConfig): OutputSpec[] {
-  const specs: OutputSpec[] = [];
-  if (values.out !== undefined) specs.push({ type: 'file', path: values.out });
-  for (const url of values.syslog) {
-    if (!SYSLOG_URL_RE.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT or tcp://HOST:PORT, not "${url}"`);
-    specs.push({ type: 'syslog', url });
-  }
-  for (const url of values['http-out']) {
-    if (!HTTP_URL_RE.test(url)) throw new PicketError(`--http-out must be an http:// or https:// URL, not "${url}"`);
-    specs.push({ type: 'http', url, bulk: values['bulk-index'] !== undefined ? { index: values['bulk-index'] } : undefined });
-  }
-  if (specs.length > 0) return specs;
+  const fromFlags = flagSinks(values);
+  if (fromFlags !== null) return fromFlags;
+  if (values.out !== undefined) return [{ type: 'file', path: values.out }];
   if (cfg.outputs !== undefined && cfg.outputs.length > 0) return cfg.outputs;
   const format = values.format ?? 'ndjson';
   if (format !== 'ndjson' && format !== 'text') throw new PicketError(`--format must be ndjson or text, not "${format}"`);
@@ -86,14 +80,37 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   };
 
   const observer = observerInfo(version);
-  const outputs = createOutputs(outputSpecs(values, cfg), { spillDir: values['spill-dir'] ?? cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes });
-  // observer.ingress.interface.name only when there is one interface: packets of several share one engine, and an
-  // alert (a scan) can span them; picket.stats.capture has the per-interface counters either way.
+  const outputs = createOutputs(outputSpecs(values, cfg), sinkCommon(values, cfg));
+  // observer.ingress.interface.name: with one interface, on every document; with several (and no workers), on the
+  // documents an observation writes as it is handed on (a protocol event, an alert that packet raised), the
+  // interface of its packet. Documents written later (scan summaries from a timer, the final counters) span
+  // interfaces and have none; picket.stats.capture has the per-interface counters.
+  const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  // Workers number their own packets: their documents name no interface when there are several.
+  const ingress = ifaces.length > 1 && workers === 0 ? createIngressMap() : null;
+  let packetIface: string | null = null;
   const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
   const analyzer = createAnalyzer();
-  const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : null)), analyzer);
+  const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface }))), analyzer);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
-  const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
+  const sink: EngineSink = {
+    observe(o: Observation): void {
+      packetIface = ingress?.lookup(o.ordinal) ?? null;
+      try {
+        pipeline.observe(o);
+      } finally {
+        packetIface = null;
+      }
+    },
+    scan(r: ScanRecord): void {
+      packetIface = ingress?.lookup(r.ordinal) ?? null;
+      try {
+        pipeline.scan(r);
+      } finally {
+        packetIface = null;
+      }
+    },
+  };
   let failure: Error | null = null;
   /** Set once stopAll exists: a worker that fails before that (while the metrics server starts) is stopped then. */
   let stopOnFailure: ((why: string) => void) | null = null;
@@ -124,7 +141,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       }
     } else {
       const ring = ringDir !== undefined ? { dir: ringDir, fileBytes: ringFileMb * 1024 * 1024, files: ringFiles } : null;
-      fan = await startLiveFanout(setup, workers, ifaces.map(liveOpts), ring, pipeline, (e) => workerFailed(e), () => countCheck());
+      fan = await startLiveFanout(setup, workers, ifaces.map(liveOpts), ring, sink, (e) => workerFailed(e), () => countCheck());
       for (const [i, iface] of ifaces.entries()) {
         say(`capturing on ${iface} (link type ${fan.linktypes[i]}) with ${workers} workers, a socket each in PACKET_FANOUT group ${fan.groups[i]} (picket's libpcap addon, batches, drop counters per socket)`);
       }
@@ -134,7 +151,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     await outputs.close(2000);
     throw e;
   }
-  const path = fan !== null ? fanoutPath(fan) : inlinePath(setup, rules, pipeline);
+  const path = fan !== null ? fanoutPath(fan) : inlinePath(setup, rules, sink);
   const captureStats = (): Array<{ iface: string; stats: LiveStats }> => fan !== null ? fan.capture() : sources.map((s) => ({ iface: s.iface, stats: s.stats() }));
 
   const started = Date.now();
@@ -143,7 +160,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
     registerSensorMetrics(reg, {
       engine: () => path.stats(), picketQueueDropped: () => path.dropped(), capture: captureStats, sockets: () => fan?.sockets() ?? [],
-      alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks?.stats() ?? null, startedAt: started,
+      alerts: () => pipeline.alertsByRule(), allowlisted: () => pipeline.allowlistedByRule(), sinks: () => outputs.sinks.map((k) => k.stats()), startedAt: started,
     });
     metrics = await serveMetrics(metricsListen, reg);
     say(`metrics on http://${metrics.address}/metrics`);
@@ -173,16 +190,19 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       st.workers = { count: workers, dropped: path.dropped() };
       out.write(doc);
       out.flush();
-      const sinkStats = await outputs.close(10_000);
+      clearInterval(healthTimer);
+      const report = deliveryReport(await outputs.close(10_000));
       await metrics?.close();
       if (summary !== 'none') {
         process.stderr.write(`picket: ${summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000)}${path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''}\n`);
       }
       if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
-      if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0 || sinkStats.spillPending > 0)) {
-        say(`outputs: ${sinkStats.delivered} delivered, ${sinkStats.spillPending} left in the spill file, ${sinkStats.failures} refused, ${sinkStats.dropped} lost${sinkStats.lastError !== undefined ? ` (${sinkStats.lastError})` : ''}`);
-      }
       if (failure !== null) throw failure;
+      if (report !== null) {
+        // Even with --quiet: documents that did not reach their target are never a silent matter.
+        process.stderr.write(`picket: ${report}\n`);
+        return EXIT_UNDELIVERED;
+      }
       return 0;
     })();
     return stopping;
@@ -190,6 +210,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
 
   stopOnFailure = (why) => void stopAll(why);
   if (failure !== null) stopOnFailure(`worker failed: ${(failure as Error).message}`);
+  const healthTimer = watchSinkHealth(outputs.sinks, (line) => process.stderr.write(`picket: ${line}\n`));
 
   // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
   const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
@@ -231,6 +252,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       src.start((batch, hold) => {
         if (stopping !== null && maxPackets !== undefined && ordinal >= maxPackets) return;
         batch.firstOrdinal = ordinal;
+        ingress?.record(ordinal, batch.count, src.iface);
         ordinal += batch.count;
         ring?.write(batch);
         path.process(batch, hold);

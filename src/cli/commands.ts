@@ -18,9 +18,35 @@ export const MAIN_OPTIONS = {
   version: { type: 'boolean', short: 'V', help: 'print the version' },
 } as const satisfies OptionTable;
 
+const CAPTURE = 'Capture';
+const DETECTION = 'Detection (as in replay)';
+const OUTPUTS = 'Outputs (several at once; none given: stdout)';
+const SERVICE = 'Service';
+
+/**
+ * The sinks' flags: one set of entries in both commands' tables, so that replay and capture write to the same
+ * outputs the same way. TLS and credential flags apply to every sink given on the command line that uses them
+ * (https:// and tls:// URLs); picket.yaml sets them per sink. Credentials come from files, never from the command
+ * line, where every user of the machine can read them in the process list.
+ */
+export const SINK_OPTIONS = {
+  syslog: {
+    type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none',
+    help: 'RFC 5424 syslog: udp://HOST:PORT, tcp://HOST:PORT or tls://HOST[:PORT] (RFC 5425, port 6514 if none given) (repeatable)',
+  },
+  'http-out': { type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none', help: 'POST NDJSON batches (repeatable); with --bulk-index as Elasticsearch _bulk' },
+  'bulk-index': { type: 'string', value: 'NAME', group: OUTPUTS, complete: 'none', help: '--http-out batches are Elasticsearch _bulk requests into index NAME ("create" actions, _id = event.id: a resend is not indexed twice)' },
+  'http-gzip': { type: 'boolean', group: OUTPUTS, help: 'gzip --http-out request bodies (Content-Encoding: gzip)' },
+  'http-basic-auth-file': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: '--http-out basic authentication: FILE holds USER:PASSWORD on its first line' },
+  'http-api-key-file': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: '--http-out Elasticsearch API key: FILE holds the encoded key (sent as "Authorization: ApiKey KEY")' },
+  'tls-ca': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'PEM CA certificates that https:// and tls:// sinks verify the server against (default: the system\'s)' },
+  'tls-cert': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'PEM client certificate for https:// and tls:// sinks (with --tls-key)' },
+  'tls-key': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'PEM private key of --tls-cert' },
+  'tls-insecure': { type: 'boolean', group: OUTPUTS, help: 'do not verify the server\'s certificate (testing only: anyone on the path can read and change the alerts)' },
+  'spill-dir': { type: 'string', value: 'DIR', group: OUTPUTS, complete: 'dir', help: 'where a sink that is down spills what it cannot hold (sent first when it is back, also by the next run)' },
+} as const satisfies OptionTable;
+
 export const REPLAY_OPTIONS = {
-  out: { type: 'string', value: 'FILE', help: 'write documents to FILE (appended) instead of stdout', complete: 'file' },
-  format: { type: 'string', default: 'ndjson', value: 'ndjson|text', help: 'ndjson: one ECS JSON object per line; text: one readable line per document', complete: FORMATS },
   metadata: {
     type: 'boolean',
     help: 'also write a protocol event (event.kind: event) for every DNS query, TLS or QUIC ClientHello and HTTP request (the last document of a run is always the sensor\'s counters: event.kind metric)',
@@ -43,12 +69,10 @@ export const REPLAY_OPTIONS = {
   quiet: { type: 'boolean', default: false, help: 'no summary on stderr' },
   summary: { type: 'string', value: 'none|brief|full', shown: SUMMARY_SHOWN, complete: SUMMARY_LEVELS, help: SUMMARY_HELP },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+  out: { type: 'string', value: 'FILE', group: OUTPUTS, help: 'write documents to FILE (appended) instead of stdout', complete: 'file' },
+  format: { type: 'string', default: 'ndjson', value: 'ndjson|text', group: OUTPUTS, help: 'ndjson: one ECS JSON object per line; text: one readable line per document', complete: FORMATS },
+  ...SINK_OPTIONS,
 } as const satisfies OptionTable;
-
-const CAPTURE = 'Capture';
-const DETECTION = 'Detection (as in replay)';
-const OUTPUTS = 'Outputs (several at once; none given: stdout)';
-const SERVICE = 'Service';
 
 export const CAPTURE_OPTIONS = {
   interface: { type: 'string', short: 'i', multiple: true, default: [] as string[], value: 'IFACE', group: CAPTURE, complete: 'interface', help: 'capture on IFACE (repeatable; "picket interfaces" lists them)' },
@@ -67,10 +91,7 @@ export const CAPTURE_OPTIONS = {
   metadata: { type: 'boolean', group: DETECTION, help: 'also write protocol events' },
   out: { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'NDJSON file (appended)' },
   format: { type: 'string', value: 'ndjson|text', shown: 'ndjson', group: OUTPUTS, complete: FORMATS, help: 'what goes to stdout when no other output is given' },
-  syslog: { type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none', help: 'RFC 5424 syslog: udp://HOST:PORT or tcp://HOST:PORT (repeatable)' },
-  'http-out': { type: 'string', multiple: true, default: [] as string[], value: 'URL', group: OUTPUTS, complete: 'none', help: 'POST NDJSON batches (repeatable); with --bulk-index as Elasticsearch _bulk' },
-  'bulk-index': { type: 'string', value: 'NAME', group: OUTPUTS, complete: 'none', help: '--http-out batches are Elasticsearch _bulk requests into index NAME' },
-  'spill-dir': { type: 'string', value: 'DIR', group: OUTPUTS, complete: 'dir', help: 'where a sink that is down spills what it cannot hold' },
+  ...SINK_OPTIONS,
   'metrics-listen': { type: 'string', value: 'ADDR:PORT', group: SERVICE, complete: 'none', help: 'Prometheus metrics on http://ADDR:PORT/metrics' },
   'write-pcap': { type: 'string', value: 'DIR', group: SERVICE, complete: 'dir', help: 'keep a rolling ring of raw packets in DIR' },
   'pcap-file-mb': { type: 'string', value: 'N', shown: '64', group: SERVICE, complete: 'none', help: 'size of each file of the --write-pcap ring, MiB' },
@@ -91,7 +112,7 @@ export const REPLAY: CommandSpec = {
   ],
   options: REPLAY_OPTIONS,
   positionals: 'file',
-  footer: ['Exit status: 0 when the replay finished (damaged packets are counted, not fatal), 2 on a usage, input, rules or output error.'],
+  footer: ['Exit status: 0 when the replay finished (damaged packets are counted, not fatal), 2 on a usage, input, rules or output error, 3 when the replay finished but a sink did not deliver every document (stderr says, per sink, how many were delivered, spilled to which file, dropped or refused).'],
 };
 
 export const REPORT_OPTIONS = {

@@ -99,6 +99,8 @@ export function manPage(version: string, description: string): string {
     roffText('the replay finished (damaged packets and cut files are counted and reported on stderr, not fatal), or the capture was stopped by a signal, --count or --duration.'),
     '.TP', '.B 2',
     roffText('a usage, input, configuration, rules, capture permission or output error: one line on stderr naming the file and line where there is one.'),
+    '.TP', '.B 3',
+    roffText('the run finished, but an output sink did not deliver every document: stderr says per sink how many were delivered, spilled (and to which file: the next run sends them first), dropped or refused by the target. Replay, and capture when it stops.'),
     '.TP', '.B 70',
     roffText('an internal error (a bug): one line on stderr; PICKET_DEBUG=1 prints the stack.'),
     '.SH ENVIRONMENT',

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createEcsStamper } from '../alert/ecs';
 import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { orderInputs } from '../engine/inputs';
-import { PicketError } from '../errors';
+import { EXIT_INTERNAL, EXIT_UNDELIVERED, EXIT_USAGE, PicketError } from '../errors';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
@@ -11,9 +11,9 @@ import { reportCommand } from './report';
 import { mainHelp, REPLAY, REPLAY_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { captureCommand, interfacesCommand } from './capture';
-import { detectionSettings, wholeFlag } from './settings';
+import { detectionSettings, flagSinks, sinkCommon, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
-import { createOutputs, stampedOutput } from '../output/outputs';
+import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth } from '../output/outputs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../../../package.json') as { version: string }).version;
@@ -25,10 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof PicketError) {
       process.stderr.write(`picket: ${e.message}\n`);
-      return 2;
+      return EXIT_USAGE;
     }
     process.stderr.write(`picket: internal error: ${e instanceof Error ? (process.env.PICKET_DEBUG ? e.stack : e.message) : String(e)}\n`);
-    return 70;
+    return EXIT_INTERNAL;
   }
 }
 
@@ -83,19 +83,27 @@ async function replayCommand(argv: string[]): Promise<number> {
     if (!values.quiet) process.stderr.write(`picket: ${streams.map((f) => (f === '-' ? 'standard input' : f)).join(', ')} can be read once only: replaying in one thread, not ${workers} workers\n`);
     workers = 0;
   }
-  // --out/--format: the synchronous writer (a failing output stops the replay, saying what was lost); the
-  // config file's outputs: sinks, flushed and closed before exit.
-  const outputs = values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0
-    ? createOutputs(cfg.outputs, { spillDir: cfg.spillDir, queueDocs: cfg.queueDocs, spillMaxBytes: cfg.spillMaxBytes }) : null;
+  // --out/--format alone: the synchronous writer (a failing output stops the replay, saying what was lost); sink
+  // flags or the config file's outputs: sinks, flushed and closed before exit, each reporting where its documents went.
+  const sinkSpecs = flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null);
+  const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
   const analyzer = createAnalyzer();
   const out = tapOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), analyzer);
   const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION);
-  const sinkStats = outputs === null ? null : await outputs.close(30_000);
-  if (sinkStats !== null && (sinkStats.dropped > 0 || sinkStats.failures > 0)) {
-    throw new PicketError(`outputs: ${sinkStats.dropped} documents lost, ${sinkStats.failures} refused (${sinkStats.lastError ?? 'no reason given'}); ${sinkStats.spillPending} wait in the spill file`);
+  let report: string | null = null;
+  if (outputs !== null) {
+    // The replay kept this thread busy; a sink that is down is said while picket waits for it (up to 30 s).
+    const health = watchSinkHealth(outputs.sinks, (line) => process.stderr.write(`picket: ${line}\n`));
+    report = deliveryReport(await outputs.close(30_000));
+    clearInterval(health);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (summary !== 'none') process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
   if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
+  // Said even with --quiet: documents that did not reach their target are never a silent matter.
+  if (report !== null) {
+    process.stderr.write(`picket: ${report}\n`);
+    return EXIT_UNDELIVERED;
+  }
   return 0;
 }

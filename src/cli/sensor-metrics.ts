@@ -24,6 +24,7 @@ const F = {
   queueDrop: counter('picket_workers_dropped_total', 'Packets dropped because every batch slot was still with the workers'),
   alerts: counter('picket_alerts_total', 'Alerts written, by rule.id'),
   allowlisted: counter('picket_allowlisted_total', 'Alerts an allowlist entry held back, by rule.id'),
+  sinkUp: gauge('picket_sink_up', 'Whether an output sink delivers: 0 while its deliveries fail (retrying, spilling), 1 otherwise'),
   sinkAccepted: counter('picket_sink_accepted_total', 'Documents given to an output sink'),
   sinkDelivered: counter('picket_sink_delivered_total', 'Documents an output sink delivered'),
   sinkRetries: counter('picket_sink_retries_total', 'Failed delivery attempts that will be retried'),
@@ -53,7 +54,7 @@ export interface SensorView {
   sockets(): Array<{ iface: string; worker: number; stats: LiveStats }>;
   alerts(): Map<string, number>;
   allowlisted(): Map<string, number>;
-  sinks(): SinkStats | null;
+  sinks(): SinkStats[];
   startedAt: number;
 }
 
@@ -86,11 +87,12 @@ export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void
     }
     for (const [rule, n] of v.alerts()) out.push({ family: F.alerts, labels: { rule }, value: n });
     for (const [rule, n] of v.allowlisted()) out.push({ family: F.allowlisted, labels: { rule }, value: n });
-    const s = v.sinks();
-    if (s !== null) {
-      out.push({ family: F.sinkAccepted, value: s.accepted }, { family: F.sinkDelivered, value: s.delivered }, { family: F.sinkRetries, value: s.retries },
-        { family: F.sinkFailures, value: s.failures }, { family: F.sinkSpilled, value: s.spilled }, { family: F.sinkDropped, value: s.dropped },
-        { family: F.sinkQueued, value: s.queued }, { family: F.sinkSpillPending, value: s.spillPending }, { family: F.sinkTruncated, value: s.truncated });
+    for (const s of v.sinks()) {
+      const labels = { sink: s.name };
+      out.push({ family: F.sinkUp, labels, value: s.failing ? 0 : 1 },
+        { family: F.sinkAccepted, labels, value: s.accepted }, { family: F.sinkDelivered, labels, value: s.delivered }, { family: F.sinkRetries, labels, value: s.retries },
+        { family: F.sinkFailures, labels, value: s.failures }, { family: F.sinkSpilled, labels, value: s.spilled }, { family: F.sinkDropped, labels, value: s.dropped },
+        { family: F.sinkQueued, labels, value: s.queued }, { family: F.sinkSpillPending, labels, value: s.spillPending }, { family: F.sinkTruncated, labels, value: s.truncated });
     }
     return out;
   });

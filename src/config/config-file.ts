@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { PicketError } from '../errors';
-import type { SinkConfig } from '../output/sinks/sink';
+import type { SinkConfig, TlsFiles } from '../output/sinks/sink';
 import { parseHomeNet } from './homenet';
 import { SENSITIVITIES, type Sensitivity } from './rules';
 import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
@@ -35,7 +35,7 @@ export interface PicketConfig {
 }
 
 /** Sink URLs as flags and picket.yaml accept them (the sinks check them again, for callers of their own). */
-export const SYSLOG_URL_RE = /^(udp|tcp):\/\/[^/]+:\d+$/;
+export const SYSLOG_URL_RE = /^(?:(udp|tcp):\/\/[^/]+:\d+|tls:\/\/[^/]+)$/;
 export const HTTP_URL_RE = /^https?:\/\/.+/;
 
 const TOP_KEYS = ['home_net', 'rules', 'sensitivity', 'metadata', 'workers', 'stats_interval', 'capture', 'write_pcap', 'metrics', 'outputs', 'spill_dir', 'spill_max_mb', 'queue_docs'];
@@ -140,23 +140,30 @@ function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfi
         keep: item.has('keep') ? wholeNumber(rf, item, 'keep', 0, 10000) : undefined,
       };
     case 'syslog': {
-      checkAllowedKeys(rf, item, ['type', 'url', 'app_name', 'hostname', 'facility', 'framing', 'confirm']);
+      checkAllowedKeys(rf, item, ['type', 'url', 'app_name', 'hostname', 'facility', 'framing', 'confirm', 'tls']);
       const confirm = numberAt(rf, item, 'confirm', 'duration');
       const url = scalarString(rf, item, 'url', true);
-      if (!SYSLOG_URL_RE.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be udp://HOST:PORT or tcp://HOST:PORT');
+      if (!SYSLOG_URL_RE.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be udp://HOST:PORT, tcp://HOST:PORT or tls://HOST[:PORT]');
+      const tls = tlsAt(rf, item, rel);
+      if (tls !== undefined && !url.startsWith('tls:')) rf.fail(item.get('tls', true) as Node, '"tls" is for a tls://HOST[:PORT] url');
       const framing = item.has('framing') ? scalarString(rf, item, 'framing', true) : 'octet-counting';
       if (framing !== 'octet-counting' && framing !== 'newline') rf.fail(item.get('framing', true) as Node, '"framing" must be octet-counting or newline');
       return {
         type: 'syslog', url, appName: item.has('app_name') ? scalarString(rf, item, 'app_name', true) : undefined,
         hostname: item.has('hostname') ? scalarString(rf, item, 'hostname', true) : undefined,
         facility: item.has('facility') ? wholeNumber(rf, item, 'facility', 0, 23) : undefined, octetCounting: framing === 'octet-counting',
-        confirmMs: confirm === undefined ? undefined : confirm * 1000,
+        confirmMs: confirm === undefined ? undefined : confirm * 1000, tls,
       };
     }
     case 'http': {
-      checkAllowedKeys(rf, item, ['type', 'url', 'index', 'headers', 'batch_docs', 'batch_every', 'timeout']);
+      checkAllowedKeys(rf, item, ['type', 'url', 'index', 'headers', 'batch_docs', 'batch_every', 'timeout', 'tls', 'basic_auth_file', 'api_key_file', 'gzip']);
       const url = scalarString(rf, item, 'url', true);
       if (!HTTP_URL_RE.test(url)) rf.fail(item.get('url', true) as Node, '"url" must be an http:// or https:// URL');
+      const tls = tlsAt(rf, item, rel);
+      if (tls !== undefined && !url.startsWith('https:')) rf.fail(item.get('tls', true) as Node, '"tls" is for an https:// url');
+      if (item.has('basic_auth_file') && item.has('api_key_file')) rf.fail(item.get('api_key_file', true) as Node, '"basic_auth_file" or "api_key_file", not both');
+      const auth = item.has('basic_auth_file') ? { basicFile: rel(scalarString(rf, item, 'basic_auth_file', true)) }
+        : item.has('api_key_file') ? { apiKeyFile: rel(scalarString(rf, item, 'api_key_file', true)) } : undefined;
       const headersNode = item.get('headers', true) as Node | undefined;
       let headers: Record<string, string> | undefined;
       if (headersNode !== undefined) {
@@ -173,11 +180,25 @@ function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfi
         type: 'http', url, headers, bulk: item.has('index') ? { index: scalarString(rf, item, 'index', true) } : undefined,
         batchDocs: item.has('batch_docs') ? wholeNumber(rf, item, 'batch_docs', 1, 100000) : undefined,
         batchMs: batchMs === undefined ? undefined : batchMs * 1000, timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+        tls, auth, gzip: item.has('gzip') ? bool(rf, item, 'gzip') : undefined,
       };
     }
     default:
       rf.fail(item.get('type', true) as Node, `unknown output type "${type}" (stdout, file, syslog, http)`);
   }
+}
+
+/** A sink's "tls" mapping (ca, cert, key, insecure), paths relative to the config file. */
+function tlsAt(rf: RuleFile, item: YAMLMap, rel: (p: string) => string): TlsFiles | undefined {
+  const node = item.get('tls', true) as Node | undefined;
+  if (node === undefined) return undefined;
+  if (!isMap(node)) rf.fail(node, '"tls" must be a mapping (ca, cert, key, insecure)');
+  checkAllowedKeys(rf, node, ['ca', 'cert', 'key', 'insecure']);
+  if (node.has('cert') !== node.has('key')) rf.fail(node, '"cert" and "key" go together');
+  const t: TlsFiles = {};
+  for (const k of ['ca', 'cert', 'key'] as const) if (node.has(k)) t[k] = rel(scalarString(rf, node, k, true));
+  if (node.has('insecure')) t.insecure = bool(rf, node, 'insecure');
+  return t;
 }
 
 function bool(rf: RuleFile, map: YAMLMap, key: string): boolean {

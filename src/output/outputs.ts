@@ -9,10 +9,10 @@ import { createOutput, type Output } from './writer';
  */
 export interface Outputs {
   out: Output;
-  /** The sinks, when there are any: their counters go to metrics and the summary. */
-  sinks: Sink | null;
-  /** Flushes and closes everything; resolves with the sinks' final counters. */
-  close(timeoutMs?: number): Promise<SinkStats | null>;
+  /** The sinks, each on its own: their counters go to metrics and the summary. */
+  sinks: readonly Sink[];
+  /** Flushes and closes everything; resolves with each sink's final counters. */
+  close(timeoutMs?: number): Promise<SinkStats[]>;
 }
 
 export type OutputSpec = SinkConfig & { format?: 'ndjson' | 'text' };
@@ -26,6 +26,7 @@ export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; 
     else sinkList.push(createSink(s, common));
   }
   const sinks = sinkList.length === 0 ? null : sinkList.length === 1 ? sinkList[0] : createFanout(sinkList);
+  let closing: Promise<SinkStats[]> | null = null;
   let written = 0;
   const out: Output = {
     write(doc: EcsDoc) {
@@ -44,15 +45,67 @@ export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; 
   };
   return {
     out,
-    sinks,
-    async close(timeoutMs) {
-      out.close();
-      return sinks === null ? null : sinks.close(timeoutMs);
+    sinks: sinkList,
+    close(timeoutMs) {
+      closing ??= (async () => {
+        out.close();
+        await sinks?.close(timeoutMs);
+        return sinkList.map((s) => s.stats());
+      })();
+      return closing;
     },
   };
+}
+
+/** A sink that has not delivered everything it was given. */
+export function undelivered(s: SinkStats): boolean {
+  return s.delivered < s.accepted;
+}
+
+/**
+ * Where every document of every sink went, one line a sink, when any sink has not delivered everything it was
+ * given; null when all did. Said at the end of a run (and the exit status says it too: EXIT_UNDELIVERED).
+ */
+export function deliveryReport(stats: readonly SinkStats[]): string | null {
+  if (!stats.some(undelivered)) return null;
+  const lines = ['outputs did not deliver everything:'];
+  for (const s of stats) {
+    const parts = [`${s.delivered} of ${s.accepted} delivered`];
+    if (s.spillPending > 0) parts.push(`${s.spillPending} spilled to ${s.spillFile ?? 'the spill file'} (sent first when the sink is back, by this or the next run)`);
+    if (s.dropped > 0) parts.push(`${s.dropped} dropped`);
+    if (s.failures > 0) parts.push(`${s.failures} refused by the target`);
+    lines.push(`  ${s.name}: ${parts.join(', ')}${undelivered(s) && s.lastError !== undefined ? ` (last error: ${s.lastError})` : ''}`);
+  }
+  return lines.join('\n');
 }
 
 /** An output whose every document is stamped first (ecs.version, event.id: see createEcsStamper). */
 export function stampedOutput(out: Output, stamp: (doc: EcsDoc) => EcsDoc): Output {
   return { write: (doc) => out.write(stamp(doc)), flush: () => out.flush(), close: () => out.close(), written: () => out.written() };
+}
+
+/** How often a live sensor looks at its sinks' health. */
+const HEALTH_EVERY_MS = 1000;
+
+/**
+ * Says on stderr (the journal, for the service) when a sink starts failing and when it recovers, with where its
+ * documents are meanwhile: a sink that is down is never a silent matter, also with --quiet. Returns the timer.
+ */
+export function watchSinkHealth(sinks: readonly Sink[], say: (line: string) => void): NodeJS.Timeout {
+  const was = sinks.map(() => false);
+  const timer = setInterval(() => {
+    sinks.forEach((sink, i) => {
+      const s = sink.stats();
+      if (s.failing === was[i]) return;
+      was[i] = s.failing;
+      if (s.failing) {
+        const spill = s.spillFile === undefined ? ' (no spill directory: lost if the sink is not back before picket exits)' : `, ${s.spillPending} in ${s.spillFile}`;
+        say(`output ${s.name} is failing (${s.lastError ?? 'no reason given'}): retrying; ${s.queued} documents in memory${spill}`);
+      } else {
+        say(`output ${s.name} delivers again: ${s.delivered} delivered so far, ${s.spillPending} still in the spill file (sent first), ${s.dropped} dropped`);
+      }
+    });
+  }, HEALTH_EVERY_MS);
+  timer.unref();
+  return timer;
 }

@@ -1,10 +1,23 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as zlib from 'node:zlib';
+import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { checkPositive } from './queue';
+import { authHeader, tlsOptions, type TlsFiles } from './tls';
 import { encodeLines, type NetTransport, type WireOutcome } from './wire';
 
-type HttpConfig = { url: string; headers?: Record<string, string>; bulk?: { index: string }; batchDocs?: number; batchMs?: number; timeoutMs?: number };
+type HttpConfig = {
+  url: string;
+  headers?: Record<string, string>;
+  bulk?: { index: string };
+  batchDocs?: number;
+  batchMs?: number;
+  timeoutMs?: number;
+  tls?: TlsFiles;
+  auth?: { basicFile?: string; apiKeyFile?: string };
+  gzip?: boolean;
+};
 
 /** A bulk response for 500 documents is ~100 KB; anything near this is not one. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -21,8 +34,8 @@ interface BulkItemResult {
 }
 
 /**
- * Elasticsearch's verdict on each of the `sent` documents of the request, by position in the request: 2xx
- * delivered, 429/5xx retry, other 4xx refused.
+ * Elasticsearch's verdict on each of the `sent` documents of the request, by position in the request: 2xx and 409
+ * (that _id is indexed already) delivered, 429/5xx retry, other 4xx refused.
  */
 export function judgeBulk(body: string, sent: number): WireOutcome {
   let parsed: { errors?: unknown; items?: unknown };
@@ -41,7 +54,9 @@ export function judgeBulk(body: string, sent: number): WireOutcome {
   parsed.items.forEach((item: unknown, i) => {
     const r = (item !== null && typeof item === 'object' ? Object.values(item)[0] : undefined) as BulkItemResult | undefined;
     const status = typeof r?.status === 'number' ? r.status : 0;
-    if (status >= 200 && status < 300) return;
+    // 409 to a create with an _id: a document of that event.id is indexed already (an earlier send the answer of
+    // which was lost). It is there, once: delivered.
+    if ((status >= 200 && status < 300) || status === 409) return;
     if (status === 429 || status >= 500) {
       retry.push(i);
       retryStatus = status;
@@ -60,7 +75,12 @@ export function judgeBulk(body: string, sent: number): WireOutcome {
  * checked, because _bulk answers 200 even when some documents were refused.
  *
  * The action is "create", not "index": data streams (the usual home of logs and alerts in Elasticsearch and
- * OpenSearch) accept only create, and without an _id both mean the same for a plain index.
+ * OpenSearch) accept only create. Its _id is the document's event.id, so that a batch sent again (indexed, but the
+ * answer lost to a cut connection, or sent again by the next run from the spill file) is refused as a conflict
+ * (409, counted as delivered) instead of indexed twice.
+ *
+ * TLS (https://): the server is verified against the CA file or the system's CAs unless tls.insecure; a client
+ * certificate when given. Credentials come from files (auth), read at start-up. gzip compresses request bodies.
  */
 export function httpTransport(cfg: HttpConfig): NetTransport {
   let u: URL;
@@ -78,10 +98,18 @@ export function httpTransport(cfg: HttpConfig): NetTransport {
   checkPositive(name, 'timeoutMs', timeoutMs, false);
   if (!Number.isFinite(batchMs) || batchMs < 0) throw new PicketError(`${name}: batchMs must be >= 0, not ${batchMs}`);
   if (cfg.bulk !== undefined && (typeof cfg.bulk.index !== 'string' || cfg.bulk.index === '')) throw new PicketError(`${name}: bulk.index is empty`);
-  const action = cfg.bulk === undefined ? '' : JSON.stringify({ create: { _index: cfg.bulk.index } }) + '\n';
-  const mod = u.protocol === 'https:' ? https : http;
+  const index = cfg.bulk?.index;
+  const action = (d: EcsDoc): string => {
+    if (index === undefined) return '';
+    const id = (d.event as { id?: unknown } | undefined)?.id;
+    return JSON.stringify({ create: typeof id === 'string' && id !== '' ? { _index: index, _id: id } : { _index: index } }) + '\n';
+  };
+  const secure = u.protocol === 'https:';
+  if (!secure && cfg.tls !== undefined) throw new PicketError(`${name}: TLS options for an http:// URL (https:// is meant?)`);
+  const authorization = authHeader(name, cfg.auth);
   // One kept-alive connection: batches go one at a time, in order, without a handshake each.
-  const agent = new mod.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ...tlsOptions(name, cfg.tls) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const mod = secure ? https : http;
   let current: http.ClientRequest | null = null;
 
   const post = (body: Buffer): Promise<Reply> =>
@@ -90,7 +118,13 @@ export function httpTransport(cfg: HttpConfig): NetTransport {
         method: 'POST',
         agent,
         timeout: timeoutMs,
-        headers: { ...cfg.headers, 'content-type': 'application/x-ndjson', 'content-length': body.length },
+        headers: {
+          ...cfg.headers,
+          ...(authorization !== undefined ? { authorization } : {}),
+          ...(cfg.gzip === true ? { 'content-encoding': 'gzip' } : {}),
+          'content-type': 'application/x-ndjson',
+          'content-length': body.length,
+        },
       });
       current = req;
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -116,10 +150,12 @@ export function httpTransport(cfg: HttpConfig): NetTransport {
     batchDocs,
     batchMs,
     maxInFlight: 1,
-    encode: (docs) => encodeLines(docs, (d) => action + JSON.stringify(d)),
+    encode: (docs) => encodeLines(docs, (d) => action(d) + JSON.stringify(d)),
     async send({ lines, at, failed }) {
       if (lines.length === 0) return { retry: [], failed };
-      const reply = await post(Buffer.from(lines.join('\n') + '\n', 'utf8'));
+      const plain = Buffer.from(lines.join('\n') + '\n', 'utf8');
+      // In the transport's own thread (threaded.ts): compressing holds up no capture.
+      const reply = await post(cfg.gzip === true ? zlib.gzipSync(plain) : plain);
       // Any other status (a 503 from an overloaded cluster, a 401 until credentials are fixed) is retried.
       if (reply.status < 200 || reply.status > 299) throw new Error(`${name}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
       if (cfg.bulk === undefined) return { retry: [], failed };

@@ -198,7 +198,9 @@ export class QueuedSink implements Sink {
       queued: this.held(),
       spillPending: this.spill?.pending ?? 0,
       truncated: this.t.truncated?.() ?? 0,
+      failing: this.failuresInARow > 0 || this.returning,
     };
+    if (this.spill !== null) s.spillFile = this.spill.path;
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;
   }

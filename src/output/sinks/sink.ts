@@ -4,6 +4,9 @@ import { fileTransport } from './file';
 import { checkPositive, QueuedSink } from './queue';
 import { stdoutTransport } from './stdout';
 import { threadedTransport } from './threaded';
+import type { TlsFiles } from './tls';
+
+export type { TlsFiles } from './tls';
 
 /**
  * What a sink did with the documents it was given. Every accepted document is in exactly one place, so that
@@ -33,6 +36,10 @@ export interface SinkStats {
   spillPending: number;
   /** Delivered, but cut down to fit (a syslog datagram over 64 KiB). */
   truncated: number;
+  /** The last delivery attempt failed (the sink is retrying, spilling); false again after a success. */
+  failing: boolean;
+  /** The spill file, when the sink has a spill directory. */
+  spillFile?: string;
   lastError?: string;
 }
 
@@ -54,7 +61,8 @@ export type SinkConfig =
   | { type: 'file'; path: string; rotateBytes?: number; rotateSeconds?: number; keep?: number }
   | {
       type: 'syslog';
-      url: string /* udp://host:port or tcp://host:port */;
+      url: string /* udp://host:port, tcp://host:port or tls://host[:port] (RFC 5425, 6514 by default) */;
+      tls?: TlsFiles;
       appName?: string;
       hostname?: string;
       facility?: number;
@@ -71,6 +79,11 @@ export type SinkConfig =
       url: string;
       headers?: Record<string, string>;
       bulk?: { index: string };
+      tls?: TlsFiles;
+      /** Files holding credentials: USER:PASSWORD (basic) or an encoded Elasticsearch API key. */
+      auth?: { basicFile?: string; apiKeyFile?: string };
+      /** gzip request bodies (Content-Encoding: gzip). */
+      gzip?: boolean;
       batchDocs?: number;
       batchMs?: number;
       timeoutMs?: number;
@@ -113,7 +126,7 @@ export function createSink(cfg: SinkConfig, common: SinkCommon): Sink {
 export function createFanout(sinks: Sink[]): Sink {
   const name = `fanout(${sinks.map((s) => s.name).join(', ')})`;
   const sum = (all: SinkStats[]): SinkStats => {
-    const total: SinkStats = { name, accepted: 0, delivered: 0, retries: 0, failures: 0, spilled: 0, dropped: 0, queued: 0, spillPending: 0, truncated: 0 };
+    const total: SinkStats = { name, accepted: 0, delivered: 0, retries: 0, failures: 0, spilled: 0, dropped: 0, queued: 0, spillPending: 0, truncated: 0, failing: false };
     const errors: string[] = [];
     for (const s of all) {
       total.accepted += s.accepted;
@@ -125,6 +138,7 @@ export function createFanout(sinks: Sink[]): Sink {
       total.queued += s.queued;
       total.spillPending += s.spillPending;
       total.truncated += s.truncated;
+      total.failing ||= s.failing;
       if (s.lastError !== undefined) errors.push(`${s.name}: ${s.lastError}`);
     }
     if (errors.length > 0) total.lastError = errors.join('; ');

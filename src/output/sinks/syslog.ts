@@ -1,12 +1,17 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import * as tls from 'node:tls';
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { checkPositive, errorText } from './queue';
+import { tlsOptions, type TlsFiles } from './tls';
 import { encodeLines, type NetTransport, type Wire, type WireOutcome } from './wire';
 
-type SyslogConfig = { url: string; appName?: string; hostname?: string; facility?: number; octetCounting?: boolean; confirmMs?: number };
+type SyslogConfig = { url: string; appName?: string; hostname?: string; facility?: number; octetCounting?: boolean; confirmMs?: number; tls?: TlsFiles };
+
+/** RFC 5425's port for syslog over TLS. */
+export const SYSLOG_TLS_PORT = 6514;
 
 /** The largest UDP payload over IPv4 (65535 - 20 bytes of IP header - 8 of UDP header). */
 export const MAX_DATAGRAM = 65507;
@@ -88,19 +93,20 @@ function shrink(doc: EcsDoc, originalBytes: number, h: SyslogHeader): string {
   return formatSyslog(doc, h, asciiJson({ '@timestamp': doc['@timestamp'], event: { kind: ev?.kind, severity: ev?.severity }, picket: mark }));
 }
 
-function parseUrl(raw: string): { scheme: 'udp' | 'tcp'; host: string; port: number } {
+function parseUrl(raw: string): { scheme: 'udp' | 'tcp' | 'tls'; host: string; port: number } {
+  const bad = (): never => {
+    throw new PicketError(`syslog sink: bad url ${JSON.stringify(raw)} (expected udp://host:port, tcp://host:port or tls://host[:port])`);
+  };
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw new PicketError(`syslog sink: bad url ${JSON.stringify(raw)} (expected udp://host:port or tcp://host:port)`);
+    return bad();
   }
   const scheme = u.protocol.slice(0, -1);
-  const port = Number(u.port);
-  if ((scheme !== 'udp' && scheme !== 'tcp') || u.hostname === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new PicketError(`syslog sink: bad url ${JSON.stringify(raw)} (expected udp://host:port or tcp://host:port)`);
-  }
-  return { scheme, host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  const port = scheme === 'tls' && u.port === '' ? SYSLOG_TLS_PORT : Number(u.port);
+  if ((scheme !== 'udp' && scheme !== 'tcp' && scheme !== 'tls') || u.hostname === '' || !Number.isInteger(port) || port < 1 || port > 65535) bad();
+  return { scheme: scheme as 'udp' | 'tcp' | 'tls', host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 export function syslogTransport(cfg: SyslogConfig): NetTransport {
@@ -116,7 +122,13 @@ export function syslogTransport(cfg: SyslogConfig): NetTransport {
     appName: headerField(cfg.appName ?? 'picket', 48),
     procId: String(process.pid),
   };
-  return scheme === 'udp' ? udpTransport(name, host, port, header, confirmMs) : tcpTransport(name, host, port, header, cfg.octetCounting ?? true);
+  if (scheme !== 'tls' && cfg.tls !== undefined) throw new PicketError(`${name}: TLS options for a ${scheme}:// url (tls:// is meant?)`);
+  if (scheme === 'udp') return udpTransport(name, host, port, header, confirmMs);
+  if (scheme === 'tcp') return tcpTransport(name, header, cfg.octetCounting ?? true, () => ({ socket: net.connect({ host, port, allowHalfOpen: true }), ready: 'connect' }));
+  // RFC 5425: octet-counted frames (its section 4.3), whatever `octetCounting` says, over TLS.
+  const opts: tls.ConnectionOptions = { host, port, ...tlsOptions(name, cfg.tls) };
+  if (net.isIP(host) === 0) opts.servername = host; // SNI takes names only
+  return tcpTransport(name, header, true, () => ({ socket: tls.connect(opts), ready: 'secureConnect' }));
 }
 
 interface Unconfirmed {
@@ -290,10 +302,16 @@ const TCP_READ_TIMEOUT_MS = 30_000;
  * Also unseen: a collector closing for a reason of its own (an idle timeout) just as a batch is on the way would
  * send a FIN too; a connection here lives for milliseconds, collectors' idle timeouts are minutes.
  *
- * The cost is two short connections per batch. On loopback rsyslog reads faster than it writes its file, so this
+ * Over TLS (RFC 5425, tls://) the same holds one layer up: end() sends TLS's close_notify and then the FIN, and
+ * the collector's TLS layer reports end-of-stream only after every record before the close_notify; a collector
+ * that verifies client certificates refuses the handshake of a sensor without one, which fails the batch.
+ *
+ * The cost is two short connections per batch (with TLS, two handshakes). On loopback rsyslog reads faster than it writes its file, so this
  * is not the bottleneck; across a WAN it bounds the rate to TCP_BATCH_DOCS per four round trips.
  */
-function tcpTransport(name: string, host: string, port: number, h: SyslogHeader, octetCounting: boolean): NetTransport {
+function tcpTransport(
+  name: string, h: SyslogHeader, octetCounting: boolean, open: () => { socket: net.Socket; ready: 'connect' | 'secureConnect' },
+): NetTransport {
   interface Job {
     bytes: Buffer;
     docs: number;
@@ -309,7 +327,7 @@ function tcpTransport(name: string, host: string, port: number, h: SyslogHeader,
   /** One connection: resolves once the collector has closed its side after the whole of `data` left (may be empty). */
   const deliver = (data: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
-      const s = net.connect({ host, port, allowHalfOpen: true });
+      const { socket: s, ready } = open();
       current = s;
       let written = false;
       let settled = false;
@@ -329,7 +347,7 @@ function tcpTransport(name: string, host: string, port: number, h: SyslogHeader,
         () => settle(new Error(`${name}: the collector neither read the batch nor closed within ${TCP_READ_TIMEOUT_MS} ms`)),
         TCP_READ_TIMEOUT_MS,
       );
-      s.once('connect', () => {
+      s.once(ready, () => {
         clearTimeout(connectTimer);
         s.setNoDelay(true); // the FIN right behind the last byte
         s.end(data);
