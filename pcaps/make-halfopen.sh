@@ -11,8 +11,8 @@
 # apt: zmap nmap curl dnsmasq python3 tcpdump tshark iproute2 ethtool coreutils
 #
 # Two network namespaces made here, joined by one veth pair; no default route, so nothing can leave them:
-#   pks-hotg-PID  target   veth0 02:98:00:00:00:01  10.98.0.64 ... 10.98.0.127 (/24: the /26 10.98.0.64/26), 198.19.98.1/24 (its "router"
-#                          address), fd98::1 ... fd98::20 (32 addresses, /64)
+#   pks-hotg-PID  target   veth0 02:98:00:00:00:01  10.98.0.64 ... 10.98.0.127 (the /26 10.98.0.64/26, each /24),
+#                          198.19.98.1/24 (its "router" address), fd98::1 ... fd98::20 (32 addresses, /64)
 #   pks-hosc-PID  scanner  veth0 02:98:00:00:00:66  198.19.98.66/24, route 10.98.0.0/24 via 198.19.98.1; fd98::66/64
 #                 (also the benign client of happy-eyeballs-benign.pcap)
 # The IPv4 scanner is outside RFC 1918 (198.18.0.0/15, the benchmarking range), the targets inside, so for picket's
@@ -45,7 +45,7 @@ NAME=web.halfopen.test
 HE_RUNS=5               # curl runs in happy-eyeballs-benign.pcap
 HE_GAP=2                # seconds between them
 HE_RATE=64kbit          # the target's IPv6 egress (see 6.)
-HE_FILL=${PKHO_HE_FILL:-5}               # 1000-byte filler datagrams queued ahead of each IPv6 SYN-ACK (~0.4 s at 64 kbit/s)
+HE_FILL=${PKHO_HE_FILL:-5}  # 1000-byte filler datagrams queued ahead of each IPv6 SYN-ACK (~0.4 s at 64 kbit/s)
 
 pk_preflight ip tc ethtool tcpdump tshark nmap zmap curl dnsmasq python3 ss timeout sysctl
 pk_make_tmp pkho www
