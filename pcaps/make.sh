@@ -393,6 +393,9 @@ PKU_DEST="$DEST/dnsupdate" bash "$HERE/make-dnsupdate.sh" || die "make-dnsupdate
 # The link types NFLOG (captured for real from an iptables NFLOG rule) and PPP, PPP_HDLC, 802.11 + radiotap
 # (re-framed from an Ethernet capture of the same traffic by reframe.py) likewise.
 PKL_DEST="$DEST/linktypes" bash "$HERE/make-linktypes.sh" || die "make-linktypes.sh failed"
+# Half-open TCP attempts (issue 13: zmap and nmap -sS/-sT/-6 against ports open on every target, and a benign curl
+# racing IPv6 and IPv4 whose late SYN-ACKs are reset) likewise.
+PKHO_DEST="$DEST/halfopen" bash "$HERE/make-halfopen.sh" || die "make-halfopen.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
 chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py   # the scripts (truthlib.py is a module)
 

@@ -74,10 +74,13 @@ export function tshark(file: string, filter: string, fields: string[], extra: st
 /**
  * The TCP targets each prober failed to reach, by tshark's reading of the capture: closed (the target's RST
  * answered the SYN) or half-open (the target's SYN-ACK answered it, then the prober reset the connection before
- * any payload went either way, as Zeek's scan policy counts). Keys are "prober target:port".
+ * any payload went either way, as Zeek's scan policy counts). Keys are "prober target:port" (IPv4 or IPv6).
+ * halfOpenAttempts counts the half-open connections themselves (tshark's TCP streams: a target probed twice from
+ * two source ports is two attempts), as picket.scan.outcomes.half_open counts attempts.
  */
-export function tsharkFailedTcpTargets(file: string): { closed: Set<string>; halfOpen: Set<string> } {
-  const rows = tshark(file, 'tcp', ['tcp.stream', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.len']);
+export function tsharkFailedTcpTargets(file: string): { closed: Set<string>; halfOpen: Set<string>; halfOpenAttempts: number } {
+  const rows = tshark(file, 'tcp', ['tcp.stream', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.len', 'ipv6.src', 'ipv6.dst'])
+    .map(([stream, src4, dst4, sport, dport, syn, ack, rst, len, src6, dst6]) => [stream, src4 || src6, dst4 || dst6, sport, dport, syn, ack, rst, len]);
   interface Conn { prober: string; target: string; synAck: boolean; proberReset: boolean; data: boolean; closed: boolean }
   const conns = new Map<string, Conn>();
   for (const [stream, src, dst, sport, dport, syn, ack, rst, len] of rows) {
@@ -97,11 +100,15 @@ export function tsharkFailedTcpTargets(file: string): { closed: Set<string>; hal
   }
   const closed = new Set<string>();
   const halfOpen = new Set<string>();
+  let halfOpenAttempts = 0;
   for (const c of conns.values()) {
     if (c.closed) closed.add(`${c.prober} ${c.target}`);
-    else if (c.proberReset && !c.data) halfOpen.add(`${c.prober} ${c.target}`);
+    else if (c.proberReset && !c.data) {
+      halfOpen.add(`${c.prober} ${c.target}`);
+      halfOpenAttempts++;
+    }
   }
-  return { closed, halfOpen };
+  return { closed, halfOpen, halfOpenAttempts };
 }
 
 export function tmpDir(tag: string): string {
