@@ -125,7 +125,7 @@ for (const name of ['nmap6-open.pcap', 'nmap6-closed.pcap']) {
   });
 }
 
-// FOR THE LEAD TO ENABLE: expected to FAIL until the fingerprints read IPv6 (issue 13, "Tool names over IPv6").
-test('nmap6-open.pcap and nmap6-closed.pcap: nmap is named over IPv6 [fails until the fingerprints handle IPv6]', () => {
+// Issue 13, "Tool names over IPv6": rules/fingerprints.yaml's ip_version 6 entry for nmap.
+test('nmap6-open.pcap and nmap6-closed.pcap: nmap is named over IPv6 (its SYNs through the kernel\'s raw IPv6 socket: hop limit 255)', () => {
   for (const name of ['nmap6-open.pcap', 'nmap6-closed.pcap']) assert.equal(get(nmap6(name), 'threat.software.name'), 'nmap', name);
 });
