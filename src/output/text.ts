@@ -28,10 +28,14 @@ export function formatText(doc: EcsDoc): string {
     const o = sc.outcomes as Record<string, number>;
     const state = docField(doc, 'picket.final') === true ? ' (summary)' : docField(doc, 'picket.update') === true ? ' (update)' : '';
     const learned = (sc.learned as string[]).slice(0, 8).join(',');
+    const list = (v: unknown): string => (Array.isArray(v) ? v.slice(0, 5).map(String).join(',') + (v.length > 5 ? ',...' : '') : '');
+    const incident = docField(doc, 'picket.incident.id');
     return `${time} ALERT ${String(docField(doc, 'rule.id'))} ${String(docField(doc, 'picket.severity'))} ${String(docField(doc, 'source.ip'))} [${String(docField(doc, 'network.direction'))}] ` +
       `attempts=${String(sc.attempts)} hosts=${String(sc.hosts)} ports=${String(sc.ports)} ping_hosts=${String(sc.ping_hosts)} ` +
-      `answered=${o.answered} rejected=${o.rejected} unreachable=${o.unreachable} unanswered=${o.unanswered} ` +
-      `${String(sc.duration_seconds)}s learned=[${learned}]${toolText} [T1595.001]${state}`;
+      `targets=[${list(sc.sample_hosts)}] target_ports=[${list(sc.sample_ports)}] ` +
+      `answered=${o.answered} half_open=${o.half_open ?? 0} rejected=${o.rejected} unreachable=${o.unreachable} unanswered=${o.unanswered} ` +
+      `${String(sc.duration_seconds)}s learned=[${learned}]${toolText} [T1595.001]${state}` +
+      `${incident !== undefined ? ` incident=${String(incident)}` : ''}${list(docField(doc, 'picket.severity_reasons')) !== '' ? ` why=${JSON.stringify(docField(doc, 'picket.severity_reasons'))}` : ''}`;
   }
   if (docField(doc, 'event.kind') === 'alert') {
     const count = docField(doc, 'picket.count');

@@ -150,8 +150,8 @@ export interface ScanAggregator {
 
 /**
  * The scan detector: connection attempts and their replies, from all workers in input order, kept per source
- * (bounded), judged against the policy's thresholds. One alert per source and kind when a threshold is crossed,
- * an update when the scan has doubled, and a summary (picket.final) when the source goes quiet or input ends.
+ * (bounded), judged against the policy's thresholds. One incident per scanner: a first alert when it is
+ * recognised, an update when its kinds, tool or severity change, a summary (picket.final) when it goes quiet.
  */
 export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
