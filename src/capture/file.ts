@@ -139,6 +139,11 @@ export interface ReadOptions {
   window?: Buffer;
   /** Most packets in one batch (default BATCH_MAX_PACKETS); results must not depend on it. */
   batchPackets?: number;
+  /**
+   * Called before the window is refilled, once its batches have been handed on: a consumer that keeps the window
+   * (workers read it from shared memory) returns another one to read into next, and the unread tail moves there.
+   */
+  nextWindow?: () => Promise<Buffer>;
 }
 
 /**
@@ -152,7 +157,7 @@ export async function readCaptureFile(
   opts: ReadOptions,
 ): Promise<FileReport> {
   const src = openCapture(path);
-  const buf = opts.window ?? createReadWindow();
+  let buf = opts.window ?? createReadWindow();
   const report: FileReport = {
     path, format: 'unknown', compressed: src.compressed, packets: 0, bytes: 0, linktypes: [],
     truncated: false, error: null, damage: null, notes: {}, decode: [],
@@ -197,7 +202,14 @@ export async function readCaptureFile(
       if (stop) break;
       // Keep the unconsumed tail at the front of the window and read more behind it.
       const tail = have - used;
-      if (tail > 0 && used > 0) buf.copy(buf, 0, used, have);
+      const next = opts.nextWindow === undefined ? buf : await opts.nextWindow();
+      if (next !== buf) {
+        if (tail > 0) buf.copy(next, 0, used, have);
+        buf = next;
+        batch.data = next;
+      } else if (tail > 0 && used > 0) {
+        buf.copy(buf, 0, used, have);
+      }
       fileOffset += used;
       have = tail;
       start = 0;

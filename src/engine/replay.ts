@@ -2,7 +2,8 @@ import { ANALYZERS } from '../app/registry';
 import { emptyCounters } from '../core/analyzer';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createReadWindow, readCaptureFile, type FileReport } from '../capture/file';
+import { createReadWindow, READ_WINDOW, readCaptureFile, type FileReport } from '../capture/file';
+import type { PacketBatch } from '../capture/batch';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import { createEngine, type EngineSink } from './engine';
@@ -10,7 +11,7 @@ import { addStats, emptyStats, type EngineStats } from '../core/observation';
 import { createOrderedMerge } from './ordered-merge';
 import { engineConfig, type EngineSetup } from './setup';
 import type { Rules } from '../config/rules';
-import type { WorkerInput, WorkerMessage } from './worker';
+import { newSlot, slotBatch, type WorkerInput, type WorkerMessage, type WorkerRequest } from './worker';
 
 const WORKER_YOUNG_MB = 4;
 
@@ -44,65 +45,108 @@ async function replayInline(files: string[], setup: EngineSetup, rules: Rules, s
   return { stats: engine.stats(), files: reports };
 }
 
-function replayWithWorkers(files: string[], setup: EngineSetup, count: number, sink: EngineSink): Promise<ReplayResult> {
-  return new Promise((resolve, reject) => {
-    const stats = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
-    let reports: FileReport[] = [];
-    let finished = 0;
-    let failed = false;
-    const pool: Worker[] = [];
-    const merge = createOrderedMerge(count, sink);
-    // What the merge has released, for the workers to hold back on (worker.ts, MAX_AHEAD).
-    const releasedBuf = new SharedArrayBuffer(8);
-    const released = new BigInt64Array(releasedBuf);
-    const progress = new Array<number>(count).fill(0);
-    const publish = (): void => {
-      const upTo = Math.min(...progress);
-      Atomics.store(released, 0, BigInt(upTo === Infinity ? Number.MAX_SAFE_INTEGER : upTo));
-      Atomics.notify(released, 0);
-    };
+/** Read windows shared with the workers: one being read into, the others being processed. */
+const SLOTS = 6;
+/** Most packets one read window can hold (the smallest record is a 16-byte header). */
+const SLOT_BYTES = 4 * READ_WINDOW;
+const SLOT_PACKETS = SLOT_BYTES / 16;
 
-    const fail = (err: Error): void => {
-      if (failed) return;
-      failed = true;
-      for (const w of pool) void w.terminate();
-      reject(err);
-    };
-
-    for (let w = 0; w < count; w++) {
-      const input: WorkerInput = { setup, files, shardIndex: w, shardCount: count, released: releasedBuf };
-      // A small young generation: workers allocate observations fast and keep few; each of them costs its full
-      // young generation in RSS (a few MB here against ~16 by default), measured under floods in bench/RESULTS.md.
-      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-      pool.push(worker);
-      worker.on('message', (msg: WorkerMessage) => {
-        if (failed) return;
-        try {
-          if (msg.type === 'obs') {
-            merge.push(w, msg.results, msg.upTo);
-            progress[w] = Math.max(progress[w], msg.upTo);
-            publish();
-          } else if (msg.type === 'done') {
-            progress[w] = Infinity;
-            publish();
-            addStats(stats, msg.stats);
-            if (w === 0) reports = msg.files; // every worker reads every file; one report each is enough
-            merge.done(w);
-            if (++finished === count) {
-              for (const wk of pool) void wk.terminate();
-              resolve({ stats, files: reports });
-            }
-          } else {
-            fail(new PicketError(msg.message));
-          }
-        } catch (e) {
-          fail(e as Error);
+/**
+ * `--workers N`: this thread reads and frames every capture once, straight into shared read windows, and tells
+ * every worker of each filled window; each keeps its own shard of flows. Their results are merged by packet
+ * ordinal, so they are the same for every N. Reading waits for a window the workers are done with.
+ */
+async function replayWithWorkers(files: string[], setup: EngineSetup, count: number, sink: EngineSink): Promise<ReplayResult> {
+  const slots = Array.from({ length: SLOTS }, () => newSlot(SLOT_PACKETS, SLOT_BYTES));
+  const views = slots.map(slotBatch);
+  /** Workers still to answer for each window (0: free). */
+  const busy = new Array<number>(SLOTS).fill(0);
+  const merge = createOrderedMerge(count, sink);
+  const stats = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
+  const pool: Worker[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const signal = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  let finished = 0;
+  for (let w = 0; w < count; w++) {
+    const input: WorkerInput = { setup, shardIndex: w, shardCount: count, slots };
+    const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    pool.push(worker);
+    worker.on('message', (m: WorkerMessage) => {
+      if (failure !== null) return;
+      try {
+        if (m.type === 'done') {
+          merge.push(w, m.results, m.upTo);
+          busy[m.slot]--;
+        } else if (m.type === 'finished') {
+          addStats(stats, m.stats);
+          merge.done(w);
+          finished++;
+        } else {
+          failure = new PicketError(m.message);
         }
-      });
-      worker.on('error', (e) => fail(e));
-      worker.on('exit', (code) => {
-        if (code !== 0 && finished < count) fail(new Error(`worker ${w} exited with code ${code}`));
-      });
+      } catch (e) {
+        failure = e as Error;
+      }
+      signal();
+    });
+    worker.on('error', (e) => {
+      failure ??= e;
+      signal();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && finished < count) failure ??= new Error(`worker ${w} exited with code ${code}`);
+      signal();
+    });
+  }
+  const until = async (ready: () => boolean): Promise<void> => {
+    while (failure === null && !ready()) await new Promise<void>((resolve) => (wake = resolve));
+    if (failure !== null) throw failure;
+  };
+  /** The window being read into, and the packets framed in it so far (one message per window, whatever the batch size). */
+  let current = 0;
+  const add = (b: PacketBatch): void => {
+    const v = views[current];
+    if (v.count === 0) v.firstOrdinal = b.firstOrdinal;
+    v.offset.set(b.offset.subarray(0, b.count), v.count);
+    v.caplen.set(b.caplen.subarray(0, b.count), v.count);
+    v.origlen.set(b.origlen.subarray(0, b.count), v.count);
+    v.tsSec.set(b.tsSec.subarray(0, b.count), v.count);
+    v.tsNsec.set(b.tsNsec.subarray(0, b.count), v.count);
+    v.linktype.set(b.linktype.subarray(0, b.count), v.count);
+    v.count += b.count;
+  };
+  /** Hands the current window to the workers and waits for a free one to read into next. */
+  const nextWindow = async (): Promise<Buffer> => {
+    const v = views[current];
+    if (v.count > 0) {
+      busy[current] = count;
+      const msg: WorkerRequest = { type: 'batch', slot: current, count: v.count, firstOrdinal: v.firstOrdinal };
+      for (const wk of pool) wk.postMessage(msg);
+      await until(() => busy.includes(0));
+      current = busy.indexOf(0);
+      views[current].count = 0;
     }
-  });
+    return views[current].data;
+  };
+  try {
+    const reports: FileReport[] = [];
+    let ordinal = 0;
+    for (const file of files) {
+      const rep = await readCaptureFile(file, add, { firstOrdinal: ordinal, window: views[current].data, batchPackets: setup.batchPackets, nextWindow });
+      await nextWindow();
+      ordinal += rep.packets;
+      reports.push(rep);
+    }
+    await until(() => busy.every((n) => n === 0));
+    for (const wk of pool) wk.postMessage({ type: 'finish' } satisfies WorkerRequest);
+    await until(() => finished === count);
+    return { stats, files: reports };
+  } finally {
+    for (const wk of pool) void wk.terminate();
+  }
 }
