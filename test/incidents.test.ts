@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { get, PCAPS, picket, requireTool, tmpDir, tshark } from './helpers';
 
 /** Scan alerts of a replay (issue 13: one incident per scanner, severity with its reasons). */
 function scanAlerts(args: string[]): Array<Record<string, unknown>> {
@@ -101,4 +102,31 @@ test('severity reason: a large target set raises the severity, once, when the sc
   assert.ok(Number(get(final, 'picket.scan.targets')) >= 1024);
   assert.ok((get(final, 'picket.severity_reasons') as string[]).some((r) => r.startsWith('large target set')));
   assert.equal(alerts.filter((d) => (get(d, 'picket.severity_reasons') as string[]).some((r) => r.startsWith('large target set')) && get(d, 'picket.final') !== true).length, 1);
+});
+
+test('one story: a host that looked an intel service up and is then scanned is named in the scan, which is raised for it', () => {
+  // intel-dns.pcap's real queries, re-addressed by tcprewrite to come from a host that nmap-sweep.pcap later scans.
+  requireTool('tcprewrite');
+  const dir = tmpDir('story');
+  const lookups = path.join(dir, 'lookups.pcap');
+  const host = '10.90.0.5';
+  const rw = spawnSync('tcprewrite', [`--pnat=10.77.0.2/32:${host}/32`, '--fixcsum', '-i', path.join(PCAPS, 'intel-dns.pcap'), '-o', lookups], { encoding: 'utf8' });
+  assert.equal(rw.status, 0, rw.stderr);
+  const names = tshark(lookups, `ip.src == ${host} && dns.flags.response == 0`, ['dns.qry.name']);
+  assert.ok(names.length > 0, 'the rewritten capture has the host asking');
+  const r = picket(['replay', '--quiet', lookups, path.join(SCANS, 'nmap-sweep.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.docs.some((d) => String(get(d, 'rule.id')).startsWith('intel.') && get(d, 'source.ip') === host), 'the lookup is an intel alert');
+  const final = r.docs.find((d) => get(d, 'rule.id') === 'scan.sweep' && get(d, 'picket.final') === true);
+  assert.ok(final !== undefined);
+  const clients = get(final, 'picket.scan.intel_clients') as Array<{ ip: string; indicator: string }>;
+  assert.equal(clients.length, 1);
+  assert.equal(clients[0].ip, host);
+  assert.ok((get(final, 'related.ip') as string[]).includes(host));
+  assert.ok((get(final, 'picket.severity_reasons') as string[]).some((x) => x.includes(`${host} (${clients[0].indicator})`)));
+  // Without the lookup, the same scan names no client and is a level lower.
+  const alone = scanAlerts([path.join(SCANS, 'nmap-sweep.pcap')]).find((d) => get(d, 'picket.final') === true);
+  assert.ok(alone !== undefined && get(alone, 'picket.scan.intel_clients') === undefined);
+  assert.ok(Number(get(final, 'event.severity')) > Number(get(alone, 'event.severity')));
+  fs.rmSync(dir, { recursive: true });
 });

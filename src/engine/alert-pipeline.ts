@@ -9,6 +9,7 @@ import { createScanAggregator } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
 import { isReconQtype } from '../app/dns/dns';
+import { makeRoom } from '../util/bounded';
 
 export interface AlertPipeline extends AlertCounts, EngineSink {
   /** Closes open aggregations (end of input) and flushes the output. */
@@ -23,6 +24,11 @@ export interface AlertPipeline extends AlertCounts, EngineSink {
 export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean): AlertPipeline {
   const byRule = new Map<string, number>();
   const allowed = new Map<string, number>();
+  /**
+   * Clients of the intel alerts so far (bounded by intel.max_tracked, the oldest forgotten first): a scan that then
+   * fails against one of them names the lookup.
+   */
+  const intelClients = new Map<string, string>();
   /** While the detectors summarise at the end: their documents, to be written in time order. */
   let closing: EcsDoc[] | null = null;
   const emitAlert = (doc: EcsDoc): void => {
@@ -35,11 +41,15 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
       return;
     }
     byRule.set(id, (byRule.get(id) ?? 0) + 1);
+    if (id.startsWith('intel.') && indicator !== undefined) {
+      makeRoom(intelClients, rules.policy.intel.maxTracked);
+      intelClients.set(src, indicator);
+    }
     if (closing !== null) closing.push(withRelated(doc));
     else out.write(withRelated(doc));
   };
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
-  const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert);
+  const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert, intelClients);
   const dnsRecon = createDnsReconDetector(rules.policy.dnsRecon, observer, emitAlert);
   const probes = createProbeAlerter(rules.signatures, rules.policy.probe.repeatWindow, observer, emitAlert);
   return {

@@ -92,6 +92,8 @@ interface Source {
   research: ResearchScanner | null;
   /** The first connection with data it made to a service after its scan was recognised (scan, then access). */
   access: { ip: string; port: number } | null;
+  /** Targets that had looked an intel service up before it failed against them (one story: looked up, then scanned). */
+  lookedUp: Array<{ ip: string; indicator: string }> | null;
   /**
    * UDP ports of each host that responded to it (data or ICMP port unreachable), and how many of those were
    * closed: a UDP scan learns from both, and a few ports are a scan where a TCP scan needs many (capped).
@@ -153,7 +155,15 @@ export interface ScanAggregator {
  * (bounded), judged against the policy's thresholds. One incident per scanner: a first alert when it is
  * recognised, an update when its kinds, tool or severity change, a summary (picket.final) when it goes quiet.
  */
-export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void): ScanAggregator {
+/** Clients that looked an intel service up (intel alerts so far): address -> the indicator they matched. */
+export interface IntelClients {
+  readonly size: number;
+  get(ip: string): string | undefined;
+}
+
+export function createScanAggregator(
+  policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void, intelClients?: IntelClients,
+): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<SourceKey, Source>();
   /** Settled Pending objects, for reuse. */
@@ -191,7 +201,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     s = {
       key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
     };
     sources.set(key, s);
     return s;
@@ -366,7 +376,13 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
     const port = portKey(p.proto, p.port);
     const dst = addrKey(p.ipVersion, p.addr, 16);
     const f = (s.failed ??= createSpread());
+    const hostsBefore = f.nHosts;
     if (!spreadAdd(f, dst, port, policy.maxTargetsPerSource, budget)) return;
+    if (intelClients !== undefined && intelClients.size > 0 && f.nHosts > hostsBefore && (s.lookedUp?.length ?? 0) < SAMPLES) {
+      const ip = addrText(dst);
+      const indicator = intelClients.get(ip);
+      if (indicator !== undefined) (s.lookedUp ??= []).push({ ip, indicator });
+    }
     // Per-host (distributed) state is fed only by sources with two or more failed targets: a flood of spoofed
     // one-shot SYNs then costs it nothing, while each source of a distributed scan probes several ports.
     if (f.nTargets === 1) {
@@ -506,6 +522,10 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       level++;
       reasons.push(`then connected with data to ${s.access.ip}:${s.access.port}/tcp, a service the scan found`);
     }
+    if (s.lookedUp !== null) {
+      level++;
+      reasons.push(`a target had looked up an IP-intelligence service first: ${s.lookedUp.map((l) => `${l.ip} (${l.indicator})`).join(', ')}`);
+    }
     if (s.research !== null) {
       level = 0;
       reasons.push(`research scanner: ${s.research.name} (${s.research.source})`);
@@ -575,7 +595,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       source: { ip: s.ip },
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
-      related: { ip: [s.ip, ...samples.filter((h) => h !== s.ip)] },
+      related: { ip: [...new Set([s.ip, ...samples, ...(s.lookedUp ?? []).map((l) => l.ip)])] },
       picket: {
         branch: SCAN_RULES[kind].branch, severity, update, final,
         ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
@@ -599,6 +619,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
           protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
           research: s.research !== null,
+          ...(s.lookedUp !== null ? { intel_clients: s.lookedUp } : {}),
           ...(s.access !== null ? { access: { ip: s.access.ip, port: s.access.port, transport: 'tcp' } } : {}),
         },
         ...(verdict !== null ? { fingerprint: fingerprintFields(verdict) } : {}),
