@@ -93,23 +93,18 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const analyzer = createAnalyzer();
   const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface }))), analyzer);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
-  const sink: EngineSink = {
-    observe(o: Observation): void {
-      packetIface = ingress?.lookup(o.ordinal) ?? null;
-      try {
-        pipeline.observe(o);
-      } finally {
-        packetIface = null;
-      }
-    },
-    scan(r: ScanRecord): void {
-      packetIface = ingress?.lookup(r.ordinal) ?? null;
-      try {
-        pipeline.scan(r);
-      } finally {
-        packetIface = null;
-      }
-    },
+  /** With several interfaces, what a packet hands on is written with its interface named. */
+  const atPacket = (ordinal: number, handOn: () => void): void => {
+    packetIface = ingress?.lookup(ordinal) ?? null;
+    try {
+      handOn();
+    } finally {
+      packetIface = null;
+    }
+  };
+  const sink: EngineSink = ingress === null ? pipeline : {
+    observe: (o: Observation) => atPacket(o.ordinal, () => pipeline.observe(o)),
+    scan: (r: ScanRecord) => atPacket(r.ordinal, () => pipeline.scan(r)),
   };
   let failure: Error | null = null;
   /** Set once stopAll exists: a worker that fails before that (while the metrics server starts) is stopped then. */
