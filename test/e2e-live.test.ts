@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { get, ROOT, tmpDir, tshark } from './helpers';
+import { get, ROOT, tmpDir, tshark, tsharkFailedTcpTargets } from './helpers';
 import {
   Background, CLIENT, createLab, described, HOME_NET, IFACE, inClient, inServer, INTEL_ADDR, labExists, labProblems, listening,
   NS_SERVER, parseExposition, pcapTotals, removeLab, requireTools, run, SERVER, sleep, waitFor,
@@ -409,18 +409,28 @@ test('the alerts on stdout: intel by DNS, TLS and HTTP; the port scan named nmap
   const udpReplies = tshark(pcapFile, `udp && ip.dst == ${CLIENT}`, ['ip.src', 'udp.srcport', 'udp.dstport']);
   assert.deepEqual(learned, [...new Set([...synAcks.map(([a, p]) => `${a}:${p}/tcp`), ...udpReplies.map(([a, p]) => `${a}:${p}/udp`)])].sort());
   const flows = (rows: string[][]): number => new Set(rows.map((r) => r.join(' '))).size;
-  assert.equal(get(s, 'picket.scan.outcomes.answered'), flows(synAcks) + flows(udpReplies), 'answered attempts: connections and UDP flows');
+  // Answered are connections and UDP flows, less the half-open ones (SYN-ACK, then nmap's reset): failed attempts.
+  const halfOpen = Number(get(s, 'picket.scan.outcomes.half_open'));
+  assert.equal(halfOpen, tsharkFailedTcpTargets(pcapFile).halfOpenAttempts, 'half-open attempts, as tshark reads them');
+  assert.equal(Number(get(s, 'picket.scan.outcomes.answered')) + halfOpen, flows(synAcks) + flows(udpReplies), 'answered attempts: connections and UDP flows');
   // The closed ports: nmap's count, the ports that answered the client with RST in the capture, and picket's
   // failed ports and rejected attempts (one attempt per port: a retransmitted SYN would be the same attempt).
   const rstPorts = new Set(tshark(pcapFile, `tcp.flags.reset == 1 && ip.src == ${SERVER} && ip.dst == ${CLIENT}`, ['tcp.srcport']).map(([p]) => p));
   assert.equal(rstPorts.size, nmapClosed, 'the capture shows the closed ports nmap reported');
-  assert.equal(get(s, 'picket.scan.ports'), rstPorts.size);
-  assert.equal(get(s, 'picket.scan.max_ports_one_host'), rstPorts.size);
+  // Failed ports are the closed ones and the open ones nmap reset after their SYN-ACK (half-open).
+  const failed = tsharkFailedTcpTargets(pcapFile);
+  const halfOpenPorts = [...failed.halfOpen].filter((t) => t.startsWith(`${CLIENT} ${SERVER}:`)).map((t) => t.slice(t.lastIndexOf(':') + 1));
+  const failedPorts = new Set([...rstPorts, ...halfOpenPorts]).size;
+  assert.equal(get(s, 'picket.scan.ports'), failedPorts);
+  assert.equal(get(s, 'picket.scan.max_ports_one_host'), failedPorts);
   assert.equal(get(s, 'picket.scan.outcomes.rejected'), rstPorts.size);
 
   const tool = ofRule(all, 'scan.tool');
   assert.ok(tool.length >= 1 && tool.every((d) => get(d, 'threat.software.name') === 'nmap' && get(d, 'source.ip') === CLIENT), 'scan.tool names nmap');
-  assert.equal(tool.filter((d) => get(d, 'picket.final') === true).length, 1, 'one summary of the named tool');
+  // One incident: the tool's first alert and the port scan's summary carry the same id.
+  const incidents = new Set(all.filter((d) => String(get(d, 'rule.id')).startsWith('scan.') && get(d, 'source.ip') === CLIENT).map((d) => get(d, 'picket.incident.id')));
+  assert.equal(incidents.size, 1, 'one incident for the scanner');
+  assert.equal(get(tool[0], 'picket.incident.id'), get(s, 'picket.incident.id'));
 
   const probe = ofRule(all, 'probe.nmap_http');
   assert.ok(probe.length >= 1, 'probe.nmap_http');
