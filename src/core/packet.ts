@@ -39,9 +39,48 @@ export interface DecodedPacket {
   vlanOuter: number; // outermost VLAN id, -1 when untagged
   /** Fewer bytes were captured than were on the wire: lengths past the capture are believed, not checked. */
   snaplenCut: boolean;
-  /** Decode events met, one bit per DecodeEvent code: counted by whoever owns the packet. */
+  /** Decode events met, one bit per DecodeEvent code (codes 0-31; 32-63 in eventsHi): counted by whoever owns the packet. */
   events: number;
+  eventsHi: number;
+  /**
+   * Tunnels the packet came in (src/decode/tunnel.ts): 0 for a packet captured directly. When not 0, every field
+   * above describes the innermost packet, as if captured directly, and the tunnel* fields the outermost tunnel.
+   */
+  tunnelDepth: number;
+  /** TunnelKind of the outermost tunnel. */
+  tunnelKind: number;
+  /** Its VNI, GRE key, ERSPAN or PPPoE session id, MPLS label; -1 when it has none. */
+  tunnelId: number;
+  /** The IP version and address offsets of the packet that carried the outermost tunnel (0: none, as for MPLS on Ethernet). */
+  tunnelOuterVersion: number;
+  tunnelOuterSrcOff: number;
+  tunnelOuterDstOff: number;
+  /** Where the tunnel decoder that returned TUNNEL_NEXT found its payload, and what it is (src/decode/tunnel.ts INNER_*). */
+  innerOff: number;
+  innerEnd: number;
+  innerType: number;
+  /** Policy: UDP destination ports that carry tunnels (TunnelKind by port, 0: none), and the nesting bound. */
+  udpTunnelPorts: Uint8Array;
+  maxTunnelDepth: number;
 }
+
+/** VXLAN's and GENEVE's IANA ports, and the depth bound, until policy says otherwise (rules/policy.yaml tunnels). */
+export const DEFAULT_VXLAN_PORT = 4789;
+export const DEFAULT_GENEVE_PORT = 6081;
+export const DEFAULT_MAX_TUNNEL_DEPTH = 4;
+/** TunnelKind codes that udpTunnelPorts holds (the others live in src/decode/tunnel.ts). */
+export const TUNNEL_KIND_VXLAN = 1;
+export const TUNNEL_KIND_GENEVE = 2;
+
+/** The port table for udpTunnelPorts. */
+export function udpTunnelPortTable(vxlanPorts: readonly number[], genevePorts: readonly number[]): Uint8Array {
+  const t = new Uint8Array(65536);
+  for (const p of vxlanPorts) t[p] = TUNNEL_KIND_VXLAN;
+  for (const p of genevePorts) t[p] = TUNNEL_KIND_GENEVE;
+  return t;
+}
+
+const DEFAULT_UDP_TUNNEL_PORTS = udpTunnelPortTable([DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
 
 export function createDecodedPacket(): DecodedPacket {
   return {
@@ -49,11 +88,15 @@ export function createDecodedPacket(): DecodedPacket {
     fragment: 0, proto: 0, ipEnd: 0, l4Off: 0, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0,
     tcpWindow: 0, tcpHeaderLen: 0, tcpOptKindsHi: 0, tcpOptKindsLo: 0, tcpOptCount: 0, tcpMss: -1, tcpWscale: -1,
     icmpType: 0, icmpCode: 0, payloadOff: 0, payloadLen: 0, vlanCount: 0, vlanOuter: -1, snaplenCut: false, events: 0,
+    eventsHi: 0, tunnelDepth: 0, tunnelKind: 0, tunnelId: -1, tunnelOuterVersion: 0, tunnelOuterSrcOff: 0, tunnelOuterDstOff: 0,
+    innerOff: 0, innerEnd: 0, innerType: 0, udpTunnelPorts: DEFAULT_UDP_TUNNEL_PORTS, maxTunnelDepth: DEFAULT_MAX_TUNNEL_DEPTH,
   };
 }
 
 export function resetDecodedPacket(p: DecodedPacket): void {
   p.events = 0;
+  p.eventsHi = 0;
+  p.tunnelDepth = 0;
   p.ipVersion = 0;
   p.fragment = 0;
   p.proto = 0;

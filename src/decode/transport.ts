@@ -1,8 +1,11 @@
 import { DecodeEvent } from './events';
+import { decodeGre } from './gre';
 import { decodeIcmp } from './icmp';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type DecodedPacket } from '../core/packet';
 import { decodeTcp } from './tcp';
 import { decodeUdp } from './udp';
+
+const IPPROTO_GRE = 47;
 
 export function decodeTransport(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
   pkt.l4Off = p;
@@ -14,6 +17,8 @@ export function decodeTransport(b: Buffer, p: number, end: number, pkt: DecodedP
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
       return decodeIcmp(b, p, end, pkt);
+    case IPPROTO_GRE:
+      return decodeGre(b, p, end, pkt);
     default:
       pkt.events |= 1 << DecodeEvent.OTHER_L4;
       return DecodeEvent.OK;

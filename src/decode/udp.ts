@@ -1,6 +1,8 @@
 import { u16be } from '../capture/bytes';
 import { DecodeEvent } from './events';
-import type { DecodedPacket } from '../core/packet';
+import { decodeGeneve } from './geneve';
+import { TUNNEL_KIND_VXLAN, type DecodedPacket } from '../core/packet';
+import { decodeVxlan } from './vxlan';
 
 export function decodeUdp(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
   if (end - p < 8) return DecodeEvent.UDP_TRUNCATED;
@@ -15,5 +17,8 @@ export function decodeUdp(b: Buffer, p: number, end: number, pkt: DecodedPacket)
   }
   pkt.payloadOff = p + 8;
   pkt.payloadLen = udpEnd - pkt.payloadOff;
-  return DecodeEvent.OK;
+  // A tunnel's port (policy tunnels.vxlan_ports, geneve_ports): one table read per datagram.
+  const tunnel = pkt.udpTunnelPorts[pkt.dstPort];
+  if (tunnel === 0) return DecodeEvent.OK;
+  return tunnel === TUNNEL_KIND_VXLAN ? decodeVxlan(b, p + 8, udpEnd, pkt) : decodeGeneve(b, p + 8, udpEnd, pkt);
 }

@@ -2,12 +2,13 @@ import { u32be } from '../capture/bytes';
 import type { PacketBatch } from '../capture/batch';
 import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
-import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type ReplyObservation } from '../core/observation';
-import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
+import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type TunnelInfo, type ReplyObservation } from '../core/observation';
+import { createDecodedPacket, udpTunnelPortTable, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import type { Policy } from '../config/rules';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
+import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { countDecodeEvents, createDecodeCounters, DECODE_EVENT_COUNT } from '../decode/events';
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
@@ -77,6 +78,8 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   const sigBytesSeen = new Map<number, number>();
   /** What follows from the rules: computed at start and again when they are reloaded. */
   function derive(): void {
+    pkt.udpTunnelPorts = udpTunnelPortTable(cfg.policy.tunnels.vxlanPorts, cfg.policy.tunnels.genevePorts);
+    pkt.maxTunnelDepth = cfg.policy.tunnels.maxDepth;
     hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
     scanDirections = new Set(cfg.policy.scan.directions);
     fieldSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
@@ -433,7 +436,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
         const t = at.tsSec + at.tsNsec * 1e-9;
         if (t < st.firstTs) st.firstTs = t;
         if (t > st.lastTs) st.lastTs = t;
-        if (pkt.events !== 0) countDecodeEvents(decodeCounters, pkt.events);
+        if ((pkt.events | pkt.eventsHi) !== 0) countDecodeEvents(decodeCounters, pkt.events, pkt.eventsHi);
         if (pkt.fragment !== 0 && pkt.proto !== IPPROTO_UDP) continue;
         const proto = pkt.proto;
         if (proto === IPPROTO_TCP) {
@@ -499,5 +502,18 @@ function observationBase(at: PacketContext, transport: 'udp' | 'tcp', intel: num
     direction: reversed ? direction(dstHome, srcHome) : direction(srcHome, dstHome),
     vlan: pkt.vlanOuter,
     intel,
+    ...(pkt.tunnelDepth > 0 ? { tunnel: tunnelOf(b, pkt) } : {}),
+  };
+}
+
+/** The outermost tunnel a packet came in (its addresses are the inner packet's). */
+function tunnelOf(b: Buffer, pkt: DecodedPacket): TunnelInfo {
+  const v = pkt.tunnelOuterVersion;
+  const addr = (off: number): string => (v === 4 ? ipv4ToString(u32be(b, off)) : ipv6ToString(b, off));
+  return {
+    kind: TUNNEL_KIND_NAMES[pkt.tunnelKind],
+    id: pkt.tunnelId,
+    depth: pkt.tunnelDepth,
+    ...(v !== 0 ? { outerSrcIp: addr(pkt.tunnelOuterSrcOff), outerDstIp: addr(pkt.tunnelOuterDstOff) } : {}),
   };
 }

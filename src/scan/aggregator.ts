@@ -1,6 +1,6 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
-import type { ProbeObservation, ReplyObservation, ScanObservation } from '../core/observation';
-import type { EcsDoc, ObserverInfo } from '../alert/ecs';
+import type { ProbeObservation, ReplyObservation, ScanObservation, TunnelInfo } from '../core/observation';
+import { tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
@@ -53,6 +53,8 @@ interface Source {
   tally: ToolTally | null;
   /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
   named: ToolVerdict | null;
+  /** The tunnel its first probe came in (picket.tunnel), if any. */
+  tunnel: TunnelInfo | undefined;
 }
 
 /** ECS threat.software of an identified tool. */
@@ -120,6 +122,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       ip: o.srcIp, direction: o.direction, firstSec: o.tsSec, firstNsec: o.tsNsec, lastSec: o.tsSec, lastNsec: o.tsNsec, attempts: 0,
       answered: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], alerted: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null,
+      tunnel: o.tunnel,
     };
     sources.set(o.srcIp, s);
     return s;
@@ -360,7 +363,7 @@ export function createScanAggregator(policy: ScanPolicy, fingerprints: readonly 
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
       picket: {
-        branch: SCAN_RULES[kind].branch, severity: 'medium', update, final,
+        branch: SCAN_RULES[kind].branch, severity: 'medium', update, final, ...tunnelFields(s.tunnel),
         scan: {
           attempts: s.attempts,
           outcomes: { answered: s.answered, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
