@@ -393,8 +393,11 @@ PKU_DEST="$DEST/dnsupdate" bash "$HERE/make-dnsupdate.sh" || die "make-dnsupdate
 # The link types NFLOG (captured for real from an iptables NFLOG rule) and PPP, PPP_HDLC, 802.11 + radiotap
 # (re-framed from an Ethernet capture of the same traffic by reframe.py) likewise.
 PKL_DEST="$DEST/linktypes" bash "$HERE/make-linktypes.sh" || die "make-linktypes.sh failed"
+# Tunnels (VXLAN for real with Linux's vxlan device; GENEVE, GRE, ERSPAN II/III, MPLS, PPPoE built by encap.py
+# around the same frames) and TCP Fast Open from real clients likewise.
+PKT_DEST="$DEST/tunnels" bash "$HERE/make-tunnels.sh" || die "make-tunnels.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
-chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py   # the scripts (truthlib.py is a module)
+chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py "$HERE"/encap.py   # the scripts (truthlib.py is a module)
 
 # ---------------------------------------------------------------- README.md
 say "writing README.md"

@@ -39,10 +39,11 @@ export function requireTool(name: string): string {
 /**
  * tshark -T fields over a file: one array of field values per matching frame. IP reassembly is off, because
  * picket decodes each packet on its own (first fragments included), and so should the reference it is held to.
+ * occurrence: a field's first occurrence in a frame, or its last ('l': the innermost packet of a tunnelled frame).
  */
-export function tshark(file: string, filter: string, fields: string[], extra: string[] = []): string[][] {
+export function tshark(file: string, filter: string, fields: string[], extra: string[] = [], occurrence: 'f' | 'l' = 'f'): string[][] {
   requireTool('tshark');
-  const args = [...extra, '-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
+  const args = [...extra, '-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', `occurrence=${occurrence}`];
   if (filter !== '') args.push('-Y', filter);
   for (const f of fields) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
