@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { createDnsQuestion, readDnsQuestion } from '../src/app/dns/dns';
-import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { ethernetPcap, get, PCAPS, picket, tmpDir, tshark } from './helpers';
 
 const SOURCE = path.join(PCAPS, 'intel-dns.pcap');
 
@@ -32,22 +32,6 @@ function withMessage(frame: Buffer, dns: number, msg: Buffer): Buffer {
   b.writeUInt16BE(msg.length + 8, dns - 4);
   b.writeUInt16BE(0, dns - 2);
   return b;
-}
-
-function writePcap(file: string, frames: Buffer[]): void {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
-  fs.writeFileSync(file, Buffer.concat([head, ...frames.flatMap((f, i) => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(1_700_000_000 + i, 0);
-    h.writeUInt32LE(f.length, 8);
-    h.writeUInt32LE(f.length, 12);
-    return [h, f];
-  })]));
 }
 
 /** The question name's wire bytes (labels and the root) at the start of the question section. */
@@ -78,7 +62,7 @@ test('a question name that is a forward pointer (to a copy of the name after the
 
   const dir = tmpDir('dns-forward');
   const file = path.join(dir, 'forward.pcap');
-  writePcap(file, [withMessage(frame, dns, forward), withMessage(frame, dns, loop), withMessage(frame, dns, past)]);
+  fs.writeFileSync(file, ethernetPcap([withMessage(frame, dns, forward), withMessage(frame, dns, loop), withMessage(frame, dns, past)]));
   assert.deepEqual(tshark(file, 'frame.number == 1', ['dns.qry.name']), [['shodan.io']]);
   const r = picket(['replay', '--metadata', '--quiet', file]);
   assert.equal(r.code, 0, r.stderr);
@@ -104,7 +88,7 @@ test('a message cut after its question (its additional record gone, ARCOUNT stil
 
   const dir = tmpDir('dns-cut');
   const file = path.join(dir, 'cut.pcap');
-  writePcap(file, [withMessage(frame, dns, cut), withMessage(frame, dns, inside)]);
+  fs.writeFileSync(file, ethernetPcap([withMessage(frame, dns, cut), withMessage(frame, dns, inside)]));
   assert.deepEqual(tshark(file, 'frame.number == 1', ['dns.qry.name']), [['shodan.io']]);
   const r = picket(['replay', '--quiet', file]);
   assert.equal(r.code, 0, r.stderr);
@@ -123,7 +107,7 @@ test('queries with non-zero opcodes are counted by opcode and never matched agai
   });
   const dir = tmpDir('dns-opcodes');
   const file = path.join(dir, 'opcodes.pcap');
-  writePcap(file, frames);
+  fs.writeFileSync(file, ethernetPcap(frames));
   assert.deepEqual(tshark(file, '', ['dns.flags.opcode']).map((x) => Number(x[0])), opcodes);
   const r = picket(['replay', '--metadata', '--quiet', file]);
   assert.equal(r.code, 0, r.stderr);

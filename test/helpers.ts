@@ -104,3 +104,20 @@ export function withoutEventId(doc: Record<string, unknown>): Record<string, unk
   delete event.id;
   return { ...doc, event };
 }
+
+/** A classic little-endian microsecond Ethernet pcap of the frames, one a second from firstSec (caplen = length). */
+export function ethernetPcap(frames: Buffer[], firstSec = 1_700_000_000): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(262144, 16);
+  head.writeUInt32LE(1, 20);
+  return Buffer.concat([head, ...frames.flatMap((f, i) => {
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(firstSec + i, 0);
+    h.writeUInt32LE(f.length, 8);
+    h.writeUInt32LE(f.length, 12);
+    return [h, f];
+  })]);
+}

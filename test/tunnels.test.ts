@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { createDecodedPacket, type DecodedPacket } from '../src/core/packet';
 import { decodePacket } from '../src/decode/decode';
 import { DECODE_EVENT_COUNT, DecodeEvent, isDecodeError } from '../src/decode/events';
-import { get, PCAPS, picket, tmpDir, tshark } from './helpers';
+import { ethernetPcap, get, PCAPS, picket, tmpDir, tshark } from './helpers';
 
 const DIR = path.join(PCAPS, 'tunnels');
 const file = (f: string): string => path.join(DIR, f);
@@ -245,20 +245,7 @@ test('nesting is bounded by policy tunnels.max_depth: four deep decode, five are
   // Through the CLI, with the bound from a policy file: the counters say what happened.
   const dir = tmpDir('tunnel-depth');
   const pcap = path.join(dir, 'nested.pcap');
-  const rec = (b: Buffer): Buffer => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(1_700_000_000, 0);
-    h.writeUInt32LE(b.length, 8);
-    h.writeUInt32LE(b.length, 12);
-    return Buffer.concat([h, b]);
-  };
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
-  fs.writeFileSync(pcap, Buffer.concat([head, rec(four), rec(five)]));
+  fs.writeFileSync(pcap, ethernetPcap([four, five]));
   const decode = (extra: string[]): Record<string, number> => get(stats(run(pcap, extra)), 'picket.stats.decode') as Record<string, number>;
   assert.deepEqual(decode([]), { tunnel_vxlan: 2, tunnel_too_deep: 1 });
   fs.writeFileSync(path.join(dir, 'depth.yaml'), 'kind: policy\ntunnels:\n  max_depth: 8\n');
@@ -308,16 +295,7 @@ test('TCP Fast Open: a ClientHello begun in the SYN and finished in the next seg
   }
   const dir = tmpDir('tfo-split');
   const pcap = path.join(dir, 'split.pcap');
-  const head = fs.readFileSync(f).subarray(0, 24);
-  const rec = (b: Buffer, usec: number): Buffer => {
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(1_700_000_000, 0);
-    h.writeUInt32LE(usec, 4);
-    h.writeUInt32LE(b.length, 8);
-    h.writeUInt32LE(b.length, 12);
-    return Buffer.concat([h, b]);
-  };
-  fs.writeFileSync(pcap, Buffer.concat([head, rec(first, 0), rec(rest, 1000)]));
+  fs.writeFileSync(pcap, ethernetPcap([first, rest]));
   const sni = events(run(pcap)).map((d) => get(d, 'tls.client.server_name'));
   assert.deepEqual(sni, [tshark(f, `frame.number == ${frame}`, ['tls.handshake.extensions_server_name'])[0][0]]);
   fs.rmSync(dir, { recursive: true });

@@ -97,6 +97,16 @@ export function resetDecodedPacket(p: DecodedPacket): void {
   p.events = 0;
   p.eventsHi = 0;
   p.tunnelDepth = 0;
+  forgetNetworkLayers(p);
+  p.vlanCount = 0;
+  p.vlanOuter = -1;
+}
+
+/**
+ * Clears what the IP and transport decoders set conditionally, so that a packet is "not IP" until one of them
+ * says otherwise: at the start of every packet, and where a tunnel begins (its carrier is not the packet).
+ */
+export function forgetNetworkLayers(p: DecodedPacket): void {
   p.ipVersion = 0;
   p.fragment = 0;
   p.proto = 0;
@@ -110,8 +120,6 @@ export function resetDecodedPacket(p: DecodedPacket): void {
   p.tcpWscale = -1;
   p.payloadOff = 0;
   p.payloadLen = 0;
-  p.vlanCount = 0;
-  p.vlanOuter = -1;
 }
 
 export const IPPROTO_ICMP = 1;

@@ -1,5 +1,5 @@
 import { DecodeEvent, markEvent } from './events';
-import { TUNNEL_KIND_GENEVE, TUNNEL_KIND_VXLAN, type DecodedPacket } from '../core/packet';
+import { forgetNetworkLayers, TUNNEL_KIND_GENEVE, TUNNEL_KIND_VXLAN, type DecodedPacket } from '../core/packet';
 
 /**
  * Tunnels, in the manner of Suricata's decoder layers: a tunnel decoder (vxlan.ts, geneve.ts, gre.ts, erspan.ts,
@@ -47,7 +47,7 @@ export function enterTunnel(pkt: DecodedPacket, kind: number, id: number): numbe
   }
   pkt.tunnelDepth++;
   markEvent(pkt, DecodeEvent.TUNNEL_VXLAN + kind - 1);
-  forgetCarrier(pkt);
+  forgetNetworkLayers(pkt);
   pkt.vlanCount = 0;
   pkt.vlanOuter = -1;
   return 0;
@@ -55,7 +55,7 @@ export function enterTunnel(pkt: DecodedPacket, kind: number, id: number): numbe
 
 /** A tunnel header that is cut or malformed: the packet is left as not IP (its carrier is the mirror's flow). */
 export function failTunnel(pkt: DecodedPacket, event: number): number {
-  forgetCarrier(pkt);
+  forgetNetworkLayers(pkt);
   return event;
 }
 
@@ -65,20 +65,4 @@ export function innerPayload(pkt: DecodedPacket, type: number, off: number, end:
   pkt.innerOff = off;
   pkt.innerEnd = end;
   return TUNNEL_NEXT;
-}
-
-function forgetCarrier(pkt: DecodedPacket): void {
-  pkt.ipVersion = 0;
-  pkt.proto = 0;
-  pkt.fragment = 0;
-  pkt.srcPort = 0;
-  pkt.dstPort = 0;
-  pkt.tcpFlags = 0;
-  pkt.tcpOptCount = 0;
-  pkt.tcpOptKindsHi = 0;
-  pkt.tcpOptKindsLo = 0;
-  pkt.tcpMss = -1;
-  pkt.tcpWscale = -1;
-  pkt.payloadOff = 0;
-  pkt.payloadLen = 0;
 }
