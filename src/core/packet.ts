@@ -93,11 +93,27 @@ export function createDecodedPacket(): DecodedPacket {
   };
 }
 
+/**
+ * Before each packet. The network-layer resets are forgetNetworkLayers' written out: with the call, decoding the
+ * bench mix cost 5 % more CPU than before tunnels (bench/decode-cost.ts), written out 1 % (noise).
+ */
 export function resetDecodedPacket(p: DecodedPacket): void {
   p.events = 0;
   p.eventsHi = 0;
   p.tunnelDepth = 0;
-  forgetNetworkLayers(p);
+  p.ipVersion = 0;
+  p.fragment = 0;
+  p.proto = 0;
+  p.srcPort = 0;
+  p.dstPort = 0;
+  p.tcpFlags = 0;
+  p.tcpOptCount = 0;
+  p.tcpOptKindsHi = 0;
+  p.tcpOptKindsLo = 0;
+  p.tcpMss = -1;
+  p.tcpWscale = -1;
+  p.payloadOff = 0;
+  p.payloadLen = 0;
   p.vlanCount = 0;
   p.vlanOuter = -1;
 }

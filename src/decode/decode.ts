@@ -89,10 +89,18 @@ export function decodePacket(
     default:
       r = DecodeEvent.LINKTYPE_UNSUPPORTED;
   }
-  // A tunnel decoder returns TUNNEL_NEXT with its payload located; each pass is one tunnel deeper, and
-  // enterTunnel stops the nesting at the policy's depth, so this loop is bounded.
-  while (r === TUNNEL_NEXT) r = decodeInner(b, pkt.innerType, pkt.innerOff, pkt.innerEnd, pkt);
+  if (r === TUNNEL_NEXT) r = decodeTunnelled(b, pkt);
   if (r !== 0) markEvent(pkt, r);
+  return r;
+}
+
+/**
+ * A tunnel decoder returned TUNNEL_NEXT with its payload located; each pass is one tunnel deeper, and enterTunnel
+ * stops the nesting at the policy's depth, so this loop is bounded.
+ */
+function decodeTunnelled(b: Buffer, pkt: DecodedPacket): number {
+  let r = TUNNEL_NEXT;
+  while (r === TUNNEL_NEXT) r = decodeInner(b, pkt.innerType, pkt.innerOff, pkt.innerEnd, pkt);
   return r;
 }
 

@@ -38,6 +38,11 @@ export function decodeEthertype(b: Buffer, type: number, p: number, end: number,
   }
   if (type === ETHERTYPE_IPV4) return decodeIpv4(b, p, end, pkt);
   if (type === ETHERTYPE_IPV6) return decodeIpv6(b, p, end, pkt);
+  return decodeOtherEthertype(b, type, p, end, pkt);
+}
+
+/** EtherTypes other than IP, out of the common path: MPLS and PPPoE sessions carry IP; the rest is counted. */
+function decodeOtherEthertype(b: Buffer, type: number, p: number, end: number, pkt: DecodedPacket): number {
   if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) return decodeMpls(b, p, end, pkt);
   if (type === ETHERTYPE_PPPOE_SESSION) return decodePppoe(b, p, end, pkt);
   pkt.events |= 1 << DecodeEvent.NON_IP;

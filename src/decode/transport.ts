@@ -17,10 +17,14 @@ export function decodeTransport(b: Buffer, p: number, end: number, pkt: DecodedP
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
       return decodeIcmp(b, p, end, pkt);
-    case IPPROTO_GRE:
-      return decodeGre(b, p, end, pkt);
     default:
-      pkt.events |= 1 << DecodeEvent.OTHER_L4;
-      return DecodeEvent.OK;
+      return decodeOtherL4(b, p, end, pkt);
   }
+}
+
+/** Rare transports, out of the common path (keeps decodeTransport small enough to be inlined). */
+function decodeOtherL4(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
+  if (pkt.proto === IPPROTO_GRE) return decodeGre(b, p, end, pkt);
+  pkt.events |= 1 << DecodeEvent.OTHER_L4;
+  return DecodeEvent.OK;
 }

@@ -19,6 +19,9 @@ export function decodeUdp(b: Buffer, p: number, end: number, pkt: DecodedPacket)
   pkt.payloadLen = udpEnd - pkt.payloadOff;
   // A tunnel's port (policy tunnels.vxlan_ports, geneve_ports): one table read per datagram.
   const tunnel = pkt.udpTunnelPorts[pkt.dstPort];
-  if (tunnel === 0) return DecodeEvent.OK;
-  return tunnel === TUNNEL_KIND_VXLAN ? decodeVxlan(b, p + 8, udpEnd, pkt) : decodeGeneve(b, p + 8, udpEnd, pkt);
+  return tunnel === 0 ? DecodeEvent.OK : decodeUdpTunnel(b, tunnel, p + 8, udpEnd, pkt);
+}
+
+function decodeUdpTunnel(b: Buffer, tunnel: number, p: number, end: number, pkt: DecodedPacket): number {
+  return tunnel === TUNNEL_KIND_VXLAN ? decodeVxlan(b, p, end, pkt) : decodeGeneve(b, p, end, pkt);
 }

@@ -489,7 +489,7 @@ function observationBase(at: PacketContext, transport: 'udp' | 'tcp', intel: num
   const dstHome = v4 ? isHome4(home, pkt.dst4) : isHome6(home, b, pkt.dstAddrOff);
   const srcIp = v4 ? ipv4ToString(pkt.src4) : ipv6ToString(b, pkt.srcAddrOff);
   const dstIp = v4 ? ipv4ToString(pkt.dst4) : ipv6ToString(b, pkt.dstAddrOff);
-  return {
+  const base: ObservationBase = {
     ordinal: at.ordinal,
     tsSec: at.tsSec,
     tsNsec: at.tsNsec,
@@ -502,8 +502,10 @@ function observationBase(at: PacketContext, transport: 'udp' | 'tcp', intel: num
     direction: reversed ? direction(dstHome, srcHome) : direction(srcHome, dstHome),
     vlan: pkt.vlanOuter,
     intel,
-    ...(pkt.tunnelDepth > 0 ? { tunnel: tunnelOf(b, pkt) } : {}),
   };
+  // Only tunnelled packets carry the field (no empty object spread into every observation).
+  if (pkt.tunnelDepth > 0) base.tunnel = tunnelOf(b, pkt);
+  return base;
 }
 
 /** The outermost tunnel a packet came in (its addresses are the inner packet's). */
