@@ -43,11 +43,16 @@ export function decodePacket(
   pkt.snaplenCut = caplen < origlen;
   if (pkt.snaplenCut) pkt.events |= 1 << DecodeEvent.SNAPLEN_CUT;
   const end = off + caplen;
+  // Ethernet first and the rest out of line: decodePacket stays small enough for the engine's loop to inline.
+  let r = linktype === LINKTYPE_ETHERNET ? decodeEthernet(b, off, end, pkt) : decodeOtherLink(b, off, end, caplen, linktype, pkt);
+  if (r === TUNNEL_NEXT) r = decodeTunnelled(b, pkt);
+  if (r !== 0) markEvent(pkt, r);
+  return r;
+}
+
+function decodeOtherLink(b: Buffer, off: number, end: number, caplen: number, linktype: number, pkt: DecodedPacket): number {
   let r: number;
   switch (linktype) {
-    case LINKTYPE_ETHERNET:
-      r = decodeEthernet(b, off, end, pkt);
-      break;
     case LINKTYPE_LINUX_SLL:
       r = decodeSll(b, off, end, pkt);
       break;
@@ -89,8 +94,6 @@ export function decodePacket(
     default:
       r = DecodeEvent.LINKTYPE_UNSUPPORTED;
   }
-  if (r === TUNNEL_NEXT) r = decodeTunnelled(b, pkt);
-  if (r !== 0) markEvent(pkt, r);
   return r;
 }
 
