@@ -61,6 +61,9 @@ export interface DecodedPacket {
   innerType: number;
   /** Policy: UDP destination ports that carry tunnels (TunnelKind by port, 0: none), and the nesting bound. */
   udpTunnelPorts: Uint8Array;
+  /** The lowest and highest of those ports (min > max when there are none): the table is read only between them. */
+  udpTunnelPortMin: number;
+  udpTunnelPortMax: number;
   maxTunnelDepth: number;
 }
 
@@ -72,25 +75,29 @@ export const DEFAULT_MAX_TUNNEL_DEPTH = 4;
 export const TUNNEL_KIND_VXLAN = 1;
 export const TUNNEL_KIND_GENEVE = 2;
 
-/** The port table for udpTunnelPorts. */
-export function udpTunnelPortTable(vxlanPorts: readonly number[], genevePorts: readonly number[]): Uint8Array {
+/** Sets the packet's UDP tunnel ports (udpTunnelPorts and the range around them). */
+export function setUdpTunnelPorts(pkt: DecodedPacket, vxlanPorts: readonly number[], genevePorts: readonly number[]): void {
   const t = new Uint8Array(65536);
   for (const p of vxlanPorts) t[p] = TUNNEL_KIND_VXLAN;
   for (const p of genevePorts) t[p] = TUNNEL_KIND_GENEVE;
-  return t;
+  const all = [...vxlanPorts, ...genevePorts];
+  pkt.udpTunnelPorts = t;
+  pkt.udpTunnelPortMin = all.length > 0 ? Math.min(...all) : 1;
+  pkt.udpTunnelPortMax = all.length > 0 ? Math.max(...all) : 0;
 }
 
-const DEFAULT_UDP_TUNNEL_PORTS = udpTunnelPortTable([DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
-
 export function createDecodedPacket(): DecodedPacket {
-  return {
+  const pkt: DecodedPacket = {
     ipVersion: 0, l3Off: 0, srcAddrOff: 0, dstAddrOff: 0, src4: 0, dst4: 0, ttl: 0, ipId: 0, dontFragment: false,
     fragment: 0, proto: 0, ipEnd: 0, l4Off: 0, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0,
     tcpWindow: 0, tcpHeaderLen: 0, tcpOptKindsHi: 0, tcpOptKindsLo: 0, tcpOptCount: 0, tcpMss: -1, tcpWscale: -1,
     icmpType: 0, icmpCode: 0, payloadOff: 0, payloadLen: 0, vlanCount: 0, vlanOuter: -1, snaplenCut: false, events: 0,
     eventsHi: 0, tunnelDepth: 0, tunnelKind: 0, tunnelId: -1, tunnelOuterVersion: 0, tunnelOuterSrcOff: 0, tunnelOuterDstOff: 0,
-    innerOff: 0, innerEnd: 0, innerType: 0, udpTunnelPorts: DEFAULT_UDP_TUNNEL_PORTS, maxTunnelDepth: DEFAULT_MAX_TUNNEL_DEPTH,
+    innerOff: 0, innerEnd: 0, innerType: 0, udpTunnelPorts: new Uint8Array(0), udpTunnelPortMin: 0, udpTunnelPortMax: -1,
+    maxTunnelDepth: DEFAULT_MAX_TUNNEL_DEPTH,
   };
+  setUdpTunnelPorts(pkt, [DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
+  return pkt;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { PacketBatch } from '../capture/batch';
 import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type ProbeObservation, type TunnelInfo, type ReplyObservation } from '../core/observation';
-import { createDecodedPacket, udpTunnelPortTable, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
+import { createDecodedPacket, setUdpTunnelPorts, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import type { Policy } from '../config/rules';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
@@ -78,7 +78,7 @@ export function createEngine(cfg: EngineConfig, emit: (o: Observation) => void):
   const sigBytesSeen = new Map<number, number>();
   /** What follows from the rules: computed at start and again when they are reloaded. */
   function derive(): void {
-    pkt.udpTunnelPorts = udpTunnelPortTable(cfg.policy.tunnels.vxlanPorts, cfg.policy.tunnels.genevePorts);
+    setUdpTunnelPorts(pkt, cfg.policy.tunnels.vxlanPorts, cfg.policy.tunnels.genevePorts);
     pkt.maxTunnelDepth = cfg.policy.tunnels.maxDepth;
     hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
     scanDirections = new Set(cfg.policy.scan.directions);
