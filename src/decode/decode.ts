@@ -6,9 +6,10 @@ import { decodeIpv6 } from './ipv6';
 import { decodeLoopback } from './loopback';
 import { decodeNflog } from './nflog';
 import { decodeCiscoHdlc, decodePpp, decodePppHdlc } from './ppp';
-import { resetDecodedPacket, type DecodedPacket } from '../core/packet';
+import { IPPROTO_UDP, resetDecodedPacket, type DecodedPacket } from '../core/packet';
 import { decodeSll, decodeSll2 } from './sll';
 import { INNER_ETHERNET, INNER_IP, INNER_PPP, TUNNEL_NEXT } from './tunnel';
+import { decodeUdpTunnel } from './udp';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -45,6 +46,7 @@ export function decodePacket(
   const end = off + caplen;
   // Ethernet first and the rest out of line: decodePacket stays small enough for the engine's loop to inline.
   let r = linktype === LINKTYPE_ETHERNET ? decodeEthernet(b, off, end, pkt) : decodeOtherLink(b, off, end, caplen, linktype, pkt);
+  if (r === 0 && pkt.proto === IPPROTO_UDP && pkt.dstPort >= pkt.udpTunnelPortMin && pkt.dstPort <= pkt.udpTunnelPortMax) r = decodeUdpTunnel(b, pkt);
   if (r === TUNNEL_NEXT) r = decodeTunnelled(b, pkt);
   if (r !== 0) markEvent(pkt, r);
   return r;
@@ -103,7 +105,10 @@ function decodeOtherLink(b: Buffer, off: number, end: number, caplen: number, li
  */
 function decodeTunnelled(b: Buffer, pkt: DecodedPacket): number {
   let r = TUNNEL_NEXT;
-  while (r === TUNNEL_NEXT) r = decodeInner(b, pkt.innerType, pkt.innerOff, pkt.innerEnd, pkt);
+  while (r === TUNNEL_NEXT) {
+    r = decodeInner(b, pkt.innerType, pkt.innerOff, pkt.innerEnd, pkt);
+    if (r === 0 && pkt.proto === IPPROTO_UDP) r = decodeUdpTunnel(b, pkt);
+  }
   return r;
 }
 
