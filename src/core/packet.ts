@@ -102,8 +102,9 @@ export function createDecodedPacket(): DecodedPacket {
 }
 
 /**
- * Before each packet. The network-layer resets are forgetNetworkLayers' written out: with the call, decoding the
- * bench mix cost 5 % more CPU than before tunnels (bench/decode-cost.ts), written out 1 % (noise).
+ * Before each packet. The network-layer resets are forgetNetworkLayers' written out, on the hottest path: with the
+ * call, bench/decode-cost.ts measured 5 % over the branch point, written out 1 % (one run each; within that
+ * bench's noise on the shared machine, so a hint, not a finding).
  */
 export function resetDecodedPacket(p: DecodedPacket): void {
   p.events = 0;
