@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # pcaps/make-linktypes.sh - captures in the link types of issue 18: NFLOG for real (tcpdump -i nflog:N with an
-# iptables NFLOG rule), and PPP, PPP_HDLC and 802.11 + radiotap re-framed from a real Ethernet capture of the same
-# traffic (pcaps/reframe.py: the IP datagrams byte for byte, a new link header), for test/formats.test.ts and
-# test/decode.test.ts.
+# iptables NFLOG rule), and PPP, PPP_HDLC, Cisco HDLC and 802.11 + radiotap re-framed from a real Ethernet capture
+# of the same traffic (pcaps/reframe.py: the IP datagrams byte for byte, a new link header), for test/formats.test.ts
+# and test/decode.test.ts.
 #
 #   sudo bash pcaps/make-linktypes.sh             (root is required; runnable from any cwd; a few seconds)
 #   PKL_DEST=/tmp/x bash pcaps/make-linktypes.sh   (write the captures there instead)
@@ -15,7 +15,8 @@
 #   pkl-c-PID  client  veth0 02:97:00:00:00:02  10.97.0.2/24 fd97::2/64  dig, curl; iptables (nft backend) logs
 #              its own INPUT and OUTPUT to NFLOG group 7, which tcpdump -i nflog:7 captures
 # Output ($PKL_DEST, default pcaps/linktypes/, overwritten): nflog.pcap, ethernet.pcap (the Ethernet capture of
-# the same traffic, in the server namespace), ppp.pcap, ppp-hdlc.pcap, radiotap.pcap (re-framed from ethernet.pcap).
+# the same traffic, in the server namespace), ppp.pcap, ppp-hdlc.pcap, c-hdlc.pcap, radiotap.pcap (re-framed from
+# ethernet.pcap).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,12 +71,12 @@ PK_CAP_PID=$ETH_PID; PK_CAP_ERR=$ETH_ERR; PK_CAP_TOOL=tcpdump
 pk_cap_stop "$OUT/ethernet.pcap"
 say "  ethernet.pcap: $PK_CAP_GOT packets"
 
-for k in ppp ppp-hdlc radiotap; do python3 "$HERE/reframe.py" "$k" "$OUT/ethernet.pcap" "$OUT/$k.pcap" >>"$LOG"; done
+for k in ppp ppp-hdlc c-hdlc radiotap; do python3 "$HERE/reframe.py" "$k" "$OUT/ethernet.pcap" "$OUT/$k.pcap" >>"$LOG"; done
 
 # ---------------------------------------------------------------- verification (tshark is the reference)
 names() { tshark -n -r "$1" -Y 'dns.flags.response == 0' -T fields -E occurrence=f -e dns.qry.name 2>/dev/null | sort | paste -sd' '; }
 want="api.shodan.io censys.io example.org ipinfo.io www.example.net"
-for f in nflog ethernet ppp ppp-hdlc radiotap; do
+for f in nflog ethernet ppp ppp-hdlc c-hdlc radiotap; do
     got=$(names "$OUT/$f.pcap")
     [ "$got" = "$want" ] || die "$f.pcap: tshark's DNS questions are '$got', want '$want'"
 done
@@ -84,4 +85,4 @@ enc() { capinfos -E "$1" 2>/dev/null | sed -n 's/^File encapsulation: *//p'; }
 [ "$(enc "$OUT/nflog.pcap")" = "NFLOG" ] || die "nflog.pcap: encapsulation $(enc "$OUT/nflog.pcap")"
 
 chmod 0644 "$OUT"/*.pcap
-pk_install "$DEST" nflog.pcap ethernet.pcap ppp.pcap ppp-hdlc.pcap radiotap.pcap
+pk_install "$DEST" nflog.pcap ethernet.pcap ppp.pcap ppp-hdlc.pcap c-hdlc.pcap radiotap.pcap

@@ -396,8 +396,11 @@ PKL_DEST="$DEST/linktypes" bash "$HERE/make-linktypes.sh" || die "make-linktypes
 # Half-open TCP attempts (issue 13: zmap and nmap -sS/-sT/-6 against ports open on every target, and a benign curl
 # racing IPv6 and IPv4 whose late SYN-ACKs are reset) likewise.
 PKHO_DEST="$DEST/halfopen" bash "$HERE/make-halfopen.sh" || die "make-halfopen.sh failed"
+# Tunnels (VXLAN for real with Linux's vxlan device; GENEVE, GRE, ERSPAN II/III, MPLS, PPPoE built by encap.py
+# around the same frames) and TCP Fast Open from real clients likewise.
+PKT_DEST="$DEST/tunnels" bash "$HERE/make-tunnels.sh" || die "make-tunnels.sh failed"
 if [ "$DEST" != "$HERE" ]; then say "done (README.md not rewritten for PKMK_DEST)"; exit 0; fi
-chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py   # the scripts (truthlib.py is a module)
+chmod 0755 "$HERE"/dnsq.py "$HERE"/netrelay.py "$HERE"/rawip-to-null.py "$HERE"/encap.py   # the scripts (truthlib.py is a module)
 
 # ---------------------------------------------------------------- README.md
 say "writing README.md"

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Re-frames a classic little-endian Ethernet pcap's IPv4/IPv6 frames as other link types, for pcaps/make-linktypes.sh.
 
-  reframe.py ppp|ppp-hdlc|radiotap IN.pcap OUT.pcap
+  reframe.py ppp|ppp-hdlc|c-hdlc|radiotap IN.pcap OUT.pcap
 
 The IP datagrams, their order and their times are kept byte for byte; only the link header changes:
   ppp       DLT_PPP (9): even frames with HDLC address/control (ff 03) before the PPP protocol, odd frames without,
             as libpcap allows both; one LCP Echo-Request first (no IP: a NON_IP frame).
   ppp-hdlc  DLT_PPP_HDLC (50): PPP in HDLC-like framing (ff 03, protocol) for IPv4, Cisco HDLC (0f 00, EtherType)
             for IPv6, both of which the link type carries.
+  c-hdlc    DLT_C_HDLC (104): Cisco HDLC, address 0x0f (unicast; 0x8f for frames to a broadcast MAC), control 0,
+            the EtherType; one SLARP keepalive first (EtherType 0x8035, no IP: a NON_IP frame), as a Cisco serial
+            link sends every 10 s.
   radiotap  DLT_IEEE802_11_RADIOTAP (127): a radiotap header (flags, rate, channel) and an 802.11 data frame, QoS
             for odd frames, To-DS when the Ethernet source is the first frame's source, From-DS otherwise, with
             LLC/SNAP; one beacon first (a management frame) and one protected data frame last (neither carries IP
@@ -17,7 +20,7 @@ Frames that are not IPv4 or IPv6 (ARP) are dropped.
 import struct
 import sys
 
-LINKTYPES = {"ppp": 9, "ppp-hdlc": 50, "radiotap": 127}
+LINKTYPES = {"ppp": 9, "ppp-hdlc": 50, "c-hdlc": 104, "radiotap": 127}
 
 
 def read_pcap(path):
@@ -65,6 +68,9 @@ def main():
     sec0, usec0 = frames[0][0], frames[0][1]
     if kind == "ppp":
         out.append((sec0, usec0, bytes.fromhex("ff03c021") + bytes.fromhex("0901000800000000")))  # LCP Echo-Request
+    if kind == "c-hdlc":
+        # SLARP keepalive (code 2): my sequence, your sequence, reliability 0xffff
+        out.append((sec0, usec0, bytes.fromhex("8f008035") + struct.pack(">IIIH", 2, 1, 0, 0xFFFF)))
     if kind == "radiotap":
         beacon = bytes([0x80, 0x00, 0, 0]) + b"\xff" * 6 + bytes.fromhex("02a0000000ff") * 2 + b"\x00\x00" \
             + b"\x00" * 8 + struct.pack("<HH", 100, 0x0401) + b"\x00\x06picket"
@@ -75,6 +81,8 @@ def main():
         if kind == "ppp":
             proto = b"\x00\x21" if etype == b"\x08\x00" else b"\x00\x57"
             out.append((sec, usec, (b"\xff\x03" if i % 2 == 0 else b"") + proto + ip))
+        elif kind == "c-hdlc":
+            out.append((sec, usec, (b"\x8f" if f[0:6] == b"\xff" * 6 else b"\x0f") + b"\x00" + etype + ip))
         elif kind == "ppp-hdlc":
             out.append((sec, usec, (b"\xff\x03\x00\x21" if etype == b"\x08\x00" else b"\x0f\x00\x86\xdd") + ip))
         else:

@@ -122,7 +122,7 @@ test('a directory replays its captures in the order of their first packets', () 
   fs.rmSync(dir, { recursive: true });
 });
 
-test('link types PPP, PPP_HDLC, 802.11 + radiotap and NFLOG: the same questions as the Ethernet capture, and decode events for what carries no IP', () => {
+test('link types PPP, PPP_HDLC, C_HDLC, 802.11 + radiotap and NFLOG: the same questions as the Ethernet capture, and decode events for what carries no IP', () => {
   const dir = path.join(PCAPS, 'linktypes');
   const eth = tsharkQueries(path.join(dir, 'ethernet.pcap'));
   assert.equal(eth.size, 5);
@@ -131,6 +131,7 @@ test('link types PPP, PPP_HDLC, 802.11 + radiotap and NFLOG: the same questions 
     'nflog.pcap': { linktype: 'NFLOG', decode: {} },
     'ppp.pcap': { linktype: 'PPP', decode: { non_ip: 1 } }, // the LCP Echo-Request
     'ppp-hdlc.pcap': { linktype: 'PPP_HDLC', decode: {} },
+    'c-hdlc.pcap': { linktype: 'C_HDLC', decode: { non_ip: 1 } }, // the SLARP keepalive
     'radiotap.pcap': { linktype: 'IEEE802_11_RADIO', decode: { non_ip: 1, wifi_protected: 1 } }, // the beacon, the protected frame
   };
   for (const [f, w] of Object.entries(want)) {

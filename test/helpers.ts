@@ -60,10 +60,11 @@ export function requireTool(name: string): string {
 /**
  * tshark -T fields over a file: one array of field values per matching frame. IP reassembly is off, because
  * picket decodes each packet on its own (first fragments included), and so should the reference it is held to.
+ * occurrence: a field's first occurrence in a frame, or its last ('l': the innermost packet of a tunnelled frame).
  */
-export function tshark(file: string, filter: string, fields: string[], extra: string[] = []): string[][] {
+export function tshark(file: string, filter: string, fields: string[], extra: string[] = [], occurrence: 'f' | 'l' = 'f'): string[][] {
   requireTool('tshark');
-  const args = [...extra, '-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
+  const args = [...extra, '-n', '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-T', 'fields', '-E', 'separator=\t', '-E', `occurrence=${occurrence}`];
   if (filter !== '') args.push('-Y', filter);
   for (const f of fields) args.push('-e', f);
   const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 });
@@ -173,4 +174,21 @@ export function dnsQuery(id: number, name: string): Buffer {
   head.writeUInt16BE(0x0100, 2); // recursion desired
   head.writeUInt16BE(1, 4);
   return Buffer.concat([head, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+/** A classic little-endian microsecond Ethernet pcap of the frames, one a second from firstSec (caplen = length). */
+export function ethernetPcap(frames: Buffer[], firstSec = 1_700_000_000): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(262144, 16);
+  head.writeUInt32LE(1, 20);
+  return Buffer.concat([head, ...frames.flatMap((f, i) => {
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(firstSec + i, 0);
+    h.writeUInt32LE(f.length, 8);
+    h.writeUInt32LE(f.length, 12);
+    return [h, f];
+  })]);
 }

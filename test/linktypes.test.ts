@@ -16,9 +16,9 @@ function records(file: string): { linktype: number; frames: Buffer[] } {
   return { linktype: d.readUInt32LE(20), frames };
 }
 
-const FILES = ['ppp.pcap', 'ppp-hdlc.pcap', 'radiotap.pcap', 'nflog.pcap'];
+const FILES = ['ppp.pcap', 'ppp-hdlc.pcap', 'c-hdlc.pcap', 'radiotap.pcap', 'nflog.pcap'];
 
-test('PPP, PPP_HDLC, radiotap and NFLOG decoders: every cut and damaged frame gives an event or a packet, never a throw', () => {
+test('PPP, PPP_HDLC, C_HDLC, radiotap and NFLOG decoders: every cut and damaged frame gives an event or a packet, never a throw', () => {
   const pkt = createDecodedPacket();
   const rand = prng(127);
   for (const f of FILES) {

@@ -28,7 +28,7 @@ test('pcaps/make.sh regenerates every committed capture, and picket reads the fr
   // Namespaces are named after the PID of the script that made them: one whose process is gone is a leftover.
   // (Another run of the scripts, CI's or a developer's, may hold live ones at the same time.)
   const leftovers = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n')
-    .map((l) => /^(pkmk|pkq|pks|pkr|pkh|pkd|pku|pkl)-[a-z]+-(\d+)/.exec(l))
+    .map((l) => /^(pkmk|pkq|pks|pkr|pkh|pkd|pku|pkl|pktn)-[a-z]+-(\d+)/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null && !processAlive(Number(m[2])))
     .map((m) => m[0]);
   assert.deepEqual(leftovers, [], 'the scripts remove their namespaces');

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import { dnsRcodeName, dnsTypeName } from '../app/dns/dns';
 import { threatFields } from './mitre';
 import type { Severity } from '../intel/domains';
-import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase } from '../core/observation';
+import { observedName, type AppObservation, type DnsQueryObservation, type EngineStats, type IntelObservation as Observation, type ObservationBase, type TunnelInfo } from '../core/observation';
 import { unicodeName } from '../intel/domains';
 import { DECODE_EVENT_NAMES, isDecodeError, withFileEvents } from '../decode/events';
 import { MAX_TS_SEC } from '../capture/batch';
@@ -83,6 +83,20 @@ export function observerFields(o: ObserverInfo): EcsDoc {
 }
 
 const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_client_hello: 'tls', http_request: 'http', conn: '' };
+
+/**
+ * picket.tunnel: the tunnel a packet came in (ECS has no field for a VNI or an ERSPAN session, nor for the
+ * endpoints of a packet's carrier: source/destination are the inner packet's). Empty for a packet captured directly.
+ */
+export function tunnelFields(t: TunnelInfo | undefined): EcsDoc {
+  if (t === undefined) return {};
+  return {
+    tunnel: {
+      kind: t.kind, depth: t.depth, ...(t.id >= 0 ? { id: t.id } : {}),
+      ...(t.outerSrcIp !== undefined ? { outer_source_ip: t.outerSrcIp, outer_destination_ip: t.outerDstIp } : {}),
+    },
+  };
+}
 
 /** The network.* of one observed packet. */
 export function networkFields(o: Observation): EcsDoc {
@@ -182,7 +196,7 @@ export function protocolEvent(o: Observation, obs: ObserverInfo): EcsDoc {
     network: networkFields(o),
     observer: observerFields(obs),
     // An UPDATE's prerequisite and update names have no ECS field: picket.dns.update.*.
-    picket: { packet: o.ordinal + 1, ...nameExtras(o), ...(o.kind === 'dns_query' && o.update !== undefined ? { dns: { update: o.update } } : {}) },
+    picket: { packet: o.ordinal + 1, ...tunnelFields(o.tunnel), ...nameExtras(o), ...(o.kind === 'dns_query' && o.update !== undefined ? { dns: { update: o.update } } : {}) },
   };
 }
 
@@ -198,7 +212,7 @@ export function appEvent(o: AppObservation, obs: ObserverInfo): EcsDoc {
     destination: { ip: o.dstIp, port: o.dstPort },
     network: baseNetworkFields(o, o.protocol),
     observer: observerFields(obs),
-    picket: { packet: o.ordinal + 1, [o.protocol]: o.fields },
+    picket: { packet: o.ordinal + 1, ...tunnelFields(o.tunnel), [o.protocol]: o.fields },
   };
 }
 

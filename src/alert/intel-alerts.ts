@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Policy } from '../config/rules';
 import { observedName, type IntelObservation as Observation } from '../core/observation';
 import type { IntelEntry } from '../intel/domains';
-import { isoTime, nameExtras, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
+import { isoTime, nameExtras, tunnelFields, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';
 
 interface IntelRule {
@@ -117,6 +117,7 @@ export function createIntelAlerter(
         update,
         count,
         packet: o.ordinal + 1,
+        ...tunnelFields(o.tunnel),
         ...nameExtras(o),
         intel: {
           indicator: e.indicator, type: e.type, category: e.category, description: e.description, source: e.source, line: e.line,

@@ -12,6 +12,7 @@ import { parseHomeNet, type HomeNet } from './homenet';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import type { AllowEntry } from '../alert/allowlist';
 import { DOMAIN_RE, isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
+import { DEFAULT_GENEVE_PORT, DEFAULT_MAX_TUNNEL_DEPTH, DEFAULT_VXLAN_PORT } from '../core/packet';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
 export interface Policy {
@@ -31,6 +32,8 @@ export interface Policy {
   probe: { repeatWindow: number };
   /** Application protocols' settings (AnalyzerSpec.settings), by protocol and setting name; defaults filled in. */
   app: Record<string, Record<string, number>>;
+  /** Tunnels decoded (src/decode/tunnel.ts): the UDP destination ports of VXLAN and GENEVE, and the nesting bound. */
+  tunnels: { vxlanPorts: number[]; genevePorts: number[]; maxDepth: number };
 }
 
 /** rules/dns-recon.yaml: zone transfers, reverse-lookup sweeps and subdomain brute force (T1590.002). */
@@ -124,6 +127,7 @@ const MEDIUM: ScanThresholds = {
 
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
+  tunnels: { vxlanPorts: [DEFAULT_VXLAN_PORT], genevePorts: [DEFAULT_GENEVE_PORT], maxDepth: DEFAULT_MAX_TUNNEL_DEPTH },
   app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
@@ -316,8 +320,9 @@ function techniqueOf(rf: RuleFile, map: YAMLMap, fallback: string): string {
 }
 
 function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
-  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app']);
+  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app', 'tunnels']);
   loadAppSettings(rf, root, policy);
+  loadTunnels(rf, root, policy);
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
@@ -326,6 +331,25 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
     ['repeat_window', 'repeatWindow', 'duration'], ['resolved_window', 'resolvedWindow', 'duration'],
     ['max_tracked', 'maxTracked', 'count'], ['max_resolved', 'maxResolved', 'count'],
   ]);
+}
+
+/** `tunnels: { vxlan_ports: [..], geneve_ports: [..], max_depth: N }`: a port carries one kind of tunnel. */
+function loadTunnels(rf: RuleFile, root: YAMLMap, policy: Policy): void {
+  const node = root.get('tunnels', true) as Node | undefined;
+  if (node === undefined) return;
+  if (!isMap(node)) rf.fail(node, '"tunnels" must be a mapping');
+  checkAllowedKeys(rf, node, ['vxlan_ports', 'geneve_ports', 'max_depth']);
+  const t = { ...policy.tunnels };
+  for (const [key, field] of [['vxlan_ports', 'vxlanPorts'], ['geneve_ports', 'genevePorts']] as const) {
+    if (node.get(key, true) === undefined) continue;
+    const ports = stringList(rf, node, key).map(Number);
+    if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) rf.fail(node.get(key, true) as Node, `"tunnels.${key}" must be a list of port numbers (1-65535)`);
+    t[field] = ports;
+  }
+  const both = t.vxlanPorts.find((p) => t.genevePorts.includes(p));
+  if (both !== undefined) rf.fail(node, `port ${both} is in both "tunnels.vxlan_ports" and "tunnels.geneve_ports"`);
+  assignNumbers(rf, node, t, [['max_depth', 'maxDepth', 'count']]);
+  policy.tunnels = t;
 }
 
 /** `app: { <protocol>: { <setting>: N } }`: only protocols and settings the analyzers declare. */

@@ -18,6 +18,20 @@ export interface ObservationBase {
   vlan: number;
   /** Index of the matched intel entry in the rules both threads loaded, or -1. */
   intel: number;
+  /** The tunnel the packet came in, when it came in one (the addresses above are then the inner packet's). */
+  tunnel?: TunnelInfo;
+}
+
+/** The outermost tunnel of a packet (src/decode/tunnel.ts), as picket.tunnel reports it. */
+export interface TunnelInfo {
+  kind: string;
+  /** VNI, GRE key, ERSPAN or PPPoE session id, top MPLS label; -1 when the tunnel has none. */
+  id: number;
+  /** How many tunnels deep the packet was. */
+  depth: number;
+  /** The endpoints of the packet that carried the tunnel; absent when it was not IP (MPLS, PPPoE on Ethernet). */
+  outerSrcIp?: string;
+  outerDstIp?: string;
 }
 
 export interface DnsQueryObservation extends ObservationBase {

@@ -61,12 +61,20 @@ export interface ScanRecord {
   /** Index of the scanner fingerprint (rules' fingerprints) the probe matches, or -1. */
   fingerprint: number;
   addr: Uint8Array;
+  /** The outermost tunnel the packet came in (decode/tunnel.ts kind index), 0 deep when none. */
+  tunnelDepth: number;
+  tunnelKind: number;
+  tunnelId: number;
+  /** IP version of the packet that carried the tunnel (0: not IP), and its ends in `tunnelAddr` (16 + 16 bytes). */
+  tunnelOuterVersion: number;
+  tunnelAddr: Uint8Array;
 }
 
 export function createScanRecord(): ScanRecord {
   return {
     kind: 0, ordinal: 0, tsSec: 0, tsNsec: 0, proto: 0, outcome: 0, attemptKey: 0, ipVersion: 4, srcPort: 0, dstPort: 0, direction: 0,
     icmpType: 0, ttl: 0, ipId: 0, tcpWindow: 0, tcpSeq: 0, fingerprint: -1, addr: new Uint8Array(32),
+    tunnelDepth: 0, tunnelKind: 0, tunnelId: -1, tunnelOuterVersion: 0, tunnelAddr: new Uint8Array(32),
   };
 }
 
@@ -78,7 +86,9 @@ export function recordSrc4(r: ScanRecord): number {
 
 
 /** Numeric fields of a record, in this order, in a log's `num` column block. */
-const NUM_FIELDS = 17;
+const NUM_FIELDS = 21;
+/** Address bytes per record: its own ends, then the tunnel's outer ends. */
+const ADDR_BYTES = 64;
 
 /** Records in columns: the wire form between threads (all of it transferable). */
 export interface ScanLog {
@@ -88,7 +98,7 @@ export interface ScanLog {
 }
 
 export function createScanLog(capacity = 256): ScanLog {
-  return { count: 0, num: new Float64Array(capacity * NUM_FIELDS), addr: new Uint8Array(capacity * 32) };
+  return { count: 0, num: new Float64Array(capacity * NUM_FIELDS), addr: new Uint8Array(capacity * ADDR_BYTES) };
 }
 
 export function scanLogAppend(log: ScanLog, r: ScanRecord): void {
@@ -119,7 +129,12 @@ export function scanLogAppend(log: ScanLog, r: ScanRecord): void {
   n[o + 14] = r.tcpWindow;
   n[o + 15] = r.tcpSeq;
   n[o + 16] = r.fingerprint;
-  log.addr.set(r.addr, log.count * 32);
+  n[o + 17] = r.tunnelDepth;
+  n[o + 18] = r.tunnelKind;
+  n[o + 19] = r.tunnelId;
+  n[o + 20] = r.tunnelOuterVersion;
+  log.addr.set(r.addr, log.count * ADDR_BYTES);
+  if (r.tunnelDepth > 0) log.addr.set(r.tunnelAddr, log.count * ADDR_BYTES + 32);
   log.count++;
 }
 
@@ -148,10 +163,16 @@ export function scanLogRead(log: ScanLog, i: number, r: ScanRecord): void {
   r.tcpWindow = n[o + 14];
   r.tcpSeq = n[o + 15];
   r.fingerprint = n[o + 16];
-  r.addr.set(log.addr.subarray(i * 32, i * 32 + 32));
+  r.tunnelDepth = n[o + 17];
+  r.tunnelKind = n[o + 18];
+  r.tunnelId = n[o + 19];
+  r.tunnelOuterVersion = n[o + 20];
+  const a = i * ADDR_BYTES;
+  r.addr.set(log.addr.subarray(a, a + 32));
+  if (r.tunnelDepth > 0) r.tunnelAddr.set(log.addr.subarray(a + 32, a + 64));
 }
 
 /** The log's used part, trimmed, for postMessage with its buffers transferred; the sender starts a new log. */
 export function scanLogSeal(log: ScanLog): ScanLog {
-  return { count: log.count, num: log.num.slice(0, log.count * NUM_FIELDS), addr: log.addr.slice(0, log.count * 32) };
+  return { count: log.count, num: log.num.slice(0, log.count * NUM_FIELDS), addr: log.addr.slice(0, log.count * ADDR_BYTES) };
 }

@@ -1,13 +1,15 @@
-import { decodeEthernet } from './ethernet';
-import { DecodeEvent } from './events';
+import { decodeEthernet, decodeEthertype } from './ethernet';
+import { DecodeEvent, markEvent } from './events';
 import { decodeRadiotap } from './ieee80211';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
 import { decodeLoopback } from './loopback';
 import { decodeNflog } from './nflog';
-import { decodePpp, decodePppHdlc } from './ppp';
-import { resetDecodedPacket, type DecodedPacket } from '../core/packet';
+import { decodeCiscoHdlc, decodePpp, decodePppHdlc } from './ppp';
+import { IPPROTO_UDP, resetDecodedPacket, type DecodedPacket } from '../core/packet';
 import { decodeSll, decodeSll2 } from './sll';
+import { INNER_ETHERNET, INNER_IP, INNER_PPP, TUNNEL_NEXT } from './tunnel';
+import { decodeUdpTunnel } from './udp';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -19,6 +21,7 @@ export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 export const LINKTYPE_PPP = 9;
 export const LINKTYPE_PPP_HDLC = 50;
+export const LINKTYPE_C_HDLC = 104;
 export const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 export const LINKTYPE_NFLOG = 239;
 /** DLT_RAW's value on some BSDs, found in files written there. */
@@ -26,7 +29,7 @@ export const LINKTYPE_RAW_BSD_A = 12;
 export const LINKTYPE_RAW_BSD_B = 14;
 
 export const LINKTYPE_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 9: 'PPP', 12: 'RAW', 14: 'RAW', 50: 'PPP_HDLC', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL',
+  0: 'NULL', 1: 'EN10MB', 9: 'PPP', 12: 'RAW', 14: 'RAW', 50: 'PPP_HDLC', 101: 'RAW', 104: 'C_HDLC', 108: 'LOOP', 113: 'LINUX_SLL',
   127: 'IEEE802_11_RADIO', 228: 'IPV4', 229: 'IPV6', 239: 'NFLOG', 276: 'LINUX_SLL2',
 };
 
@@ -41,11 +44,17 @@ export function decodePacket(
   pkt.snaplenCut = caplen < origlen;
   if (pkt.snaplenCut) pkt.events |= 1 << DecodeEvent.SNAPLEN_CUT;
   const end = off + caplen;
+  // Ethernet first and the rest out of line: decodePacket stays small enough for the engine's loop to inline.
+  let r = linktype === LINKTYPE_ETHERNET ? decodeEthernet(b, off, end, pkt) : decodeOtherLink(b, off, end, caplen, linktype, pkt);
+  if (r === 0 && pkt.proto === IPPROTO_UDP && pkt.dstPort >= pkt.udpTunnelPortMin && pkt.dstPort <= pkt.udpTunnelPortMax) r = decodeUdpTunnel(b, pkt);
+  if (r === TUNNEL_NEXT) r = decodeTunnelled(b, pkt);
+  if (r !== 0) markEvent(pkt, r);
+  return r;
+}
+
+function decodeOtherLink(b: Buffer, off: number, end: number, caplen: number, linktype: number, pkt: DecodedPacket): number {
   let r: number;
   switch (linktype) {
-    case LINKTYPE_ETHERNET:
-      r = decodeEthernet(b, off, end, pkt);
-      break;
     case LINKTYPE_LINUX_SLL:
       r = decodeSll(b, off, end, pkt);
       break;
@@ -75,6 +84,9 @@ export function decodePacket(
     case LINKTYPE_PPP_HDLC:
       r = decodePppHdlc(b, off, end, pkt);
       break;
+    case LINKTYPE_C_HDLC:
+      r = decodeCiscoHdlc(b, off, end, pkt);
+      break;
     case LINKTYPE_IEEE802_11_RADIOTAP:
       r = decodeRadiotap(b, off, end, pkt);
       break;
@@ -84,6 +96,26 @@ export function decodePacket(
     default:
       r = DecodeEvent.LINKTYPE_UNSUPPORTED;
   }
-  if (r !== 0) pkt.events |= 1 << r;
   return r;
+}
+
+/**
+ * A tunnel decoder returned TUNNEL_NEXT with its payload located; each pass is one tunnel deeper, and enterTunnel
+ * stops the nesting at the policy's depth, so this loop is bounded.
+ */
+function decodeTunnelled(b: Buffer, pkt: DecodedPacket): number {
+  let r = TUNNEL_NEXT;
+  while (r === TUNNEL_NEXT) {
+    r = decodeInner(b, pkt.innerType, pkt.innerOff, pkt.innerEnd, pkt);
+    if (r === 0 && pkt.proto === IPPROTO_UDP) r = decodeUdpTunnel(b, pkt);
+  }
+  return r;
+}
+
+/** A tunnel's payload, decoded from its own link layer on. */
+function decodeInner(b: Buffer, type: number, p: number, end: number, pkt: DecodedPacket): number {
+  if (type === INNER_ETHERNET) return decodeEthernet(b, p, end, pkt);
+  if (type === INNER_IP) return end > p && b[p] >> 4 === 6 ? decodeIpv6(b, p, end, pkt) : decodeIpv4(b, p, end, pkt);
+  if (type === INNER_PPP) return decodePpp(b, p, end, pkt);
+  return decodeEthertype(b, type, p, end, pkt);
 }

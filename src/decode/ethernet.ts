@@ -2,6 +2,8 @@ import { u16be } from '../capture/bytes';
 import { DecodeEvent } from './events';
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
+import { decodeMpls } from './mpls';
+import { decodePppoe } from './pppoe';
 import type { DecodedPacket } from '../core/packet';
 
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -10,6 +12,9 @@ const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 const ETHERTYPE_QINQ_OLD = 0x9100;
 const MAX_VLAN_DEPTH = 4;
+const ETHERTYPE_MPLS = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+const ETHERTYPE_PPPOE_SESSION = 0x8864;
 
 /** 802.1Q, 802.1ad and the pre-standard 0x9100 QinQ tag. */
 export function isVlanEthertype(type: number): boolean {
@@ -33,6 +38,13 @@ export function decodeEthertype(b: Buffer, type: number, p: number, end: number,
   }
   if (type === ETHERTYPE_IPV4) return decodeIpv4(b, p, end, pkt);
   if (type === ETHERTYPE_IPV6) return decodeIpv6(b, p, end, pkt);
+  return decodeOtherEthertype(b, type, p, end, pkt);
+}
+
+/** EtherTypes other than IP, out of the common path: MPLS and PPPoE sessions carry IP; the rest is counted. */
+function decodeOtherEthertype(b: Buffer, type: number, p: number, end: number, pkt: DecodedPacket): number {
+  if (type === ETHERTYPE_MPLS || type === ETHERTYPE_MPLS_MULTICAST) return decodeMpls(b, p, end, pkt);
+  if (type === ETHERTYPE_PPPOE_SESSION) return decodePppoe(b, p, end, pkt);
   pkt.events |= 1 << DecodeEvent.NON_IP;
   return DecodeEvent.OK;
 }

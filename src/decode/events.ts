@@ -37,17 +37,45 @@ export const DecodeEvent = {
   // informational, added after the errors (codes are stable): an 802.11 data frame with the Protected bit, whose
   // payload is encrypted (WEP/CCMP/GCMP) and cannot be read without the keys.
   WIFI_PROTECTED: 27,
+  // Tunnels (src/decode/tunnel.ts). Informational: one per tunnel kind a packet was carried in (a packet inside a
+  // VXLAN inside a GRE tunnel counts once under each); the inner packet is decoded as if captured directly.
+  TUNNEL_VXLAN: 28,
+  TUNNEL_GENEVE: 29,
+  TUNNEL_GRE: 30,
+  TUNNEL_ERSPAN_I: 31,
+  TUNNEL_ERSPAN_II: 32,
+  TUNNEL_ERSPAN_III: 33,
+  TUNNEL_MPLS: 34,
+  TUNNEL_PPPOE: 35,
+  // Tunnel errors: the tunnel header is cut or malformed, or tunnels nest past policy's tunnels.max_depth. The
+  // packet is then not decoded further and is not seen as IP (its outer flow is the mirror's, not a connection).
+  TUNNEL_TOO_DEEP: 36,
+  VXLAN_TRUNCATED: 37,
+  VXLAN_BAD_FLAGS: 38,
+  GENEVE_TRUNCATED: 39,
+  GENEVE_BAD_VERSION: 40,
+  GENEVE_BAD_OPTIONS: 41,
+  GRE_TRUNCATED: 42,
+  GRE_BAD_VERSION: 43,
+  GRE_ROUTING: 44,
+  ERSPAN_TRUNCATED: 45,
+  ERSPAN_BAD_VERSION: 46,
+  MPLS_TRUNCATED: 47,
+  MPLS_TOO_DEEP: 48,
+  MPLS_UNKNOWN_PAYLOAD: 49,
+  PPPOE_TRUNCATED: 50,
+  PPPOE_MALFORMED: 51,
 } as const;
 
 export type DecodeEventCode = (typeof DecodeEvent)[keyof typeof DecodeEvent];
 
-export const DECODE_EVENT_COUNT = 28;
+export const DECODE_EVENT_COUNT = 52;
 /** Codes below this are not errors, nor are the informational ones added later (isDecodeError). */
 export const FIRST_ERROR_EVENT = DecodeEvent.LINKTYPE_UNSUPPORTED;
 
 /** Whether a decode event is an error (the packet is damaged or lies), not a fact about what was not decoded. */
 export function isDecodeError(code: number): boolean {
-  return code >= FIRST_ERROR_EVENT && code !== DecodeEvent.WIFI_PROTECTED;
+  return code >= FIRST_ERROR_EVENT && code !== DecodeEvent.WIFI_PROTECTED && !(code >= DecodeEvent.TUNNEL_VXLAN && code <= DecodeEvent.TUNNEL_PPPOE);
 }
 
 /** Stable names, used in the summary and under picket.decode.* (lower_snake, as in Suricata's decoder events). */
@@ -61,9 +89,16 @@ export function createDecodeCounters(): Float64Array {
   return new Float64Array(DECODE_EVENT_COUNT);
 }
 
-/** Adds a packet's event bits to the counters. */
-export function countDecodeEvents(counters: Float64Array, events: number): void {
+/** Adds a packet's event bits to the counters: codes 0-31 in events, 32-63 in eventsHi. */
+export function countDecodeEvents(counters: Float64Array, events: number, eventsHi: number): void {
   for (let e = events, code = 0; e !== 0; e >>>= 1, code++) if ((e & 1) !== 0) counters[code]++;
+  for (let e = eventsHi, code = 32; e !== 0; e >>>= 1, code++) if ((e & 1) !== 0) counters[code]++;
+}
+
+/** Sets an event's bit on a packet (codes past 31 go in the second word). */
+export function markEvent(pkt: { events: number; eventsHi: number }, code: number): void {
+  if (code < 32) pkt.events |= 1 << code;
+  else pkt.eventsHi |= 1 << (code - 32);
 }
 
 /**

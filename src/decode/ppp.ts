@@ -52,10 +52,16 @@ export function decodePppHdlc(b: Buffer, p: number, end: number, pkt: DecodedPac
   if (end - p < 2) return DecodeEvent.LINK_TRUNCATED;
   const address = b[p];
   if (address === HDLC_ALL_STATIONS) return decodePppProtocol(b, p + 2, end, pkt);
-  if (address === CISCO_UNICAST || address === CISCO_BROADCAST) {
-    if (end - p < 4) return DecodeEvent.LINK_TRUNCATED;
-    return decodeEthertype(b, u16be(b, p + 2), p + 4, end, pkt);
-  }
+  if (address === CISCO_UNICAST || address === CISCO_BROADCAST) return decodeCiscoHdlc(b, p, end, pkt);
   pkt.events |= 1 << DecodeEvent.NON_IP;
   return DecodeEvent.OK;
+}
+
+/**
+ * DLT_C_HDLC (104): Cisco HDLC, address (0x0f unicast, 0x8f broadcast), control 0x00, then an EtherType (RFC 1547
+ * 4.3.1). SLARP keepalives (0x8035) and CDP are the link's own traffic, not IP, and end as NON_IP there.
+ */
+export function decodeCiscoHdlc(b: Buffer, p: number, end: number, pkt: DecodedPacket): number {
+  if (end - p < 4) return DecodeEvent.LINK_TRUNCATED;
+  return decodeEthertype(b, u16be(b, p + 2), p + 4, end, pkt);
 }

@@ -2,16 +2,17 @@ import { u32be } from '../capture/bytes';
 import type { PacketBatch } from '../capture/batch';
 import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
-import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase } from '../core/observation';
+import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type TunnelInfo } from '../core/observation';
 import {
   createScanRecord, DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, OUTCOME_UNREACHABLE, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_PROBE,
   SCAN_REPLY, type ScanRecord,
 } from '../core/scan-record';
-import { createDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
+import { createDecodedPacket, setUdpTunnelPorts, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../core/packet';
 import { direction, isHome4, isHome6, type HomeNet } from '../config/homenet';
 import type { Policy } from '../config/rules';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
 import { decodePacket } from '../decode/decode';
+import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { countDecodeEvents, createDecodeCounters, DECODE_EVENT_COUNT } from '../decode/events';
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
@@ -107,6 +108,8 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const sigBytesSeen = new Map<number, number>();
   /** What follows from the rules: computed at start and again when they are reloaded. */
   function derive(): void {
+    setUdpTunnelPorts(pkt, cfg.policy.tunnels.vxlanPorts, cfg.policy.tunnels.genevePorts);
+    pkt.maxTunnelDepth = cfg.policy.tunnels.maxDepth;
     hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
     DIRECTIONS.forEach((d, i) => (scanDirections[i] = cfg.policy.scan.directions.includes(d) ? 1 : 0));
     fieldSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
@@ -384,6 +387,19 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       a[i] = b[from + i];
       a[16 + i] = b[to + i];
     }
+    rec.tunnelDepth = pkt.tunnelDepth;
+    if (pkt.tunnelDepth === 0) return;
+    // The tunnel as the packet came in (not flipped with the ends: it names the mirror, not the conversation).
+    rec.tunnelKind = pkt.tunnelKind;
+    rec.tunnelId = pkt.tunnelId;
+    const v = (rec.tunnelOuterVersion = pkt.tunnelOuterVersion);
+    const t = rec.tunnelAddr;
+    t.fill(0);
+    const n = v === 4 ? 4 : v === 6 ? 16 : 0;
+    for (let i = 0; i < n; i++) {
+      t[i] = b[pkt.tunnelOuterSrcOff + i];
+      t[16 + i] = b[pkt.tunnelOuterDstOff + i];
+    }
   }
 
   /** The attempt's (prober -> target) ends and ports as a small integer, with the protocol mixed in. */
@@ -561,7 +577,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
         const t = at.tsSec + at.tsNsec * 1e-9;
         if (t < st.firstTs) st.firstTs = t;
         if (t > st.lastTs) st.lastTs = t;
-        if (pkt.events !== 0) countDecodeEvents(decodeCounters, pkt.events);
+        if ((pkt.events | pkt.eventsHi) !== 0) countDecodeEvents(decodeCounters, pkt.events, pkt.eventsHi);
         if (pkt.fragment !== 0 && pkt.proto !== IPPROTO_UDP) continue;
         const proto = pkt.proto;
         if (proto === IPPROTO_TCP) {
@@ -618,7 +634,7 @@ function observationBase(at: PacketContext, transport: 'udp' | 'tcp', intel: num
   const dstHome = v4 ? isHome4(home, pkt.dst4) : isHome6(home, b, pkt.dstAddrOff);
   const srcIp = v4 ? ipv4ToString(pkt.src4) : ipv6ToString(b, pkt.srcAddrOff);
   const dstIp = v4 ? ipv4ToString(pkt.dst4) : ipv6ToString(b, pkt.dstAddrOff);
-  return {
+  const base: ObservationBase = {
     ordinal: at.ordinal,
     tsSec: at.tsSec,
     tsNsec: at.tsNsec,
@@ -631,5 +647,20 @@ function observationBase(at: PacketContext, transport: 'udp' | 'tcp', intel: num
     direction: reversed ? direction(dstHome, srcHome) : direction(srcHome, dstHome),
     vlan: pkt.vlanOuter,
     intel,
+  };
+  // Only tunnelled packets carry the field (no empty object spread into every observation).
+  if (pkt.tunnelDepth > 0) base.tunnel = tunnelOf(b, pkt);
+  return base;
+}
+
+/** The outermost tunnel a packet came in (its addresses are the inner packet's). */
+function tunnelOf(b: Buffer, pkt: DecodedPacket): TunnelInfo {
+  const v = pkt.tunnelOuterVersion;
+  const addr = (off: number): string => (v === 4 ? ipv4ToString(u32be(b, off)) : ipv6ToString(b, off));
+  return {
+    kind: TUNNEL_KIND_NAMES[pkt.tunnelKind],
+    id: pkt.tunnelId,
+    depth: pkt.tunnelDepth,
+    ...(v !== 0 ? { outerSrcIp: addr(pkt.tunnelOuterSrcOff), outerDstIp: addr(pkt.tunnelOuterDstOff) } : {}),
   };
 }

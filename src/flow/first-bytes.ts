@@ -1,4 +1,4 @@
-import type { DecodedPacket } from '../core/packet';
+import { TCP_SYN, type DecodedPacket } from '../core/packet';
 
 /**
  * Collects the first bytes a client sends on a TCP connection, for application heads that span segments (a
@@ -97,7 +97,9 @@ export function openStream(t: FirstBytesTable, b: Uint8Array, pkt: DecodedPacket
   const n = Math.min(pkt.payloadLen, t.limits.maxBytes);
   const data = Buffer.allocUnsafe(Math.min(t.limits.maxBytes, Math.max(4096, n * 2)));
   data.set(b.subarray(pkt.payloadOff, pkt.payloadOff + n), 0);
-  const s: Stream = { hash, key, startSeq: pkt.tcpSeq, data, have: n, waiting: [], expires: now + t.limits.timeoutSec, kind };
+  // Data in a SYN (TCP Fast Open, RFC 7413) starts one past the SYN's own sequence number, which the SYN uses up.
+  const startSeq = (pkt.tcpSeq + ((pkt.tcpFlags & TCP_SYN) !== 0 ? 1 : 0)) >>> 0;
+  const s: Stream = { hash, key, startSeq, data, have: n, waiting: [], expires: now + t.limits.timeoutSec, kind };
   const list = t.streams.get(hash);
   if (list === undefined) t.streams.set(hash, [s]);
   else list.push(s);

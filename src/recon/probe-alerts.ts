@@ -1,4 +1,4 @@
-import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import { alertEnvelope, tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { SignatureObservation } from '../core/observation';
 import type { Signature } from './signatures';
 
@@ -60,7 +60,7 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
       ...(http ? { url: { path: o.httpPath, original: o.httpPath }, http: { request: { method: o.httpMethod } } } : {}),
       ...(o.userAgent !== '' ? { user_agent: { original: o.userAgent } } : {}),
       picket: {
-        branch: r.branch, severity: 'medium', update, count: s.count, packet: o.ordinal + 1,
+        branch: r.branch, severity: 'medium', update, count: s.count, packet: o.ordinal + 1, ...tunnelFields(o.tunnel),
         signature: { id: sig.id, description: sig.description, where: sig.where, excerpt: o.excerpt, rule: `${sig.file}:${sig.line}` },
         signatures: [...s.signatures],
         servers: [...s.servers],

@@ -4,7 +4,9 @@ import {
   type ScanRecord,
 } from '../core/scan-record';
 import { addrKey, addrKeyOfText, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
-import type { EcsDoc, ObserverInfo } from '../alert/ecs';
+import { tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import type { TunnelInfo } from '../core/observation';
+import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { SEVERITIES, type Severity } from '../intel/domains';
 import type { ResearchScanner } from '../config/rules';
@@ -45,6 +47,17 @@ interface Incident {
   tool: string | null;
   severity: Severity;
   reasons: string[];
+}
+
+/** picket.tunnel of a source: the tunnel its first probe came in. */
+function tunnelOfRecord(r: ScanRecord): TunnelInfo | undefined {
+  if (r.tunnelDepth === 0) return undefined;
+  const v = r.tunnelOuterVersion;
+  const text = (off: number): string => addrText(addrKey(v, r.tunnelAddr, off));
+  return {
+    kind: TUNNEL_KIND_NAMES[r.tunnelKind], id: r.tunnelId, depth: r.tunnelDepth,
+    ...(v !== 0 ? { outerSrcIp: text(0), outerDstIp: text(16) } : {}),
+  };
 }
 
 /** Sources by address (addr-key.ts). */
@@ -106,6 +119,8 @@ interface Source {
   tally: ToolTally | null;
   /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
   named: ToolVerdict | null;
+  /** The tunnel its first probe came in (picket.tunnel), if any. */
+  tunnel: TunnelInfo | undefined;
 }
 
 /** ECS threat.software of an identified tool. */
@@ -202,6 +217,7 @@ export function createScanAggregator(
       key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      tunnel: tunnelOfRecord(r),
     };
     sources.set(key, s);
     return s;
@@ -597,7 +613,7 @@ export function createScanAggregator(
       network: { transport, direction: s.direction },
       related: { ip: [...new Set([s.ip, ...samples, ...(s.lookedUp ?? []).map((l) => l.ip)])] },
       picket: {
-        branch: SCAN_RULES[kind].branch, severity, update, final,
+        branch: SCAN_RULES[kind].branch, severity, update, final, ...tunnelFields(s.tunnel),
         ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
         severity_reasons: inc?.reasons ?? [],
         scan: {

@@ -4,7 +4,7 @@ import type { Analyzer, AnalyzerHost, AnalyzerSpec } from '../../core/analyzer';
 import { DecodeEvent } from '../../decode/events';
 import { makeRoom } from '../../util/bounded';
 import {
-  createDnsQuestion, isReconQtype, OPCODE_NOTIFY, OPCODE_UPDATE, RCODE_NXDOMAIN, readDnsAnswerNames, readDnsAnswers, readDnsHeader,
+  createDnsQuestion, isReconQtype, OPCODE_DSO, OPCODE_IQUERY, OPCODE_NOTIFY, OPCODE_STATUS, OPCODE_UPDATE, RCODE_NXDOMAIN, readDnsAnswerNames, readDnsAnswers, readDnsHeader,
   readDnsQuestion, readDnsUpdateNames,
 } from './dns';
 
@@ -40,11 +40,14 @@ export const dnsAnalyzer: AnalyzerSpec = {
     queries: 'DNS queries read (mDNS and LLMNR included)',
     mdns: 'mDNS messages read (UDP 5353)',
     llmnr: 'LLMNR messages read (UDP and TCP 5355)',
-    // Opcodes other than QUERY, by name for the two in use and one counter for the rest (IQUERY, STATUS, DSO,
-    // unassigned): a fixed set, whatever the traffic sends.
+    // Opcodes other than QUERY, one counter for each assigned one and one for the unassigned rest: a fixed set,
+    // whatever the traffic sends. Such messages are counted, never matched against intel.
+    opcode_iquery: 'DNS messages with opcode IQUERY (1, obsolete since RFC 3425) among those counted in messages',
+    opcode_status: 'DNS messages with opcode STATUS (2, RFC 1035) among those counted in messages',
     opcode_notify: 'DNS messages with opcode NOTIFY (4, RFC 1996) among those counted in messages',
     opcode_update: 'DNS messages with opcode UPDATE (5, RFC 2136) among those counted in messages',
-    opcode_other: 'DNS messages with another opcode than QUERY, NOTIFY and UPDATE among those counted in messages',
+    opcode_dso: 'DNS messages with opcode DSO (6, DNS Stateful Operations, RFC 8490) among those counted in messages',
+    opcode_other: 'DNS messages with an unassigned opcode (3, 7-15) among those counted in messages',
   },
   ports: { tcp: [DNS_PORT, LLMNR_PORT], udp: [DNS_PORT, MDNS_PORT, LLMNR_PORT] },
   create: createDnsAnalyzer,
@@ -133,6 +136,9 @@ function createDnsAnalyzer(host: AnalyzerHost): Analyzer {
   function countOpcode(opcode: number): void {
     if (opcode === OPCODE_NOTIFY) count.opcode_notify++;
     else if (opcode === OPCODE_UPDATE) count.opcode_update++;
+    else if (opcode === OPCODE_IQUERY) count.opcode_iquery++;
+    else if (opcode === OPCODE_STATUS) count.opcode_status++;
+    else if (opcode === OPCODE_DSO) count.opcode_dso++;
     else count.opcode_other++;
   }
 

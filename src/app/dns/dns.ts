@@ -71,8 +71,10 @@ function readName(b: Buffer, msg: number, q: number, end: number, out: DnsQuesti
     if ((len & 0xc0) === 0xc0) {
       if (q + 1 >= end || ++jumps > MAX_POINTER_JUMPS) return -1;
       if (after < 0) after = q + 2;
+      // Pointers may point anywhere in the message before its end, forward too (some encoders write them so);
+      // a loop is cut by the jump bound, and every label read is within [msg, end).
       const target = msg + (((len & 0x3f) << 8) | b[q + 1]);
-      if (target >= q) return -1; // pointers go backwards; forward ones are how loops are built
+      if (target >= end) return -1;
       q = target;
       continue;
     }
@@ -215,8 +217,11 @@ export function readDnsUpdateNames(
   return true;
 }
 
+export const OPCODE_IQUERY = 1;
+export const OPCODE_STATUS = 2;
 export const OPCODE_NOTIFY = 4;
 export const OPCODE_UPDATE = 5;
+export const OPCODE_DSO = 6;
 
 export const QTYPE_PTR = 12;
 export const QTYPE_IXFR = 251;
