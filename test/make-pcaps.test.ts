@@ -19,11 +19,11 @@ function processAlive(pid: number): boolean {
  * them with the real tools in fresh namespaces and check that picket reads the fresh ones as it reads the
  * committed ones. Needs root for the namespaces (CI runs as root); without it the test fails, never skips.
  */
-test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 900_000 }, () => {
+test('pcaps/make.sh regenerates every committed capture, and picket reads the fresh ones the same way', { timeout: 1_500_000 }, () => {
   assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
   for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver', 'masscan', 'zmap', 'hping3', 'smbd', 'smbclient', 'named', 'sqlmap', 'nc', 'nsupdate', 'iptables']) requireTool(t);
   const dest = tmpDir('make');
-  const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 840_000 });
+  const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 1_440_000 });
   assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
   // Namespaces are named after the PID of the script that made them: one whose process is gone is a leftover.
   // (Another run of the scripts, CI's or a developer's, may hold live ones at the same time.)
