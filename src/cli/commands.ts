@@ -44,6 +44,11 @@ export const SINK_OPTIONS = {
   'tls-key': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'PEM private key of --tls-cert' },
   'tls-insecure': { type: 'boolean', group: OUTPUTS, help: 'do not verify the server\'s certificate (testing only: anyone on the path can read and change the alerts)' },
   'spill-dir': { type: 'string', value: 'DIR', group: OUTPUTS, complete: 'dir', help: 'where a sink that is down spills what it cannot hold (sent first when it is back, also by the next run)' },
+  nats: {
+    type: 'string', value: 'URL[,URL...]', group: OUTPUTS, complete: 'none',
+    help: 'fleet sensor: publish alerts and per-source scan summaries to NATS JetStream (streams PICKET_ALERTS, PICKET_SUMMARIES, created or checked at start) for picket correlate',
+  },
+  'sensor-name': { type: 'string', value: 'NAME', shown: 'the host name', group: OUTPUTS, complete: 'none', help: 'this sensor\'s name in the fleet (letters, digits, - and _): observer.name and the NATS subjects' },
 } as const satisfies OptionTable;
 
 export const REPLAY_OPTIONS = {

@@ -27,6 +27,11 @@ export interface Policy {
   };
   scan: ScanPolicy;
   dnsRecon: DnsReconPolicy;
+  /** A fleet sensor's scan summaries (native-notes/fleet.md). */
+  fleet: {
+    /** Seconds of packet time between summaries of the sources that changed (and when a source closes). */
+    summaryInterval: number;
+  };
   /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
   probe: { repeatWindow: number };
   /** Application protocols' settings (AnalyzerSpec.settings), by protocol and setting name; defaults filled in. */
@@ -124,6 +129,7 @@ const MEDIUM: ScanThresholds = {
 
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
+  fleet: { summaryInterval: 10 },
   app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
@@ -316,8 +322,14 @@ function techniqueOf(rf: RuleFile, map: YAMLMap, fallback: string): string {
 }
 
 function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
-  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app']);
+  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app', 'fleet']);
   loadAppSettings(rf, root, policy);
+  const fleet = root.get('fleet', true) as Node | undefined;
+  if (fleet !== undefined) {
+    if (!isMap(fleet)) rf.fail(fleet, '"fleet" must be a mapping');
+    checkAllowedKeys(rf, fleet, ['summary_interval']);
+    assignNumbers(rf, fleet, policy.fleet, [['summary_interval', 'summaryInterval', 'duration']]);
+  }
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');
