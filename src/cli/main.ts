@@ -5,6 +5,7 @@ import { orderInputs } from '../engine/inputs';
 import { EXIT_INTERNAL, EXIT_UNDELIVERED, EXIT_USAGE, PicketError } from '../errors';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
+import { correlateCommand } from './correlate';
 import { prepareFleet, summaryHook } from './fleet-setup';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
 import { createAnalyzer, tapOutput } from '../report/aggregate';
@@ -46,6 +47,7 @@ async function run(argv: string[]): Promise<number> {
   if (cmd === 'replay') return replayCommand(rest);
   if (cmd === 'capture') return captureCommand(rest, VERSION);
   if (cmd === 'report') return reportCommand(rest, VERSION);
+  if (cmd === 'correlate') return correlateCommand(rest, VERSION);
   if (cmd === 'interfaces') return interfacesCommand();
   throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
 }
