@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CAPTURE_OPTIONS, COMMANDS, MAIN_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS } from '../src/cli/commands';
+import { CAPTURE_OPTIONS, COMMANDS, CORRELATE_OPTIONS, MAIN_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS } from '../src/cli/commands';
 import { parseArgsOptions, type OptionTable } from '../src/cli/option-table';
 import { picket, requireTool, ROOT, tmpDir } from './helpers';
 
@@ -15,7 +15,7 @@ const MAN = path.join(ROOT, 'packaging', 'picket.1');
 const COMPLETION = path.join(ROOT, 'packaging', 'picket.bash-completion');
 
 /** Every table with the command line that prints its help; "" is picket itself. */
-const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS], ['report', REPORT_OPTIONS]];
+const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS], ['report', REPORT_OPTIONS], ['correlate', CORRELATE_OPTIONS]];
 
 /** "--name" and "-s" for every row of a table. */
 function tableFlags(table: OptionTable): { long: string[]; short: string[] } {
