@@ -51,14 +51,31 @@ function streamConfig(name: string, subject: string, replicas: number): Partial<
   };
 }
 
+/** How long start-up waits out a cluster that is electing a leader (a node just died) before it gives up. */
+const SETTLE_MS = 20_000;
+
+/** A JetStream API call, retried while the cluster answers with timeouts or "temporarily unavailable" (bounded). */
+export async function settled<T>(f: () => Promise<T>): Promise<T> {
+  const end = Date.now() + SETTLE_MS;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      const m = (e as Error).message;
+      if (!/timeout|temporarily unavailable|no responders|leader|503/i.test(m) || Date.now() >= end) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, name: string, subject: string, replicas: number): Promise<void> {
   let info;
   try {
-    info = await jsm.streams.info(name);
+    info = await settled(() => jsm.streams.info(name));
   } catch (e) {
     if (!/not found/i.test((e as Error).message)) throw new PicketError(`NATS stream ${name}: ${(e as Error).message} (is JetStream enabled on the servers?)`);
     try {
-      await jsm.streams.add(streamConfig(name, subject, replicas));
+      await settled(() => jsm.streams.add(streamConfig(name, subject, replicas)));
     } catch (e2) {
       throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
     }
@@ -75,7 +92,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<{ replicas: num
   const replicas = Math.min(3, clusterSize(nc));
   let jsm: JetStreamManager;
   try {
-    jsm = await nc.jetstreamManager({ timeout: 10_000 });
+    jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
   } catch (e) {
     throw new PicketError(`NATS: no JetStream on ${nc.getServer()} (${(e as Error).message}): run nats-server with -js / jetstream {}`);
   }
@@ -86,10 +103,10 @@ export async function ensureStreams(nc: NatsConnection): Promise<{ replicas: num
 
 /** The shared durable pull consumer of the summaries, explicit acks. */
 export async function ensureCorrelateConsumer(nc: NatsConnection): Promise<void> {
-  const jsm = await nc.jetstreamManager({ timeout: 10_000 });
+  const jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
   try {
-    await jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE);
+    await settled(() => jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE));
   } catch {
-    await jsm.consumers.add(SUMMARIES_STREAM, { durable_name: CORRELATE_DURABLE, ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000 });
+    await settled(() => jsm.consumers.add(SUMMARIES_STREAM, { durable_name: CORRELATE_DURABLE, ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000 }));
   }
 }
