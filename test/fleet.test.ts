@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { get, PCAPS, picketChild, requireTool, tmpDir, type Run } from './helpers';
+import { fitsType, leaves, loadEcsFields } from './ecs-check';
+import { get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
 
 const CAPTURE = path.join(PCAPS, 'scans', 'nmap-sweep.pcap');
 const SCANNER = '198.18.0.66';
@@ -183,6 +184,36 @@ after(async () => {
   if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
 });
 
+interface Mapping {
+  type?: string;
+  properties?: Record<string, Mapping>;
+}
+
+/** Every leaf of the fleet alert is an ECS 8.17 field or picket.*, and the index template maps it with a fitting type. */
+function checkMapped(doc: Record<string, unknown>): void {
+  const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'elastic', 'index-template.json'), 'utf8')) as { template: { mappings: Mapping } };
+  const ecs = loadEcsFields();
+  const bad: string[] = [];
+  const all = leaves(doc, () => false);
+  for (const l of all) {
+    let m: Mapping | undefined = template.template.mappings;
+    for (const k of l.path.split('.')) m = m?.properties?.[k];
+    if (!l.path.startsWith('picket.') && ecs.fields[l.path] === undefined) bad.push(`${l.path}: not an ECS field`);
+    for (const v of Array.isArray(l.value) ? l.value : [l.value]) {
+      if (typeof v === 'object' && v !== null) continue; // picket.fleet.sensors: objects, walked below
+      if (m?.type === undefined || !fitsType(m.type, v)) bad.push(`${l.path}: mapped ${String(m?.type)}, written ${JSON.stringify(v)}`);
+    }
+  }
+  for (const s of get(doc, 'picket.fleet.sensors') as Array<Record<string, unknown>>) {
+    for (const [k, v] of Object.entries(s)) {
+      const m = template.template.mappings.properties?.picket.properties?.fleet.properties?.sensors.properties?.[k];
+      if (m?.type === undefined || !fitsType(m.type, v)) bad.push(`picket.fleet.sensors.${k}: mapped ${String(m?.type)}, written ${JSON.stringify(v)}`);
+    }
+  }
+  assert.ok(all.length > 30, `${all.length} leaves`);
+  assert.deepEqual(bad, []);
+}
+
 function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   const sweeps = ofRule(docs, 'scan.sweep');
   assert.equal(sweeps.length, 1, `fleet scan.sweep alerts: ${sweeps.length}`);
@@ -198,9 +229,10 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   for (const f of ['hosts', 'ports', 'targets', 'attempts']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
   assert.equal(shares.reduce((n, s) => n + s.hosts, 0), get(whole, 'picket.scan.hosts'));
   assert.equal(get(a, 'event.start'), get(whole, 'event.start'));
+  checkMapped(a);
 }
 
-test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async () => {
+test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async (t) => {
   const outs = slices.map((_, k) => path.join(dir, `a-s${k}.ndjson`));
   await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k])));
   const info = await withNats(allUrls(), async (nc) => {
@@ -209,6 +241,8 @@ test('three sensors, each under the threshold, and correlate: one fleet scan.swe
   });
   assert.equal(info.sum.config.num_replicas, 3, 'replicas = min(3, cluster size)');
   assert.equal(info.sum.state.messages, 3, 'one summary per sensor of this short scan');
+  // Sizing (native-notes/fleet.md): stored bytes per summary, headers and JetStream's record overhead included.
+  t.diagnostic(`bytes per summary as stored: ${Math.round(info.sum.state.bytes / info.sum.state.messages)}`);
   const alertsSent = outs.map(docsOf).flat().filter((d) => get(d, 'event.kind') === 'alert').length;
   assert.equal(info.alerts.state.messages, alertsSent, 'every alert document in PICKET_ALERTS');
   // A sensor's run again (a retry of everything it sent) is stored once: the same ids.
