@@ -60,6 +60,7 @@ export async function correlateCommand(argv: string[], version: string): Promise
   }
   const outputs = createOutputs(specs, sinkCommon(values, cfg));
   const stamp = createEcsStamper();
+  const out = outputs.out;
   const observer = observerInfo(version, 'correlate');
   let stopping = false;
   const stop = (): void => {
@@ -92,8 +93,16 @@ export async function correlateCommand(argv: string[], version: string): Promise
         if (l === undefined) bySource.set(s.source, (l = []));
         l.push(s);
       }
-      for (const [source, list] of bySource) await judgeSource(kv, source, list);
+      // The batch's alerts are written and flushed, then recorded as made, then the batch is acknowledged: a crash
+      // before the record gets the batch again and writes the same alerts again (same event.id); never none.
+      const made: Array<{ key: string; id: string }> = [];
+      // Sources are independent: their state round trips to the bucket overlap.
+      await Promise.all([...bySource].map(([source, list]) => judgeSource(kv, source, list, made)));
+      out.flush();
       await Promise.all(outputs.sinks.map((s) => s.flush(10_000)));
+      await Promise.all(made.map((m) => kv.create(m.key, Buffer.from(m.id, 'utf8')).catch(() => {
+        // Made by another instance at the same moment: the event.id is the same, an index keeps one.
+      })));
       for (const m of batch) m.ack();
       await nc.flush();
     }
@@ -111,7 +120,7 @@ export async function correlateCommand(argv: string[], version: string): Promise
   return 0;
 
   /** One source's summaries of this batch into its state (compare-and-set), then its fleet alerts not yet made. */
-  async function judgeSource(bucket: KV, source: string, list: FleetSummary[]): Promise<void> {
+  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Array<{ key: string; id: string }>): Promise<void> {
     const key = `state.${sourceKey(source)}`;
     let state: SourceState = {};
     for (let i = 0; ; i++) {
@@ -139,13 +148,8 @@ export async function correlateCommand(argv: string[], version: string): Promise
       const doc = stamp(withRelated(fleetAlert(kind, source, judged.merged, policy, observer)));
       // The same alert from a restarted or racing instance has the same event.id (an index keeps one).
       (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
-      outputs.out.write(doc);
-      await Promise.all(outputs.sinks.map((s) => s.flush(10_000)));
-      try {
-        await bucket.create(alertKey, Buffer.from(String((doc.event as EcsDoc).id), 'utf8'));
-      } catch {
-        // Another instance alerted the same at the same moment: the event.id is the same, an index keeps one.
-      }
+      out.write(doc);
+      made.push({ key: alertKey, id: String((doc.event as EcsDoc).id) });
       counts.alerts++;
       say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
     }
