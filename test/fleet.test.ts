@@ -9,11 +9,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { fitsType, leaves, loadEcsFields } from './ecs-check';
-import { get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
+import { freePort, get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
 
 const CAPTURE = path.join(PCAPS, 'scans', 'nmap-sweep.pcap');
 const SCANNER = '198.18.0.66';
@@ -32,17 +31,6 @@ interface Node {
 let dir = '';
 const nodes: Node[] = [];
 const slices: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const url = (n: Node): string => `nats://127.0.0.1:${n.port}`;
 const allUrls = (): string => nodes.map(url).join(',');
