@@ -81,7 +81,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   };
 
   const specs = outputSpecs(values, cfg);
-  const fleet = await prepareFleet(specs);
+  const fleet = await prepareFleet(specs, (line) => process.stderr.write(`picket: ${line}\n`));
   const observer = observerInfo(version, fleet?.sensor);
   const outputs = createOutputs(specs, sinkCommon(values, cfg));
   // observer.ingress.interface.name: with one interface, on every document; with several (and no workers), on the

@@ -4,11 +4,21 @@ import type { OutputSpec, Outputs } from '../output/outputs';
 import type { SummaryHook } from '../scan/aggregator';
 import type { FleetSummary } from '../scan/fleet-summary';
 
-/** The NATS sink among the outputs, if any: its streams created or checked before anything is captured. */
-export async function prepareFleet(specs: readonly OutputSpec[] | null): Promise<{ sensor: string } | null> {
+/**
+ * The NATS sink among the outputs, if any: its streams created or checked before anything is captured. A stream
+ * that is wrong stops start-up; NATS unreachable does not (a sensor keeps capturing: the sink buffers and spills,
+ * and checks the streams when it connects), it is said on stderr.
+ */
+export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (line: string) => void): Promise<{ sensor: string } | null> {
   const spec = specs?.find((s) => s.type === 'nats');
   if (spec === undefined || spec.type !== 'nats') return null;
-  const nc = await connectFleet(spec.servers, `picket sensor ${spec.sensor} (setup)`);
+  let nc;
+  try {
+    nc = await connectFleet(spec.servers, `picket sensor ${spec.sensor} (setup)`);
+  } catch (e) {
+    say(`${(e as Error).message}: alerts and summaries are kept (memory, then --spill-dir) until it answers`);
+    return { sensor: spec.sensor };
+  }
   try {
     await ensureStreams(nc);
   } finally {

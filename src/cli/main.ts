@@ -89,7 +89,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   // --out/--format alone: the synchronous writer (a failing output stops the replay, saying what was lost); sink
   // flags or the config file's outputs: sinks, flushed and closed before exit, each reporting where its documents went.
   const sinkSpecs = flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null);
-  const fleet = await prepareFleet(sinkSpecs);
+  const fleet = await prepareFleet(sinkSpecs, (line) => process.stderr.write(`picket: ${line}\n`));
   const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
   const analyzer = createAnalyzer();
   const out = tapOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), analyzer);

@@ -1,6 +1,6 @@
 import { type JetStreamClient, type NatsConnection } from 'nats';
 import type { EcsDoc } from '../../alert/ecs';
-import { ALERTS_SUBJECT, connectFleet, SUMMARIES_SUBJECT } from '../../fleet/streams';
+import { ALERTS_SUBJECT, connectFleet, ensureStreams, SUMMARIES_SUBJECT } from '../../fleet/streams';
 import { encodeAll, type Outcome, type Transport } from './queue';
 
 /**
@@ -16,7 +16,14 @@ export function natsTransport(cfg: { servers: string[]; sensor: string }): Trans
   let connecting: Promise<JetStreamClient> | null = null;
   const client = (): Promise<JetStreamClient> => {
     if (js !== null) return Promise.resolve(js);
-    connecting ??= connectFleet(cfg.servers, `picket sensor ${cfg.sensor}`).then((c) => {
+    // The streams are checked on every new connection: NATS may have been unreachable when picket started.
+    connecting ??= connectFleet(cfg.servers, `picket sensor ${cfg.sensor}`).then(async (c) => {
+      try {
+        await ensureStreams(c);
+      } catch (e) {
+        await c.close();
+        throw e;
+      }
       nc = c;
       js = c.jetstream({ timeout: 5000 });
       return js;
