@@ -108,14 +108,23 @@ interface Source {
   named: ToolVerdict | null;
 }
 
-/** What a source's scan is judged on (thresholds.ts). */
-function countsOf(s: Source): ScanCounts {
+function emptyCounts(): ScanCounts {
+  return { targets: 0, hosts: 0, ports: 0, maxPortsOneHost: 0, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: 0, quickProbes: 0, durationSeconds: 0 };
+}
+
+/** What a source's scan is judged on (thresholds.ts), written into c (reused: judging allocates nothing). */
+function countsInto(s: Source, c: ScanCounts): ScanCounts {
   const f = s.failed;
-  return {
-    targets: f?.nTargets ?? 0, hosts: f?.nHosts ?? 0, ports: f?.nPorts ?? 0, maxPortsOneHost: f?.maxPortsOneHost ?? 0,
-    pingHosts: s.pingHosts?.size ?? 0, maxUdpPortsOneHost: s.maxUdpPortsOneHost, attempts: s.attempts, quickProbes: s.quickProbes,
-    durationSeconds: s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9,
-  };
+  c.targets = f?.nTargets ?? 0;
+  c.hosts = f?.nHosts ?? 0;
+  c.ports = f?.nPorts ?? 0;
+  c.maxPortsOneHost = f?.maxPortsOneHost ?? 0;
+  c.pingHosts = s.pingHosts?.size ?? 0;
+  c.maxUdpPortsOneHost = s.maxUdpPortsOneHost;
+  c.attempts = s.attempts;
+  c.quickProbes = s.quickProbes;
+  c.durationSeconds = s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9;
+  return c;
 }
 
 /** ECS threat.software of an identified tool. */
@@ -445,17 +454,15 @@ export function createScanAggregator(
     }
   }
 
-  /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
-  function measure(s: Source, kind: Exclude<SourceKind, 'tool'>): number {
-    return scanMeasure(countsOf(s), th, policy.slowMaxQuickShare, kind);
-  }
+  const judged = emptyCounts();
 
   const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
   /** The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape). */
   function kindsNow(s: Source): SourceKind[] {
     const kinds: SourceKind[] = [];
-    for (const kind of KINDS) if (measure(s, kind) > 0) kinds.push(kind);
+    countsInto(s, judged);
+    for (const kind of KINDS) if (scanMeasure(judged, th, policy.slowMaxQuickShare, kind) > 0) kinds.push(kind);
     return kinds;
   }
 
@@ -545,7 +552,7 @@ export function createScanAggregator(
     summaries.emit(buildSummary({
       sensor: summaries.sensor, source: s.ip, seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
       outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
-      counts: countsOf(s), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: [...s.samplePorts],
+      counts: countsInto(s, emptyCounts()), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: [...s.samplePorts],
       tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes },
     }));
   }
