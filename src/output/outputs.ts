@@ -33,7 +33,13 @@ export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; 
     else sinkList.push(createSink(s, common));
   }
   // A fleet stream carries alerts: not protocol events, nor the run's counters.
-  const alertsOnly = natsSinks.map((n): Sink => ({ ...n, name: n.name, write: (doc) => ((doc.event as { kind?: unknown } | undefined)?.kind === 'alert' ? n.write(doc) : undefined), flush: (t) => n.flush(t), close: (t) => n.close(t), stats: () => n.stats() }));
+  const alertsOnly = natsSinks.map((n): Sink => ({
+    name: n.name,
+    write: (doc) => ((doc.event as { kind?: unknown } | undefined)?.kind === 'alert' ? n.write(doc) : undefined),
+    flush: (t) => n.flush(t),
+    close: (t) => n.close(t),
+    stats: () => n.stats(),
+  }));
   const all = [...sinkList, ...alertsOnly];
   const sinks = all.length === 0 ? null : all.length === 1 ? all[0] : createFanout(all);
   let closing: Promise<SinkStats[]> | null = null;
