@@ -5,7 +5,7 @@ import type { PicketConfig } from '../config/config-file';
 import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
 import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
-import { clusterSize, connectFleet, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM } from '../fleet/streams';
+import { clusterSize, connectFleet, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
 import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
 import { CORRELATE, CORRELATE_OPTIONS } from './commands';
@@ -17,6 +17,8 @@ const PARSE = parseArgsOptions(CORRELATE_OPTIONS);
 const BATCH = 500;
 /** Tries of a compare-and-set of one source's state against other instances before the batch is given back. */
 const CAS_TRIES = 20;
+/** While idle, how often the consumer is checked for a stall (streams.ts, unstickConsumer). */
+const STALL_CHECK_MS = 3000;
 
 /**
  * picket correlate: a durable pull consumer of PICKET_SUMMARIES shared by every instance. A batch of summaries is
@@ -72,11 +74,20 @@ export async function correlateCommand(argv: string[], version: string): Promise
   try {
     const consumer = await nc.jetstream().consumers.get(SUMMARIES_STREAM, CORRELATE_DURABLE);
     let idleSince = Date.now();
+    let lastStallCheck = Date.now();
     while (!stopping) {
       const batch = [];
       for await (const m of await consumer.fetch({ max_messages: BATCH, expires: 1000 })) batch.push(m);
       if (batch.length === 0) {
         if (idleExit !== undefined && Date.now() - idleSince >= idleExit * 1000) break;
+        if (Date.now() - lastStallCheck >= STALL_CHECK_MS) {
+          lastStallCheck = Date.now();
+          const moved = await unstickConsumer(nc).catch((e: unknown) => {
+            say(`stall check: ${(e as Error).message}`);
+            return false;
+          });
+          if (moved) say(`consumer ${CORRELATE_DURABLE} had summaries it did not deliver: its leader was asked to step down`);
+        }
         continue;
       }
       idleSince = Date.now();

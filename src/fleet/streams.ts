@@ -110,3 +110,17 @@ export async function ensureCorrelateConsumer(nc: NatsConnection): Promise<void>
     await settled(() => jsm.consumers.add(SUMMARIES_STREAM, { durable_name: CORRELATE_DURABLE, ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000 }));
   }
 }
+
+/**
+ * Whether the correlate consumer is stalled: it has delivered and had acknowledged everything it thinks there is,
+ * yet the stream holds newer summaries (every summary is for it: no filter). Seen with nats-server 2.9.10 after a
+ * node restart (the consumer's leader counting on a replica that lags; nats-server issues 4736, 5679 describe the
+ * same symptom). Its leader is then asked to step down, so that a current replica takes over; true when it was.
+ */
+export async function unstickConsumer(nc: NatsConnection): Promise<boolean> {
+  const jsm = await nc.jetstreamManager({ timeout: 5000 });
+  const [ci, si] = await Promise.all([jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE), jsm.streams.info(SUMMARIES_STREAM)]);
+  if (ci.num_pending > 0 || ci.num_ack_pending > 0 || ci.delivered.stream_seq >= si.state.last_seq) return false;
+  await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${SUMMARIES_STREAM}.${CORRELATE_DURABLE}`, undefined, { timeout: 5000 });
+  return true;
+}
