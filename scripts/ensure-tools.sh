@@ -28,6 +28,7 @@ declare -A PKG=(
   [named]=bind9             # pcaps/make-recon.sh: authoritative server that refuses zone transfers
   [rsyslogd]=rsyslog        # test/sinks: the syslog sink against a real rsyslog
   [promtool]=prometheus     # test/metrics: the exposition format checked by Prometheus's own parser
+  [nats-server]=nats-server # test/fleet: a three-node JetStream cluster on loopback, its own config (the Debian service is not used)
   [tcpreplay]=tcpreplay     # bench/live: offered load for the capture-loss benchmark
   [trafgen]=netsniff-ng
   [sqlmap]=sqlmap           # pcaps/make-recon.sh: a real scanner User-Agent

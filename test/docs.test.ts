@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CAPTURE_OPTIONS, COMMANDS, MAIN_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS } from '../src/cli/commands';
+import { CAPTURE_OPTIONS, COMMANDS, CORRELATE_OPTIONS, MAIN_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS } from '../src/cli/commands';
 import { parseArgsOptions, type OptionTable } from '../src/cli/option-table';
 import { picket, requireTool, ROOT, tmpDir } from './helpers';
 
@@ -15,7 +15,7 @@ const MAN = path.join(ROOT, 'packaging', 'picket.1');
 const COMPLETION = path.join(ROOT, 'packaging', 'picket.bash-completion');
 
 /** Every table with the command line that prints its help; "" is picket itself. */
-const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS], ['report', REPORT_OPTIONS]];
+const TABLES: Array<[string, OptionTable]> = [['', MAIN_OPTIONS], ['replay', REPLAY_OPTIONS], ['capture', CAPTURE_OPTIONS], ['report', REPORT_OPTIONS], ['correlate', CORRELATE_OPTIONS]];
 
 /** "--name" and "-s" for every row of a table. */
 function tableFlags(table: OptionTable): { long: string[]; short: string[] } {
@@ -50,11 +50,13 @@ test('the parsers take exactly the flags they took before the tables (the CLI is
     'bulk-index': { type: 'string' }, 'http-gzip': { type: 'boolean' }, 'http-basic-auth-file': { type: 'string' },
     'http-api-key-file': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
     'tls-insecure': { type: 'boolean' }, 'spill-dir': { type: 'string' },
+    // issue 17: fleet sensors on NATS JetStream.
+    nats: { type: 'string' }, 'sensor-name': { type: 'string' },
   };
   assert.deepEqual(parseArgsOptions(REPLAY_OPTIONS), { ...replay, ...sinks });
   assert.deepEqual(parseArgsOptions(CAPTURE_OPTIONS), { ...capture, ...sinks });
-  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 12 + 11);
-  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 28 + 7);
+  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 12 + 13);
+  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 28 + 9);
   // Shared, not copied: each sink flag is the very same entry in both tables.
   for (const name of Object.keys(sinks)) {
     assert.equal(REPLAY_OPTIONS[name as keyof typeof REPLAY_OPTIONS], CAPTURE_OPTIONS[name as keyof typeof CAPTURE_OPTIONS], name);

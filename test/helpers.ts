@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mulberry32 } from '../src/util/prng';
@@ -110,6 +111,18 @@ export function tsharkFailedTcpTargets(file: string): { closed: Set<string>; hal
     }
   }
   return { closed, halfOpen, halfOpenAttempts };
+}
+
+/** A loopback TCP port free a moment ago (the OS's choice), for a server the test starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 export function tmpDir(tag: string): string {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { PicketError } from '../src/errors';
 import { createRegistry, EXPOSITION_CONTENT_TYPE, parseListen, serveMetrics, type MetricFamily, type Sample } from '../src/output/metrics';
 import * as dgram from 'node:dgram';
-import { dnsQuery, picketChild, tmpDir } from './helpers';
+import { dnsQuery, freePort, picketChild, tmpDir } from './helpers';
 import { freeTcpPort, Rsyslog, until } from './sink-rsyslog';
 
 const PROMTOOL = '/usr/bin/promtool';
@@ -82,17 +81,6 @@ function families(text: string): Map<string, { help: string; type: string; sampl
 /** The value of one sample line as written. */
 function valueOf(sampleLine: string): string {
   return sampleLine.slice(sampleLine.lastIndexOf(' ') + 1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 test('render: HELP and TYPE once per family, families grouped across collectors, labels escaped, values as Prometheus reads them; promtool finds no problem', () => {

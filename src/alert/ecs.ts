@@ -72,14 +72,18 @@ export function withRelated(doc: EcsDoc): EcsDoc {
 export interface ObserverInfo {
   version: string;
   hostname: string;
+  /** The sensor's name in a fleet (--sensor-name): ECS observer.name. */
+  name?: string;
 }
 
-export function observerInfo(version: string): ObserverInfo {
-  return { version, hostname: os.hostname() };
+export function observerInfo(version: string, name?: string): ObserverInfo {
+  return name === undefined ? { version, hostname: os.hostname() } : { version, hostname: os.hostname(), name };
 }
 
 export function observerFields(o: ObserverInfo): EcsDoc {
-  return { type: 'sensor', vendor: 'picket', product: 'picket', version: o.version, hostname: o.hostname };
+  const f: EcsDoc = { type: 'sensor', vendor: 'picket', product: 'picket', version: o.version, hostname: o.hostname };
+  if (o.name !== undefined) f.name = o.name;
+  return f;
 }
 
 const PROTOCOL: Record<Observation['kind'], string> = { dns_query: 'dns', tls_client_hello: 'tls', http_request: 'http', conn: '' };

@@ -14,6 +14,7 @@ import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { EXIT_UNDELIVERED, PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
+import { prepareFleet, summaryHook } from './fleet-setup';
 import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
@@ -79,8 +80,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     if (!values.quiet) process.stderr.write(`picket: ${line}\n`);
   };
 
-  const observer = observerInfo(version);
-  const outputs = createOutputs(outputSpecs(values, cfg), sinkCommon(values, cfg));
+  const specs = outputSpecs(values, cfg);
+  const fleet = await prepareFleet(specs, (line) => process.stderr.write(`picket: ${line}\n`));
+  const observer = observerInfo(version, fleet?.sensor);
+  const outputs = createOutputs(specs, sinkCommon(values, cfg));
   // observer.ingress.interface.name: with one interface, on every document; with several (and no workers), on the
   // documents an observation writes as it is handed on (a protocol event, an alert that packet raised), the
   // interface of its packet. Documents written later (scan summaries from a timer, the final counters) span
@@ -92,7 +95,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
   const analyzer = createAnalyzer();
   const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface }))), analyzer);
-  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
+  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, summaryHook(fleet, outputs, rules));
   /** With several interfaces, what a packet hands on is written with its interface named. */
   const atPacket = (ordinal: number, handOn: () => void): void => {
     packetIface = ingress?.lookup(ordinal) ?? null;

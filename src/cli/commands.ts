@@ -44,6 +44,11 @@ export const SINK_OPTIONS = {
   'tls-key': { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'PEM private key of --tls-cert' },
   'tls-insecure': { type: 'boolean', group: OUTPUTS, help: 'do not verify the server\'s certificate (testing only: anyone on the path can read and change the alerts)' },
   'spill-dir': { type: 'string', value: 'DIR', group: OUTPUTS, complete: 'dir', help: 'where a sink that is down spills what it cannot hold (sent first when it is back, also by the next run)' },
+  nats: {
+    type: 'string', value: 'URL[,URL...]', group: OUTPUTS, complete: 'none',
+    help: 'fleet sensor: publish alerts and per-source scan summaries to NATS JetStream (streams PICKET_ALERTS, PICKET_SUMMARIES, created or checked at start) for picket correlate',
+  },
+  'sensor-name': { type: 'string', value: 'NAME', shown: 'the host name', group: OUTPUTS, complete: 'none', help: 'this sensor\'s name in the fleet (letters, digits, - and _): observer.name and the NATS subjects' },
 } as const satisfies OptionTable;
 
 export const REPLAY_OPTIONS = {
@@ -150,6 +155,33 @@ export const CAPTURE_CMD: CommandSpec = {
   positionals: 'none',
 };
 
+const { nats: _sensorNats, 'sensor-name': _sensorName, ...CORRELATE_SINKS } = SINK_OPTIONS;
+
+export const CORRELATE_OPTIONS = {
+  nats: { type: 'string', value: 'URL[,URL...]', complete: 'none', help: 'the fleet\'s NATS servers (JetStream): summaries are read from PICKET_SUMMARIES by the durable consumer picket-correlate' },
+  config: { type: 'string', value: 'FILE', complete: 'file', help: 'picket.yaml: rules, sensitivity, outputs (flags win over the file)' },
+  rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', complete: 'dir', help: 'add rule files (repeatable): the scan thresholds are rules/scan.yaml\'s' },
+  sensitivity: { type: 'string', value: 'LEVEL', complete: SENSITIVITY, help: 'low, medium, high' },
+  'idle-exit': { type: 'string', value: 'D', complete: 'none', help: 'stop after D (90s, 15m) without a new summary (batch use; default: run until SIGINT/SIGTERM)' },
+  quiet: { type: 'boolean', default: false, help: 'no lines on stderr but errors' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+  out: { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'NDJSON file (appended)' },
+  ...CORRELATE_SINKS,
+} as const satisfies OptionTable;
+
+export const CORRELATE: CommandSpec = {
+  name: 'correlate',
+  usage: 'picket correlate --nats URL[,URL...] [options]',
+  synopsis: 'picket correlate --nats URL [options]',
+  summary: 'merge the scan summaries of a fleet of sensors and raise the scans no one sensor saw',
+  description: [
+    'Reads the per-source scan summaries that sensors run with --nats publish, merges each source\'s latest summary from every sensor, and raises scan.sweep, scan.port or scan.mixed (picket.fleet.correlated: true, each sensor\'s share) when the merged counts cross rules/scan.yaml\'s thresholds and no single sensor\'s did. Several instances share the work through one durable consumer; state and the alerts made are kept in the JetStream KV bucket PICKET_CORRELATE, so an instance killed and restarted neither loses nor repeats an alert.',
+  ],
+  options: CORRELATE_OPTIONS,
+  positionals: 'none',
+  footer: ['Exit status: 0 when stopped, 2 on a usage, rules, NATS or output error, 3 when a sink did not deliver every alert.'],
+};
+
 export const INTERFACES: CommandSpec = {
   name: 'interfaces',
   usage: 'picket interfaces',
@@ -161,7 +193,7 @@ export const INTERFACES: CommandSpec = {
 };
 
 /** The commands in the order help and the man page list them. */
-export const COMMANDS: readonly CommandSpec[] = [REPLAY, CAPTURE_CMD, REPORT, INTERFACES];
+export const COMMANDS: readonly CommandSpec[] = [REPLAY, CAPTURE_CMD, REPORT, CORRELATE, INTERFACES];
 
 /** picket --help. */
 export function mainHelp(version: string): string {

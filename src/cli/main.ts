@@ -5,6 +5,8 @@ import { orderInputs } from '../engine/inputs';
 import { EXIT_INTERNAL, EXIT_UNDELIVERED, EXIT_USAGE, PicketError } from '../errors';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
+import { correlateCommand } from './correlate';
+import { prepareFleet, summaryHook } from './fleet-setup';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
 import { createAnalyzer, tapOutput } from '../report/aggregate';
 import { reportCommand } from './report';
@@ -45,6 +47,7 @@ async function run(argv: string[]): Promise<number> {
   if (cmd === 'replay') return replayCommand(rest);
   if (cmd === 'capture') return captureCommand(rest, VERSION);
   if (cmd === 'report') return reportCommand(rest, VERSION);
+  if (cmd === 'correlate') return correlateCommand(rest, VERSION);
   if (cmd === 'interfaces') return interfacesCommand();
   throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
 }
@@ -86,10 +89,11 @@ async function replayCommand(argv: string[]): Promise<number> {
   // --out/--format alone: the synchronous writer (a failing output stops the replay, saying what was lost); sink
   // flags or the config file's outputs: sinks, flushed and closed before exit, each reporting where its documents went.
   const sinkSpecs = flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null);
+  const fleet = await prepareFleet(sinkSpecs, (line) => process.stderr.write(`picket: ${line}\n`));
   const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
   const analyzer = createAnalyzer();
   const out = tapOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), analyzer);
-  const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION);
+  const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION, { sensor: fleet?.sensor, summaries: summaryHook(fleet, outputs, rules) });
   let report: string | null = null;
   if (outputs !== null) {
     // The replay kept this thread busy; a sink that is down is said while picket waits for it (up to 30 s).

@@ -4,6 +4,7 @@ import { createAlertPipeline, type AlertPipeline } from '../engine/alert-pipelin
 import { replayFiles, type ReplayResult } from '../engine/replay';
 import type { EngineSetup } from '../engine/setup';
 import type { Output } from '../output/writer';
+import type { SummaryHook } from '../scan/aggregator';
 
 /**
  * The replay path shared by `picket replay` and `picket report` (captures given to report): every capture through
@@ -11,9 +12,10 @@ import type { Output } from '../output/writer';
  */
 export async function replayInto(
   files: string[], setup: EngineSetup, rules: Rules, workers: number, out: Output, version: string,
+  fleet: { sensor?: string; summaries: SummaryHook | null } = { summaries: null },
 ): Promise<{ result: ReplayResult; pipeline: AlertPipeline }> {
-  const observer = observerInfo(version);
-  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata);
+  const observer = observerInfo(version, fleet.sensor);
+  const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, fleet.summaries);
   try {
     const result = await replayFiles(files, setup, rules, workers, pipeline);
     pipeline.finish();

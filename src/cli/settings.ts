@@ -3,7 +3,9 @@ import { parseDuration } from '../config/duration';
 import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
 import { SENSITIVITIES, type Rules, type Sensitivity } from '../config/rules';
 import { loadAllRules, type EngineSetup } from '../engine/setup';
+import * as os from 'node:os';
 import { PicketError } from '../errors';
+import { parseServers, SENSOR_NAME_RE } from '../fleet/streams';
 import type { OutputSpec } from '../output/outputs';
 import type { SinkCommon, TlsFiles } from '../output/sinks/sink';
 
@@ -67,6 +69,15 @@ export interface SinkFlags {
   'tls-key'?: string;
   'tls-insecure'?: boolean;
   'spill-dir'?: string;
+  nats?: string;
+  'sensor-name'?: string;
+}
+
+/** The fleet sensor's name: --sensor-name, else the host name (made a subject token); checked. */
+export function sensorName(flags: SinkFlags): string {
+  const n = flags['sensor-name'] ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  if (!SENSOR_NAME_RE.test(n)) throw new PicketError(`--sensor-name must be 1 to 64 letters, digits, - or _, not "${n}"`);
+  return n;
 }
 
 /**
@@ -82,7 +93,8 @@ export function flagSinks(flags: SinkFlags): OutputSpec[] | null {
   if (unusedTls !== undefined) throw new PicketError(`--${unusedTls} is for https:// --http-out and tls:// --syslog sinks, and none is given`);
   const unusedHttp = flags['http-out'].length > 0 ? undefined : httpFlags.find((f) => flags[f] !== undefined);
   if (unusedHttp !== undefined) throw new PicketError(`--${unusedHttp} is for --http-out sinks, and none is given`);
-  if (flags.syslog.length === 0 && flags['http-out'].length === 0) return null;
+  if (flags['sensor-name'] !== undefined && flags.nats === undefined) throw new PicketError('--sensor-name is for --nats, and none is given');
+  if (flags.syslog.length === 0 && flags['http-out'].length === 0 && flags.nats === undefined) return null;
   if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined)) throw new PicketError('--tls-cert and --tls-key go together');
   if (flags['http-basic-auth-file'] !== undefined && flags['http-api-key-file'] !== undefined) {
     throw new PicketError('--http-basic-auth-file and --http-api-key-file: one or the other');
@@ -91,6 +103,11 @@ export function flagSinks(flags: SinkFlags): OutputSpec[] | null {
     ? { ca: flags['tls-ca'], cert: flags['tls-cert'], key: flags['tls-key'], insecure: flags['tls-insecure'] } : undefined;
   const specs: OutputSpec[] = [];
   if (flags.out !== undefined) specs.push({ type: 'file', path: flags.out });
+  if (flags.nats !== undefined) {
+    specs.push({ type: 'nats', servers: parseServers(flags.nats), sensor: sensorName(flags) });
+    // Alerts go to NATS for the fleet and, as without it, to standard output unless another output is named.
+    if (flags.out === undefined && flags.syslog.length === 0 && flags['http-out'].length === 0) specs.push({ type: 'stdout' });
+  }
   for (const url of flags.syslog) {
     if (!SYSLOG_URL_RE.test(url)) throw new PicketError(`--syslog must be udp://HOST:PORT, tcp://HOST:PORT or tls://HOST[:PORT], not "${url}"`);
     specs.push({ type: 'syslog', url, tls: url.startsWith('tls:') ? tls : undefined });

@@ -28,6 +28,11 @@ export interface Policy {
   };
   scan: ScanPolicy;
   dnsRecon: DnsReconPolicy;
+  /** A fleet sensor's scan summaries (native-notes/fleet.md). */
+  fleet: {
+    /** Seconds of packet time between summaries of the sources that changed (and when a source closes). */
+    summaryInterval: number;
+  };
   /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
   probe: { repeatWindow: number };
   /** Application protocols' settings (AnalyzerSpec.settings), by protocol and setting name; defaults filled in. */
@@ -128,6 +133,7 @@ const MEDIUM: ScanThresholds = {
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
   tunnels: { vxlanPorts: [DEFAULT_VXLAN_PORT], genevePorts: [DEFAULT_GENEVE_PORT], maxDepth: DEFAULT_MAX_TUNNEL_DEPTH },
+  fleet: { summaryInterval: 10 },
   app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
@@ -320,9 +326,15 @@ function techniqueOf(rf: RuleFile, map: YAMLMap, fallback: string): string {
 }
 
 function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
-  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app', 'tunnels']);
+  checkAllowedKeys(rf, root, ['kind', 'description', 'intel', 'app', 'tunnels', 'fleet']);
   loadAppSettings(rf, root, policy);
   loadTunnels(rf, root, policy);
+  const fleet = root.get('fleet', true) as Node | undefined;
+  if (fleet !== undefined) {
+    if (!isMap(fleet)) rf.fail(fleet, '"fleet" must be a mapping');
+    checkAllowedKeys(rf, fleet, ['summary_interval']);
+    assignNumbers(rf, fleet, policy.fleet, [['summary_interval', 'summaryInterval', 'duration']]);
+  }
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;
   if (!isMap(intel)) rf.fail(intel, '"intel" must be a mapping');

@@ -5,7 +5,7 @@ import type { Output } from '../output/writer';
 import { appEvent, protocolEvent, withRelated, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import { createIntelAlerter } from '../alert/intel-alerts';
 import { findAllowing } from '../alert/allowlist';
-import { createScanAggregator } from '../scan/aggregator';
+import { createScanAggregator, type SummaryHook } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
 import { createProbeAlerter } from '../recon/probe-alerts';
 import { isReconQtype } from '../app/dns/dns';
@@ -21,7 +21,7 @@ export interface AlertPipeline extends AlertCounts, EngineSink {
 }
 
 /** Observations in input order -> protocol events (with --metadata) and aggregated ECS alerts -> the output. */
-export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean): AlertPipeline {
+export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: Output, metadata: boolean, summaries: SummaryHook | null = null): AlertPipeline {
   const byRule = new Map<string, number>();
   const allowed = new Map<string, number>();
   /**
@@ -49,7 +49,7 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     else out.write(withRelated(doc));
   };
   const intel = createIntelAlerter(rules.intel.entries, rules.policy, observer, emitAlert);
-  const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert, intelClients);
+  const scans = createScanAggregator(rules.policy.scan, rules.fingerprints, observer, emitAlert, intelClients, summaries);
   const dnsRecon = createDnsReconDetector(rules.policy.dnsRecon, observer, emitAlert);
   const probes = createProbeAlerter(rules.signatures, rules.policy.probe.repeatWindow, observer, emitAlert);
   return {

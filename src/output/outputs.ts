@@ -11,6 +11,11 @@ export interface Outputs {
   out: Output;
   /** The sinks, each on its own: their counters go to metrics and the summary. */
   sinks: readonly Sink[];
+  /**
+   * Where fleet scan summaries go: the NATS sinks only, never the other outputs; null when there is no NATS sink
+   * (then the scan aggregator is given no summary hook and does no work for it).
+   */
+  summaries: ((summary: object) => void) | null;
   /** Flushes and closes everything; resolves with each sink's final counters. */
   close(timeoutMs?: number): Promise<SinkStats[]>;
 }
@@ -20,12 +25,23 @@ export type OutputSpec = SinkConfig & { format?: 'ndjson' | 'text' };
 export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; queueDocs?: number; spillMaxBytes?: number }): Outputs {
   const writers: Output[] = [];
   const sinkList: Sink[] = [];
+  const natsSinks: Sink[] = [];
   for (const s of specs) {
     // Text is for people reading a terminal; sinks carry NDJSON for machines.
     if (s.type === 'stdout' && s.format === 'text') writers.push(createOutput(null, 'text'));
+    else if (s.type === 'nats') natsSinks.push(createSink(s, common));
     else sinkList.push(createSink(s, common));
   }
-  const sinks = sinkList.length === 0 ? null : sinkList.length === 1 ? sinkList[0] : createFanout(sinkList);
+  // A fleet stream carries alerts: not protocol events, nor the run's counters.
+  const alertsOnly = natsSinks.map((n): Sink => ({
+    name: n.name,
+    write: (doc) => ((doc.event as { kind?: unknown } | undefined)?.kind === 'alert' ? n.write(doc) : undefined),
+    flush: (t) => n.flush(t),
+    close: (t) => n.close(t),
+    stats: () => n.stats(),
+  }));
+  const all = [...sinkList, ...alertsOnly];
+  const sinks = all.length === 0 ? null : all.length === 1 ? all[0] : createFanout(all);
   let closing: Promise<SinkStats[]> | null = null;
   let written = 0;
   const out: Output = {
@@ -45,12 +61,15 @@ export function createOutputs(specs: OutputSpec[], common: { spillDir?: string; 
   };
   return {
     out,
-    sinks: sinkList,
+    sinks: all,
+    summaries: natsSinks.length === 0 ? null : (summary) => {
+      for (const n of natsSinks) n.write(summary as EcsDoc);
+    },
     close(timeoutMs) {
       closing ??= (async () => {
         out.close();
         await sinks?.close(timeoutMs);
-        return sinkList.map((s) => s.stats());
+        return all.map((s) => s.stats());
       })();
       return closing;
     },

@@ -13,6 +13,8 @@ import type { ResearchScanner } from '../config/rules';
 import { isHome4, isHome6, parseIpv6 } from '../config/homenet';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
+import { scanMeasure, type ScanCounts } from './thresholds';
+import { buildSummary, type FleetSummary } from './fleet-summary';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
 
 /**
@@ -123,6 +125,25 @@ interface Source {
   tunnel: TunnelInfo | undefined;
 }
 
+function emptyCounts(): ScanCounts {
+  return { targets: 0, hosts: 0, ports: 0, maxPortsOneHost: 0, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: 0, quickProbes: 0, durationSeconds: 0 };
+}
+
+/** What a source's scan is judged on (thresholds.ts), written into c (reused: judging allocates nothing). */
+function countsInto(s: Source, c: ScanCounts): ScanCounts {
+  const f = s.failed;
+  c.targets = f?.nTargets ?? 0;
+  c.hosts = f?.nHosts ?? 0;
+  c.ports = f?.nPorts ?? 0;
+  c.maxPortsOneHost = f?.maxPortsOneHost ?? 0;
+  c.pingHosts = s.pingHosts?.size ?? 0;
+  c.maxUdpPortsOneHost = s.maxUdpPortsOneHost;
+  c.attempts = s.attempts;
+  c.quickProbes = s.quickProbes;
+  c.durationSeconds = s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9;
+  return c;
+}
+
 /** ECS threat.software of an identified tool. */
 function softwareFields(v: ToolVerdict): EcsDoc {
   return { name: v.fingerprint.tool, type: 'Tool' };
@@ -153,6 +174,17 @@ const SAMPLES = 10;
 const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
 
+/**
+ * Where a fleet sensor's scan summaries go (fleet-summary.ts): every intervalSec of packet time for each source that
+ * changed and has a failed target, and when such a source closes. Absent (no --nats): the aggregator does no work
+ * for it at all.
+ */
+export interface SummaryHook {
+  sensor: string;
+  intervalSec: number;
+  emit(s: FleetSummary): void;
+}
+
 export interface ScanAggregator {
   /** A probe or reply (the record is reused by its sender: nothing of it is kept). */
   observe(r: ScanRecord): void;
@@ -177,7 +209,7 @@ export interface IntelClients {
 }
 
 export function createScanAggregator(
-  policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void, intelClients?: IntelClients,
+  policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void, intelClients?: IntelClients, summaries: SummaryHook | null = null,
 ): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<SourceKey, Source>();
@@ -190,6 +222,10 @@ export function createScanAggregator(
   let lastSweep = -Infinity;
   let lastPendingSweep = -Infinity;
   let evicted = 0;
+  /** Sources changed since their last summary (only with a summary hook), and each source's summaries so far. */
+  const changed = summaries === null ? null : new Set<Source>();
+  const summarySeq = new Map<SourceKey, number>();
+  let lastSummaries = -Infinity;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
     const src = sources.get(addrKeyOfText(ip));
@@ -233,6 +269,7 @@ export function createScanAggregator(
     const s = source(r);
     if (s.attempts > 0 && now - (s.lastSec + s.lastNsec / 1e9) < th.slowMinInterval) s.quickProbes++;
     s.attempts++;
+    changed?.add(s);
     s.lastSec = r.tsSec;
     s.lastNsec = r.tsNsec;
     const proto = SCAN_PROTOS[r.proto];
@@ -388,6 +425,7 @@ export function createScanAggregator(
     if (s === undefined) return; // its source was summarised already
     if (outcome === 'half_open') s.halfOpen++;
     else s[outcome]++;
+    changed?.add(s);
     if (p.proto === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
     const port = portKey(p.proto, p.port);
     const dst = addrKey(p.ipVersion, p.addr, 16);
@@ -446,42 +484,15 @@ export function createScanAggregator(
     }
   }
 
-  /** The measure of a kind of scan that a source's counts amount to now, or 0 when they do not. */
-  function measure(s: Source, kind: Exclude<SourceKind, 'tool'>): number {
-    const hosts = s.failed?.nHosts ?? 0;
-    const ports = s.failed?.nPorts ?? 0;
-    const targets = s.failed?.nTargets ?? 0;
-    const maxPortsOneHost = s.failed?.maxPortsOneHost ?? 0;
-    const pingHosts = s.pingHosts?.size ?? 0;
-    const mixed = hosts >= th.mixedHosts && ports >= th.mixedPorts;
-    switch (kind) {
-      case 'ping':
-        return pingHosts >= th.pingHosts ? pingHosts : 0;
-      case 'mixed':
-        return mixed ? targets : 0;
-      case 'port':
-        if (mixed) return 0;
-        if (maxPortsOneHost >= th.portPorts) return maxPortsOneHost;
-        return s.maxUdpPortsOneHost >= th.udpPortPorts ? s.maxUdpPortsOneHost : 0;
-      case 'sweep':
-        // nmap -sn's TCP SYNs to port 443 are part of its host discovery, not a separate sweep.
-        return !mixed && maxPortsOneHost < th.portPorts && hosts >= th.sweepHosts && ports <= th.sweepMaxPorts && !(pingHosts >= th.pingHosts && ports <= 2) ? hosts : 0;
-      case 'slow': {
-        const dur = seconds(s);
-        // Paced: nearly every probe came slow_min_interval or more after the one before. A fast scan that lasts a
-        // while (a burst, then stragglers and retries) has a low average rate but mostly quick probes.
-        const paced = s.attempts > 1 && s.quickProbes <= policy.slowMaxQuickShare * (s.attempts - 1);
-        return targets >= th.slowMinTargets && dur >= th.slowMinDuration && paced ? targets : 0;
-      }
-    }
-  }
+  const judged = emptyCounts();
 
   const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
   /** The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape). */
   function kindsNow(s: Source): SourceKind[] {
     const kinds: SourceKind[] = [];
-    for (const kind of KINDS) if (measure(s, kind) > 0) kinds.push(kind);
+    countsInto(s, judged);
+    for (const kind of KINDS) if (scanMeasure(judged, th, policy.slowMaxQuickShare, kind) > 0) kinds.push(kind);
     return kinds;
   }
 
@@ -552,6 +563,8 @@ export function createScanAggregator(
   /** A source that ends (idle, too old, evicted, end of input): one summary of its incident. */
   function close(s: Source): void {
     if (s.incident !== null) emit(alertDoc(s, primaryKind(s.incident), true, true));
+    if (changed !== null && changed.delete(s)) summarise(s);
+    summarySeq.delete(s.key);
     if (s.failed !== null) spreadRelease(s.failed, budget);
     sources.delete(s.key);
   }
@@ -564,7 +577,26 @@ export function createScanAggregator(
     evaluate(s);
   }
 
+  /** One fleet summary of a source with failed targets (cumulative: it replaces the sensor's previous one). */
+  function summarise(s: Source): void {
+    if (summaries === null || s.failed === null) return;
+    const seq = (summarySeq.get(s.key) ?? 0) + 1;
+    summarySeq.set(s.key, seq);
+    const v = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
+    summaries.emit(buildSummary({
+      sensor: summaries.sensor, source: s.ip, seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
+      outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
+      counts: countsInto(s, emptyCounts()), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: [...s.samplePorts],
+      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes },
+    }));
+  }
+
   function sweep(now: number): void {
+    if (changed !== null && summaries !== null && now - lastSummaries >= summaries.intervalSec) {
+      lastSummaries = now;
+      for (const s of changed) summarise(s);
+      changed.clear();
+    }
     // Attempts past the reply timeout are unanswered; the map is in arrival order, so stop at the first that is
     // not. Once a second of packet time is precise enough for a timeout of seconds, and keeps floods cheap.
     if (now - lastPendingSweep < 1) return;

@@ -51,3 +51,22 @@ export function sketchCount(k: Sketch): number {
   if (raw <= 2.5 * SKETCH_REGISTERS && k.zeros > 0) return Math.round(SKETCH_REGISTERS * Math.log(SKETCH_REGISTERS / k.zeros));
   return Math.round(raw);
 }
+
+/** A sketch from registers (another sketch's, or read back from a summary): sum and zeros recomputed. */
+export function sketchFromRegisters(reg: Uint8Array): Sketch {
+  const k = createSketch();
+  sketchMergeInto(k, reg);
+  return k;
+}
+
+/** The union of two sketched sets is the register-wise maximum. */
+export function sketchMergeInto(k: Sketch, reg: Uint8Array): void {
+  for (let i = 0; i < SKETCH_REGISTERS && i < reg.length; i++) {
+    const old = k.reg[i];
+    const r = reg[i];
+    if (r <= old) continue;
+    k.reg[i] = r;
+    k.sum += 2 ** -r - 2 ** -old;
+    if (old === 0) k.zeros--;
+  }
+}

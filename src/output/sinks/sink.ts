@@ -1,6 +1,7 @@
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { fileTransport } from './file';
+import { natsTransport } from './nats';
 import { checkPositive, QueuedSink } from './queue';
 import { stdoutTransport } from './stdout';
 import { threadedTransport } from './threaded';
@@ -74,6 +75,8 @@ export type SinkConfig =
        */
       confirmMs?: number;
     }
+  /** A fleet sensor's JetStream publisher (nats.ts): alerts only, plus the scan summaries written to it directly. */
+  | { type: 'nats'; servers: string[]; sensor: string }
   | {
       type: 'http';
       url: string;
@@ -106,6 +109,7 @@ export function createSink(cfg: SinkConfig, common: SinkCommon): Sink {
     cfg.type === 'stdout' ? stdoutTransport()
     : cfg.type === 'file' ? fileTransport(cfg)
     : cfg.type === 'syslog' || cfg.type === 'http' ? threadedTransport(cfg)
+    : cfg.type === 'nats' ? natsTransport(cfg)
     : null;
   if (transport === null) throw new PicketError(`sink: unknown type ${JSON.stringify((cfg as { type: unknown }).type)}`);
   const queueDocs = common.queueDocs ?? 10000;

@@ -1,0 +1,122 @@
+/**
+ * The fleet's figures (issue 17): summaries merged per second by one `picket correlate`, bytes per summary, and
+ * what publishing to NATS costs a sensor's replay. One nats-server with JetStream on a free loopback port, its
+ * store in a temporary directory, stopped at the end.
+ *
+ *   node dist/bench/fleet.js [--sources N] [--runs K]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connect } from 'nats';
+import type { FleetSummary } from '../src/scan/fleet-summary';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'picket.js');
+const SENSORS = 3;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A summary of source i as sensor k saw it: 9 hosts of its own slice (27 together: over the medium sweep threshold, 25; no sensor alone is), 2 ports each (a sweep split three ways). */
+function summary(k: number, i: number): FleetSummary {
+  const src = `198.18.${(i >> 8) & 255}.${i & 255}`;
+  const targets: string[] = [];
+  for (let h = 0; h < 9; h++) for (const p of ['tcp/80', 'tcp/443']) targets.push(`10.${k}.${(i >> 8) & 255}.${(i + h) & 255}|${p}`);
+  return {
+    v: 1, kind: 'scan_summary', sensor: `s${k}`, source: src, seq: 1, first: [1_800_000_000 + i, 0], last: [1_800_000_000 + i, 500_000_000],
+    attempts: 18, quick_probes: 17, outcomes: { answered: 0, half_open: 0, rejected: 18, unreachable: 0, unanswered: 0 }, targets,
+    n: { targets: 18, hosts: 9, ports: 2, max_ports_one_host: 2, ping_hosts: 0, max_udp_ports_one_host: 0 },
+    sample_hosts: targets.slice(0, 10).filter((_, j) => j % 2 === 0).map((t) => t.split('|')[0]), sample_ports: ['tcp/80', 'tcp/443'], tool: null,
+  };
+}
+
+function timed(args: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`picket ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const sources = arg('--sources', 2000);
+  const runs = arg('--runs', 3);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'picket-bench-fleet-'));
+  const port = await freePort();
+  const server = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', path.join(dir, 'store')], { stdio: 'ignore' });
+  const url = `nats://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; i < 50; i++) {
+      const ok = await connect({ servers: url, timeout: 500 }).then((nc) => nc.close().then(() => true), () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Streams and consumer, and the baseline: correlate with nothing to read (start-up, 1 s idle, exit).
+    const out = path.join(dir, 'alerts.ndjson');
+    const idle = [timed(['correlate', '--quiet', '--nats', url, '--idle-exit', '1s', '--out', out])];
+    const nc = await connect({ servers: url });
+    const js = nc.jetstream();
+    const n = sources * SENSORS;
+    const t0 = process.hrtime.bigint();
+    let bytes = 0;
+    for (let i = 0; i < sources; i += 100) {
+      const batch: Array<Promise<unknown>> = [];
+      for (let j = i; j < Math.min(sources, i + 100); j++) {
+        for (let k = 0; k < SENSORS; k++) {
+          const data = Buffer.from(JSON.stringify(summary(k, j)));
+          bytes += data.length;
+          batch.push(js.publish(`picket.summaries.s${k}`, data, { msgID: `s${k}:${j}:1` }));
+        }
+      }
+      await Promise.all(batch);
+    }
+    const pubSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    const stored = await (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES');
+    await nc.close();
+    const busy = timed(['correlate', '--quiet', '--nats', url, '--idle-exit', '1s', '--out', out]);
+    idle.push(timed(['correlate', '--quiet', '--nats', url, '--idle-exit', '1s', '--out', out]));
+    const alerts = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+    const base = Math.min(...idle);
+    console.log(`summaries: ${n} (${sources} sources x ${SENSORS} sensors, 18 failed targets each); ${alerts} fleet alerts`);
+    console.log(`bytes per summary: ${Math.round(bytes / n)} JSON, ${Math.round(stored.state.bytes / stored.state.messages)} as stored`);
+    console.log(`published: ${Math.round(n / pubSec)} summaries/s from one client`);
+    console.log(`correlate: ${busy.toFixed(2)} s with them, ${base.toFixed(2)} s with none (start-up + 1 s idle): ${Math.round(n / (busy - base))} summaries merged/s`);
+
+    // A sensor's cost of publishing: the same replay with and without --nats, round-robin, median of runs.
+    const mix = path.join(ROOT, 'bench', 'data', 'mix-200k.pcap');
+    if (!fs.existsSync(mix)) spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'gen.js'), '--packets', '200000', '--seed', '1', '--out', mix, '--quiet'], { stdio: 'inherit' });
+    const plain: number[] = [];
+    const withNats: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      plain.push(timed(['replay', '--quiet', '--out', path.join(dir, 'plain.ndjson'), mix]));
+      withNats.push(timed(['replay', '--quiet', '--nats', url, '--sensor-name', `bench${r}`, '--out', path.join(dir, 'nats.ndjson'), mix]));
+    }
+    const p = median(plain);
+    const w = median(withNats);
+    console.log(`replay of 200k-packet mix: ${p.toFixed(2)} s (${Math.round(200_000 / p / 1000)} k pps) without, ${w.toFixed(2)} s (${Math.round(200_000 / w / 1000)} k pps) with --nats (median of ${runs})`);
+  } finally {
+    server.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

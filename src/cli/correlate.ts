@@ -1,0 +1,170 @@
+import { parseArgs } from 'node:util';
+import type { KV } from 'nats';
+import { createEcsStamper, observerInfo, withRelated, type EcsDoc } from '../alert/ecs';
+import type { PicketConfig } from '../config/config-file';
+import { loadConfigFile } from '../config/config-file';
+import { PicketError, EXIT_UNDELIVERED } from '../errors';
+import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
+import { clusterSize, connectFleet, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
+import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
+import { CORRELATE, CORRELATE_OPTIONS } from './commands';
+import { commandHelp, parseArgsOptions } from './option-table';
+import { detectionSettings, durationFlag, flagSinks, sinkCommon } from './settings';
+
+const PARSE = parseArgsOptions(CORRELATE_OPTIONS);
+/** Summaries taken from the consumer at once: merged together before judging, acked together after. */
+const BATCH = 500;
+/** Tries of a compare-and-set of one source's state against other instances before the batch is given back. */
+const CAS_TRIES = 20;
+/** While idle, how often the consumer is checked for a stall (streams.ts, unstickConsumer). */
+const STALL_CHECK_MS = 3000;
+
+/**
+ * picket correlate: a durable pull consumer of PICKET_SUMMARIES shared by every instance. A batch of summaries is
+ * merged into each source's state, kept in the KV bucket (compare-and-set, so instances can share the work), judged,
+ * its fleet alerts written and flushed, their keys created in the bucket, and only then acknowledged: a correlate
+ * killed at any point gets the unacknowledged batch again, finds the state and alerts made so far in the bucket,
+ * and neither loses nor repeats an alert.
+ */
+export async function correlateCommand(argv: string[], version: string): Promise<number> {
+  let values: ReturnType<typeof parseArgs<{ options: typeof PARSE; allowPositionals: false; strict: true }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: argv, options: PARSE, allowPositionals: false, strict: true }));
+  } catch (e) {
+    throw new PicketError(`${(e as Error).message.split('\n')[0]} (try picket correlate --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(CORRELATE));
+    return 0;
+  }
+  if (values.nats === undefined) throw new PicketError('correlate needs --nats URL[,URL...] (try picket correlate --help)');
+  const servers = parseServers(values.nats);
+  const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
+  const { loadRules } = detectionSettings({ ...values, metadata: false }, cfg, 1);
+  const policy = loadRules().policy.scan;
+  const idleExit = durationFlag('idle-exit', values['idle-exit']);
+  const say = (line: string): void => {
+    if (!values.quiet) process.stderr.write(`picket correlate: ${line}\n`);
+  };
+
+  const specs: OutputSpec[] = flagSinks({ ...values, nats: undefined })
+    ?? (values.out !== undefined ? [{ type: 'file', path: values.out }] : cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : [{ type: 'stdout' }]);
+  const nc = await connectFleet(servers, 'picket correlate');
+  let kv: KV;
+  try {
+    await ensureStreams(nc);
+    await ensureCorrelateConsumer(nc);
+    kv = await nc.jetstream().views.kv(CORRELATE_BUCKET, { replicas: Math.min(3, clusterSize(nc)), history: 1 });
+  } catch (e) {
+    await nc.close();
+    throw e instanceof PicketError ? e : new PicketError(`NATS: ${(e as Error).message}`);
+  }
+  const outputs = createOutputs(specs, sinkCommon(values, cfg));
+  const stamp = createEcsStamper();
+  const out = outputs.out;
+  const observer = observerInfo(version, 'correlate');
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const counts = { summaries: 0, bad: 0, alerts: 0, batches: 0 };
+  try {
+    const consumer = await nc.jetstream().consumers.get(SUMMARIES_STREAM, CORRELATE_DURABLE);
+    let idleSince = Date.now();
+    let lastStallCheck = Date.now();
+    while (!stopping) {
+      const batch = [];
+      for await (const m of await consumer.fetch({ max_messages: BATCH, expires: 1000 })) batch.push(m);
+      if (batch.length === 0) {
+        if (idleExit !== undefined && Date.now() - idleSince >= idleExit * 1000) break;
+        if (Date.now() - lastStallCheck >= STALL_CHECK_MS) {
+          lastStallCheck = Date.now();
+          const moved = await unstickConsumer(nc).catch((e: unknown) => {
+            say(`stall check: ${(e as Error).message}`);
+            return false;
+          });
+          if (moved) say(`consumer ${CORRELATE_DURABLE} had summaries it did not deliver: its leader was asked to step down`);
+        }
+        continue;
+      }
+      idleSince = Date.now();
+      counts.batches++;
+      const bySource = new Map<string, FleetSummary[]>();
+      for (const m of batch) {
+        const s = parseSummary(m.data);
+        if (s === null) {
+          counts.bad++;
+          continue;
+        }
+        counts.summaries++;
+        let l = bySource.get(s.source);
+        if (l === undefined) bySource.set(s.source, (l = []));
+        l.push(s);
+      }
+      // The batch's alerts are written and flushed, then recorded as made, then the batch is acknowledged: a crash
+      // before the record gets the batch again and writes the same alerts again (same event.id); never none.
+      const made: Array<{ key: string; id: string }> = [];
+      // Sources are independent: their state round trips to the bucket overlap.
+      await Promise.all([...bySource].map(([source, list]) => judgeSource(kv, source, list, made)));
+      out.flush();
+      await Promise.all(outputs.sinks.map((s) => s.flush(10_000)));
+      await Promise.all(made.map((m) => kv.create(m.key, Buffer.from(m.id, 'utf8')).catch(() => {
+        // Made by another instance at the same moment: the event.id is the same, an index keeps one.
+      })));
+      for (const m of batch) m.ack();
+      await nc.flush();
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    say(`${counts.summaries} summaries in ${counts.batches} batches, ${counts.bad} not summaries, ${counts.alerts} fleet alerts`);
+    await nc.drain().catch(() => undefined);
+  }
+  const report = deliveryReport(await outputs.close(30_000));
+  if (report !== null) {
+    process.stderr.write(`picket correlate: ${report}\n`);
+    return EXIT_UNDELIVERED;
+  }
+  return 0;
+
+  /** One source's summaries of this batch into its state (compare-and-set), then its fleet alerts not yet made. */
+  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Array<{ key: string; id: string }>): Promise<void> {
+    const key = `state.${sourceKey(source)}`;
+    let state: SourceState = {};
+    for (let i = 0; ; i++) {
+      if (i === CAS_TRIES) throw new PicketError(`state of ${source}: changed by other instances ${CAS_TRIES} times in a row`);
+      const e = await bucket.get(key);
+      state = e === null || e.length === 0 ? {} : (JSON.parse(Buffer.from(e.value).toString('utf8')) as SourceState);
+      let changed = false;
+      for (const s of list) changed = applySummary(state, s) || changed;
+      if (!changed) break;
+      const value = Buffer.from(JSON.stringify(state), 'utf8');
+      try {
+        if (e === null || e.length === 0) await bucket.create(key, value);
+        else await bucket.update(key, value, e.revision);
+        break;
+      } catch (err) {
+        if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;
+      }
+    }
+    const judged = fleetOnlyKinds(state, policy);
+    if (judged === null) return;
+    for (const kind of judged.kinds) {
+      const alertKey = `alerted.${kind}.${sourceKey(source)}`;
+      const done = await bucket.get(alertKey);
+      if (done !== null && done.length > 0) continue;
+      const doc = stamp(withRelated(fleetAlert(kind, source, judged.merged, policy, observer)));
+      // The same alert from a restarted or racing instance has the same event.id (an index keeps one).
+      (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
+      out.write(doc);
+      made.push({ key: alertKey, id: String((doc.event as EcsDoc).id) });
+      counts.alerts++;
+      say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
+    }
+  }
+}
+
+const SUMMARY_KIND = { mixed: 'scan.mixed', port: 'scan.port', sweep: 'scan.sweep' } as const;

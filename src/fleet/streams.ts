@@ -1,0 +1,126 @@
+/**
+ * The fleet's JetStream layout (native-notes/fleet.md): two streams, a KV bucket, one durable consumer. Created when
+ * missing, checked when present, at start, with errors that say what is wrong and how to fix it.
+ */
+import { AckPolicy, connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import { PicketError } from '../errors';
+
+export const ALERTS_STREAM = 'PICKET_ALERTS';
+export const SUMMARIES_STREAM = 'PICKET_SUMMARIES';
+export const ALERTS_SUBJECT = 'picket.alerts';
+export const SUMMARIES_SUBJECT = 'picket.summaries';
+/** What picket correlate has alerted (restart-safe de-duplication of fleet alerts) and its merged state per source. */
+export const CORRELATE_BUCKET = 'PICKET_CORRELATE';
+export const CORRELATE_DURABLE = 'picket-correlate';
+/** A JetStream de-duplication window: a retry within it is stored once. */
+const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+const DAY_NS = 24 * 3600 * 1e9;
+
+/** A sensor name is a NATS subject token and a KV key part. */
+export const SENSOR_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** "nats://h:p,nats://h2:p2" -> list; each must be nats:// or a host:port. */
+export function parseServers(flag: string, what = '--nats'): string[] {
+  const list = flag.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new PicketError(`${what} needs at least one server URL (nats://HOST:PORT)`);
+  for (const u of list) {
+    if (!/^(nats|tls):\/\/[^\s/@]+:\d+$/.test(u)) throw new PicketError(`${what}: "${u}" is not nats://HOST:PORT (credentials go in a file, not the URL)`);
+  }
+  return list;
+}
+
+/** One connection that keeps reconnecting (a sensor never gives up on NATS; its sink buffers and spills). */
+export async function connectFleet(servers: string[], name: string, timeoutMs = 10_000): Promise<NatsConnection> {
+  try {
+    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, pingInterval: 5000 });
+  } catch (e) {
+    throw new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})`);
+  }
+}
+
+/** Servers of the cluster as the one connected to advertises them (itself included), at least 1. */
+export function clusterSize(nc: NatsConnection): number {
+  const info = (nc as unknown as { info?: { connect_urls?: string[] } }).info;
+  return Math.max(1, info?.connect_urls?.length ?? 1);
+}
+
+function streamConfig(name: string, subject: string, replicas: number): Partial<StreamConfig> {
+  return {
+    name, subjects: [`${subject}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+    num_replicas: replicas, duplicate_window: DUPLICATE_WINDOW_NS, max_age: 7 * DAY_NS, max_bytes: 1024 * 1024 * 1024,
+  };
+}
+
+/** How long start-up waits out a cluster that is electing a leader (a node just died) before it gives up. */
+const SETTLE_MS = 20_000;
+
+/** A JetStream API call, retried while the cluster answers with timeouts or "temporarily unavailable" (bounded). */
+export async function settled<T>(f: () => Promise<T>): Promise<T> {
+  const end = Date.now() + SETTLE_MS;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      const m = (e as Error).message;
+      if (!/timeout|temporarily unavailable|no responders|leader|503/i.test(m) || Date.now() >= end) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, subject: string, replicas: number): Promise<void> {
+  let info;
+  try {
+    info = await settled(() => jsm.streams.info(name));
+  } catch (e) {
+    if (!/not found/i.test((e as Error).message)) throw new PicketError(`NATS stream ${name}: ${(e as Error).message} (is JetStream enabled on the servers?)`);
+    try {
+      await settled(() => jsm.streams.add(streamConfig(name, subject, replicas)));
+    } catch (e2) {
+      throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
+    }
+    return;
+  }
+  const c = info.config;
+  const want = `${subject}.>`;
+  if (!c.subjects.includes(want)) throw new PicketError(`NATS stream ${name} exists with subjects ${JSON.stringify(c.subjects)}, not ${want}: delete it or fix its subjects`);
+  if (c.duplicate_window < 60 * 1e9) throw new PicketError(`NATS stream ${name}: duplicate_window ${c.duplicate_window / 1e9} s is under 60 s: retries could be stored twice`);
+}
+
+/** Both streams, with replicas = min(3, cluster size); throws a PicketError saying what is wrong. */
+export async function ensureStreams(nc: NatsConnection): Promise<{ replicas: number }> {
+  const replicas = Math.min(3, clusterSize(nc));
+  let jsm: JetStreamManager;
+  try {
+    jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
+  } catch (e) {
+    throw new PicketError(`NATS: no JetStream on ${nc.getServer()} (${(e as Error).message}): run nats-server with -js / jetstream {}`);
+  }
+  await ensureStream(jsm, ALERTS_STREAM, ALERTS_SUBJECT, replicas);
+  await ensureStream(jsm, SUMMARIES_STREAM, SUMMARIES_SUBJECT, replicas);
+  return { replicas };
+}
+
+/** The shared durable pull consumer of the summaries, explicit acks. */
+export async function ensureCorrelateConsumer(nc: NatsConnection): Promise<void> {
+  const jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
+  try {
+    await settled(() => jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE));
+  } catch {
+    await settled(() => jsm.consumers.add(SUMMARIES_STREAM, { durable_name: CORRELATE_DURABLE, ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000 }));
+  }
+}
+
+/**
+ * Whether the correlate consumer is stalled: it has delivered and had acknowledged everything it thinks there is,
+ * yet the stream holds newer summaries (every summary is for it: no filter). Seen with nats-server 2.9.10 after a
+ * node restart (the consumer's leader counting on a replica that lags; nats-server issues 4736, 5679 describe the
+ * same symptom). Its leader is then asked to step down, so that a current replica takes over; true when it was.
+ */
+export async function unstickConsumer(nc: NatsConnection): Promise<boolean> {
+  const jsm = await nc.jetstreamManager({ timeout: 5000 });
+  const [ci, si] = await Promise.all([jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE), jsm.streams.info(SUMMARIES_STREAM)]);
+  if (ci.num_pending > 0 || ci.num_ack_pending > 0 || ci.delivered.stream_seq >= si.state.last_seq) return false;
+  await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${SUMMARIES_STREAM}.${CORRELATE_DURABLE}`, undefined, { timeout: 5000 });
+  return true;
+}

@@ -1,0 +1,92 @@
+/** Fleet summaries (src/scan/fleet-summary.ts): exact lists, sketches, their merge, and what is not a summary. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addrKeyOfText, portKey } from '../src/scan/addr-key';
+import { buildSummary, mergeSummaries, parseSummary, SUMMARY_EXACT_MAX, type FleetSummary } from '../src/scan/fleet-summary';
+import { createSpread, spreadAdd } from '../src/scan/spread';
+import { PROTO_TCP } from '../src/core/scan-record';
+import { DEFAULT_POLICY } from '../src/config/rules';
+import { applySummary, fleetOnlyKinds, type SourceState } from '../src/fleet/correlate';
+
+/** One sensor's summary of a source that failed against hosts [from, to) of 10.1.x.y on the given TCP ports. */
+function summaryOf(sensor: string, from: number, to: number, ports: number[], cap = 4096): FleetSummary {
+  const f = createSpread();
+  const budget = { used: 0, limit: 1_000_000 };
+  for (let h = from; h < to; h++) for (const p of ports) spreadAdd(f, addrKeyOfText(`10.1.${h >> 8}.${h & 255}`), portKey(PROTO_TCP, p), cap, budget);
+  return buildSummary({
+    sensor, source: '198.18.0.9', seq: 1, first: [100, 0], last: [200, 0],
+    outcomes: { answered: 0, half_open: 0, rejected: f.nTargets, unreachable: 0, unanswered: 0 },
+    counts: { targets: f.nTargets, hosts: f.nHosts, ports: f.nPorts, maxPortsOneHost: f.maxPortsOneHost, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: f.nTargets, quickProbes: 0, durationSeconds: 100 },
+    failed: f, sampleHosts: [], samplePorts: [], tool: null,
+  });
+}
+
+const roundTrip = (s: FleetSummary): FleetSummary => {
+  const back = parseSummary(Buffer.from(JSON.stringify(s)));
+  assert.ok(back !== null);
+  return back;
+};
+
+test('small summaries list their targets and merge exactly, overlaps counted once', () => {
+  const a = roundTrip(summaryOf('a', 0, 20, [80, 443]));
+  const b = roundTrip(summaryOf('b', 10, 30, [80, 443]));
+  assert.equal(a.targets?.length, 40);
+  assert.equal(a.sketch, undefined);
+  const m = mergeSummaries([a, b]);
+  assert.equal(m.exact, true);
+  assert.equal(m.counts.hosts, 30);
+  assert.equal(m.counts.targets, 60);
+  assert.equal(m.counts.ports, 2);
+  assert.equal(m.counts.maxPortsOneHost, 2);
+  assert.deepEqual(m.shares.map((s) => s.sensor), ['a', 'b']);
+});
+
+test('large summaries carry sketches (exact sets and sketched spreads alike); merged with a list they estimate the union', () => {
+  const exactButLarge = roundTrip(summaryOf('a', 0, 400, [22]));
+  const sketched = roundTrip(summaryOf('b', 400, 1000, [22], 100));
+  const listed = roundTrip(summaryOf('c', 1000, 1100, [22]));
+  assert.ok(exactButLarge.targets === undefined && exactButLarge.sketch !== undefined, `over ${SUMMARY_EXACT_MAX}: sketched`);
+  assert.ok(sketched.sketch !== undefined);
+  assert.ok(listed.targets !== undefined);
+  assert.equal(Buffer.from(sketched.sketch.targets, 'base64').length, 256);
+  const m = mergeSummaries([exactButLarge, sketched, listed]);
+  assert.equal(m.exact, false);
+  // HLL of 256 registers: about 6.5 % standard error; 3 sigma.
+  assert.ok(Math.abs(m.counts.hosts - 1100) < 1100 * 0.2, `hosts ${m.counts.hosts}`);
+  assert.ok(Math.abs(m.counts.targets - 1100) < 1100 * 0.2, `targets ${m.counts.targets}`);
+  assert.equal(m.counts.ports, 1);
+  // The same sensors again (a redelivery) change nothing: a union.
+  const again = mergeSummaries([exactButLarge, sketched, listed, listed, exactButLarge]);
+  assert.equal(again.counts.hosts, m.counts.hosts);
+});
+
+test('what is not a version-1 summary is refused, not merged', () => {
+  const good = summaryOf('a', 0, 3, [80]);
+  const bad = [
+    'not json', '{}', JSON.stringify({ ...good, v: 2 }), JSON.stringify({ ...good, sensor: 'a b' }), JSON.stringify({ ...good, first: [1] }),
+    JSON.stringify({ ...good, targets: ['no-bar'] }), JSON.stringify({ ...good, targets: undefined }), JSON.stringify({ ...good, attempts: -1 }),
+  ];
+  for (const b of bad) assert.equal(parseSummary(Buffer.from(b)), null, b.slice(0, 60));
+  assert.notEqual(parseSummary(Buffer.from(JSON.stringify(good))), null);
+});
+
+test('correlate raises only what the merged counts cross and no single sensor does', () => {
+  const policy = structuredClone(DEFAULT_POLICY.scan);
+  const th = policy.presets[policy.sensitivity];
+  const half = Math.ceil(th.sweepHosts / 2);
+  const state = (...l: FleetSummary[]): SourceState => Object.fromEntries(l.map((s) => [s.sensor, s]));
+  // Each under the sweep threshold, together over it.
+  assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, half, [80]), summaryOf('b', half, 2 * half, [80])), policy)?.kinds, ['sweep']);
+  // One sensor crossed it alone: its own alert is the sensor's; correlate adds nothing.
+  assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, th.sweepHosts, [80]), summaryOf('b', 100, 103, [80])), policy)?.kinds, []);
+  // The same hosts seen twice are not twice the hosts.
+  assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, half, [80]), summaryOf('b', 0, half, [80])), policy)?.kinds, []);
+  // One sensor: nothing to correlate.
+  assert.equal(fleetOnlyKinds(state(summaryOf('a', 0, 3 * half, [80])), policy), null);
+  // A newer summary of a sensor replaces its older one; a redelivered older one does not.
+  const st = state(summaryOf('a', 0, 2, [80]));
+  const newer = { ...summaryOf('a', 0, 5, [80]), last: [300, 0] as [number, number], seq: 2 };
+  assert.equal(applySummary(st, newer), true);
+  assert.equal(applySummary(st, summaryOf('a', 0, 2, [80])), false);
+  assert.equal(st.a.n.hosts, 5);
+});

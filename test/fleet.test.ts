@@ -1,0 +1,340 @@
+/**
+ * Issue 17: a fleet of sensors on a real three-node NATS JetStream cluster (Debian's nats-server, loopback ports
+ * chosen at run time, its own config files and store directories), three `picket replay` sensors each on a slice
+ * of one real nmap sweep split by target host, and `picket correlate`: the sweep no sensor saw alone is raised once,
+ * with the counts of one sensor replaying the whole capture; then again with a NATS node killed and restarted and
+ * correlate killed and restarted.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { fitsType, leaves, loadEcsFields } from './ecs-check';
+import { freePort, get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
+
+const CAPTURE = path.join(PCAPS, 'scans', 'nmap-sweep.pcap');
+const SCANNER = '198.18.0.66';
+const NODES = 3;
+/** Every wait of this test is bounded by this. */
+const WAIT_MS = 30_000;
+
+interface Node {
+  name: string;
+  port: number;
+  clusterPort: number;
+  conf: string;
+  proc: ChildProcess | null;
+}
+
+let dir = '';
+const nodes: Node[] = [];
+const slices: string[] = [];
+
+const url = (n: Node): string => `nats://127.0.0.1:${n.port}`;
+const allUrls = (): string => nodes.map(url).join(',');
+
+function startNode(n: Node): void {
+  const log = fs.openSync(path.join(dir, `${n.name}.log`), 'a');
+  n.proc = spawn('nats-server', ['-c', n.conf], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+}
+
+async function stopNode(n: Node): Promise<void> {
+  const p = n.proc;
+  n.proc = null;
+  if (p === null || p.exitCode !== null) return;
+  const gone = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGKILL');
+  await gone;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Retries `f` until it resolves, for at most WAIT_MS. */
+async function until<T>(what: string, f: () => Promise<T>): Promise<T> {
+  const end = Date.now() + WAIT_MS;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      return await f();
+    } catch (e) {
+      last = e;
+      await sleep(250);
+    }
+  }
+  throw new Error(`${what}: not within ${WAIT_MS} ms (${String(last)})`);
+}
+
+async function withNats<T>(servers: string, f: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: servers.split(','), timeout: 3000, maxReconnectAttempts: 5 });
+  try {
+    return await f(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** JetStream is up on the node and the cluster has a meta leader (account info answers). */
+async function jetStreamReady(servers: string): Promise<void> {
+  await until(`JetStream on ${servers}`, () => withNats(servers, async (nc) => {
+    const jsm = await nc.jetstreamManager({ timeout: 2000 });
+    await jsm.getAccountInfo();
+  }));
+}
+
+/** Resolves with the run; fails the test when it does not end within WAIT_MS. */
+async function run(args: string[]): Promise<Run> {
+  const c = picketChild(args);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), WAIT_MS);
+  const r = await c.done;
+  clearTimeout(timer);
+  return r;
+}
+
+function docsOf(file: string): Array<Record<string, unknown>> {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const ofRule = (docs: Array<Record<string, unknown>>, id: string): Array<Record<string, unknown>> => docs.filter((d) => get(d, 'rule.id') === id);
+
+async function sensor(name: string, slice: string, servers: string, out: string): Promise<Array<Record<string, unknown>>> {
+  const r = await run(['replay', '--quiet', '--nats', servers, '--sensor-name', name, '--out', out, slice]);
+  assert.equal(r.code, 0, `sensor ${name}: ${r.stderr}`);
+  const docs = docsOf(out);
+  assert.ok(docs.length > 0, `sensor ${name} wrote nothing`);
+  // Alone, each sensor stays under the sweep threshold: no scan.sweep.
+  assert.deepEqual(ofRule(docs, 'scan.sweep'), [], `sensor ${name} raised scan.sweep on its own`);
+  for (const d of docs.filter((x) => get(x, 'event.kind') === 'alert')) assert.equal(get(d, 'observer.name'), name);
+  return docs;
+}
+
+/**
+ * picket correlate until its durable consumer has acknowledged the stream up to lastSeq with nothing pending, then
+ * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers).
+ */
+async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run> {
+  const c = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), 2 * WAIT_MS);
+  try {
+    await until('correlate acknowledged every summary', () => withNats(allUrls(), async (nc) => {
+      const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
+      if (ci.ack_floor.stream_seq < lastSeq || ci.num_pending > 0 || ci.num_ack_pending > 0) {
+        throw new Error(`ack floor ${ci.ack_floor.stream_seq}, ${ci.num_pending} pending, ${ci.num_ack_pending} unacknowledged`);
+      }
+    }));
+  } finally {
+    c.child.kill('SIGTERM');
+  }
+  const r = await c.done;
+  clearTimeout(timer);
+  return r;
+}
+
+/** Streams, consumer and KV bucket gone: the next part starts from nothing. */
+async function resetFleet(): Promise<void> {
+  await withNats(allUrls(), async (nc) => {
+    const jsm = await nc.jetstreamManager({ timeout: 5000 });
+    for (const s of ['PICKET_ALERTS', 'PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) await jsm.streams.delete(s).catch(() => false);
+  });
+}
+
+/** What one sensor replaying the whole capture reports (no NATS): the reference. */
+let whole: Record<string, unknown>;
+
+before(async () => {
+  requireTool('nats-server');
+  requireTool('tshark');
+  dir = tmpDir('fleet');
+  const ports: number[] = [];
+  while (ports.length < 2 * NODES) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  for (let i = 0; i < NODES; i++) {
+    const n: Node = { name: `n${i}`, port: ports[2 * i], clusterPort: ports[2 * i + 1], conf: path.join(dir, `n${i}.conf`), proc: null };
+    nodes.push(n);
+  }
+  for (const n of nodes) {
+    const routes = nodes.filter((o) => o !== n).map((o) => `nats-route://127.0.0.1:${o.clusterPort}`);
+    fs.writeFileSync(n.conf, [
+      `server_name: ${n.name}`,
+      `listen: 127.0.0.1:${n.port}`,
+      `jetstream { store_dir: "${path.join(dir, `store-${n.name}`)}" }`,
+      `cluster { name: picket-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.join(', ')}] }`,
+      '',
+    ].join('\n'));
+    startNode(n);
+  }
+  // Slices of the one capture by target host (last octet mod 3): every packet of a target in one slice.
+  const hosts = spawnSync('tshark', ['-r', CAPTURE, '-Y', `ip.src == ${SCANNER}`, '-T', 'fields', '-e', 'ip.dst'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
+  const targets = [...new Set(hosts)];
+  assert.ok(targets.length >= 30, `the capture has ${targets.length} targets`);
+  for (let k = 0; k < NODES; k++) {
+    const mine = targets.filter((h) => Number(h.split('.')[3]) % NODES === k);
+    const file = path.join(dir, `slice${k}.pcap`);
+    const r = spawnSync('tshark', ['-r', CAPTURE, '-Y', `ip.addr in {${mine.join(',')}}`, '-F', 'pcap', '-w', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    slices.push(file);
+  }
+  const ref = await run(['replay', '--quiet', CAPTURE]);
+  assert.equal(ref.code, 0, ref.stderr);
+  const sweeps = ofRule(ref.docs, 'scan.sweep');
+  assert.ok(sweeps.length > 0, 'the whole capture raises scan.sweep in one sensor');
+  whole = sweeps[sweeps.length - 1];
+  for (const n of nodes) await jetStreamReady(url(n));
+});
+
+after(async () => {
+  for (const n of nodes) await stopNode(n);
+  if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Mapping {
+  type?: string;
+  properties?: Record<string, Mapping>;
+}
+
+/** Every leaf of the fleet alert is an ECS 8.17 field or picket.*, and the index template maps it with a fitting type. */
+function checkMapped(doc: Record<string, unknown>): void {
+  const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'elastic', 'index-template.json'), 'utf8')) as { template: { mappings: Mapping } };
+  const ecs = loadEcsFields();
+  const bad: string[] = [];
+  const all = leaves(doc, () => false);
+  for (const l of all) {
+    let m: Mapping | undefined = template.template.mappings;
+    for (const k of l.path.split('.')) m = m?.properties?.[k];
+    if (!l.path.startsWith('picket.') && ecs.fields[l.path] === undefined) bad.push(`${l.path}: not an ECS field`);
+    for (const v of Array.isArray(l.value) ? l.value : [l.value]) {
+      if (typeof v === 'object' && v !== null) continue; // picket.fleet.sensors: objects, walked below
+      if (m?.type === undefined || !fitsType(m.type, v)) bad.push(`${l.path}: mapped ${String(m?.type)}, written ${JSON.stringify(v)}`);
+    }
+  }
+  for (const s of get(doc, 'picket.fleet.sensors') as Array<Record<string, unknown>>) {
+    for (const [k, v] of Object.entries(s)) {
+      const m = template.template.mappings.properties?.picket.properties?.fleet.properties?.sensors.properties?.[k];
+      if (m?.type === undefined || !fitsType(m.type, v)) bad.push(`picket.fleet.sensors.${k}: mapped ${String(m?.type)}, written ${JSON.stringify(v)}`);
+    }
+  }
+  assert.ok(all.length > 30, `${all.length} leaves`);
+  assert.deepEqual(bad, []);
+}
+
+function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
+  const sweeps = ofRule(docs, 'scan.sweep');
+  assert.equal(sweeps.length, 1, `fleet scan.sweep alerts: ${sweeps.length}`);
+  assert.equal(ofRule(docs, 'scan.port').length + ofRule(docs, 'scan.mixed').length, 0);
+  const a = sweeps[0];
+  assert.equal(get(a, 'picket.fleet.correlated'), true);
+  assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
+  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number }>;
+  assert.equal(shares.length, 3);
+  assert.ok(shares.every((s) => s.hosts > 0 && s.hosts < Number(get(whole, 'picket.scan.hosts'))));
+  assert.equal(get(a, 'source.ip'), get(whole, 'source.ip'));
+  assert.equal(get(a, 'source.ip'), SCANNER);
+  for (const f of ['hosts', 'ports', 'targets', 'attempts']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+  assert.equal(shares.reduce((n, s) => n + s.hosts, 0), get(whole, 'picket.scan.hosts'));
+  assert.equal(get(a, 'event.start'), get(whole, 'event.start'));
+  checkMapped(a);
+}
+
+test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async (t) => {
+  const outs = slices.map((_, k) => path.join(dir, `a-s${k}.ndjson`));
+  await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k])));
+  const info = await withNats(allUrls(), async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    return { sum: await jsm.streams.info('PICKET_SUMMARIES'), alerts: await jsm.streams.info('PICKET_ALERTS') };
+  });
+  assert.equal(info.sum.config.num_replicas, 3, 'replicas = min(3, cluster size)');
+  assert.equal(info.sum.state.messages, 3, 'one summary per sensor of this short scan');
+  // Sizing (native-notes/fleet.md): stored bytes per summary, headers and JetStream's record overhead included.
+  t.diagnostic(`bytes per summary as stored: ${Math.round(info.sum.state.bytes / info.sum.state.messages)}`);
+  const alertsSent = outs.map(docsOf).flat().filter((d) => get(d, 'event.kind') === 'alert').length;
+  assert.equal(info.alerts.state.messages, alertsSent, 'every alert document in PICKET_ALERTS');
+  // A sensor's run again (a retry of everything it sent) is stored once: the same ids.
+  await sensor('s0', slices[0], allUrls(), path.join(dir, 'a-s0-again.ndjson'));
+  const again = await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES'));
+  assert.equal(again.state.messages, 3, 'the repeated summary was de-duplicated');
+
+  const out = path.join(dir, 'a-correlate.ndjson');
+  const c = await correlateUntilCaughtUp(out, 3);
+  assert.equal(c.code, 0, c.stderr);
+  checkFleetAlert(docsOf(out));
+});
+
+test('a NATS node killed and restarted mid-run, correlate killed and restarted: the same alert, once', async (t) => {
+  await resetFleet();
+  const out = path.join(dir, 'b-correlate.ndjson');
+  await sensor('s0', slices[0], allUrls(), path.join(dir, 'b-s0.ndjson'));
+  // Correlate takes s0's summary (no alert: one sensor) and is killed; its state must survive it.
+  const first = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+  await until('correlate took the first summary', () => withNats(allUrls(), async (nc) => {
+    const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
+    if (ci.ack_floor.stream_seq < 1) throw new Error(`ack floor ${ci.ack_floor.stream_seq}`);
+  }));
+  first.child.kill('SIGKILL');
+  await first.done;
+  // A node dies; s1 publishes to the two left (quorum of the R3 streams).
+  await stopNode(nodes[1]);
+  await sensor('s1', slices[1], allUrls(), path.join(dir, 'b-s1.ndjson'));
+  // It comes back and catches up; s2 publishes through it alone.
+  startNode(nodes[1]);
+  await jetStreamReady(url(nodes[1]));
+  await until('the restarted node serves the stream', () => withNats(url(nodes[1]), async (nc) => {
+    const i = await (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES');
+    if (i.state.messages !== 2) throw new Error(`${i.state.messages} messages`);
+  }));
+  await sensor('s2', slices[2], url(nodes[1]), path.join(dir, 'b-s2.ndjson'));
+  const second = await correlateUntilCaughtUp(out, 3);
+  for (const line of second.stderr.trim().split('\n')) t.diagnostic(`correlate after the restarts: ${line}`);
+  assert.equal(second.code, 0, second.stderr);
+  checkFleetAlert(docsOf(out));
+  // Every summary delivered again (the consumer's position lost, as when a crash comes between the alert and the
+  // acknowledgement): the alert recorded in the KV bucket is not repeated.
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  await until('the consumer is gone', () => withNats(allUrls(), async (nc) => {
+    const gone = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate').then(() => false, () => true);
+    if (!gone) throw new Error('still there');
+  }));
+  const third = await correlateUntilCaughtUp(out, 3);
+  assert.equal(third.code, 0, third.stderr);
+  // Every summary delivered again: correlate judges the merged state again and, but for the record of the alert
+  // made, would write it a second time.
+  assert.match(third.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'the third run read every summary again');
+  checkFleetAlert(docsOf(out));
+});
+
+test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {
+  const port = await freePort();
+  const standalone: Node = { name: 'solo', port, clusterPort: 0, conf: path.join(dir, 'solo.conf'), proc: null };
+  fs.writeFileSync(standalone.conf, `server_name: solo\nlisten: 127.0.0.1:${port}\njetstream { store_dir: "${path.join(dir, 'store-solo')}" }\n`);
+  nodes.push(standalone); // stopped by after() with the others
+  const spill = path.join(dir, 'spill');
+  fs.mkdirSync(spill);
+  const args = (out: string): string[] => ['replay', '--quiet', '--nats', url(standalone), '--sensor-name', 'away', '--spill-dir', spill, '--out', out, slices[0]];
+  const first = await run(args(path.join(dir, 'c-1.ndjson')));
+  assert.equal(first.code, 3, first.stderr);
+  assert.match(first.stderr, /cannot connect/);
+  assert.match(first.stderr, /nats nats:\/\/127\.0\.0\.1:\d+: 0 of 3 delivered, 3 spilled/);
+  startNode(standalone);
+  await jetStreamReady(url(standalone));
+  const second = await run(args(path.join(dir, 'c-2.ndjson')));
+  assert.equal(second.code, 0, second.stderr);
+  const ids = (f: string): string[] => docsOf(path.join(dir, f)).filter((d) => get(d, 'event.kind') === 'alert').map((d) => String(get(d, 'event.id')));
+  const expected = [...ids('c-1.ndjson'), ...ids('c-2.ndjson')];
+  assert.equal(expected.length, 4);
+  const stored = await withNats(url(standalone), async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    const got: string[] = [];
+    const n = (await jsm.streams.info('PICKET_ALERTS')).state.messages;
+    for (let seq = 1; seq <= n; seq++) got.push(String((JSON.parse(Buffer.from((await jsm.streams.getMessage('PICKET_ALERTS', { seq })).data).toString()) as { event: { id: string } }).event.id));
+    return { got, summaries: (await jsm.streams.info('PICKET_SUMMARIES')).state.messages };
+  });
+  assert.deepEqual(stored.got, expected, 'the spilled alerts first, then the new run\'s, each once');
+  assert.equal(stored.summaries, 1, 'the spilled summary and the new run\'s are the same summary: stored once');
+  assert.equal(fs.statSync(path.join(spill, fs.readdirSync(spill).find((f) => f.startsWith('nats'))!)).size, 0, 'spill file emptied');
+});
