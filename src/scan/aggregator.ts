@@ -62,6 +62,10 @@ function tunnelOfRecord(r: ScanRecord): TunnelInfo | undefined {
   };
 }
 
+function ipOf(s: { key: AddrKey; ip: string | null }): string {
+  return (s.ip ??= addrText(s.key));
+}
+
 /** Sources by address (addr-key.ts). */
 type SourceKey = AddrKey;
 
@@ -76,7 +80,8 @@ function sameEnds(a: Uint8Array, b: Uint8Array): boolean {
  */
 interface Source {
   key: SourceKey;
-  ip: string;
+  /** Its address as text, made when first needed (most sources never alert): ipOf(). */
+  ip: string | null;
   direction: string;
   firstSec: number;
   firstNsec: number;
@@ -100,7 +105,8 @@ interface Source {
   /** Targets (targetKey) that answered. */
   learned: Set<AddrKey> | null;
   sampleHosts: AddrKey[];
-  samplePorts: string[];
+  /** portKey values (addr-key.ts): ICMP probes as their type. */
+  samplePorts: number[];
   /** The incident, once the source is recognised as a scanner; null before. */
   incident: Incident | null;
   /** In a research-scanner range (rules/research-scanners.yaml): the entry, else null. */
@@ -250,7 +256,7 @@ export function createScanAggregator(
     if (s !== undefined) return s;
     if (sources.size >= policy.maxSources) evictOldest();
     s = {
-      key, ip: addrText(key), direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
+      key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
       pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
       tunnel: tunnelOfRecord(r),
@@ -277,7 +283,7 @@ export function createScanAggregator(
     const dst = addrKey(r.ipVersion, r.addr, 16);
     if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
     if (s.samplePorts.length < SAMPLES) {
-      const port = r.proto === PROTO_ICMP ? `icmp/${r.icmpType}` : `${proto}/${r.dstPort}`;
+      const port = portKey(r.proto, r.proto === PROTO_ICMP ? r.icmpType : r.dstPort);
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
     }
     identify(s, r);
@@ -443,10 +449,10 @@ export function createScanAggregator(
       s.firstFailed = targetKey(dst, port);
     } else if (f.nTargets === 2 && f.targets !== null) {
       const first = s.firstFailed;
-      distributed.failed(s.ip, addrText(targetHost(first)), portText(targetPort(first)), s.direction, s.lastSec, s.lastNsec);
-      distributed.failed(s.ip, addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(ipOf(s), addrText(targetHost(first)), portText(targetPort(first)), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(ipOf(s), addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
     } else if (f.nTargets > 2) {
-      distributed.failed(s.ip, addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(ipOf(s), addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
     }
     evaluate(s);
   }
@@ -504,7 +510,7 @@ export function createScanAggregator(
     let inc = s.incident;
     let trigger: SourceKind | null = null;
     if (inc === null) {
-      inc = { id: `scan-${s.ip}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium', reasons: [] };
+      inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium', reasons: [] };
       s.incident = inc;
       trigger = kinds[0] ?? 'tool';
     }
@@ -584,9 +590,9 @@ export function createScanAggregator(
     summarySeq.set(s.key, seq);
     const v = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
     summaries.emit(buildSummary({
-      sensor: summaries.sensor, source: s.ip, seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
+      sensor: summaries.sensor, source: ipOf(s), seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
       outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
-      counts: countsInto(s, emptyCounts()), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: [...s.samplePorts],
+      counts: countsInto(s, emptyCounts()), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: s.samplePorts.map(portText),
       tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes },
     }));
   }
@@ -630,8 +636,8 @@ export function createScanAggregator(
     const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
     const verdict = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
     const description = kind === 'tool' && verdict !== null
-      ? `${s.ip}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
-      : `${s.ip}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
+      ? `${ipOf(s)}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
+      : `${ipOf(s)}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
     const inc = s.incident;
     const severity = inc?.severity ?? 'medium';
     if (inc !== null) inc.documents++;
@@ -640,10 +646,10 @@ export function createScanAggregator(
     return {
       ...envelope,
       ...(verdict !== null ? { threat: { ...(envelope.threat as EcsDoc), software: softwareFields(verdict) } } : {}),
-      source: { ip: s.ip },
+      source: { ip: ipOf(s) },
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
       network: { transport, direction: s.direction },
-      related: { ip: [...new Set([s.ip, ...samples, ...(s.lookedUp ?? []).map((l) => l.ip)])] },
+      related: { ip: [...new Set([ipOf(s), ...samples, ...(s.lookedUp ?? []).map((l) => l.ip)])] },
       picket: {
         branch: SCAN_RULES[kind].branch, severity, update, final, ...tunnelFields(s.tunnel),
         ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
@@ -662,7 +668,7 @@ export function createScanAggregator(
           probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
           sample_hosts: samples,
-          sample_ports: [...s.samplePorts],
+          sample_ports: s.samplePorts.map(portText),
           learned: [...(s.learned ?? [])].map((t) => `${addrText(targetHost(t))}:${targetPort(t) % 65536}/${SCAN_PROTOS[Math.floor(targetPort(t) / 65536)]}`),
           protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
           sensitivity: policy.sensitivity,
