@@ -29,6 +29,10 @@ interface Node {
 }
 
 let dir = '';
+/** The cluster's one user (nats-server `authorization`); sensors and correlate read it from CREDS. */
+const USER = 'picket';
+const PASSWORD = 'fleet-pw-7Rq';
+let creds = '';
 const nodes: Node[] = [];
 const slices: string[] = [];
 
@@ -70,7 +74,9 @@ async function until<T>(what: string, f: () => Promise<T>): Promise<T> {
 }
 
 async function withNats<T>(servers: string, f: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: servers.split(','), timeout: 3000, maxReconnectAttempts: 5 });
+  // The standalone node of the last test has no authorization; the cluster's nodes ask for the user.
+  const auth = nodes.some((n) => n.clusterPort !== 0 && servers.includes(`:${n.port}`)) ? { user: USER, pass: PASSWORD } : {};
+  const nc = await connect({ servers: servers.split(','), timeout: 3000, maxReconnectAttempts: 5, ...auth });
   try {
     return await f(nc);
   } finally {
@@ -102,8 +108,15 @@ function docsOf(file: string): Array<Record<string, unknown>> {
 
 const ofRule = (docs: Array<Record<string, unknown>>, id: string): Array<Record<string, unknown>> => docs.filter((d) => get(d, 'rule.id') === id);
 
-async function sensor(name: string, slice: string, servers: string, out: string): Promise<Array<Record<string, unknown>>> {
-  const r = await run(['replay', '--quiet', '--nats', servers, '--sensor-name', name, '--out', out, slice]);
+/** A sensor replaying a slice: NATS and its credentials from the flags, or from a picket.yaml nats output. */
+async function sensor(name: string, slice: string, servers: string, out: string, how: 'flags' | 'config' = 'flags'): Promise<Array<Record<string, unknown>>> {
+  let args = ['--nats', servers, '--sensor-name', name, '--nats-creds', creds];
+  if (how === 'config') {
+    const cfg = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(cfg, `outputs:\n  - type: file\n    path: ${out}\n  - type: nats\n    servers: [${servers}]\n    sensor_name: ${name}\n    credentials: ${path.basename(creds)}\n`);
+    args = ['--config', cfg];
+  }
+  const r = await run(['replay', '--quiet', ...args, ...(how === 'flags' ? ['--out', out] : []), slice]);
   assert.equal(r.code, 0, `sensor ${name}: ${r.stderr}`);
   const docs = docsOf(out);
   assert.ok(docs.length > 0, `sensor ${name} wrote nothing`);
@@ -118,7 +131,7 @@ async function sensor(name: string, slice: string, servers: string, out: string)
  * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers).
  */
 async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run> {
-  const c = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
   const timer = setTimeout(() => c.child.kill('SIGKILL'), 2 * WAIT_MS);
   try {
     await until('correlate acknowledged every summary', () => withNats(allUrls(), async (nc) => {
@@ -150,6 +163,8 @@ before(async () => {
   requireTool('nats-server');
   requireTool('tshark');
   dir = tmpDir('fleet');
+  creds = path.join(dir, 'nats.creds');
+  fs.writeFileSync(creds, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
   const ports: number[] = [];
   while (ports.length < 2 * NODES) {
     const p = await freePort();
@@ -165,6 +180,7 @@ before(async () => {
       `server_name: ${n.name}`,
       `listen: 127.0.0.1:${n.port}`,
       `jetstream { store_dir: "${path.join(dir, `store-${n.name}`)}" }`,
+      `authorization { user: ${USER}, password: "${PASSWORD}" }`,
       `cluster { name: picket-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.join(', ')}] }`,
       '',
     ].join('\n'));
@@ -244,7 +260,8 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
 
 test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async (t) => {
   const outs = slices.map((_, k) => path.join(dir, `a-s${k}.ndjson`));
-  await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k])));
+  // s2 takes NATS, its name and the credentials file from picket.yaml's nats output.
+  await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k], k === 2 ? 'config' : 'flags')));
   const info = await withNats(allUrls(), async (nc) => {
     const jsm = await nc.jetstreamManager();
     return { sum: await jsm.streams.info('PICKET_SUMMARIES'), alerts: await jsm.streams.info('PICKET_ALERTS') };
@@ -266,12 +283,33 @@ test('three sensors, each under the threshold, and correlate: one fleet scan.swe
   checkFleetAlert(docsOf(out));
 });
 
+test('credentials the cluster refuses, or none: sensor and correlate stop at start with exit 2, saying so', async () => {
+  const wrong = path.join(dir, 'wrong.creds');
+  fs.writeFileSync(wrong, `${USER}:not-the-password\n`);
+  const out = path.join(dir, 'wrong.ndjson');
+  const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', 'w', '--nats-creds', wrong, '--out', out, slices[0]]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot connect \(.*[Aa]uthorization.*\): the server refused the credentials of .*wrong\.creds/);
+  assert.equal(fs.existsSync(out) ? fs.statSync(out).size : 0, 0, 'nothing replayed');
+  const none = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', 'w', '--out', out, slices[0]]);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /refused the credentials \(none given: --nats-creds FILE\)/);
+  const c = await run(['correlate', '--nats', allUrls(), '--nats-creds', wrong, '--out', out]);
+  assert.equal(c.code, 2, c.stderr);
+  assert.match(c.stderr, /refused the credentials of .*wrong\.creds/);
+  const token = path.join(dir, 'token.creds');
+  fs.writeFileSync(token, 'just-a-token\n');
+  const t = await run(['correlate', '--nats', allUrls(), '--nats-creds', token, '--out', out]);
+  assert.equal(t.code, 2, t.stderr);
+  assert.match(t.stderr, /refused the credentials of .*token\.creds/);
+});
+
 test('a NATS node killed and restarted mid-run, correlate killed and restarted: the same alert, once', async (t) => {
   await resetFleet();
   const out = path.join(dir, 'b-correlate.ndjson');
   await sensor('s0', slices[0], allUrls(), path.join(dir, 'b-s0.ndjson'));
   // Correlate takes s0's summary (no alert: one sensor) and is killed; its state must survive it.
-  const first = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+  const first = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
   await until('correlate took the first summary', () => withNats(allUrls(), async (nc) => {
     const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
     if (ci.ack_floor.stream_seq < 1) throw new Error(`ack floor ${ci.ack_floor.stream_seq}`);

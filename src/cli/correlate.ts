@@ -5,7 +5,7 @@ import type { PicketConfig } from '../config/config-file';
 import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
 import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
-import { clusterSize, connectFleet, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
 import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
 import { CORRELATE, CORRELATE_OPTIONS } from './commands';
@@ -38,9 +38,13 @@ export async function correlateCommand(argv: string[], version: string): Promise
     process.stdout.write(commandHelp(CORRELATE));
     return 0;
   }
-  if (values.nats === undefined) throw new PicketError('correlate needs --nats URL[,URL...] (try picket correlate --help)');
-  const servers = parseServers(values.nats);
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
+  // The fleet: --nats (and --nats-creds), else picket.yaml's nats output (servers, credentials, tls.ca).
+  const fromFile = cfg.outputs?.find((o) => o.type === 'nats');
+  const fileNats = fromFile?.type === 'nats' ? fromFile : undefined;
+  if (values.nats === undefined && fileNats === undefined) throw new PicketError('correlate needs --nats URL[,URL...] or a nats output in --config (try picket correlate --help)');
+  const servers = values.nats !== undefined ? parseServers(values.nats) : fileNats!.servers;
+  const auth: FleetAuth = { credsFile: values['nats-creds'] ?? fileNats?.auth?.credsFile, tlsCa: fileNats?.auth?.tlsCa };
   const { loadRules } = detectionSettings({ ...values, metadata: false }, cfg, 1);
   const policy = loadRules().policy.scan;
   const idleExit = durationFlag('idle-exit', values['idle-exit']);
@@ -48,9 +52,10 @@ export async function correlateCommand(argv: string[], version: string): Promise
     if (!values.quiet) process.stderr.write(`picket correlate: ${line}\n`);
   };
 
-  const specs: OutputSpec[] = flagSinks({ ...values, nats: undefined })
-    ?? (values.out !== undefined ? [{ type: 'file', path: values.out }] : cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : [{ type: 'stdout' }]);
-  const nc = await connectFleet(servers, 'picket correlate');
+  const fileSinks = cfg.outputs?.filter((o) => o.type !== 'nats') ?? [];
+  const specs: OutputSpec[] = flagSinks({ ...values, nats: undefined, 'nats-creds': undefined })
+    ?? (values.out !== undefined ? [{ type: 'file', path: values.out }] : fileSinks.length > 0 ? fileSinks : [{ type: 'stdout' }]);
+  const nc = await connectFleet(servers, 'picket correlate', auth);
   let kv: KV;
   try {
     await ensureStreams(nc);
