@@ -130,8 +130,8 @@ async function sensor(name: string, slice: string, servers: string, out: string,
  * picket correlate until its durable consumer has acknowledged the stream up to lastSeq with nothing pending, then
  * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers).
  */
-async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run> {
-  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
+async function correlateUntilCaughtUp(out: string, lastSeq: number, extra: string[] = [], whileUp?: () => Promise<void>): Promise<Run> {
+  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, ...extra]);
   const timer = setTimeout(() => c.child.kill('SIGKILL'), 2 * WAIT_MS);
   try {
     await until('correlate acknowledged every summary', () => withNats(allUrls(), async (nc) => {
@@ -140,6 +140,7 @@ async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run
         throw new Error(`ack floor ${ci.ack_floor.stream_seq}, ${ci.num_pending} pending, ${ci.num_ack_pending} unacknowledged`);
       }
     }));
+    if (whileUp !== undefined) await whileUp();
   } finally {
     c.child.kill('SIGTERM');
   }
@@ -162,6 +163,7 @@ let whole: Record<string, unknown>;
 before(async () => {
   requireTool('nats-server');
   requireTool('tshark');
+  requireTool('promtool');
   dir = tmpDir('fleet');
   creds = path.join(dir, 'nats.creds');
   fs.writeFileSync(creds, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
@@ -258,6 +260,28 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   checkMapped(a);
 }
 
+/** correlate's /metrics after the first test's three summaries: promtool finds no problem, and the counts are right. */
+function checkCorrelateMetrics(text: string): void {
+  const pt = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(pt.status, 0, `promtool check metrics: ${pt.stdout}${pt.stderr}\n--- exposition ---\n${text}`);
+  assert.equal(`${pt.stdout}${pt.stderr}`.trim(), '', text);
+  const value = (series: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line !== undefined, `${series} in\n${text}`);
+    return Number(line.slice(series.length + 1));
+  };
+  assert.equal(value('picket_correlate_summaries_total'), 3);
+  assert.equal(value('picket_correlate_acks_total'), 3);
+  assert.equal(value('picket_correlate_bad_summaries_total'), 0);
+  // One source: its state written once per batch that changed it (1 to 3), the last with all three sensors in it.
+  const updates = value('picket_correlate_source_updates_total');
+  assert.ok(updates >= 1 && updates <= 3, `${updates} source updates`);
+  assert.ok(value('picket_correlate_merged_source_updates_total') >= 1);
+  assert.equal(value('picket_correlate_alerts_total{rule="scan.sweep",view="fleet_only"}'), 1);
+  assert.equal(value('picket_correlate_nats_connected'), 1);
+  assert.equal(value('picket_sink_delivered_total{sink="file ' + path.join(dir, 'a-correlate.ndjson') + '"}') >= 1, true);
+}
+
 test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async (t) => {
   const outs = slices.map((_, k) => path.join(dir, `a-s${k}.ndjson`));
   // s2 takes NATS, its name and the credentials file from picket.yaml's nats output.
@@ -278,9 +302,19 @@ test('three sensors, each under the threshold, and correlate: one fleet scan.swe
   assert.equal(again.state.messages, 3, 'the repeated summary was de-duplicated');
 
   const out = path.join(dir, 'a-correlate.ndjson');
-  const c = await correlateUntilCaughtUp(out, 3);
+  const port = await freePort();
+  let exposition = '';
+  const c = await correlateUntilCaughtUp(out, 3, ['--metrics-listen', `127.0.0.1:${port}`], async () => {
+    // The counters may trail the acknowledgement by the few statements between them: read until they agree.
+    exposition = await until('correlate /metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (!/^picket_correlate_acks_total 3$/m.test(text)) throw new Error('acks not yet 3');
+      return text;
+    });
+  });
   assert.equal(c.code, 0, c.stderr);
   checkFleetAlert(docsOf(out));
+  checkCorrelateMetrics(exposition);
 });
 
 test('credentials the cluster refuses, or none: sensor and correlate stop at start with exit 2, saying so', async () => {

@@ -168,6 +168,7 @@ export const CORRELATE_OPTIONS = {
   rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', complete: 'dir', help: 'add rule files (repeatable): the scan thresholds are rules/scan.yaml\'s' },
   sensitivity: { type: 'string', value: 'LEVEL', complete: SENSITIVITY, help: 'low, medium, high' },
   'idle-exit': { type: 'string', value: 'D', complete: 'none', help: 'stop after D (90s, 15m) without a new summary (batch use; default: run until SIGINT/SIGTERM)' },
+  'metrics-listen': { type: 'string', value: 'ADDR:PORT', complete: 'none', help: 'Prometheus metrics on http://ADDR:PORT/metrics: summaries merged, merges across sensors, alerts, acknowledgements, NATS connection, sinks' },
   quiet: { type: 'boolean', default: false, help: 'no lines on stderr but errors' },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
   out: { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'NDJSON file (appended)' },

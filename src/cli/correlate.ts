@@ -6,9 +6,11 @@ import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
 import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
 import { clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
 import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
 import { CORRELATE, CORRELATE_OPTIONS } from './commands';
+import { correlateCounts, registerCorrelateMetrics } from './correlate-metrics';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { detectionSettings, durationFlag, flagSinks, sinkCommon } from './settings';
 
@@ -75,7 +77,34 @@ export async function correlateCommand(argv: string[], version: string): Promise
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const counts = { summaries: 0, bad: 0, alerts: 0, batches: 0 };
+  const counts = correlateCounts();
+  let alertsMade = 0;
+  let connected = true;
+  // The connection's state for /metrics: the client reports each loss and each reconnection.
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        connected = false;
+        counts.disconnects++;
+      } else if (s.type === 'reconnect') {
+        connected = true;
+      }
+    }
+  })().catch(() => undefined);
+  let metrics: MetricsServer | null = null;
+  const metricsListen = values['metrics-listen'] ?? cfg.metricsListen;
+  if (metricsListen !== undefined) {
+    const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
+    registerCorrelateMetrics(reg, { counts, connected: () => connected && !nc.isClosed(), sinks: () => outputs.sinks.map((k) => k.stats()), startedAt: Date.now() });
+    try {
+      metrics = await serveMetrics(metricsListen, reg);
+    } catch (e) {
+      await nc.close();
+      await outputs.close(1000);
+      throw e;
+    }
+    say(`metrics on http://${metrics.address}/metrics`);
+  }
   try {
     const consumer = await nc.jetstream().consumers.get(SUMMARIES_STREAM, CORRELATE_DURABLE);
     let idleSince = Date.now();
@@ -121,11 +150,13 @@ export async function correlateCommand(argv: string[], version: string): Promise
       })));
       for (const m of batch) m.ack();
       await nc.flush();
+      counts.acks += batch.length;
     }
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    say(`${counts.summaries} summaries in ${counts.batches} batches, ${counts.bad} not summaries, ${counts.alerts} fleet alerts`);
+    say(`${counts.summaries} summaries in ${counts.batches} batches, ${counts.bad} not summaries, ${alertsMade} fleet alerts`);
+    await metrics?.close();
     await nc.drain().catch(() => undefined);
   }
   const report = deliveryReport(await outputs.close(30_000));
@@ -150,9 +181,12 @@ export async function correlateCommand(argv: string[], version: string): Promise
       try {
         if (e === null || e.length === 0) await bucket.create(key, value);
         else await bucket.update(key, value, e.revision);
+        counts.updates++;
+        if (Object.keys(state).length >= 2) counts.merged++;
         break;
       } catch (err) {
         if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;
+        counts.conflicts++;
       }
     }
     const judged = fleetOnlyKinds(state, policy);
@@ -166,7 +200,9 @@ export async function correlateCommand(argv: string[], version: string): Promise
       (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
       out.write(doc);
       made.push({ key: alertKey, id: String((doc.event as EcsDoc).id) });
-      counts.alerts++;
+      alertsMade++;
+      const ruleKey = `${SUMMARY_KIND[kind]} fleet_only`;
+      counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
       say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
     }
   }
