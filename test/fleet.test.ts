@@ -248,9 +248,11 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   assert.equal(ofRule(docs, 'scan.port').length + ofRule(docs, 'scan.mixed').length, 0);
   const a = sweeps[0];
   assert.equal(get(a, 'picket.fleet.correlated'), true);
+  assert.equal(get(a, 'picket.fleet.view'), 'fleet_only');
   assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
-  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number }>;
+  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; alerted: boolean }>;
   assert.equal(shares.length, 3);
+  assert.deepEqual(shares.map((s) => s.alerted), [false, false, false]);
   assert.ok(shares.every((s) => s.hosts > 0 && s.hosts < Number(get(whole, 'picket.scan.hosts'))));
   assert.equal(get(a, 'source.ip'), get(whole, 'source.ip'));
   assert.equal(get(a, 'source.ip'), SCANNER);
@@ -378,6 +380,45 @@ test('a NATS node killed and restarted mid-run, correlate killed and restarted: 
   // made, would write it a second time.
   assert.match(third.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'the third run read every summary again');
   checkFleetAlert(docsOf(out));
+});
+
+test('two sensors that each raised the scan themselves: correlate raises one fleet view naming both, once per episode, also after a restart', async () => {
+  await resetFleet();
+  const replayWhole = async (name: string): Promise<void> => {
+    const out = path.join(dir, `d-${name}.ndjson`);
+    const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', name, '--nats-creds', creds, '--out', out, CAPTURE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(ofRule(docsOf(out), 'scan.sweep').length > 0, `sensor ${name} raised scan.sweep itself`);
+  };
+  await replayWhole('w0');
+  await replayWhole('w1');
+  const out = path.join(dir, 'd-correlate.ndjson');
+  const first = await correlateUntilCaughtUp(out, 2);
+  assert.equal(first.code, 0, first.stderr);
+  const check = (): void => {
+    const docs = docsOf(out);
+    assert.equal(docs.length, 1, `one fleet document, not one per sensor: ${docs.length}`);
+    const a = docs[0];
+    assert.equal(get(a, 'rule.id'), 'scan.sweep', 'the rule the sensors raised');
+    assert.equal(get(a, 'source.ip'), SCANNER);
+    assert.equal(get(a, 'picket.fleet.correlated'), true);
+    assert.equal(get(a, 'picket.fleet.view'), 'reported');
+    assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['w0', 'w1']);
+    const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; alerted: boolean }>;
+    assert.deepEqual(shares.map((s) => [s.name, s.hosts, s.alerted]), [['w0', get(whole, 'picket.scan.hosts'), true], ['w1', get(whole, 'picket.scan.hosts'), true]]);
+    // Both saw the same targets: the merged counts are the capture's, not twice them.
+    for (const f of ['hosts', 'ports', 'targets']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+    checkMapped(a);
+  };
+  check();
+  // A third sensor reports the same scan (same episode) and every summary is delivered again (the consumer's
+  // position lost, as after a crash before the acknowledgement): still the one document.
+  await replayWhole('w2');
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  const again = await correlateUntilCaughtUp(out, 3);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
+  check();
 });
 
 test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {

@@ -181,7 +181,7 @@ export const CORRELATE: CommandSpec = {
   synopsis: 'picket correlate --nats URL [options]',
   summary: 'merge the scan summaries of a fleet of sensors and raise the scans no one sensor saw',
   description: [
-    'Reads the per-source scan summaries that sensors run with --nats publish, merges each source\'s latest summary from every sensor, and raises scan.sweep, scan.port or scan.mixed (picket.fleet.correlated: true, each sensor\'s share) when the merged counts cross rules/scan.yaml\'s thresholds and no single sensor\'s did. Several instances share the work through one durable consumer; state and the alerts made are kept in the JetStream KV bucket PICKET_CORRELATE, so an instance killed and restarted neither loses nor repeats an alert.',
+    'Reads the per-source scan summaries that sensors run with --nats publish, merges each source\'s latest summary from every sensor, and raises scan.sweep, scan.port or scan.mixed (picket.fleet.correlated: true, each sensor\'s share) when the merged counts cross rules/scan.yaml\'s thresholds and no single sensor\'s did; when two or more sensors raised the scan themselves, one fleet view of it instead (picket.fleet.view: reported, once per source and episode). Several instances share the work through one durable consumer; state and the alerts made are kept in the JetStream KV bucket PICKET_CORRELATE, so an instance killed and restarted neither loses nor repeats an alert.',
   ],
   options: CORRELATE_OPTIONS,
   positionals: 'none',

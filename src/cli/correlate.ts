@@ -4,7 +4,7 @@ import { createEcsStamper, observerInfo, withRelated, type EcsDoc } from '../ale
 import type { PicketConfig } from '../config/config-file';
 import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
-import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
+import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, newReportedEpisode, reportedEventId, sourceKey, type SourceState } from '../fleet/correlate';
 import { clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
@@ -140,12 +140,12 @@ export async function correlateCommand(argv: string[], version: string): Promise
       }
       // The batch's alerts are written and flushed, then recorded as made, then the batch is acknowledged: a crash
       // before the record gets the batch again and writes the same alerts again (same event.id); never none.
-      const made: Array<{ key: string; id: string }> = [];
+      const made: Made[] = [];
       // Sources are independent: their state round trips to the bucket overlap.
       await Promise.all([...bySource].map(([source, list]) => judgeSource(kv, source, list, made)));
       out.flush();
       await Promise.all(outputs.sinks.map((s) => s.flush(10_000)));
-      await Promise.all(made.map((m) => kv.create(m.key, Buffer.from(m.id, 'utf8')).catch(() => {
+      await Promise.all(made.map((m) => (m.revision === undefined ? kv.create(m.key, Buffer.from(m.value, 'utf8')) : kv.update(m.key, Buffer.from(m.value, 'utf8'), m.revision)).catch(() => {
         // Made by another instance at the same moment: the event.id is the same, an index keeps one.
       })));
       for (const m of batch) m.ack();
@@ -167,7 +167,7 @@ export async function correlateCommand(argv: string[], version: string): Promise
   return 0;
 
   /** One source's summaries of this batch into its state (compare-and-set), then its fleet alerts not yet made. */
-  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Array<{ key: string; id: string }>): Promise<void> {
+  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Made[]): Promise<void> {
     const key = `state.${sourceKey(source)}`;
     let state: SourceState = {};
     for (let i = 0; ; i++) {
@@ -191,6 +191,24 @@ export async function correlateCommand(argv: string[], version: string): Promise
     }
     const judged = fleetOnlyKinds(state, policy);
     if (judged === null) return;
+    const view = judged.reported;
+    if (view !== null) {
+      // Sensors raised it themselves: one fleet document per source and episode (its key holds the episode's end).
+      const viewKey = `alerted.reported.${sourceKey(source)}`;
+      const done = await bucket.get(viewKey);
+      const held = done === null || done.length === 0 ? null : (JSON.parse(Buffer.from(done.value).toString('utf8')) as { id: string; last: [number, number] });
+      if (held !== null && !newReportedEpisode(state, view, held.last)) return;
+      const doc = stamp(withRelated(fleetAlert(view.kind, source, judged.merged, policy, observer, view.sensors)));
+      const id = reportedEventId(source, view);
+      (doc.event as EcsDoc).id = id;
+      out.write(doc);
+      made.push({ key: viewKey, value: JSON.stringify({ id, last: judged.merged.last }), revision: held === null ? undefined : done!.revision });
+      alertsMade++;
+      const ruleKey = `${SUMMARY_KIND[view.kind]} reported`;
+      counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
+      say(`${SUMMARY_KIND[view.kind]} of ${source} reported by ${view.sensors.length} sensors (${view.sensors.join(', ')}): one fleet view`);
+      return;
+    }
     for (const kind of judged.kinds) {
       const alertKey = `alerted.${kind}.${sourceKey(source)}`;
       const done = await bucket.get(alertKey);
@@ -199,13 +217,20 @@ export async function correlateCommand(argv: string[], version: string): Promise
       // The same alert from a restarted or racing instance has the same event.id (an index keeps one).
       (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
       out.write(doc);
-      made.push({ key: alertKey, id: String((doc.event as EcsDoc).id) });
+      made.push({ key: alertKey, value: String((doc.event as EcsDoc).id) });
       alertsMade++;
       const ruleKey = `${SUMMARY_KIND[kind]} fleet_only`;
       counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
       say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
     }
   }
+}
+
+/** An alert made in this batch: its key in the bucket, created (or, for a reported view's new episode, updated at revision) once the sinks took it. */
+interface Made {
+  key: string;
+  value: string;
+  revision?: number;
 }
 
 const SUMMARY_KIND = { mixed: 'scan.mixed', port: 'scan.port', sweep: 'scan.sweep' } as const;
