@@ -1,9 +1,6 @@
-import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
+import type { MetricsRegistry, Sample } from '../output/metrics';
 import type { SinkStats } from '../output/sinks/sink';
-import { sinkSamples } from './sensor-metrics';
-
-const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
-const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
+import { counter, gauge, sinkSamples } from './sensor-metrics';
 
 const F = {
   summaries: counter('picket_correlate_summaries_total', 'Scan summaries taken from the durable consumer and merged'),

@@ -5,8 +5,8 @@ import type { LiveStats } from '../capture/live';
 import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
 import type { SinkStats } from '../output/sinks/sink';
 
-const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
-const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
+export const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
+export const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
 
 const F = {
   packets: counter('picket_packets_total', 'Packets decoded by the engine'),
