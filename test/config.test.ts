@@ -12,7 +12,7 @@ test('picket.example.yaml is a valid config that sets every section', () => {
   assert.equal(c.capture?.bufferMb, 256);
   assert.equal(c.metricsListen, '127.0.0.1:9464');
   assert.equal(c.writePcap?.files, 16);
-  assert.deepEqual(c.outputs?.map((o) => o.type), ['file', 'syslog', 'http']);
+  assert.deepEqual(c.outputs?.map((o) => o.type), ['file', 'syslog', 'http', 'nats']);
   assert.equal(c.statsInterval, 60);
   // The TLS and credential keys, paths as given (absolute) or relative to the file.
   const http = c.outputs?.[2];
@@ -20,6 +20,12 @@ test('picket.example.yaml is a valid config that sets every section', () => {
   assert.deepEqual(http.tls, { ca: '/etc/picket/elasticsearch-ca.pem', cert: '/etc/picket/sensor.pem', key: '/etc/picket/sensor.key' });
   assert.deepEqual(http.auth, { apiKeyFile: '/etc/picket/elasticsearch-api-key' });
   assert.equal(http.gzip, true);
+  const nats = c.outputs?.[3];
+  assert.ok(nats?.type === 'nats');
+  assert.deepEqual(nats, {
+    type: 'nats', servers: ['nats://nats1.example:4222', 'nats://nats2.example:4222'], sensor: 'dc1-span3',
+    auth: { credsFile: '/etc/picket/nats.creds', tlsCa: '/etc/picket/nats-ca.pem' },
+  });
 });
 
 test('a config file drives a replay (home net, sensitivity, outputs), and flags win over it', () => {
@@ -62,6 +68,11 @@ test('a bad config stops start-up naming the file, the line and the key', () => 
     ['outputs:\n  - type: http\n    url: https://127.0.0.1:9200/_bulk\n    gzip: yes\n', /picket\.yaml:4: "gzip" must be true or false/],
     ['home_net: [10.0.0.0/33]\n', /picket\.yaml:1: /],
     ['nonsense: 1\n', /picket\.yaml:1: unknown key "nonsense"/],
+    ['outputs:\n  - type: nats\n    sensor_name: a\n', /picket\.yaml:2: a nats output needs "servers"/],
+    ['outputs:\n  - type: nats\n    servers: [nats://u:p@127.0.0.1:4222]\n', /picket\.yaml:3: "servers": "nats:\/\/u:p@127\.0\.0\.1:4222" is not nats:\/\/HOST:PORT/],
+    ['outputs:\n  - type: nats\n    servers: nats://127.0.0.1:4222\n    sensor_name: "dc 1"\n', /picket\.yaml:4: "sensor_name" must be 1 to 64/],
+    ['outputs:\n  - type: nats\n    servers: nats://127.0.0.1:4222\n    password: x\n', /picket\.yaml:4: unknown key "password" \(allowed: type, servers, sensor_name, credentials, tls\)/],
+    ['outputs:\n  - type: nats\n    servers: nats://127.0.0.1:4222\n    tls: { cert: c.pem, key: k.pem }\n', /picket\.yaml:4: a nats output's "tls" takes "ca" only/],
     ['a: [\n', /picket\.yaml:\d+: not valid YAML/],
   ];
   for (const [text, want] of cases) {

@@ -52,11 +52,13 @@ test('the parsers take exactly the flags they took before the tables (the CLI is
     'tls-insecure': { type: 'boolean' }, 'spill-dir': { type: 'string' },
     // issue 17: fleet sensors on NATS JetStream.
     nats: { type: 'string' }, 'sensor-name': { type: 'string' },
+    // issue 17, second cut: NATS credentials from a file.
+    'nats-creds': { type: 'string' },
   };
   assert.deepEqual(parseArgsOptions(REPLAY_OPTIONS), { ...replay, ...sinks });
   assert.deepEqual(parseArgsOptions(CAPTURE_OPTIONS), { ...capture, ...sinks });
-  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 12 + 13);
-  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 28 + 9);
+  assert.equal(Object.keys(parseArgsOptions(REPLAY_OPTIONS)).length, 12 + 14);
+  assert.equal(Object.keys(parseArgsOptions(CAPTURE_OPTIONS)).length, 28 + 10);
   // Shared, not copied: each sink flag is the very same entry in both tables.
   for (const name of Object.keys(sinks)) {
     assert.equal(REPLAY_OPTIONS[name as keyof typeof REPLAY_OPTIONS], CAPTURE_OPTIONS[name as keyof typeof CAPTURE_OPTIONS], name);

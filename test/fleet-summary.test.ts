@@ -78,7 +78,13 @@ test('correlate raises only what the merged counts cross and no single sensor do
   // Each under the sweep threshold, together over it.
   assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, half, [80]), summaryOf('b', half, 2 * half, [80])), policy)?.kinds, ['sweep']);
   // One sensor crossed it alone: its own alert is the sensor's; correlate adds nothing.
-  assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, th.sweepHosts, [80]), summaryOf('b', 100, 103, [80])), policy)?.kinds, []);
+  const one = fleetOnlyKinds(state(summaryOf('a', 0, th.sweepHosts, [80]), summaryOf('b', 100, 103, [80])), policy);
+  assert.deepEqual(one?.kinds, []);
+  assert.equal(one?.reported, null, 'one sensor reported it: no fleet view');
+  // Two sensors crossed it alone: the one fleet view naming both, no fleet-only kind beside it.
+  const two = fleetOnlyKinds(state(summaryOf('a', 0, th.sweepHosts, [80]), summaryOf('b', 100, 100 + th.sweepHosts, [80]), summaryOf('c', 500, 502, [80])), policy);
+  assert.deepEqual(two?.kinds, []);
+  assert.deepEqual({ kind: two?.reported?.kind, sensors: two?.reported?.sensors }, { kind: 'sweep', sensors: ['a', 'b'] });
   // The same hosts seen twice are not twice the hosts.
   assert.deepEqual(fleetOnlyKinds(state(summaryOf('a', 0, half, [80]), summaryOf('b', 0, half, [80])), policy)?.kinds, []);
   // One sensor: nothing to correlate.

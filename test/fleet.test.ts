@@ -29,6 +29,10 @@ interface Node {
 }
 
 let dir = '';
+/** The cluster's one user (nats-server `authorization`); sensors and correlate read it from CREDS. */
+const USER = 'picket';
+const PASSWORD = 'fleet-pw-7Rq';
+let creds = '';
 const nodes: Node[] = [];
 const slices: string[] = [];
 
@@ -70,7 +74,9 @@ async function until<T>(what: string, f: () => Promise<T>): Promise<T> {
 }
 
 async function withNats<T>(servers: string, f: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: servers.split(','), timeout: 3000, maxReconnectAttempts: 5 });
+  // The standalone node of the last test has no authorization; the cluster's nodes ask for the user.
+  const auth = nodes.some((n) => n.clusterPort !== 0 && servers.includes(`:${n.port}`)) ? { user: USER, pass: PASSWORD } : {};
+  const nc = await connect({ servers: servers.split(','), timeout: 3000, maxReconnectAttempts: 5, ...auth });
   try {
     return await f(nc);
   } finally {
@@ -102,8 +108,15 @@ function docsOf(file: string): Array<Record<string, unknown>> {
 
 const ofRule = (docs: Array<Record<string, unknown>>, id: string): Array<Record<string, unknown>> => docs.filter((d) => get(d, 'rule.id') === id);
 
-async function sensor(name: string, slice: string, servers: string, out: string): Promise<Array<Record<string, unknown>>> {
-  const r = await run(['replay', '--quiet', '--nats', servers, '--sensor-name', name, '--out', out, slice]);
+/** A sensor replaying a slice: NATS and its credentials from the flags, or from a picket.yaml nats output. */
+async function sensor(name: string, slice: string, servers: string, out: string, how: 'flags' | 'config' = 'flags'): Promise<Array<Record<string, unknown>>> {
+  let args = ['--nats', servers, '--sensor-name', name, '--nats-creds', creds];
+  if (how === 'config') {
+    const cfg = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(cfg, `outputs:\n  - type: file\n    path: ${out}\n  - type: nats\n    servers: [${servers}]\n    sensor_name: ${name}\n    credentials: ${path.basename(creds)}\n`);
+    args = ['--config', cfg];
+  }
+  const r = await run(['replay', '--quiet', ...args, ...(how === 'flags' ? ['--out', out] : []), slice]);
   assert.equal(r.code, 0, `sensor ${name}: ${r.stderr}`);
   const docs = docsOf(out);
   assert.ok(docs.length > 0, `sensor ${name} wrote nothing`);
@@ -117,8 +130,8 @@ async function sensor(name: string, slice: string, servers: string, out: string)
  * picket correlate until its durable consumer has acknowledged the stream up to lastSeq with nothing pending, then
  * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers).
  */
-async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run> {
-  const c = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+async function correlateUntilCaughtUp(out: string, lastSeq: number, extra: string[] = [], whileUp?: () => Promise<void>): Promise<Run> {
+  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, ...extra]);
   const timer = setTimeout(() => c.child.kill('SIGKILL'), 2 * WAIT_MS);
   try {
     await until('correlate acknowledged every summary', () => withNats(allUrls(), async (nc) => {
@@ -127,6 +140,7 @@ async function correlateUntilCaughtUp(out: string, lastSeq: number): Promise<Run
         throw new Error(`ack floor ${ci.ack_floor.stream_seq}, ${ci.num_pending} pending, ${ci.num_ack_pending} unacknowledged`);
       }
     }));
+    if (whileUp !== undefined) await whileUp();
   } finally {
     c.child.kill('SIGTERM');
   }
@@ -149,7 +163,10 @@ let whole: Record<string, unknown>;
 before(async () => {
   requireTool('nats-server');
   requireTool('tshark');
+  requireTool('promtool');
   dir = tmpDir('fleet');
+  creds = path.join(dir, 'nats.creds');
+  fs.writeFileSync(creds, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
   const ports: number[] = [];
   while (ports.length < 2 * NODES) {
     const p = await freePort();
@@ -165,6 +182,7 @@ before(async () => {
       `server_name: ${n.name}`,
       `listen: 127.0.0.1:${n.port}`,
       `jetstream { store_dir: "${path.join(dir, `store-${n.name}`)}" }`,
+      `authorization { user: ${USER}, password: "${PASSWORD}" }`,
       `cluster { name: picket-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.join(', ')}] }`,
       '',
     ].join('\n'));
@@ -230,9 +248,11 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   assert.equal(ofRule(docs, 'scan.port').length + ofRule(docs, 'scan.mixed').length, 0);
   const a = sweeps[0];
   assert.equal(get(a, 'picket.fleet.correlated'), true);
+  assert.equal(get(a, 'picket.fleet.view'), 'fleet_only');
   assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
-  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number }>;
+  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; alerted: boolean }>;
   assert.equal(shares.length, 3);
+  assert.deepEqual(shares.map((s) => s.alerted), [false, false, false]);
   assert.ok(shares.every((s) => s.hosts > 0 && s.hosts < Number(get(whole, 'picket.scan.hosts'))));
   assert.equal(get(a, 'source.ip'), get(whole, 'source.ip'));
   assert.equal(get(a, 'source.ip'), SCANNER);
@@ -242,9 +262,32 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   checkMapped(a);
 }
 
+/** correlate's /metrics after the first test's three summaries: promtool finds no problem, and the counts are right. */
+function checkCorrelateMetrics(text: string): void {
+  const pt = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(pt.status, 0, `promtool check metrics: ${pt.stdout}${pt.stderr}\n--- exposition ---\n${text}`);
+  assert.equal(`${pt.stdout}${pt.stderr}`.trim(), '', text);
+  const value = (series: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line !== undefined, `${series} in\n${text}`);
+    return Number(line.slice(series.length + 1));
+  };
+  assert.equal(value('picket_correlate_summaries_total'), 3);
+  assert.equal(value('picket_correlate_acks_total'), 3);
+  assert.equal(value('picket_correlate_bad_summaries_total'), 0);
+  // One source: its state written once per batch that changed it (1 to 3), the last with all three sensors in it.
+  const updates = value('picket_correlate_source_updates_total');
+  assert.ok(updates >= 1 && updates <= 3, `${updates} source updates`);
+  assert.ok(value('picket_correlate_merged_source_updates_total') >= 1);
+  assert.equal(value('picket_correlate_alerts_total{rule="scan.sweep",view="fleet_only"}'), 1);
+  assert.equal(value('picket_correlate_nats_connected'), 1);
+  assert.equal(value('picket_sink_delivered_total{sink="file ' + path.join(dir, 'a-correlate.ndjson') + '"}') >= 1, true);
+}
+
 test('three sensors, each under the threshold, and correlate: one fleet scan.sweep with the whole capture\'s counts', async (t) => {
   const outs = slices.map((_, k) => path.join(dir, `a-s${k}.ndjson`));
-  await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k])));
+  // s2 takes NATS, its name and the credentials file from picket.yaml's nats output.
+  await Promise.all(slices.map((s, k) => sensor(`s${k}`, s, allUrls(), outs[k], k === 2 ? 'config' : 'flags')));
   const info = await withNats(allUrls(), async (nc) => {
     const jsm = await nc.jetstreamManager();
     return { sum: await jsm.streams.info('PICKET_SUMMARIES'), alerts: await jsm.streams.info('PICKET_ALERTS') };
@@ -261,9 +304,40 @@ test('three sensors, each under the threshold, and correlate: one fleet scan.swe
   assert.equal(again.state.messages, 3, 'the repeated summary was de-duplicated');
 
   const out = path.join(dir, 'a-correlate.ndjson');
-  const c = await correlateUntilCaughtUp(out, 3);
+  const port = await freePort();
+  let exposition = '';
+  const c = await correlateUntilCaughtUp(out, 3, ['--metrics-listen', `127.0.0.1:${port}`], async () => {
+    // The counters may trail the acknowledgement by the few statements between them: read until they agree.
+    exposition = await until('correlate /metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (!/^picket_correlate_acks_total 3$/m.test(text)) throw new Error('acks not yet 3');
+      return text;
+    });
+  });
   assert.equal(c.code, 0, c.stderr);
   checkFleetAlert(docsOf(out));
+  checkCorrelateMetrics(exposition);
+});
+
+test('credentials the cluster refuses, or none: sensor and correlate stop at start with exit 2, saying so', async () => {
+  const wrong = path.join(dir, 'wrong.creds');
+  fs.writeFileSync(wrong, `${USER}:not-the-password\n`);
+  const out = path.join(dir, 'wrong.ndjson');
+  const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', 'w', '--nats-creds', wrong, '--out', out, slices[0]]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot connect \(.*[Aa]uthorization.*\): the server refused the credentials of .*wrong\.creds/);
+  assert.equal(fs.existsSync(out) ? fs.statSync(out).size : 0, 0, 'nothing replayed');
+  const none = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', 'w', '--out', out, slices[0]]);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /refused the credentials \(none given: --nats-creds FILE\)/);
+  const c = await run(['correlate', '--nats', allUrls(), '--nats-creds', wrong, '--out', out]);
+  assert.equal(c.code, 2, c.stderr);
+  assert.match(c.stderr, /refused the credentials of .*wrong\.creds/);
+  const token = path.join(dir, 'token.creds');
+  fs.writeFileSync(token, 'just-a-token\n');
+  const t = await run(['correlate', '--nats', allUrls(), '--nats-creds', token, '--out', out]);
+  assert.equal(t.code, 2, t.stderr);
+  assert.match(t.stderr, /refused the credentials of .*token\.creds/);
 });
 
 test('a NATS node killed and restarted mid-run, correlate killed and restarted: the same alert, once', async (t) => {
@@ -271,7 +345,7 @@ test('a NATS node killed and restarted mid-run, correlate killed and restarted: 
   const out = path.join(dir, 'b-correlate.ndjson');
   await sensor('s0', slices[0], allUrls(), path.join(dir, 'b-s0.ndjson'));
   // Correlate takes s0's summary (no alert: one sensor) and is killed; its state must survive it.
-  const first = picketChild(['correlate', '--nats', allUrls(), '--out', out]);
+  const first = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
   await until('correlate took the first summary', () => withNats(allUrls(), async (nc) => {
     const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
     if (ci.ack_floor.stream_seq < 1) throw new Error(`ack floor ${ci.ack_floor.stream_seq}`);
@@ -306,6 +380,45 @@ test('a NATS node killed and restarted mid-run, correlate killed and restarted: 
   // made, would write it a second time.
   assert.match(third.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'the third run read every summary again');
   checkFleetAlert(docsOf(out));
+});
+
+test('two sensors that each raised the scan themselves: correlate raises one fleet view naming both, once per episode, also after a restart', async () => {
+  await resetFleet();
+  const replayWhole = async (name: string): Promise<void> => {
+    const out = path.join(dir, `d-${name}.ndjson`);
+    const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', name, '--nats-creds', creds, '--out', out, CAPTURE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(ofRule(docsOf(out), 'scan.sweep').length > 0, `sensor ${name} raised scan.sweep itself`);
+  };
+  await replayWhole('w0');
+  await replayWhole('w1');
+  const out = path.join(dir, 'd-correlate.ndjson');
+  const first = await correlateUntilCaughtUp(out, 2);
+  assert.equal(first.code, 0, first.stderr);
+  const check = (): void => {
+    const docs = docsOf(out);
+    assert.equal(docs.length, 1, `one fleet document, not one per sensor: ${docs.length}`);
+    const a = docs[0];
+    assert.equal(get(a, 'rule.id'), 'scan.sweep', 'the rule the sensors raised');
+    assert.equal(get(a, 'source.ip'), SCANNER);
+    assert.equal(get(a, 'picket.fleet.correlated'), true);
+    assert.equal(get(a, 'picket.fleet.view'), 'reported');
+    assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['w0', 'w1']);
+    const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; alerted: boolean }>;
+    assert.deepEqual(shares.map((s) => [s.name, s.hosts, s.alerted]), [['w0', get(whole, 'picket.scan.hosts'), true], ['w1', get(whole, 'picket.scan.hosts'), true]]);
+    // Both saw the same targets: the merged counts are the capture's, not twice them.
+    for (const f of ['hosts', 'ports', 'targets']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+    checkMapped(a);
+  };
+  check();
+  // A third sensor reports the same scan (same episode) and every summary is delivered again (the consumer's
+  // position lost, as after a crash before the acknowledgement): still the one document.
+  await replayWhole('w2');
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  const again = await correlateUntilCaughtUp(out, 3);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
+  check();
 });
 
 test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {

@@ -4,11 +4,13 @@ import { createEcsStamper, observerInfo, withRelated, type EcsDoc } from '../ale
 import type { PicketConfig } from '../config/config-file';
 import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
-import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, sourceKey, type SourceState } from '../fleet/correlate';
-import { clusterSize, connectFleet, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, newReportedEpisode, reportedEventId, sourceKey, type SourceState } from '../fleet/correlate';
+import { clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
 import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
 import { CORRELATE, CORRELATE_OPTIONS } from './commands';
+import { correlateCounts, registerCorrelateMetrics } from './correlate-metrics';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { detectionSettings, durationFlag, flagSinks, sinkCommon } from './settings';
 
@@ -38,9 +40,13 @@ export async function correlateCommand(argv: string[], version: string): Promise
     process.stdout.write(commandHelp(CORRELATE));
     return 0;
   }
-  if (values.nats === undefined) throw new PicketError('correlate needs --nats URL[,URL...] (try picket correlate --help)');
-  const servers = parseServers(values.nats);
   const cfg: PicketConfig = values.config !== undefined ? loadConfigFile(values.config) : {};
+  // The fleet: --nats (and --nats-creds), else picket.yaml's nats output (servers, credentials, tls.ca).
+  const fromFile = cfg.outputs?.find((o) => o.type === 'nats');
+  const fileNats = fromFile?.type === 'nats' ? fromFile : undefined;
+  if (values.nats === undefined && fileNats === undefined) throw new PicketError('correlate needs --nats URL[,URL...] or a nats output in --config (try picket correlate --help)');
+  const servers = values.nats !== undefined ? parseServers(values.nats) : fileNats!.servers;
+  const auth: FleetAuth = { credsFile: values['nats-creds'] ?? fileNats?.auth?.credsFile, tlsCa: fileNats?.auth?.tlsCa };
   const { loadRules } = detectionSettings({ ...values, metadata: false }, cfg, 1);
   const policy = loadRules().policy.scan;
   const idleExit = durationFlag('idle-exit', values['idle-exit']);
@@ -48,9 +54,10 @@ export async function correlateCommand(argv: string[], version: string): Promise
     if (!values.quiet) process.stderr.write(`picket correlate: ${line}\n`);
   };
 
-  const specs: OutputSpec[] = flagSinks({ ...values, nats: undefined })
-    ?? (values.out !== undefined ? [{ type: 'file', path: values.out }] : cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : [{ type: 'stdout' }]);
-  const nc = await connectFleet(servers, 'picket correlate');
+  const fileSinks = cfg.outputs?.filter((o) => o.type !== 'nats') ?? [];
+  const specs: OutputSpec[] = flagSinks({ ...values, nats: undefined, 'nats-creds': undefined })
+    ?? (values.out !== undefined ? [{ type: 'file', path: values.out }] : fileSinks.length > 0 ? fileSinks : [{ type: 'stdout' }]);
+  const nc = await connectFleet(servers, 'picket correlate', auth);
   let kv: KV;
   try {
     await ensureStreams(nc);
@@ -70,7 +77,34 @@ export async function correlateCommand(argv: string[], version: string): Promise
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const counts = { summaries: 0, bad: 0, alerts: 0, batches: 0 };
+  const counts = correlateCounts();
+  let alertsMade = 0;
+  let connected = true;
+  // The connection's state for /metrics: the client reports each loss and each reconnection.
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        connected = false;
+        counts.disconnects++;
+      } else if (s.type === 'reconnect') {
+        connected = true;
+      }
+    }
+  })().catch(() => undefined);
+  let metrics: MetricsServer | null = null;
+  const metricsListen = values['metrics-listen'] ?? cfg.metricsListen;
+  if (metricsListen !== undefined) {
+    const reg = createRegistry({ onCollectorError: (err) => say(`metrics: a collector failed: ${err.message}`) });
+    registerCorrelateMetrics(reg, { counts, connected: () => connected && !nc.isClosed(), sinks: () => outputs.sinks.map((k) => k.stats()), startedAt: Date.now() });
+    try {
+      metrics = await serveMetrics(metricsListen, reg);
+    } catch (e) {
+      await nc.close();
+      await outputs.close(1000);
+      throw e;
+    }
+    say(`metrics on http://${metrics.address}/metrics`);
+  }
   try {
     const consumer = await nc.jetstream().consumers.get(SUMMARIES_STREAM, CORRELATE_DURABLE);
     let idleSince = Date.now();
@@ -106,21 +140,23 @@ export async function correlateCommand(argv: string[], version: string): Promise
       }
       // The batch's alerts are written and flushed, then recorded as made, then the batch is acknowledged: a crash
       // before the record gets the batch again and writes the same alerts again (same event.id); never none.
-      const made: Array<{ key: string; id: string }> = [];
+      const made: Made[] = [];
       // Sources are independent: their state round trips to the bucket overlap.
       await Promise.all([...bySource].map(([source, list]) => judgeSource(kv, source, list, made)));
       out.flush();
       await Promise.all(outputs.sinks.map((s) => s.flush(10_000)));
-      await Promise.all(made.map((m) => kv.create(m.key, Buffer.from(m.id, 'utf8')).catch(() => {
+      await Promise.all(made.map((m) => (m.revision === undefined ? kv.create(m.key, Buffer.from(m.value, 'utf8')) : kv.update(m.key, Buffer.from(m.value, 'utf8'), m.revision)).catch(() => {
         // Made by another instance at the same moment: the event.id is the same, an index keeps one.
       })));
       for (const m of batch) m.ack();
       await nc.flush();
+      counts.acks += batch.length;
     }
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    say(`${counts.summaries} summaries in ${counts.batches} batches, ${counts.bad} not summaries, ${counts.alerts} fleet alerts`);
+    say(`${counts.summaries} summaries in ${counts.batches} batches, ${counts.bad} not summaries, ${alertsMade} fleet alerts`);
+    await metrics?.close();
     await nc.drain().catch(() => undefined);
   }
   const report = deliveryReport(await outputs.close(30_000));
@@ -131,7 +167,7 @@ export async function correlateCommand(argv: string[], version: string): Promise
   return 0;
 
   /** One source's summaries of this batch into its state (compare-and-set), then its fleet alerts not yet made. */
-  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Array<{ key: string; id: string }>): Promise<void> {
+  async function judgeSource(bucket: KV, source: string, list: FleetSummary[], made: Made[]): Promise<void> {
     const key = `state.${sourceKey(source)}`;
     let state: SourceState = {};
     for (let i = 0; ; i++) {
@@ -145,13 +181,34 @@ export async function correlateCommand(argv: string[], version: string): Promise
       try {
         if (e === null || e.length === 0) await bucket.create(key, value);
         else await bucket.update(key, value, e.revision);
+        counts.updates++;
+        if (Object.keys(state).length >= 2) counts.merged++;
         break;
       } catch (err) {
         if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;
+        counts.conflicts++;
       }
     }
     const judged = fleetOnlyKinds(state, policy);
     if (judged === null) return;
+    const view = judged.reported;
+    if (view !== null) {
+      // Sensors raised it themselves: one fleet document per source and episode (its key holds the episode's end).
+      const viewKey = `alerted.reported.${sourceKey(source)}`;
+      const done = await bucket.get(viewKey);
+      const held = done === null || done.length === 0 ? null : (JSON.parse(Buffer.from(done.value).toString('utf8')) as { id: string; last: [number, number] });
+      if (held !== null && !newReportedEpisode(state, view, held.last)) return;
+      const doc = stamp(withRelated(fleetAlert(view.kind, source, judged.merged, policy, observer, view.sensors)));
+      const id = reportedEventId(source, view);
+      (doc.event as EcsDoc).id = id;
+      out.write(doc);
+      made.push({ key: viewKey, value: JSON.stringify({ id, last: judged.merged.last }), revision: held === null ? undefined : done!.revision });
+      alertsMade++;
+      const ruleKey = `${SUMMARY_KIND[view.kind]} reported`;
+      counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
+      say(`${SUMMARY_KIND[view.kind]} of ${source} reported by ${view.sensors.length} sensors (${view.sensors.join(', ')}): one fleet view`);
+      return;
+    }
     for (const kind of judged.kinds) {
       const alertKey = `alerted.${kind}.${sourceKey(source)}`;
       const done = await bucket.get(alertKey);
@@ -160,11 +217,20 @@ export async function correlateCommand(argv: string[], version: string): Promise
       // The same alert from a restarted or racing instance has the same event.id (an index keeps one).
       (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
       out.write(doc);
-      made.push({ key: alertKey, id: String((doc.event as EcsDoc).id) });
-      counts.alerts++;
+      made.push({ key: alertKey, value: String((doc.event as EcsDoc).id) });
+      alertsMade++;
+      const ruleKey = `${SUMMARY_KIND[kind]} fleet_only`;
+      counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
       say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
     }
   }
+}
+
+/** An alert made in this batch: its key in the bucket, created (or, for a reported view's new episode, updated at revision) once the sinks took it. */
+interface Made {
+  key: string;
+  value: string;
+  revision?: number;
 }
 
 const SUMMARY_KIND = { mixed: 'scan.mixed', port: 'scan.port', sweep: 'scan.sweep' } as const;

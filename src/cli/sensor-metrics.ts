@@ -5,8 +5,8 @@ import type { LiveStats } from '../capture/live';
 import type { MetricFamily, MetricsRegistry, Sample } from '../output/metrics';
 import type { SinkStats } from '../output/sinks/sink';
 
-const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
-const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
+export const counter = (name: string, help: string): MetricFamily => ({ name, help, type: 'counter' });
+export const gauge = (name: string, help: string): MetricFamily => ({ name, help, type: 'gauge' });
 
 const F = {
   packets: counter('picket_packets_total', 'Packets decoded by the engine'),
@@ -87,13 +87,20 @@ export function registerSensorMetrics(reg: MetricsRegistry, v: SensorView): void
     }
     for (const [rule, n] of v.alerts()) out.push({ family: F.alerts, labels: { rule }, value: n });
     for (const [rule, n] of v.allowlisted()) out.push({ family: F.allowlisted, labels: { rule }, value: n });
-    for (const s of v.sinks()) {
-      const labels = { sink: s.name };
-      out.push({ family: F.sinkUp, labels, value: s.failing ? 0 : 1 },
-        { family: F.sinkAccepted, labels, value: s.accepted }, { family: F.sinkDelivered, labels, value: s.delivered }, { family: F.sinkRetries, labels, value: s.retries },
-        { family: F.sinkFailures, labels, value: s.failures }, { family: F.sinkSpilled, labels, value: s.spilled }, { family: F.sinkDropped, labels, value: s.dropped },
-        { family: F.sinkQueued, labels, value: s.queued }, { family: F.sinkSpillPending, labels, value: s.spillPending }, { family: F.sinkTruncated, labels, value: s.truncated });
-    }
+    out.push(...sinkSamples(v.sinks()));
     return out;
   });
+}
+
+/** The output sinks' counters (picket_sink_*), for the sensor's and for correlate's /metrics. */
+export function sinkSamples(sinks: SinkStats[]): Sample[] {
+  const out: Sample[] = [];
+  for (const s of sinks) {
+    const labels = { sink: s.name };
+    out.push({ family: F.sinkUp, labels, value: s.failing ? 0 : 1 },
+      { family: F.sinkAccepted, labels, value: s.accepted }, { family: F.sinkDelivered, labels, value: s.delivered }, { family: F.sinkRetries, labels, value: s.retries },
+      { family: F.sinkFailures, labels, value: s.failures }, { family: F.sinkSpilled, labels, value: s.spilled }, { family: F.sinkDropped, labels, value: s.dropped },
+      { family: F.sinkQueued, labels, value: s.queued }, { family: F.sinkSpillPending, labels, value: s.spillPending }, { family: F.sinkTruncated, labels, value: s.truncated });
+  }
+  return out;
 }

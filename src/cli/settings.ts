@@ -3,9 +3,8 @@ import { parseDuration } from '../config/duration';
 import { DEFAULT_HOME_NET, parseHomeNet } from '../config/homenet';
 import { SENSITIVITIES, type Rules, type Sensitivity } from '../config/rules';
 import { loadAllRules, type EngineSetup } from '../engine/setup';
-import * as os from 'node:os';
 import { PicketError } from '../errors';
-import { parseServers, SENSOR_NAME_RE } from '../fleet/streams';
+import { defaultSensorName, parseServers, SENSOR_NAME_RE } from '../fleet/streams';
 import type { OutputSpec } from '../output/outputs';
 import type { SinkCommon, TlsFiles } from '../output/sinks/sink';
 
@@ -71,11 +70,12 @@ export interface SinkFlags {
   'spill-dir'?: string;
   nats?: string;
   'sensor-name'?: string;
+  'nats-creds'?: string;
 }
 
 /** The fleet sensor's name: --sensor-name, else the host name (made a subject token); checked. */
 export function sensorName(flags: SinkFlags): string {
-  const n = flags['sensor-name'] ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  const n = flags['sensor-name'] ?? defaultSensorName();
   if (!SENSOR_NAME_RE.test(n)) throw new PicketError(`--sensor-name must be 1 to 64 letters, digits, - or _, not "${n}"`);
   return n;
 }
@@ -93,7 +93,9 @@ export function flagSinks(flags: SinkFlags): OutputSpec[] | null {
   if (unusedTls !== undefined) throw new PicketError(`--${unusedTls} is for https:// --http-out and tls:// --syslog sinks, and none is given`);
   const unusedHttp = flags['http-out'].length > 0 ? undefined : httpFlags.find((f) => flags[f] !== undefined);
   if (unusedHttp !== undefined) throw new PicketError(`--${unusedHttp} is for --http-out sinks, and none is given`);
-  if (flags['sensor-name'] !== undefined && flags.nats === undefined) throw new PicketError('--sensor-name is for --nats, and none is given');
+  for (const f of ['sensor-name', 'nats-creds'] as const) {
+    if (flags[f] !== undefined && flags.nats === undefined) throw new PicketError(`--${f} is for --nats, and none is given`);
+  }
   if (flags.syslog.length === 0 && flags['http-out'].length === 0 && flags.nats === undefined) return null;
   if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined)) throw new PicketError('--tls-cert and --tls-key go together');
   if (flags['http-basic-auth-file'] !== undefined && flags['http-api-key-file'] !== undefined) {
@@ -104,7 +106,7 @@ export function flagSinks(flags: SinkFlags): OutputSpec[] | null {
   const specs: OutputSpec[] = [];
   if (flags.out !== undefined) specs.push({ type: 'file', path: flags.out });
   if (flags.nats !== undefined) {
-    specs.push({ type: 'nats', servers: parseServers(flags.nats), sensor: sensorName(flags) });
+    specs.push({ type: 'nats', servers: parseServers(flags.nats), sensor: sensorName(flags), auth: { credsFile: flags['nats-creds'] } });
     // Alerts go to NATS for the fleet and, as without it, to standard output unless another output is named.
     if (flags.out === undefined && flags.syslog.length === 0 && flags['http-out'].length === 0) specs.push({ type: 'stdout' });
   }

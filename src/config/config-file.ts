@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { PicketError } from '../errors';
+import { defaultSensorName, parseServers, SENSOR_NAME_RE } from '../fleet/streams';
 import type { SinkConfig, TlsFiles } from '../output/sinks/sink';
 import { parseHomeNet } from './homenet';
 import { SENSITIVITIES, type Sensitivity } from './rules';
@@ -115,14 +116,14 @@ export function loadConfigFile(file: string): PicketConfig {
   if (root.has('queue_docs')) cfg.queueDocs = wholeNumber(rf, root, 'queue_docs', 1, 10_000_000);
   const outputs = root.get('outputs', true) as Node | undefined;
   if (outputs !== undefined) {
-    if (!isSeq(outputs)) rf.fail(outputs, '"outputs" must be a list of sinks (type: stdout, file, syslog, http)');
+    if (!isSeq(outputs)) rf.fail(outputs, '"outputs" must be a list of sinks (type: stdout, file, syslog, http, nats)');
     cfg.outputs = (outputs.items as Node[]).map((item) => sinkAt(rf, item, rel));
   }
   return cfg;
 }
 
 function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfig & { format?: 'ndjson' | 'text' } {
-  if (!isMap(item)) rf.fail(item, 'an output is a mapping with a "type" (stdout, file, syslog, http)');
+  if (!isMap(item)) rf.fail(item, 'an output is a mapping with a "type" (stdout, file, syslog, http, nats)');
   const type = scalarString(rf, item, 'type', true);
   switch (type) {
     case 'stdout': {
@@ -183,8 +184,24 @@ function sinkAt(rf: RuleFile, item: Node, rel: (p: string) => string): SinkConfi
         tls, auth, gzip: item.has('gzip') ? bool(rf, item, 'gzip') : undefined,
       };
     }
+    case 'nats': {
+      checkAllowedKeys(rf, item, ['type', 'servers', 'sensor_name', 'credentials', 'tls']);
+      const serversNode = item.get('servers', true) as Node | undefined;
+      if (serversNode === undefined) rf.fail(item, 'a nats output needs "servers" (nats://HOST:PORT, one or a list)');
+      let servers: string[] = [];
+      try {
+        servers = parseServers(stringList(rf, item, 'servers').join(','), '"servers"');
+      } catch (e) {
+        rf.fail(serversNode, (e as Error).message);
+      }
+      const sensor = item.has('sensor_name') ? scalarString(rf, item, 'sensor_name', true) : defaultSensorName();
+      if (!SENSOR_NAME_RE.test(sensor)) rf.fail(item.get('sensor_name', true) as Node ?? item, `"sensor_name" must be 1 to 64 letters, digits, - or _, not "${sensor}"`);
+      const tls = tlsAt(rf, item, rel);
+      if (tls !== undefined && (tls.cert !== undefined || tls.insecure !== undefined)) rf.fail(item.get('tls', true) as Node, 'a nats output\'s "tls" takes "ca" only');
+      return { type: 'nats', servers, sensor, auth: { credsFile: item.has('credentials') ? rel(scalarString(rf, item, 'credentials', true)) : undefined, tlsCa: tls?.ca } };
+    }
     default:
-      rf.fail(item.get('type', true) as Node, `unknown output type "${type}" (stdout, file, syslog, http)`);
+      rf.fail(item.get('type', true) as Node, `unknown output type "${type}" (stdout, file, syslog, http, nats)`);
   }
 }
 

@@ -28,19 +28,59 @@ export function applySummary(state: SourceState, s: FleetSummary): boolean {
   return true;
 }
 
-/** The kinds the merged counts cross that no sensor's own counts cross (only with two or more sensors). */
-export function fleetOnlyKinds(state: SourceState, policy: ScanPolicy): { merged: MergedSource; kinds: FleetKind[] } | null {
+/**
+ * Two or more sensors crossed a threshold on their own (each raised the scan alert itself): the fleet view of it,
+ * one document for the source. Its kind is the most telling one any of them crossed (FLEET_KINDS' order).
+ */
+export interface ReportedView {
+  kind: FleetKind;
+  /** The sensors that crossed alone, in the state's order. */
+  sensors: string[];
+  /** The earliest first packet of theirs: names the episode (event.id). */
+  first: [number, number];
+}
+
+/**
+ * A source's state judged: the kinds the merged counts cross that no sensor's own counts cross (only with two or
+ * more sensors), or, when two or more sensors crossed alone, the reported view instead (one incident: no fleet-only
+ * kinds beside it).
+ */
+export function fleetOnlyKinds(state: SourceState, policy: ScanPolicy): { merged: MergedSource; kinds: FleetKind[]; reported: ReportedView | null } | null {
   const list = Object.values(state);
   if (list.length < 2) return null;
   const th = policy.presets[policy.sensitivity];
   const merged = mergeSummaries(list);
+  const alone = list.map((s) => FLEET_KINDS.filter((kind) => scanMeasure(summaryCounts(s), th, policy.slowMaxQuickShare, kind) > 0));
+  const reporters = list.filter((_, i) => alone[i].length > 0);
+  if (reporters.length >= 2) {
+    const kind = FLEET_KINDS.find((k) => alone.some((kinds) => kinds.includes(k)))!;
+    let first = reporters[0].first;
+    for (const s of reporters) if (s.first[0] < first[0] || (s.first[0] === first[0] && s.first[1] < first[1])) first = s.first;
+    return { merged, kinds: [], reported: { kind, sensors: reporters.map((s) => s.sensor), first } };
+  }
   const kinds: FleetKind[] = [];
   for (const kind of FLEET_KINDS) {
     if (scanMeasure(merged.counts, th, policy.slowMaxQuickShare, kind) === 0) continue;
-    if (list.some((s) => scanMeasure(summaryCounts(s), th, policy.slowMaxQuickShare, kind) > 0)) continue;
+    if (alone.some((k) => k.includes(kind))) continue;
     kinds.push(kind);
   }
-  return { merged, kinds };
+  return { merged, kinds, reported: null };
+}
+
+/**
+ * Whether a reported view is a new episode after the one recorded (its last packet time): every reporting sensor's
+ * summary began after it, i.e. the scanner came back. Summaries of the episode already raised began before its end.
+ */
+export function newReportedEpisode(state: SourceState, view: ReportedView, recordedLast: [number, number]): boolean {
+  return view.sensors.every((name) => {
+    const f = state[name].first;
+    return f[0] > recordedLast[0] || (f[0] === recordedLast[0] && f[1] > recordedLast[1]);
+  });
+}
+
+/** The reported view's event.id: one per source and episode, whichever instance raises it. */
+export function reportedEventId(source: string, view: ReportedView): string {
+  return `fleet-reported-${view.kind}-${source}-${view.first[0]}.${view.first[1]}`;
 }
 
 /** A KV key part for an address (KV keys allow letters, digits and - _ = . /; IPv6 colons become _). */
@@ -53,28 +93,33 @@ export function fleetEventId(kind: FleetKind, source: string, m: MergedSource): 
   return `fleet-${kind}-${source}-${m.first[0]}.${m.first[1]}`;
 }
 
-/** The fleet alert of a kind, in the shape of a sensor's scan alert plus picket.fleet. event.id: fleetEventId, set after stamping. */
-export function fleetAlert(kind: FleetKind, source: string, m: MergedSource, policy: ScanPolicy, observer: ObserverInfo): EcsDoc {
+/**
+ * The fleet alert of a kind, in the shape of a sensor's scan alert plus picket.fleet. event.id: fleetEventId (or
+ * reportedEventId), set after stamping. `reporters`: the sensors that raised it themselves (the reported view).
+ */
+export function fleetAlert(kind: FleetKind, source: string, m: MergedSource, policy: ScanPolicy, observer: ObserverInfo, reporters?: readonly string[]): EcsDoc {
   const r = SCAN_RULES[kind];
   const c = m.counts;
   const names = m.shares.map((s) => s.sensor);
-  const description = `${source}: ${c.attempts} attempts to ${c.hosts} hosts and ${c.ports} ports seen by ${names.length} sensors (${names.join(', ')}), under every one's threshold alone`;
+  const description = reporters === undefined
+    ? `${source}: ${c.attempts} attempts to ${c.hosts} hosts and ${c.ports} ports seen by ${names.length} sensors (${names.join(', ')}), under every one's threshold alone`
+    : `${source}: one scan reported by ${reporters.length} sensors (${reporters.join(', ')}), ${c.attempts} attempts to ${c.hosts} hosts and ${c.ports} ports across ${names.length} sensors`;
   const doc = alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', 'medium', m.first, m.last, observer);
   return {
     ...doc,
     source: { ip: source },
     related: { ip: [source, ...m.sampleHosts] },
     picket: {
-      branch: r.branch, severity: 'medium', update: false, final: false, severity_reasons: [`${kind} scan across ${names.length} sensors`],
+      branch: r.branch, severity: 'medium', update: false, final: false, severity_reasons: [reporters === undefined ? `${kind} scan across ${names.length} sensors` : `${kind} scan reported by ${reporters.length} sensors`],
       scan: {
         attempts: c.attempts, outcomes: m.outcomes, hosts: c.hosts, ports: c.ports, targets: c.targets, exact: m.exact,
         max_ports_one_host: c.maxPortsOneHost, ping_hosts: c.pingHosts, duration_seconds: Number(c.durationSeconds.toFixed(3)),
         sample_hosts: m.sampleHosts, sample_ports: m.samplePorts, sensitivity: policy.sensitivity,
       },
       fleet: {
-        correlated: true, exact: m.exact, summaries: m.shares.length,
+        correlated: true, view: reporters === undefined ? 'fleet_only' : 'reported', exact: m.exact, summaries: m.shares.length,
         sensor_names: names,
-        sensors: m.shares.map((s) => ({ name: s.sensor, hosts: s.hosts, targets: s.targets, attempts: s.attempts })),
+        sensors: m.shares.map((s) => ({ name: s.sensor, hosts: s.hosts, targets: s.targets, attempts: s.attempts, alerted: reporters?.includes(s.sensor) ?? false })),
       },
     },
   };

@@ -2,7 +2,9 @@
  * The fleet's JetStream layout (native-notes/fleet.md): two streams, a KV bucket, one durable consumer. Created when
  * missing, checked when present, at start, with errors that say what is wrong and how to fix it.
  */
-import { AckPolicy, connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { AckPolicy, connect, credsAuthenticator, DiscardPolicy, RetentionPolicy, StorageType, type ConnectionOptions, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { PicketError } from '../errors';
 
 export const ALERTS_STREAM = 'PICKET_ALERTS';
@@ -29,12 +31,68 @@ export function parseServers(flag: string, what = '--nats'): string[] {
   return list;
 }
 
+/** The host name as a sensor name (a subject token): --sensor-name's and sensor_name's default. */
+export function defaultSensorName(): string {
+  return os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+}
+
+/** How a fleet connection authenticates and verifies the servers: files only (never secrets on the command line). */
+export interface FleetAuth {
+  /** --nats-creds / credentials: a NATS .creds file (JWT + NKey seed), or a first line USER:PASSWORD, or a token. */
+  credsFile?: string;
+  /** tls.ca: PEM CA the servers' certificates are verified against (with tls:// URLs or servers that require TLS). */
+  tlsCa?: string;
+}
+
+/**
+ * The connection options of the credentials file: a NATS .creds file (it holds "-----BEGIN NATS USER JWT-----")
+ * goes to the client's credsAuthenticator; else the first non-empty line is USER:PASSWORD when it has a colon, a
+ * token when not. Read at start: a missing or empty file stops start-up.
+ */
+export function fleetAuthOptions(auth: FleetAuth | undefined): Partial<ConnectionOptions> {
+  const o: Partial<ConnectionOptions> = {};
+  if (auth?.credsFile !== undefined) {
+    const file = auth.credsFile;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new PicketError(`NATS credentials ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (text.includes('-----BEGIN NATS USER JWT-----')) {
+      o.authenticator = credsAuthenticator(new TextEncoder().encode(text));
+    } else {
+      const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+      if (line === undefined) throw new PicketError(`NATS credentials ${file}: empty (want USER:PASSWORD, a token, or a .creds file)`);
+      const colon = line.indexOf(':');
+      if (colon > 0) {
+        o.user = line.slice(0, colon);
+        o.pass = line.slice(colon + 1);
+      } else {
+        o.token = line;
+      }
+    }
+  }
+  if (auth?.tlsCa !== undefined) {
+    if (!fs.existsSync(auth.tlsCa)) throw new PicketError(`NATS TLS CA ${auth.tlsCa}: no such file`);
+    o.tls = { caFile: auth.tlsCa };
+  }
+  return o;
+}
+
+/** The server refused the credentials (or asked for some): a configuration error, not an outage. */
+export function isAuthError(e: unknown): boolean {
+  return /authori[sz]ation|authentication|permissions violation/i.test(String((e as Error).message ?? e));
+}
+
 /** One connection that keeps reconnecting (a sensor never gives up on NATS; its sink buffers and spills). */
-export async function connectFleet(servers: string[], name: string, timeoutMs = 10_000): Promise<NatsConnection> {
+export async function connectFleet(servers: string[], name: string, auth?: FleetAuth, timeoutMs = 10_000): Promise<NatsConnection> {
+  const options = fleetAuthOptions(auth);
   try {
-    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, pingInterval: 5000 });
+    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, pingInterval: 5000, ...options });
   } catch (e) {
-    throw new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})`);
+    const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)') : '';
+    throw new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { type JetStreamClient, type NatsConnection } from 'nats';
 import type { EcsDoc } from '../../alert/ecs';
-import { ALERTS_SUBJECT, connectFleet, ensureStreams, SUMMARIES_SUBJECT } from '../../fleet/streams';
+import { ALERTS_SUBJECT, connectFleet, ensureStreams, SUMMARIES_SUBJECT, type FleetAuth } from '../../fleet/streams';
 import { encodeAll, type Outcome, type Transport } from './queue';
 
 /**
@@ -9,7 +9,7 @@ import { encodeAll, type Outcome, type Transport } from './queue';
  * sensor:source:first:seq for a summary), so a batch sent again after a lost acknowledgement is stored once.
  * It runs in the main thread: the queue around it (queue.ts) buffers, spills and retries while NATS is away.
  */
-export function natsTransport(cfg: { servers: string[]; sensor: string }): Transport {
+export function natsTransport(cfg: { servers: string[]; sensor: string; auth?: FleetAuth }): Transport {
   const name = `nats ${cfg.servers.join(',')}`;
   let nc: NatsConnection | null = null;
   let js: JetStreamClient | null = null;
@@ -17,7 +17,7 @@ export function natsTransport(cfg: { servers: string[]; sensor: string }): Trans
   const client = (): Promise<JetStreamClient> => {
     if (js !== null) return Promise.resolve(js);
     // The streams are checked on every new connection: NATS may have been unreachable when picket started.
-    connecting ??= connectFleet(cfg.servers, `picket sensor ${cfg.sensor}`).then(async (c) => {
+    connecting ??= connectFleet(cfg.servers, `picket sensor ${cfg.sensor}`, cfg.auth).then(async (c) => {
       try {
         await ensureStreams(c);
       } catch (e) {

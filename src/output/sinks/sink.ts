@@ -1,6 +1,7 @@
 import type { EcsDoc } from '../../alert/ecs';
 import { PicketError } from '../../errors';
 import { fileTransport } from './file';
+import type { FleetAuth } from '../../fleet/streams';
 import { natsTransport } from './nats';
 import { checkPositive, QueuedSink } from './queue';
 import { stdoutTransport } from './stdout';
@@ -76,7 +77,7 @@ export type SinkConfig =
       confirmMs?: number;
     }
   /** A fleet sensor's JetStream publisher (nats.ts): alerts only, plus the scan summaries written to it directly. */
-  | { type: 'nats'; servers: string[]; sensor: string }
+  | { type: 'nats'; servers: string[]; sensor: string; auth?: FleetAuth }
   | {
       type: 'http';
       url: string;

@@ -1,0 +1,54 @@
+import type { MetricsRegistry, Sample } from '../output/metrics';
+import type { SinkStats } from '../output/sinks/sink';
+import { counter, gauge, sinkSamples } from './sensor-metrics';
+
+const F = {
+  summaries: counter('picket_correlate_summaries_total', 'Scan summaries taken from the durable consumer and merged'),
+  bad: counter('picket_correlate_bad_summaries_total', 'Messages on the summaries stream that are not a summary picket reads (counted, acknowledged, skipped)'),
+  batches: counter('picket_correlate_batches_total', 'Batches of summaries pulled, merged, judged and acknowledged'),
+  updates: counter('picket_correlate_source_updates_total', 'Source states changed by a summary and written back to the KV bucket'),
+  merged: counter('picket_correlate_merged_source_updates_total', 'Of those, states holding two or more sensors\' summaries (a merge across sensors)'),
+  conflicts: counter('picket_correlate_cas_conflicts_total', 'Source states another instance changed first (compare-and-set retried)'),
+  alerts: counter('picket_correlate_alerts_total', 'Fleet alerts raised, by rule.id and view (fleet_only: no sensor crossed alone; reported: sensors had raised it)'),
+  acks: counter('picket_correlate_acks_total', 'Summaries acknowledged to JetStream'),
+  connected: gauge('picket_correlate_nats_connected', 'Whether the connection to NATS is up: 1, or 0 while it reconnects'),
+  disconnects: counter('picket_correlate_nats_disconnects_total', 'Times the connection to NATS was lost'),
+  up: gauge('picket_correlate_uptime_seconds', 'Seconds since correlate started'),
+};
+
+/** Correlate's own counters, bumped by the loop in correlate.ts. */
+export interface CorrelateCounts {
+  summaries: number;
+  bad: number;
+  batches: number;
+  updates: number;
+  merged: number;
+  conflicts: number;
+  acks: number;
+  disconnects: number;
+  /** Alerts by rule.id and view. */
+  alerts: Map<string, number>;
+}
+
+export function correlateCounts(): CorrelateCounts {
+  return { summaries: 0, bad: 0, batches: 0, updates: 0, merged: 0, conflicts: 0, acks: 0, disconnects: 0, alerts: new Map() };
+}
+
+/** correlate's /metrics, read at scrape time. */
+export function registerCorrelateMetrics(reg: MetricsRegistry, v: { counts: CorrelateCounts; connected(): boolean; sinks(): SinkStats[]; startedAt: number }): void {
+  reg.register((): Sample[] => {
+    const c = v.counts;
+    const out: Sample[] = [
+      { family: F.summaries, value: c.summaries }, { family: F.bad, value: c.bad }, { family: F.batches, value: c.batches },
+      { family: F.updates, value: c.updates }, { family: F.merged, value: c.merged }, { family: F.conflicts, value: c.conflicts },
+      { family: F.acks, value: c.acks }, { family: F.connected, value: v.connected() ? 1 : 0 }, { family: F.disconnects, value: c.disconnects },
+      { family: F.up, value: (Date.now() - v.startedAt) / 1000 },
+    ];
+    for (const [key, n] of c.alerts) {
+      const [rule, view] = key.split(' ');
+      out.push({ family: F.alerts, labels: { rule, view }, value: n });
+    }
+    out.push(...sinkSamples(v.sinks()));
+    return out;
+  });
+}
