@@ -143,6 +143,15 @@ export function scanLogOrdinal(log: ScanLog, i: number): number {
   return log.num[i * NUM_FIELDS + 1];
 }
 
+/** The packet time of the log's i-th record (for merging logs by time), without reading the rest of it. */
+export function scanLogTsSec(log: ScanLog, i: number): number {
+  return log.num[i * NUM_FIELDS + 2];
+}
+
+export function scanLogTsNsec(log: ScanLog, i: number): number {
+  return log.num[i * NUM_FIELDS + 3];
+}
+
 export function scanLogRead(log: ScanLog, i: number, r: ScanRecord): void {
   const n = log.num;
   const o = i * NUM_FIELDS;
@@ -167,9 +176,14 @@ export function scanLogRead(log: ScanLog, i: number, r: ScanRecord): void {
   r.tunnelKind = n[o + 18];
   r.tunnelId = n[o + 19];
   r.tunnelOuterVersion = n[o + 20];
+  // Byte by byte: a subarray() view per record would be an allocation per attempt.
+  const src = log.addr;
   const a = i * ADDR_BYTES;
-  r.addr.set(log.addr.subarray(a, a + 32));
-  if (r.tunnelDepth > 0) r.tunnelAddr.set(log.addr.subarray(a + 32, a + 64));
+  const addr = r.addr;
+  for (let k = 0; k < 32; k++) addr[k] = src[a + k];
+  if (r.tunnelDepth === 0) return;
+  const t = r.tunnelAddr;
+  for (let k = 0; k < 32; k++) t[k] = src[a + 32 + k];
 }
 
 /** The log's used part, trimmed, for postMessage with its buffers transferred; the sender starts a new log. */

@@ -1,5 +1,7 @@
 import type { Observation } from '../core/observation';
-import { createScanLog, createScanRecord, scanLogAppend, scanLogOrdinal, scanLogRead, scanLogSeal, type ScanLog, type ScanRecord } from '../core/scan-record';
+import {
+  createScanLog, createScanRecord, scanLogAppend, scanLogOrdinal, scanLogRead, scanLogSeal, scanLogTsNsec, scanLogTsSec, type ScanLog, type ScanRecord,
+} from '../core/scan-record';
 import type { EngineSink } from './engine';
 
 /** What a worker sends for a stretch of packets: its observations and its connection attempts, each in packet order. */
@@ -64,9 +66,7 @@ export function interleave(r: WorkerResults): Array<Observation | ScanItem> {
 }
 
 function scanItem(log: ScanLog, index: number): ScanItem {
-  const rec = createScanRecord();
-  scanLogRead(log, index, rec);
-  return { tsSec: rec.tsSec, tsNsec: rec.tsNsec, log, index };
+  return { tsSec: scanLogTsSec(log, index), tsNsec: scanLogTsNsec(log, index), log, index };
 }
 
 /** Hands an interleaved item to the sink (`rec` is the sink's reused record). */

@@ -1,5 +1,6 @@
 import { SCAN_PROTOS } from '../core/scan-record';
 import { ipv4ToString, ipv6ToString } from '../decode/addr';
+import { parseIpv4 } from '../config/homenet';
 
 /**
  * Addresses and targets as the scan detectors key them: an IPv4 address is its number and a (host, port) target a
@@ -42,9 +43,7 @@ export function addrText(k: AddrKey): string {
 
 /** The key of an address given as text. */
 export function addrKeyOfText(ip: string): AddrKey {
-  if (ip.includes(':')) return ip;
-  const [a, b, c, d] = ip.split('.').map(Number);
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  return ip.includes(':') ? ip : parseIpv4(ip);
 }
 
 /** A port with its protocol (a SCAN_PROTOS index) as one number. */
