@@ -48,7 +48,6 @@ interface Incident {
   kinds: SourceKind[];
   tool: string | null;
   severity: Severity;
-  reasons: string[];
 }
 
 /** picket.tunnel of a source: the tunnel its first probe came in. */
@@ -510,7 +509,7 @@ export function createScanAggregator(
     let inc = s.incident;
     let trigger: SourceKind | null = null;
     if (inc === null) {
-      inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium', reasons: [] };
+      inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium' };
       s.incident = inc;
       trigger = kinds[0] ?? 'tool';
     }
@@ -523,8 +522,7 @@ export function createScanAggregator(
       inc.tool = tool;
       trigger ??= 'tool';
     }
-    const [severity, reasons] = judgeSeverity(s, inc);
-    inc.reasons = reasons;
+    const severity = judgeSeverity(s, inc, null);
     if (severity !== inc.severity) {
       inc.severity = severity;
       trigger ??= primaryKind(inc);
@@ -534,36 +532,46 @@ export function createScanAggregator(
 
   /**
    * How much the incident matters, and why: medium for a scan; one level up for each of a tool named with high
-   * confidence, a large target set (policy), and an access with data to a service found by the scan; low for a
-   * source in a research scanner's published ranges, whatever else.
+   * confidence, a large target set (policy), an access with data to a service found by the scan and a target that
+   * had looked an intel service up first; low for a source in a research scanner's published ranges, whatever
+   * else. Runs on every failed attempt of a scanner: the reasons' text is made only when `reasons` is given (a
+   * document goes out), the level is numbers only.
    */
-  function judgeSeverity(s: Source, inc: Incident): [Severity, string[]] {
-    const shapes = inc.kinds.filter((k) => k !== 'tool');
-    const reasons = [shapes.length > 0 ? `${shapes.join(', ')} scan` : 'scanning tool identified from its probes'];
+  function judgeSeverity(s: Source, inc: Incident, reasons: string[] | null): Severity {
     let level = 1;
+    if (reasons !== null) {
+      const shapes = inc.kinds.filter((k) => k !== 'tool');
+      reasons.push(shapes.length > 0 ? `${shapes.join(', ')} scan` : 'scanning tool identified from its probes');
+    }
     if (inc.tool !== null) {
       level++;
-      reasons.push(`tool named with high confidence: ${inc.tool}`);
+      reasons?.push(`tool named with high confidence: ${inc.tool}`);
     }
     const hosts = Math.max(s.failed?.nHosts ?? 0, s.pingHosts?.size ?? 0);
     const targets = s.failed?.nTargets ?? 0;
     if (hosts >= policy.severityLargeHosts || targets >= policy.severityLargeTargets) {
       level++;
-      reasons.push(`large target set: ${hosts} hosts, ${targets} targets`);
+      reasons?.push(`large target set: ${hosts} hosts, ${targets} targets`);
     }
     if (s.access !== null) {
       level++;
-      reasons.push(`then connected with data to ${s.access.ip}:${s.access.port}/tcp, a service the scan found`);
+      reasons?.push(`then connected with data to ${s.access.ip}:${s.access.port}/tcp, a service the scan found`);
     }
     if (s.lookedUp !== null) {
       level++;
-      reasons.push(`a target had looked up an IP-intelligence service first: ${s.lookedUp.map((l) => `${l.ip} (${l.indicator})`).join(', ')}`);
+      reasons?.push(`a target had looked up an IP-intelligence service first: ${s.lookedUp.map((l) => `${l.ip} (${l.indicator})`).join(', ')}`);
     }
     if (s.research !== null) {
       level = 0;
-      reasons.push(`research scanner: ${s.research.name} (${s.research.source})`);
+      reasons?.push(`research scanner: ${s.research.name} (${s.research.source})`);
     }
-    return [SEVERITY_LEVELS[Math.min(level, SEVERITY_LEVELS.length - 1)], reasons];
+    return SEVERITY_LEVELS[Math.min(level, SEVERITY_LEVELS.length - 1)];
+  }
+
+  function reasonsOf(s: Source, inc: Incident): string[] {
+    const out: string[] = [];
+    judgeSeverity(s, inc, out);
+    return out;
   }
 
   /** A source that ends (idle, too old, evicted, end of input): one summary of its incident. */
@@ -653,7 +661,7 @@ export function createScanAggregator(
       picket: {
         branch: SCAN_RULES[kind].branch, severity, update, final, ...tunnelFields(s.tunnel),
         ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
-        severity_reasons: inc?.reasons ?? [],
+        severity_reasons: inc !== null ? reasonsOf(s, inc) : [],
         scan: {
           attempts: s.attempts,
           outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
