@@ -325,12 +325,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
 
   /** A record about an answered attempt, prober -> target as its probe (reversed: from the target's packet). */
   function emitSettled(kind: number, reversed = false): void {
-    const d = scanDirection(reversed);
-    if (d < 0) return;
-    fillRecord(kind, PROTO_TCP, d, reversed);
-    rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
-    rec.fingerprint = -1;
-    sink.scan(rec);
+    emitAbout(kind, PROTO_TCP, 0, reversed);
   }
 
   /** A connection attempt in a watched direction, with the header traits that name tools. */
@@ -354,9 +349,14 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
    * the probe's ends in its quote (not reversed); the record names the prober as source, as the probe did.
    */
   function emitReply(proto: number, outcome: number, reversed: boolean): boolean {
+    return emitAbout(SCAN_REPLY, proto, outcome, reversed);
+  }
+
+  /** A record about an attempt other than its probe (a reply, a handshake outcome, data): no probe traits. */
+  function emitAbout(kind: number, proto: number, outcome: number, reversed: boolean): boolean {
     const d = scanDirection(reversed);
     if (d < 0) return false;
-    fillRecord(SCAN_REPLY, proto, d, reversed);
+    fillRecord(kind, proto, d, reversed);
     rec.outcome = outcome;
     rec.icmpType = rec.ttl = rec.ipId = rec.tcpWindow = rec.tcpSeq = 0;
     rec.fingerprint = -1;
