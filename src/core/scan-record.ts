@@ -78,13 +78,6 @@ export function createScanRecord(): ScanRecord {
   };
 }
 
-/** The prober's IPv4 address as a number (IPv4 records only). */
-export function recordSrc4(r: ScanRecord): number {
-  const a = r.addr;
-  return ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
-}
-
-
 /** Numeric fields of a record, in this order, in a log's `num` column block. */
 const NUM_FIELDS = 21;
 /** Address bytes per record: its own ends, then the tunnel's outer ends. */
