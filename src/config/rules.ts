@@ -8,6 +8,7 @@ import type { Fingerprint } from '../scan/fingerprint';
 import { loadSignatures } from './signatures';
 import type { Signature } from '../recon/signatures';
 import { PicketError } from '../errors';
+import { DIRECTIONS } from '../core/scan-record';
 import { parseHomeNet, type HomeNet } from './homenet';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import type { AllowEntry } from '../alert/allowlist';
@@ -439,7 +440,7 @@ function loadScanPolicy(rf: RuleFile, root: YAMLMap, scan: ScanPolicy): void {
     scan.sensitivity = sens as Sensitivity;
   }
   const dirs = stringList(rf, root, 'directions');
-  for (const d of dirs) if (!['inbound', 'outbound', 'internal', 'external'].includes(d)) rf.fail(root.get('directions', true) as Node, `"${d}" is not a network.direction (inbound, outbound, internal, external)`);
+  for (const d of dirs) if (!(DIRECTIONS as readonly string[]).includes(d)) rf.fail(root.get('directions', true) as Node, `"${d}" is not a network.direction (${DIRECTIONS.join(', ')})`);
   if (dirs.length > 0) scan.directions = dirs;
   const presets = root.get('presets', true) as Node | undefined;
   if (presets !== undefined) {

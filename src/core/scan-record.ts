@@ -21,7 +21,6 @@ export const PROTO_TCP = 0;
 export const PROTO_UDP = 1;
 export const PROTO_ICMP = 2;
 export const SCAN_PROTOS = ['tcp', 'udp', 'icmp'] as const;
-export type ScanProto = (typeof SCAN_PROTOS)[number];
 
 export const OUTCOME_ANSWERED = 0;
 export const OUTCOME_REJECTED = 1;
@@ -30,7 +29,6 @@ export const SCAN_OUTCOMES = ['answered', 'rejected', 'unreachable'] as const;
 
 /** Traffic directions as numbers (config/homenet.ts names them); a record carries the index. */
 export const DIRECTIONS = ['inbound', 'outbound', 'internal', 'external'] as const;
-export type DirectionName = (typeof DIRECTIONS)[number];
 
 /**
  * One probe or reply. Ends are always prober -> target (a reply is described from the prober's side, as its
