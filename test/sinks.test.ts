@@ -365,11 +365,11 @@ async function bulkServer(index: string, { unavailable = 0, partial = true, cut 
   return s;
 }
 
-test('http _bulk: 503s are retried, 429 items retried ahead of newer documents, a 400 item counted as a failure with its reason', async () => {
-  const srv = await bulkServer('picket-alerts', { unavailable: 2 });
-  const sink = createSink({ type: 'http', url: srv.url, bulk: { index: 'picket-alerts' }, batchDocs: 50, batchMs: 20 }, { retryMaxMs: 100 });
+/** 200 alerts through an HTTP _bulk sink of batchDocs to the server, flushed; both closed; the sink's balanced stats. */
+async function bulk200(srv: Awaited<ReturnType<typeof bulkServer>>, tag: string, batchDocs: number): Promise<ReturnType<ReturnType<typeof createSink>['stats']>> {
+  const sink = createSink({ type: 'http', url: srv.url, bulk: { index: 'picket-alerts' }, batchDocs, batchMs: 20 }, { retryMaxMs: 100 });
   try {
-    for (let i = 0; i < 200; i++) sink.write(alert(i, 'http'));
+    for (let i = 0; i < 200; i++) sink.write(alert(i, tag));
     await sink.flush(30_000);
   } finally {
     await sink.close(5000);
@@ -377,6 +377,12 @@ test('http _bulk: 503s are retried, 429 items retried ahead of newer documents, 
   }
   const st = sink.stats();
   balanced(st);
+  return st;
+}
+
+test('http _bulk: 503s are retried, 429 items retried ahead of newer documents, a 400 item counted as a failure with its reason', async () => {
+  const srv = await bulkServer('picket-alerts', { unavailable: 2 });
+  const st = await bulk200(srv, 'http', 50);
   assert.equal(st.delivered, 199);
   assert.equal(st.failures, 1);
   assert.match(st.lastError ?? '', /400 document_parsing_exception: \[1:2\] failed to parse field \[source\.ip\]/);
@@ -396,16 +402,7 @@ test('http _bulk: 503s are retried, 429 items retried ahead of newer documents, 
 test('http _bulk: a batch indexed but never answered (connection cut) is the only one sent again', async () => {
   const srv = await bulkServer('picket-alerts', { partial: false, cut: 3 });
   const batchDocs = 50;
-  const sink = createSink({ type: 'http', url: srv.url, bulk: { index: 'picket-alerts' }, batchDocs, batchMs: 20 }, { retryMaxMs: 100 });
-  try {
-    for (let i = 0; i < 200; i++) sink.write(alert(i, 'http-cut'));
-    await sink.flush(30_000);
-  } finally {
-    await sink.close(5000);
-    await srv.close();
-  }
-  const st = sink.stats();
-  balanced(st);
+  const st = await bulk200(srv, 'http-cut', batchDocs);
   assert.equal(st.delivered, 200);
   assert.equal(st.failures + st.dropped + st.queued + st.spillPending, 0);
   assert.equal(st.retries, 1);
