@@ -87,16 +87,21 @@ export function setUdpTunnelPorts(pkt: DecodedPacket, vxlanPorts: readonly numbe
 }
 
 export function createDecodedPacket(): DecodedPacket {
-  // The fields reset on every packet first, together (they share the object's first cache lines).
+  // The fields reset on every packet first, together (they share the object's first cache lines). Fields that hold
+  // unsigned 32-bit values start as doubles (-0; tunnelId -1.5, then -1): a value past 2^31 would otherwise change
+  // the field from small integer to double when it first comes, replacing the object's hidden class and discarding
+  // every piece of optimised code that reads the packet (V8 "wrong map" deoptimisations, each followed by a
+  // recompile of the engine's loop). Offsets and ports must stay small integers: never store a double into them.
   const pkt: DecodedPacket = {
-    events: 0, eventsHi: 0, tunnelDepth: 0, ipVersion: 0, l3Off: 0, srcAddrOff: 0, dstAddrOff: 0, src4: 0, dst4: 0, ttl: 0, ipId: 0, dontFragment: false,
-    fragment: 0, proto: 0, ipEnd: 0, l4Off: 0, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: 0, tcpAck: 0,
+    events: 0, eventsHi: 0, tunnelDepth: 0, ipVersion: 0, l3Off: 0, srcAddrOff: 0, dstAddrOff: 0, src4: -0, dst4: -0, ttl: 0, ipId: 0, dontFragment: false,
+    fragment: 0, proto: 0, ipEnd: 0, l4Off: 0, srcPort: 0, dstPort: 0, tcpFlags: 0, tcpSeq: -0, tcpAck: -0,
     tcpWindow: 0, tcpHeaderLen: 0, tcpOptKindsHi: 0, tcpOptKindsLo: 0, tcpOptCount: 0, tcpMss: -1, tcpWscale: -1,
     icmpType: 0, icmpCode: 0, payloadOff: 0, payloadLen: 0, vlanCount: 0, vlanOuter: -1, snaplenCut: false,
-    tunnelKind: 0, tunnelId: -1, tunnelOuterVersion: 0, tunnelOuterSrcOff: 0, tunnelOuterDstOff: 0,
+    tunnelKind: 0, tunnelId: -1.5, tunnelOuterVersion: 0, tunnelOuterSrcOff: 0, tunnelOuterDstOff: 0,
     innerOff: 0, innerEnd: 0, innerType: 0, udpTunnelPorts: new Uint8Array(0), udpTunnelPortMin: 0, udpTunnelPortMax: -1,
     maxTunnelDepth: DEFAULT_MAX_TUNNEL_DEPTH,
   };
+  pkt.tunnelId = -1;
   setUdpTunnelPorts(pkt, [DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
   return pkt;
 }

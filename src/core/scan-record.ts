@@ -69,11 +69,15 @@ export interface ScanRecord {
 }
 
 export function createScanRecord(): ScanRecord {
-  return {
+  // tcpSeq and tunnelId hold unsigned 32-bit values: they start as doubles (-0, -1.5), as DecodedPacket's do (see
+  // createDecodedPacket: a first value past 2^31 would change the record's hidden class mid-run).
+  const r: ScanRecord = {
     kind: 0, ordinal: 0, tsSec: 0, tsNsec: 0, proto: 0, outcome: 0, attemptKey: 0, ipVersion: 4, srcPort: 0, dstPort: 0, direction: 0,
-    icmpType: 0, ttl: 0, ipId: 0, tcpWindow: 0, tcpSeq: 0, fingerprint: -1, addr: new Uint8Array(32),
-    tunnelDepth: 0, tunnelKind: 0, tunnelId: -1, tunnelOuterVersion: 0, tunnelAddr: new Uint8Array(32),
+    icmpType: 0, ttl: 0, ipId: 0, tcpWindow: 0, tcpSeq: -0, fingerprint: -1, addr: new Uint8Array(32),
+    tunnelDepth: 0, tunnelKind: 0, tunnelId: -1.5, tunnelOuterVersion: 0, tunnelAddr: new Uint8Array(32),
   };
+  r.tunnelId = -1;
+  return r;
 }
 
 /** Numeric fields of a record, in this order, in a log's `num` column block. */

@@ -419,8 +419,15 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       const b = at.b;
       if (!readIcmpQuote(b, pkt.payloadOff, pkt.payloadOff + pkt.payloadLen, quote) || quote.ipVersion !== pkt.ipVersion) return;
       const proto = quote.proto === IPPROTO_TCP ? PROTO_TCP : quote.proto === IPPROTO_UDP ? PROTO_UDP : PROTO_ICMP;
-      // The quoted probe went from the prober to the target: describe the reply with those ends.
-      const saved = [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort];
+      // The quoted probe went from the prober to the target: describe the reply with those ends. (Saved in
+      // locals, not an array: a mixed array would hand back the offsets as doubles, and storing a double in a
+      // small-integer field changes the packet's hidden class, discarding the optimised code that reads it.)
+      const srcAddrOff = pkt.srcAddrOff;
+      const dstAddrOff = pkt.dstAddrOff;
+      const src4 = pkt.src4;
+      const dst4 = pkt.dst4;
+      const srcPort = pkt.srcPort;
+      const dstPort = pkt.dstPort;
       pkt.srcAddrOff = quote.srcOff;
       pkt.dstAddrOff = quote.dstOff;
       if (!v6) {
@@ -430,7 +437,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       pkt.srcPort = quote.srcPort;
       pkt.dstPort = quote.dstPort;
       emitReply(proto, OUTCOME_UNREACHABLE, false);
-      [pkt.srcAddrOff, pkt.dstAddrOff, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort] = saved;
+      pkt.srcAddrOff = srcAddrOff;
+      pkt.dstAddrOff = dstAddrOff;
+      pkt.src4 = src4;
+      pkt.dst4 = dst4;
+      pkt.srcPort = srcPort;
+      pkt.dstPort = dstPort;
     }
   }
 
