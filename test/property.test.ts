@@ -26,12 +26,14 @@ import { createPacketBatch } from '../src/capture/batch';
 import { readCaptureFile } from '../src/capture/file';
 import { createPcapFramer } from '../src/capture/pcap';
 import { createPcapngFramer } from '../src/capture/pcapng';
-import { createDecodedPacket, IPPROTO_UDP } from '../src/core/packet';
+import { createDecodedPacket, DEFAULT_GENEVE_PORT, DEFAULT_VXLAN_PORT, IPPROTO_UDP, udpTunnelPortRange, type DecodedPacket } from '../src/core/packet';
+import { foreignPortTable } from '../src/engine/frame-shard';
+import { SHARD_UNKNOWN, shardOfFrame, shardOfPacket } from '../src/flow/shard';
 import { decodePacket, LINKTYPE_NAMES } from '../src/decode/decode';
 import { createIcmpQuote, readIcmpQuote } from '../src/decode/icmp';
 import { PicketError } from '../src/errors';
 import { comparable } from '../bench/fuzz';
-import { PCAPS, ROOT, tmpDir } from './helpers';
+import { committedCaptures, PCAPS, prng, ROOT, tmpDir } from './helpers';
 
 const dir = tmpDir('property');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -754,6 +756,54 @@ function replay(file: string, workers: number): Promise<{ code: number | null; s
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
   });
 }
+
+/** shardOfFrame's answer for one frame is SHARD_UNKNOWN or shardOfPacket's; returns whether it answered. */
+function frameShardAgrees(buf: Buffer, off: number, caplen: number, origlen: number, linktype: number, pkt: DecodedPacket, what: string): boolean {
+  const [min, max] = udpTunnelPortRange([DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
+  decodePacket(buf, off, caplen, origlen, linktype, pkt);
+  let known = false;
+  for (let count = 2; count <= 5; count++) {
+    const s = shardOfFrame(buf, off, caplen, linktype, count, min, max, FOREIGN_PORTS);
+    if (s === SHARD_UNKNOWN) continue;
+    known = true;
+    assert.equal(s, shardOfPacket(buf, pkt, count), `${what}: the frame's shard of ${count} is not the decoder's`);
+  }
+  return known;
+}
+
+const FOREIGN_PORTS = foreignPortTable();
+
+test('shardOfFrame (the reading thread\'s shard from the headers) never disagrees with shardOfPacket (the decoder\'s)', async () => {
+  const pkt = createDecodedPacket();
+  // Built packets: every header kind, lengths honest or not, cut at random, VLAN tags, fragments, options.
+  let builtKnown = 0;
+  fc.assert(fc.property(packetArb, ({ frame }) => {
+    if (frameShardAgrees(frame, 0, frame.length, frame.length, 1, pkt, 'built packet')) builtKnown++;
+  }), { seed: 12021, numRuns: 3000 });
+  // Every bundled capture, whole and with its first 60 bytes damaged at random (a seeded PRNG per capture).
+  let real = 0;
+  let realKnown = 0;
+  let damagedKnown = 0;
+  for (const file of committedCaptures()) {
+    const rand = prng(real + 7);
+    await readCaptureFile(file, (b) => {
+      for (let i = 0; i < b.count; i++) {
+        const off = b.offset[i];
+        const len = b.caplen[i];
+        real++;
+        if (frameShardAgrees(b.data, off, len, b.origlen[i], b.linktype[i], pkt, `${file} packet ${b.firstOrdinal + i}`)) realKnown++;
+        const copy = Buffer.from(b.data.subarray(off, off + len));
+        for (let k = 0; k < 3; k++) copy[Math.floor(rand() * Math.min(60, len))] = Math.floor(rand() * 256);
+        const cut = rand() < 0.2 ? Math.floor(rand() * len) : len;
+        if (frameShardAgrees(copy, 0, cut, b.origlen[i], b.linktype[i], pkt, `${file} packet ${b.firstOrdinal + i} damaged`)) damagedKnown++;
+      }
+    }, { firstOrdinal: 0 });
+  }
+  // Not a peek that gives up on everything: most real packets are sharded from their headers.
+  assert.ok(real > 10_000, `packets read (${real})`);
+  assert.ok(realKnown > real / 2, `real packets sharded from their headers: ${realKnown} of ${real}`);
+  assert.ok(builtKnown > 300 && damagedKnown > 1000, `built ${builtKnown}, damaged ${damagedKnown} sharded from their headers`);
+});
 
 test('sharding: arbitrary packets give the same documents inline as with 2 workers', async () => {
   let docs = 0;

@@ -15,7 +15,14 @@ export interface PacketBatch {
   linktype: Uint16Array;
   /** Ordinal of packet 0 in the whole input (all files of a replay): a total order that does not depend on threads. */
   firstOrdinal: number;
+  /**
+   * Replay with workers: the worker that owns each packet as the reading thread found it from the headers
+   * (shardOfFrame), SHARD_BYTE_UNKNOWN where only the decoder can tell. Absent: each worker finds out itself.
+   */
+  shard?: Uint8Array;
 }
+
+export const SHARD_BYTE_UNKNOWN = 255;
 
 export const BATCH_MAX_PACKETS = 32768;
 

@@ -26,6 +26,11 @@ export interface AnalyzerSpec {
    * policy file (`app: { <name>: { <setting>: N } }`); each has its default and what it means.
    */
   readonly settings?: Readonly<Record<string, { readonly default: number; readonly kind: 'count' | 'duration'; readonly help: string }>>;
+  /**
+   * Its analyzer reads packets on its ports that another thread owns (foreignPacket): with workers, every thread
+   * decodes those, and only those, of another's packets.
+   */
+  readonly readsForeignPackets?: boolean;
   /** Field names probe signatures may match (`where:`), as the analyzer passes them to matchSignatures. */
   readonly signatureFields?: readonly string[];
   create(host: AnalyzerHost): Analyzer;

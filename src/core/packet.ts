@@ -80,10 +80,14 @@ export function setUdpTunnelPorts(pkt: DecodedPacket, vxlanPorts: readonly numbe
   const t = new Uint8Array(65536);
   for (const p of vxlanPorts) t[p] = TUNNEL_KIND_VXLAN;
   for (const p of genevePorts) t[p] = TUNNEL_KIND_GENEVE;
-  const all = [...vxlanPorts, ...genevePorts];
   pkt.udpTunnelPorts = t;
-  pkt.udpTunnelPortMin = all.length > 0 ? Math.min(...all) : 1;
-  pkt.udpTunnelPortMax = all.length > 0 ? Math.max(...all) : 0;
+  [pkt.udpTunnelPortMin, pkt.udpTunnelPortMax] = udpTunnelPortRange(vxlanPorts, genevePorts);
+}
+
+/** The lowest and highest UDP tunnel port; min > max when there are none. */
+export function udpTunnelPortRange(vxlanPorts: readonly number[], genevePorts: readonly number[]): [number, number] {
+  const all = [...vxlanPorts, ...genevePorts];
+  return all.length > 0 ? [Math.min(...all), Math.max(...all)] : [1, 0];
 }
 
 export function createDecodedPacket(): DecodedPacket {

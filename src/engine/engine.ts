@@ -1,5 +1,5 @@
 import { u32be } from '../capture/bytes';
-import type { PacketBatch } from '../capture/batch';
+import { SHARD_BYTE_UNKNOWN, type PacketBatch } from '../capture/batch';
 import { ANALYZERS } from '../app/registry';
 import { HEAD_NEED_MORE, HEAD_NOT_MINE, emptyCounters, type Analyzer, type AnalyzerHost, type PacketContext, type SignatureContext } from '../core/analyzer';
 import { emptyStats, type ConnObservation, type EngineStats, type Observation, type ObservationBase, type TunnelInfo } from '../core/observation';
@@ -175,6 +175,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const streamAnalyzers = analyzers.filter((a) => a.streamProbe !== undefined && a.streamHead !== undefined);
   const udpProbers = analyzers.filter((a) => a.udpProbe !== undefined && a.udpDatagram !== undefined);
   const foreignReaders = analyzers.filter((a) => a.foreignPacket !== undefined);
+  ANALYZERS.forEach((spec, i) => {
+    if ((analyzers[i].foreignPacket !== undefined) !== (spec.readsForeignPackets === true)) throw new Error(`analyzer ${spec.name}: readsForeignPackets must say whether it has foreignPacket`);
+  });
 
   // ---------- connections to intel-tied addresses (intel.conn) ----------
 
@@ -562,9 +565,10 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     processBatch(batch) {
       const b = batch.data;
       at.b = b;
+      const sharded = cfg.shardCount > 1;
+      const shards = sharded ? batch.shard : undefined;
       for (let i = 0; i < batch.count; i++) {
         const caplen = batch.caplen[i];
-        decodePacket(b, batch.offset[i], caplen, batch.origlen[i], batch.linktype[i], pkt);
         at.tsSec = batch.tsSec[i];
         at.tsNsec = batch.tsNsec[i];
         // Swept on every packet's time, this thread's or not: each worker then sweeps at the same packets as an
@@ -573,7 +577,11 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
           if (streams.count > 0) expireStreams(streams, at.tsSec);
           nextExpiry = at.tsSec + STREAM_SWEEP_SEC;
         }
-        if (cfg.shardCount > 1 && shardOfPacket(b, pkt, cfg.shardCount) !== cfg.shardIndex) {
+        // Most of another thread's packets are known as such from their headers (by the reading thread), and
+        // skipped without being touched.
+        if (shards !== undefined && shards[i] !== cfg.shardIndex && shards[i] !== SHARD_BYTE_UNKNOWN) continue;
+        decodePacket(b, batch.offset[i], caplen, batch.origlen[i], batch.linktype[i], pkt);
+        if (sharded && shardOfPacket(b, pkt, cfg.shardCount) !== cfg.shardIndex) {
           // Another thread owns the flow; some analyzers still learn from it (DNS answers feed every thread's
           // cache of resolved intel addresses, so a later connection finds it on whichever thread owns that).
           if (foreignReaders.length > 0 && pkt.payloadLen > 0) {

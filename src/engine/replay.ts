@@ -7,6 +7,7 @@ import type { PacketBatch } from '../capture/batch';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import { createEngine, type EngineSink } from './engine';
+import { createFrameSharder } from './frame-shard';
 import { addStats, emptyStats, type EngineStats } from '../core/observation';
 import { createOrderedMerge } from './ordered-merge';
 import { engineConfig, type EngineSetup } from './setup';
@@ -29,7 +30,7 @@ export async function replayFiles(
   files: string[], setup: EngineSetup, rules: Rules, workers: number, sink: EngineSink,
 ): Promise<ReplayResult> {
   if (workers === 0) return replayInline(files, setup, rules, sink);
-  return replayWithWorkers(files, setup, workers, sink);
+  return replayWithWorkers(files, setup, rules, workers, sink);
 }
 
 async function replayInline(files: string[], setup: EngineSetup, rules: Rules, sink: EngineSink): Promise<ReplayResult> {
@@ -56,7 +57,8 @@ const SLOT_PACKETS = SLOT_BYTES / 16;
  * every worker of each filled window; each keeps its own shard of flows. Their results are merged by packet
  * ordinal, so they are the same for every N. Reading waits for a window the workers are done with.
  */
-async function replayWithWorkers(files: string[], setup: EngineSetup, count: number, sink: EngineSink): Promise<ReplayResult> {
+async function replayWithWorkers(files: string[], setup: EngineSetup, rules: Rules, count: number, sink: EngineSink): Promise<ReplayResult> {
+  const frameSharder = createFrameSharder(rules.policy, count);
   const slots = Array.from({ length: SLOTS }, () => newSlot(SLOT_PACKETS, SLOT_BYTES));
   const views = slots.map(slotBatch);
   /** Workers still to answer for each window (0: free). */
@@ -118,6 +120,7 @@ async function replayWithWorkers(files: string[], setup: EngineSetup, count: num
     v.tsSec.set(b.tsSec.subarray(0, b.count), v.count);
     v.tsNsec.set(b.tsNsec.subarray(0, b.count), v.count);
     v.linktype.set(b.linktype.subarray(0, b.count), v.count);
+    frameSharder(b, v.shard!, v.count);
     v.count += b.count;
   };
   /** Hands the current window to the workers and waits for a free one to read into next. */

@@ -14,13 +14,14 @@ export interface SharedSlot {
   tsSec: SharedArrayBuffer;
   tsNsec: SharedArrayBuffer;
   linktype: SharedArrayBuffer;
+  shard: SharedArrayBuffer;
 }
 
 export function newSlot(packets: number, bytes: number): SharedSlot {
   return {
     data: new SharedArrayBuffer(bytes), offset: new SharedArrayBuffer(packets * 4), caplen: new SharedArrayBuffer(packets * 4),
     origlen: new SharedArrayBuffer(packets * 4), tsSec: new SharedArrayBuffer(packets * 8), tsNsec: new SharedArrayBuffer(packets * 4),
-    linktype: new SharedArrayBuffer(packets * 2),
+    linktype: new SharedArrayBuffer(packets * 2), shard: new SharedArrayBuffer(packets),
   };
 }
 
@@ -29,6 +30,7 @@ export function slotBatch(s: SharedSlot): PacketBatch {
   return {
     data: Buffer.from(s.data), count: 0, offset: new Int32Array(s.offset), caplen: new Int32Array(s.caplen), origlen: new Int32Array(s.origlen),
     tsSec: new Float64Array(s.tsSec), tsNsec: new Uint32Array(s.tsNsec), linktype: new Uint16Array(s.linktype), firstOrdinal: 0,
+    shard: new Uint8Array(s.shard),
   };
 }
 

@@ -50,6 +50,7 @@ export const dnsAnalyzer: AnalyzerSpec = {
     opcode_other: 'DNS messages with an unassigned opcode (3, 7-15) among those counted in messages',
   },
   ports: { tcp: [DNS_PORT, LLMNR_PORT], udp: [DNS_PORT, MDNS_PORT, LLMNR_PORT] },
+  readsForeignPackets: true,
   create: createDnsAnalyzer,
 };
 
