@@ -278,6 +278,15 @@ for (const file of [INTEL, BENIGN, SPLIT]) {
   });
 }
 
+
+/** Every field of a hello as plain data (the parser reads most of them on first use), for comparing two hellos. */
+function fields(h: ClientHello): Record<keyof ClientHello, unknown> {
+  return {
+    version: h.version, legacyVersion: h.legacyVersion, sni: h.sni, alpn: h.alpn, supportedVersions: h.supportedVersions, ciphers: h.ciphers,
+    extensions: h.extensions, signatureAlgorithms: h.signatureAlgorithms, ech: h.ech, ja4: h.ja4, ja4_r: h.ja4_r,
+  };
+}
+
 test('OpenSSL 3.0 s_client hellos fingerprint as Wireshark fingerprints OpenSSL 3 clients', async () => {
   // Wireshark's JA4 of an OpenSSL 3 based client (AnyDesk 9.6.1, same default cipher list, extensions and signature
   // algorithms, ALPN "as") was published as t13i3110as_e8f1e7e78f70_1f22a2ca17c4: its JA4_b and JA4_c must be ours.
@@ -352,7 +361,7 @@ test('a real hello re-framed into records at every split point (and in one-byte 
     for (let cut = 1; cut < msg.length; cut++) {
       const s = asRecords(msg, [cut]);
       const r = mustHello(parseTlsClientStream(s, 0, s.length, 't'), `split at ${cut}`);
-      assert.deepEqual(r.hello, ref.hello, `split at ${cut}`);
+      assert.deepEqual(fields(r.hello), fields(ref.hello), `split at ${cut}`);
       assert.equal(r.consumed, s.length);
       // Cut anywhere short of the end, the re-framed stream is a prefix: need-more, and never asking too much.
       const c = (cut * 7) % s.length;
@@ -362,7 +371,7 @@ test('a real hello re-framed into records at every split point (and in one-byte 
     }
     const tiny = asRecords(msg, new Array<number>(msg.length).fill(1));
     assert.equal(tiny.length, msg.length * 6);
-    assert.deepEqual(mustHello(parseTlsClientStream(tiny, 0, tiny.length, 't'), 'one-byte records').hello, ref.hello);
+    assert.deepEqual(fields(mustHello(parseTlsClientStream(tiny, 0, tiny.length, 't'), 'one-byte records').hello), fields(ref.hello));
     for (const cut of [1, 5, 6, 11, 23, 24, tiny.length - 1]) {
       const p = parseTlsClientStream(tiny, 0, cut, 't');
       if (p.kind !== 'need-more') assert.fail(`one-byte records cut at ${cut}: ${p.kind}`);
@@ -372,13 +381,13 @@ test('a real hello re-framed into records at every split point (and in one-byte 
     const q = mustHello(parseClientHelloMessage(msg, 0, msg.length, 'q'), 'bare');
     assert.equal(q.consumed, msg.length);
     assert.equal(q.hello.ja4, `q${ref.hello.ja4.slice(1)}`);
-    assert.deepEqual({ ...q.hello, ja4: '', ja4_r: '' }, { ...ref.hello, ja4: '', ja4_r: '' });
+    assert.deepEqual({ ...fields(q.hello), ja4: '', ja4_r: '' }, { ...fields(ref.hello), ja4: '', ja4_r: '' });
     // Bytes after the hello (the next flight, say) are not the parser's: consumed stops at the hello's records.
     const more = Buffer.concat([f.stream, Buffer.from([20, 3, 3, 0, 1, 1])]);
     assert.equal(mustHello(parseTlsClientStream(more, 0, more.length, 't'), 'trailing').consumed, f.stream.length);
     // And at an offset into a larger buffer.
     const off = Buffer.concat([Buffer.from('junk'), f.stream]);
-    assert.deepEqual(mustHello(parseTlsClientStream(off, 4, off.length, 't'), 'offset').hello, ref.hello);
+    assert.deepEqual(fields(mustHello(parseTlsClientStream(off, 4, off.length, 't'), 'offset').hello), fields(ref.hello));
   }
 });
 
@@ -579,7 +588,7 @@ test('GREASE is ignored in ciphers, extensions, supported versions, signature al
   });
   const a = mustHello(parseClientHelloMessage(plain, 0, plain.length, 't'), 'plain').hello;
   const b = mustHello(parseClientHelloMessage(greased, 0, greased.length, 't'), 'greased').hello;
-  assert.deepEqual(b, a);
+  assert.deepEqual(fields(b), fields(a));
   assert.equal(b.ja4.slice(4, 8), '1516');
   // A supported_versions list of GREASE alone falls back to legacy_version.
   const onlyGrease = helloMessage({ legacy: 0x0303, ciphers: [0x1301], exts: [svExt([0x7a7a])] });

@@ -1,7 +1,7 @@
 import type { Analyzer, AnalyzerHost, AnalyzerSpec } from '../../core/analyzer';
 import { makeRoom } from '../../util/bounded';
 import { parseClientHelloMessage } from '../tls/tls';
-import { observeHello, TLS_EXT_ECH } from '../tls/analyzer';
+import { observeHello } from '../tls/analyzer';
 import { assembleCrypto, decryptClientInitials, looksLikeQuicInitial, type CryptoChunk } from './quic';
 
 const MAX_QUIC_PENDING = 1024;
@@ -77,7 +77,7 @@ function createQuicAnalyzer(host: AnalyzerHost): Analyzer {
       makeRoom(done, MAX_QUIC_PENDING);
       done.add(h);
       if (r.kind === 'hello') {
-        if (r.hello.sni === null || r.hello.extensions.includes(TLS_EXT_ECH)) host.unnamedUdpConn('quic');
+        if (r.hello.sni === null || r.hello.ech) host.unnamedUdpConn('quic');
         observeHello(host, r.hello, true);
       }
       return true;

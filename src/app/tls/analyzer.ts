@@ -1,9 +1,6 @@
 import { HEAD_DONE, HEAD_NEED_MORE, HEAD_NOT_MINE, type Analyzer, type AnalyzerHost, type AnalyzerSpec } from '../../core/analyzer';
 import { looksLikeTlsClientHello, parseTlsClientStream, type ClientHello } from './tls';
 
-/** encrypted_client_hello (draft-ietf-tls-esni): the SNI beside it is the public outer name. */
-export const TLS_EXT_ECH = 0xfe0d;
-
 /** TLS ClientHellos, found by content on any TCP port and reassembled across segments and records. */
 export const tlsAnalyzer: AnalyzerSpec = {
   name: 'tls',
@@ -14,7 +11,7 @@ export const tlsAnalyzer: AnalyzerSpec = {
 /** A ClientHello read from a TCP stream or a QUIC Initial: settles the connection and is matched against intel. */
 export function observeHello(host: AnalyzerHost, h: ClientHello, quic: boolean): void {
   host.counters.tls.client_hellos++;
-  const ech = h.extensions.includes(TLS_EXT_ECH);
+  const ech = h.ech;
   host.settleConn(quic ? 'quic' : 'tls', h.sni !== null && !ech);
   const hit = h.sni === null ? -1 : host.matchName(h.sni);
   if (hit < 0 && !host.metadata()) return;

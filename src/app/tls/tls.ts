@@ -23,6 +23,8 @@ export interface ClientHello {
   extensions: number[];
   /** Wire order, GREASE removed (FoxIO's implementations drop GREASE here too: their sigalg-grease test capture). */
   signatureAlgorithms: number[];
+  /** An encrypted_client_hello extension is offered (the SNI is then the public outer name). */
+  ech: boolean;
   /** FoxIO JA4 (TLS client), computed with the given transport (t TCP, q QUIC, d DTLS), on first read. */
   ja4: string;
   /** JA4_r raw (unhashed) form. */
@@ -54,6 +56,8 @@ const MAX_RECORD = 16384;
 /** version(2) + random(32) + session id length(1) after the 4-byte handshake header: what a prefix is checked on. */
 const PREFIX = HS_HEADER + 35;
 
+/** encrypted_client_hello (draft-ietf-tls-esni): the SNI beside it is the public outer name. */
+const TLS_EXT_ECH = 0xfe0d;
 const EXT_SERVER_NAME = 0x0000;
 const EXT_SIGNATURE_ALGORITHMS = 0x000d;
 const EXT_ALPN = 0x0010;
@@ -287,100 +291,154 @@ function parseHelloBody(m: Uint8Array, p: number, end: number, dtls: boolean, tr
   const cipherLen = u16be(m, p);
   p += 2;
   if (cipherLen === 0 || (cipherLen & 1) !== 0 || p + cipherLen > end) return null;
-  const ciphers: number[] = [];
-  for (let q = p; q < p + cipherLen; q += 2) {
-    const c = u16be(m, q);
-    if (!isGrease(c)) ciphers.push(c);
-  }
+  const ciphersAt = p;
   p += cipherLen;
   if (p >= end) return null;
   const compLen = m[p++];
   if (compLen === 0 || p + compLen > end) return null;
   p += compLen;
+  // TLS 1.2 and older may end the hello right after the compression methods (RFC 5246 7.4.1.2).
+  if (p < end && (p + 2 > end || p + 2 + u16be(m, p) !== end)) return null;
+  const first = readExtensions(m, p, end, null);
+  if (first === null) return null;
+  return new WireHello(m, legacyVersion, ciphersAt, cipherLen, p, end, transport, first.sni, first.ech);
+}
 
-  const extensions: number[] = [];
-  let sniPresent = false;
-  let sni: string | null = null;
-  let alpn: string[] = [];
-  let sigalgs: number[] = [];
-  let versions: number[] = [];
-  const seen = new Set<number>();
-  if (p < end) {
-    // TLS 1.2 and older may end the hello right after the compression methods (RFC 5246 7.4.1.2).
-    if (p + 2 > end) return null;
-    const extEnd = p + 2 + u16be(m, p);
-    if (extEnd !== end) return null;
-    for (p += 2; p < extEnd; ) {
-      if (p + 4 > extEnd) return null;
-      const type = u16be(m, p);
-      const len = u16be(m, p + 2);
-      const data = p + 4;
-      p = data + len;
-      if (p > extEnd) return null;
-      if (isGrease(type)) continue;
-      extensions.push(type);
-      if (seen.has(type)) continue; // duplicates are illegal (RFC 8446 4.2); the first one is read
-      seen.add(type);
-      switch (type) {
-        case EXT_SERVER_NAME:
-          sniPresent = true;
-          sni = readServerName(m, data, p);
-          break;
-        case EXT_ALPN:
-          alpn = readAlpn(m, data, p);
-          break;
-        case EXT_SIGNATURE_ALGORITHMS:
-          sigalgs = readU16List(m, data, p, 2);
-          break;
-        case EXT_SUPPORTED_VERSIONS:
-          versions = readU16List(m, data, p, 1);
-          break;
-        default:
-          break;
-      }
+/** What the extension block says; lists only when they are collected (the full read of a hello). */
+interface ExtensionFacts {
+  sni: string | null;
+  sniPresent: boolean;
+  ech: boolean;
+  extensions: number[];
+  alpn: string[];
+  sigalgs: number[];
+  versions: number[];
+}
+
+/** The first read's answer, read by the caller at once (its lists stay empty). */
+const FIRST_READ: ExtensionFacts = { sni: null, sniPresent: false, ech: false, extensions: [], alpn: [], sigalgs: [], versions: [] };
+
+/**
+ * Walks the extension block m[p, end) (p = end: none), checking its framing. Without `into` it reads only the server
+ * name and whether ECH is offered (what every hello needs, allocating nothing else); with it, every list JA4 and the
+ * observation need. Null when the framing is broken.
+ */
+function readExtensions(m: Uint8Array, p: number, end: number, into: ExtensionFacts | null): ExtensionFacts | null {
+  const f = into ?? FIRST_READ;
+  f.sni = null;
+  f.sniPresent = f.ech = false;
+  // Duplicates are illegal (RFC 8446 4.2): the first of each extension read here is the one read.
+  let seen = 0;
+  for (p += p < end ? 2 : 0; p < end; ) {
+    if (p + 4 > end) return null;
+    const type = u16be(m, p);
+    const len = u16be(m, p + 2);
+    const data = p + 4;
+    p = data + len;
+    if (p > end) return null;
+    if (isGrease(type)) continue;
+    if (type === TLS_EXT_ECH) f.ech = true;
+    if (into !== null) into.extensions.push(type);
+    const bit = type === EXT_SERVER_NAME ? 1 : type === EXT_ALPN ? 2 : type === EXT_SIGNATURE_ALGORITHMS ? 4 : type === EXT_SUPPORTED_VERSIONS ? 8 : 0;
+    if (bit === 0 || (seen & bit) !== 0) continue;
+    seen |= bit;
+    if (bit === 1) {
+      f.sniPresent = true;
+      f.sni = readServerName(m, data, p);
+    } else if (into !== null) {
+      if (bit === 2) into.alpn = readAlpn(m, data, p);
+      else if (bit === 4) into.sigalgs = readU16List(m, data, p, 2);
+      else into.versions = readU16List(m, data, p, 1);
     }
   }
-  let version = legacyVersion;
-  if (versions.length > 0) {
-    version = versions[0];
-    for (const v of versions) if (newer(v, version)) version = v;
+  return f;
+}
+
+/**
+ * A ClientHello whose framing was checked and whose server name was read; the rest (lists, version, JA4) is read
+ * from the message bytes when first asked for. Most hellos are only matched on their name and never asked:
+ * reading them whole made every TLS connection allocate its lists and a closure. The bytes must not change before
+ * then: the engine's observation reads what it needs at once, while the packet is current.
+ */
+class WireHello implements ClientHello {
+  private facts: ExtensionFacts | null = null;
+  private fingerprint: { ja4: string; ja4_r: string } | null = null;
+  private ciphersRead: number[] | null = null;
+
+  constructor(
+    private readonly m: Uint8Array, readonly legacyVersion: number, private readonly ciphersAt: number, private readonly cipherLen: number,
+    private readonly extAt: number, private readonly extEnd: number, private readonly transport: 't' | 'q' | 'd', readonly sni: string | null, readonly ech: boolean,
+  ) {}
+
+  private full(): ExtensionFacts {
+    this.facts ??= readExtensions(this.m, this.extAt, this.extEnd, { sni: null, sniPresent: false, ech: false, extensions: [], alpn: [], sigalgs: [], versions: [] })!;
+    return this.facts;
   }
-  // JA4 costs two SHA-256s and some strings: computed when first read (an observation that is kept), not for
-  // every hello the hot path parses.
-  let fingerprint: { ja4: string; ja4_r: string } | null = null;
-  const ja4 = (): { ja4: string; ja4_r: string } => {
-    if (fingerprint !== null) return fingerprint;
-    const a = `${transport}${ja4Version(version)}${sniPresent ? 'd' : 'i'}${count2(ciphers.length)}${count2(extensions.length)}${alpnChars(alpn)}`;
+
+  get ciphers(): number[] {
+    if (this.ciphersRead === null) {
+      const out: number[] = [];
+      for (let q = this.ciphersAt; q < this.ciphersAt + this.cipherLen; q += 2) {
+        const c = u16be(this.m, q);
+        if (!isGrease(c)) out.push(c);
+      }
+      this.ciphersRead = out;
+    }
+    return this.ciphersRead;
+  }
+
+  get extensions(): number[] {
+    return this.full().extensions;
+  }
+
+  get alpn(): string[] {
+    return this.full().alpn;
+  }
+
+  get signatureAlgorithms(): number[] {
+    return this.full().sigalgs;
+  }
+
+  get supportedVersions(): number[] {
+    return this.full().versions;
+  }
+
+  /** Highest of supported_versions, else legacy_version. */
+  get version(): number {
+    const versions = this.full().versions;
+    if (versions.length === 0) return this.legacyVersion;
+    let version = versions[0];
+    for (const v of versions) if (newer(v, version)) version = v;
+    return version;
+  }
+
+  get ja4(): string {
+    return this.ja4Pair().ja4;
+  }
+
+  get ja4_r(): string {
+    return this.ja4Pair().ja4_r;
+  }
+
+  // JA4 costs two SHA-256s and some strings: computed when first read (an observation that is kept).
+  private ja4Pair(): { ja4: string; ja4_r: string } {
+    if (this.fingerprint !== null) return this.fingerprint;
+    const f = this.full();
+    const ciphers = this.ciphers;
+    const a = `${this.transport}${ja4Version(this.version)}${f.sniPresent ? 'd' : 'i'}${count2(ciphers.length)}${count2(f.extensions.length)}${alpnChars(f.alpn)}`;
     const bRaw = ciphers.map(hex4).sort().join(',');
-    const hashedExts = extensions.filter((e) => e !== EXT_SERVER_NAME && e !== EXT_ALPN).map(hex4).sort();
+    const hashedExts = f.extensions.filter((e) => e !== EXT_SERVER_NAME && e !== EXT_ALPN).map(hex4).sort();
     // No signature algorithms: no trailing underscore (JA4.md, Extension hash).
-    const cRaw = hashedExts.join(',') + (sigalgs.length > 0 ? `_${sigalgs.map(hex4).join(',')}` : '');
-    fingerprint = {
+    const cRaw = hashedExts.join(',') + (f.sigalgs.length > 0 ? `_${f.sigalgs.map(hex4).join(',')}` : '');
+    this.fingerprint = {
       // Empty lists hash to twelve zeros rather than to SHA-256 of nothing, so that "none" is plain to see (JA4.md).
       ja4: `${a}_${ciphers.length > 0 ? hash12(bRaw) : ZEROS}_${hashedExts.length > 0 ? hash12(cRaw) : ZEROS}`,
       ja4_r: `${a}_${bRaw}_${cRaw}`,
     };
-    return fingerprint;
-  };
-  return {
-    version,
-    legacyVersion,
-    sni,
-    alpn,
-    supportedVersions: versions,
-    ciphers,
-    extensions,
-    signatureAlgorithms: sigalgs,
-    get ja4() {
-      return ja4().ja4;
-    },
-    get ja4_r() {
-      return ja4().ja4_r;
-    },
-  };
+    return this.fingerprint;
+  }
 }
 
-/** server_name (RFC 6066 3): the first host_name entry, or null. */
 function readServerName(m: Uint8Array, p: number, end: number): string | null {
   if (p + 2 > end) return null;
   const listEnd = p + 2 + u16be(m, p);
