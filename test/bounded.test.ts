@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeRoom } from '../src/util/bounded';
+import { RecentKeys } from '../src/util/recent-keys';
+import { prng } from './helpers';
 
 test('makeRoom keeps a Set or Map under its bound, dropping the oldest tenth in insertion order', () => {
   const s = new Set<number>();
@@ -16,4 +18,38 @@ test('makeRoom keeps a Set or Map under its bound, dropping the oldest tenth in 
   assert.equal(makeRoom(m, 3), 1);
   assert.deepEqual([...m.keys()], ['b', 'c']);
   assert.equal(makeRoom(m, 10), 0);
+});
+
+test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same keys, values, order of eviction)', () => {
+  const rand = prng(2024);
+  for (const max of [1, 7, 100, 1000]) {
+    const ours = new RecentKeys(max);
+    const ref = new Map<number, number>();
+    // Few distinct keys for small bounds (many re-sets and deletes of present keys), and keys alike in their low bits.
+    const keyRange = max * 3;
+    let evictions = 0;
+    for (let op = 0; op < 20_000; op++) {
+      const key = rand() < 0.5 ? Math.floor(rand() * keyRange) : Math.floor(rand() * keyRange) * 1024;
+      const what = rand();
+      if (what < 0.55) {
+        const value = Math.floor(rand() * 1000);
+        if (!ref.has(key)) {
+          const dropped = makeRoom(ref, max);
+          assert.equal(ours.makeRoom(), dropped);
+          evictions += dropped;
+        }
+        ref.set(key, value);
+        ours.set(key, value);
+      } else if (what < 0.8) {
+        assert.equal(ours.delete(key), ref.delete(key));
+      } else {
+        assert.equal(ours.get(key), ref.get(key) ?? -1);
+        assert.equal(ours.has(key), ref.has(key));
+      }
+      assert.equal(ours.size, ref.size);
+      // Now and then every key: the same ones survived eviction.
+      if (op % 997 === 0) for (let k = 0; k < keyRange; k++) for (const kk of [k, k * 1024]) assert.equal(ours.get(kk), ref.get(kk) ?? -1, `max ${max}, op ${op}: key ${kk}`);
+    }
+    assert.ok(evictions > 100, `max ${max}: evictions happened (${evictions})`);
+  }
 });

@@ -22,6 +22,7 @@ import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../
 import { excerpt, matchFieldSignatures, matchPayloadSignature, type Signature } from '../recon/signatures';
 import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
 import { makeRoom } from '../util/bounded';
+import { RecentKeys } from '../util/recent-keys';
 import { isIP } from 'node:net';
 
 export interface EngineConfig {
@@ -86,15 +87,15 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   let hasAddressIntel = false;
   /** Connections to intel-tied addresses waiting for their first client bytes, by directed flow hash. */
   const pendingConns = new Map<number, PendingConn>();
-  const udpSeen = new Set<number>();
+  const udpSeen = new RecentKeys(MAX_PENDING_CONNS);
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
-  const udpProbeSeen = new Set<number>();
-  const udpAwaitingReply = new Set<number>();
+  const udpProbeSeen = new RecentKeys(MAX_UDP_FLOWS);
+  const udpAwaitingReply = new RecentKeys(MAX_UDP_FLOWS);
   /**
    * Watched TCP attempts answered by a SYN-ACK, until the prober shows what it does next (by directed hash prober
    * -> target): HANDSHAKE_WAITING, then HANDSHAKE_ACKED once it completed the handshake without data yet.
    */
-  const answeredConns = new Map<number, number>();
+  const answeredConns = new RecentKeys(cfg.policy.scan.maxPending);
   /** Per DIRECTIONS index: whether the scan policy watches it. */
   const scanDirections = new Uint8Array(DIRECTIONS.length);
   const rec = createScanRecord();
@@ -105,7 +106,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   let sigClientPorts = new Set<number>();
   let sigServerPorts = new Set<number>();
   let sigDepth = 0;
-  const sigBytesSeen = new Map<number, number>();
+  const sigBytesSeen = new RecentKeys(MAX_SIGNATURE_FLOWS);
   /** What follows from the rules: computed at start and again when they are reloaded. */
   function derive(): void {
     setUdpTunnelPorts(pkt, cfg.policy.tunnels.vxlanPorts, cfg.policy.tunnels.genevePorts);
@@ -139,8 +140,8 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     unnamedUdpConn(firstBytes) {
       const c = resolved.size > 0 || hasAddressIntel ? connTarget() : null;
       if (c === null) return;
-      makeRoom(udpSeen, MAX_PENDING_CONNS);
-      udpSeen.add(directedHash(at.b, pkt, false));
+      udpSeen.makeRoom();
+      udpSeen.set(directedHash(at.b, pkt, false));
       emitConn(c, firstBytes);
     },
     directedHash: (reversed) => directedHash(at.b, pkt, reversed),
@@ -248,8 +249,8 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     if (udpSeen.has(h)) return;
     const c = connTarget();
     if (c === null) return;
-    makeRoom(udpSeen, MAX_PENDING_CONNS);
-    udpSeen.add(h);
+    udpSeen.makeRoom();
+    udpSeen.set(h);
     emitConn(c, 'other');
   }
 
@@ -279,7 +280,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       emitProbe(PROTO_TCP, 0, pkt.tcpWindow);
     } else if ((flags & TCP_SYN) !== 0) {
       if (emitReply(PROTO_TCP, OUTCOME_ANSWERED, true)) {
-        makeRoom(answeredConns, cfg.policy.scan.maxPending);
+        answeredConns.makeRoom();
         answeredConns.set(directedHash(at.b, pkt, true), HANDSHAKE_WAITING);
       }
     } else if ((flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
@@ -297,13 +298,13 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     const b = at.b;
     const h = directedHash(b, pkt, false);
     const state = answeredConns.get(h);
-    if (state === undefined) {
+    if (state < 0) {
       // The target's payload (a banner): no longer half-open; the prober's own data is still to be told.
       if (pkt.payloadLen > 0) {
         const r = directedHash(b, pkt, true);
         const s = answeredConns.get(r);
         if (s === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED, true); // its ACK was not seen (lost, or a capture gap)
-        if (s !== undefined) answeredConns.set(r, HANDSHAKE_DATA);
+        if (s >= 0) answeredConns.set(r, HANDSHAKE_DATA);
       }
       return;
     }
@@ -465,15 +466,15 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     if (pkt.srcPort < 1024 && pkt.dstPort >= 1024) return;
     const h = directedHash(b, pkt, false);
     if (udpProbeSeen.has(h)) return;
-    makeRoom(udpProbeSeen, MAX_UDP_FLOWS);
-    udpProbeSeen.add(h);
+    udpProbeSeen.makeRoom();
+    udpProbeSeen.set(h);
     if (udpAwaitingReply.delete(directedHash(b, pkt, true))) {
       // Internal flows: the answer is watched too, and seen here.
       emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
       return;
     }
-    makeRoom(udpAwaitingReply, MAX_UDP_FLOWS);
-    udpAwaitingReply.add(h);
+    udpAwaitingReply.makeRoom();
+    udpAwaitingReply.set(h);
     emitProbe(PROTO_UDP, 0, 0);
   }
 
@@ -493,9 +494,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   function onSignaturePort(off: number, end: number): void {
     const b = at.b;
     const h = directedHash(b, pkt, false);
-    const seen = sigBytesSeen.get(h) ?? 0;
+    const seen = Math.max(0, sigBytesSeen.get(h));
     if (seen >= sigDepth) return;
-    if (seen === 0) makeRoom(sigBytesSeen, MAX_SIGNATURE_FLOWS);
+    if (seen === 0) sigBytesSeen.makeRoom();
     sigBytesSeen.set(h, seen + end - off);
     const toServer = sigClientPorts.has(pkt.dstPort);
     const serverPort = toServer ? pkt.dstPort : pkt.srcPort;
@@ -624,8 +625,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       return st;
     },
     reload(rules) {
-      // Flow state (streams, UDP flows, probes awaiting replies) is kept. What refers to intel entries by
-      // position (address ties from DNS answers, connections waiting on them) is dropped: positions change.
+      // Flow state (streams, UDP flows, probes awaiting replies) is kept, within the bounds it was made with (a new
+      // scan.max_pending applies from the next start). What refers to intel entries by position (address ties from
+      // DNS answers, connections waiting on them) is dropped: positions change.
       cfg = { ...cfg, ...rules };
       resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
       pendingConns.clear();
