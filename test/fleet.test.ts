@@ -448,6 +448,17 @@ function incidentDocs(file: string): Array<Record<string, unknown>> {
   return docs;
 }
 
+/** A sensor per slice (named tag0, tag1, ...: none raises notAlone), then correlate: its one fleet document. */
+async function oneFleetDocument(tag: string, parts: readonly string[], notAlone: readonly string[]): Promise<Record<string, unknown>> {
+  for (let k = 0; k < parts.length; k++) await sensor(`${tag}${k}`, parts[k], allUrls(), path.join(dir, `${tag}-s${k}.ndjson`), 'flags', notAlone);
+  const out = path.join(dir, `${tag}-correlate.ndjson`);
+  const c = await correlateUntilCaughtUp(out, parts.length);
+  assert.equal(c.code, 0, c.stderr);
+  const docs = incidentDocs(out);
+  assert.equal(docs.length, 1, `${docs.length} fleet documents`);
+  return docs[0];
+}
+
 test('the fleet incident follows the merged scan: a first document, an update when the merged targets cross the large level, never a document that changes nothing', async () => {
   await resetFleet();
   // The large-target level between two sensors' share (42-43 hosts) and the whole capture's 64 hosts.
@@ -500,13 +511,7 @@ test('scan.ping_sweep across five sensors: nmap -sn split by target host, each u
   const w = ref[ref.length - 1];
   // 64 hosts: five slices of 12-13 stay under ping_hosts (15 at medium).
   const parts = sliceByHost(capture, 'ping', 5);
-  for (let k = 0; k < parts.length; k++) await sensor(`p${k}`, parts[k], allUrls(), path.join(dir, `f-p${k}.ndjson`), 'flags', ['scan.ping_sweep', 'scan.sweep']);
-  const out = path.join(dir, 'f-correlate.ndjson');
-  const c = await correlateUntilCaughtUp(out, 5);
-  assert.equal(c.code, 0, c.stderr);
-  const docs = incidentDocs(out);
-  assert.equal(docs.length, 1, `${docs.length} fleet documents`);
-  const a = docs[0];
+  const a = await oneFleetDocument('p', parts, ['scan.ping_sweep', 'scan.sweep']);
   assert.equal(get(a, 'rule.id'), 'scan.ping_sweep');
   assert.deepEqual(get(a, 'picket.incident.kinds'), ((get(w, 'picket.incident.kinds') as string[]).filter((k) => k !== 'scan.tool')));
   assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['p0', 'p1', 'p2', 'p3', 'p4']);
@@ -525,13 +530,7 @@ test('scan.slow across three sensors: nmap --scan-delay 3s split by target port,
   const w = slow[slow.length - 1];
   // One host, ports 20-40: each sensor sees every third port (7 targets, 9 s apart, over the same minute).
   const parts = [0, 1, 2].map((k) => writeSlice(capture, `slow${k}`, `tcp.port in {${Array.from({ length: 21 }, (_, i) => 20 + i).filter((p) => p % 3 === k).join(',')}}`));
-  for (let k = 0; k < 3; k++) await sensor(`w${k}`, parts[k], allUrls(), path.join(dir, `g-w${k}.ndjson`), 'flags', ['scan.slow', 'scan.port']);
-  const out = path.join(dir, 'g-correlate.ndjson');
-  const c = await correlateUntilCaughtUp(out, 3);
-  assert.equal(c.code, 0, c.stderr);
-  const docs = incidentDocs(out);
-  assert.equal(docs.length, 1, `${docs.length} fleet documents`);
-  const a = docs[0];
+  const a = await oneFleetDocument('w', parts, ['scan.slow', 'scan.port']);
   const kinds = (get(w, 'picket.incident.kinds') as string[]).filter((k) => k !== 'scan.tool');
   assert.ok(kinds.includes('scan.slow'), JSON.stringify(kinds));
   assert.deepEqual(get(a, 'picket.incident.kinds'), kinds);
