@@ -539,6 +539,24 @@ test('scan.slow across three sensors: nmap --scan-delay 3s split by target port,
   assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['w0', 'w1', 'w2']);
 });
 
+test('fleet.summary_min_targets: a source with fewer failed targets is not summarised (default 2), with 1 it is', async () => {
+  await resetFleet();
+  // One target of the nmap sweep (10.90.0.7 port 80) and both of its ports: one and two failed targets.
+  const oneTarget = writeSlice(CAPTURE, 'one-target', 'ip.addr == 10.90.0.7 && tcp.port == 80');
+  const twoTargets = writeSlice(CAPTURE, 'two-targets', 'ip.addr == 10.90.0.7');
+  const min1 = tmpDir('fleet-min1');
+  fs.writeFileSync(path.join(min1, 'fleet.yaml'), 'kind: policy\nfleet:\n  summary_min_targets: 1\n');
+  const replay = async (name: string, file: string, extra: string[] = []): Promise<void> => {
+    const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', name, '--nats-creds', creds, '--out', path.join(dir, `h-${name}.ndjson`), ...extra, file]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await replay('one', oneTarget);
+  await replay('one-min1', oneTarget, ['--rules', min1]);
+  await replay('two', twoTargets);
+  const subjects = await withNats(allUrls(), async (nc) => (await (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES', { subjects_filter: '>' })).state.subjects ?? {});
+  assert.deepEqual(subjects, { 'picket.summaries.one-min1': 1, 'picket.summaries.two': 1 });
+});
+
 test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {
   const port = await freePort();
   const standalone: Node = { name: 'solo', port, clusterPort: 0, conf: path.join(dir, 'solo.conf'), proc: null };
