@@ -473,10 +473,11 @@ test('the fleet incident follows the merged scan: a first document, an update wh
   assert.equal(one.length, 1, `two sensors' shares: ${one.length} documents`);
   const a = one[0];
   assert.equal(get(a, 'rule.id'), 'scan.sweep');
-  assert.deepEqual([get(a, 'picket.incident.document'), get(a, 'picket.update'), get(a, 'picket.severity'), get(a, 'event.severity')], [1, false, 'medium', 47]);
+  // nmap, named with high confidence by the sensors: one level up, as a sensor's incident.
+  assert.deepEqual([get(a, 'picket.incident.document'), get(a, 'picket.update'), get(a, 'picket.severity'), get(a, 'event.severity')], [1, false, 'high', 73]);
+  assert.deepEqual(get(a, 'picket.severity_reasons'), ['sweep scan', 'tool named with high confidence: nmap', 'seen across 2 sensors, under every one\'s threshold alone']);
   assert.deepEqual(get(a, 'picket.incident.kinds'), ['scan.sweep']);
   assert.ok(Number(get(a, 'picket.scan.hosts')) >= 25 && Number(get(a, 'picket.scan.hosts')) < 50, `hosts ${String(get(a, 'picket.scan.hosts'))}`);
-  assert.ok(!(get(a, 'picket.severity_reasons') as string[]).some((r) => r.startsWith('large target set')));
 
   // The third sensor's share takes the merged scan to the capture's 64 hosts: one update of the same incident.
   await sensor('s2', slices[2], allUrls(), path.join(dir, 'e-s2.ndjson'));
@@ -488,7 +489,7 @@ test('the fleet incident follows the merged scan: a first document, an update wh
     const u = docs[1];
     assert.equal(get(u, 'rule.id'), 'scan.sweep');
     assert.equal(get(u, 'picket.incident.id'), get(a, 'picket.incident.id'));
-    assert.deepEqual([get(u, 'picket.incident.document'), get(u, 'picket.update'), get(u, 'picket.severity')], [2, true, 'high']);
+    assert.deepEqual([get(u, 'picket.incident.document'), get(u, 'picket.update'), get(u, 'picket.severity')], [2, true, 'critical']);
     assert.notEqual(get(u, 'event.id'), get(a, 'event.id'));
     assert.ok((get(u, 'picket.severity_reasons') as string[]).includes('large target set: 64 hosts, 128 targets'), JSON.stringify(get(u, 'picket.severity_reasons')));
     for (const f of ['hosts', 'ports', 'targets', 'attempts']) assert.equal(get(u, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);

@@ -114,7 +114,7 @@ export interface FleetIncident {
 /** The severity of a fleet incident with these kinds and merged counts: the sensor's function (severity.ts). */
 export function fleetSeverity(source: string, kinds: readonly FleetKind[], m: MergedSource, policy: ScanPolicy, reasons: string[] | null): Severity {
   return scanSeverity({
-    kinds, tool: null, hosts: Math.max(m.counts.hosts, m.counts.pingHosts), targets: m.counts.targets, access: null, lookedUp: null,
+    kinds, tool: m.toolNamed, hosts: Math.max(m.counts.hosts, m.counts.pingHosts), targets: m.counts.targets, access: null, lookedUp: null,
     research: researchOf(policy, addrKeyOfText(source)),
   }, policy, reasons);
 }

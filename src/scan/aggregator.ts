@@ -580,7 +580,7 @@ export function createScanAggregator(
       sensor: summaries.sensor, source: ipOf(s), seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
       outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
       counts: countsInto(s, emptyCounts()), failed: s.failed, pingHosts: [...(s.pingHosts ?? [])].map(addrText), probeTimes: s.probeTimes, sampleHosts: s.sampleHosts.map(addrText), samplePorts: s.samplePorts.map(portText),
-      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes },
+      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes, ...(s.named?.fingerprint.tool === v.fingerprint.tool ? { high: true } : {}) },
     }));
   }
 

@@ -49,8 +49,11 @@ export interface FleetSummary {
   n: { targets: number; hosts: number; ports: number; max_ports_one_host: number; ping_hosts: number; max_udp_ports_one_host: number };
   sample_hosts: string[];
   sample_ports: string[];
-  /** The tool the sensor named from the source's probes, if any, with how many probes matched of how many. */
-  tool: { name: string; matched: number; probes: number } | null;
+  /**
+   * The tool the sensor named from the source's probes, if any, with how many probes matched of how many; `high`
+   * (optional, added in v1): the sensor named it with high confidence, which raises its incident's severity.
+   */
+  tool: { name: string; matched: number; probes: number; high?: boolean } | null;
 }
 
 /** What the aggregator knows of a source that a summary carries (it owns the Source type). */
@@ -149,6 +152,8 @@ export interface MergedSource {
   samplePorts: string[];
   outcomes: FleetSummary['outcomes'];
   tool: string | null;
+  /** A tool some sensor named with high confidence (the severity's reason), else null. */
+  toolNamed: string | null;
 }
 
 const earlier = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
@@ -208,6 +213,7 @@ export function mergeSummaries(list: readonly FleetSummary[], slowMinInterval: n
   const samples = new Set<string>();
   const ports = new Set<string>();
   let tool: string | null = null;
+  let toolNamed: string | null = null;
   for (const s of list) {
     for (const k of Object.keys(outcomes) as Array<keyof typeof outcomes>) outcomes[k] += isNum(s.outcomes[k]) ? s.outcomes[k] : 0;
     if (earlier(s.first, first)) first = s.first;
@@ -217,6 +223,7 @@ export function mergeSummaries(list: readonly FleetSummary[], slowMinInterval: n
     for (const h of s.sample_hosts ?? []) if (samples.size < 10) samples.add(h);
     for (const p of s.sample_ports ?? []) if (ports.size < 10) ports.add(p);
     tool ??= s.tool?.name ?? null;
+    if (s.tool?.high === true) toolNamed ??= s.tool.name;
   }
   const exact = list.every((s) => s.targets !== undefined);
   let targets: number;
@@ -265,7 +272,7 @@ export function mergeSummaries(list: readonly FleetSummary[], slowMinInterval: n
       targets, hosts, ports: nPorts, maxPortsOneHost, pingHosts: mergedPingHosts(list), maxUdpPortsOneHost: udp, attempts, quickProbes: mergedQuickProbes(list, slowMinInterval),
       durationSeconds: last[0] - first[0] + (last[1] - first[1]) / 1e9,
     },
-    exact, first, last, outcomes, tool,
+    exact, first, last, outcomes, tool, toolNamed,
     shares: list.map((s) => ({ sensor: s.sensor, hosts: s.n.hosts, targets: s.n.targets, attempts: s.attempts })).sort((a, b) => (a.sensor < b.sensor ? -1 : 1)),
     sampleHosts: [...samples], samplePorts: [...ports],
   };
