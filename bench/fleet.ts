@@ -52,6 +52,15 @@ function timed(args: string[]): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** A replay's wall and CPU (user + system) seconds, by /usr/bin/time: CPU time moves less with the machine's other load. */
+function cpuTimed(args: string[]): { wall: number; cpu: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', 'FLEET_TIME %e %U %S', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('FLEET_TIME '));
+  if (r.status !== 0 || line === undefined) throw new Error(`picket ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  const [wall, user, sys] = line.split(' ').slice(1).map(Number);
+  return { wall, cpu: user + sys };
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
@@ -98,18 +107,40 @@ async function main(): Promise<void> {
     console.log(`published: ${Math.round(n / pubSec)} summaries/s from one client`);
     console.log(`correlate: ${busy.toFixed(2)} s with them, ${base.toFixed(2)} s with none (start-up + 1 s idle): ${Math.round(n / (busy - base))} summaries merged/s`);
 
-    // A sensor's cost of publishing: the same replay with and without --nats, round-robin, median of runs.
+    // A sensor's cost of publishing: the same replay without --nats, with it (policy default fleet.summary_min_targets,
+    // 2), and with it summarising every source with one failed target (1, the first cut's behaviour), round-robin,
+    // median of runs; the summaries each published, counted in the stream.
     const mix = path.join(ROOT, 'bench', 'data', 'mix-200k.pcap');
     if (!fs.existsSync(mix)) spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'gen.js'), '--packets', '200000', '--seed', '1', '--out', mix, '--quiet'], { stdio: 'inherit' });
-    const plain: number[] = [];
-    const withNats: number[] = [];
+    const everyOne = path.join(dir, 'min1');
+    fs.mkdirSync(everyOne);
+    fs.writeFileSync(path.join(everyOne, 'policy.yaml'), 'kind: policy\nfleet:\n  summary_min_targets: 1\n');
+    const variants: Array<{ label: string; args: (r: number) => string[]; secs: number[]; cpu: number[]; summaries: number }> = [
+      { label: 'without --nats', args: () => [], secs: [], cpu: [], summaries: 0 },
+      { label: 'with --nats, summary_min_targets 2 (default)', args: (r) => ['--nats', url, '--sensor-name', `bench-min2-${r}`], secs: [], cpu: [], summaries: 0 },
+      { label: 'with --nats, summary_min_targets 1', args: (r) => ['--nats', url, '--sensor-name', `bench-min1-${r}`, '--rules', everyOne], secs: [], cpu: [], summaries: 0 },
+    ];
+    const storedSummaries = async (): Promise<number> => {
+      const c = await connect({ servers: url });
+      try {
+        return (await (await c.jetstreamManager()).streams.info('PICKET_SUMMARIES')).state.messages;
+      } finally {
+        await c.close();
+      }
+    };
     for (let r = 0; r < runs; r++) {
-      plain.push(timed(['replay', '--quiet', '--out', path.join(dir, 'plain.ndjson'), mix]));
-      withNats.push(timed(['replay', '--quiet', '--nats', url, '--sensor-name', `bench${r}`, '--out', path.join(dir, 'nats.ndjson'), mix]));
+      for (const v of variants) {
+        const before = await storedSummaries();
+        const t = cpuTimed(['replay', '--quiet', ...v.args(r), '--out', path.join(dir, 'replay.ndjson'), mix]);
+        v.secs.push(t.wall);
+        v.cpu.push(t.cpu);
+        v.summaries = (await storedSummaries()) - before;
+      }
     }
-    const p = median(plain);
-    const w = median(withNats);
-    console.log(`replay of 200k-packet mix: ${p.toFixed(2)} s (${Math.round(200_000 / p / 1000)} k pps) without, ${w.toFixed(2)} s (${Math.round(200_000 / w / 1000)} k pps) with --nats (median of ${runs})`);
+    for (const v of variants) {
+      const m = median(v.secs);
+      console.log(`replay of 200k-packet mix ${v.label}: ${m.toFixed(2)} s wall (${Math.round(200_000 / m / 1000)} k pps; min ${Math.min(...v.secs).toFixed(2)}), ${median(v.cpu).toFixed(2)} s CPU (min ${Math.min(...v.cpu).toFixed(2)}), ${v.summaries} summaries (median of ${runs})`);
+    }
   } finally {
     server.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

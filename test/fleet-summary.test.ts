@@ -6,7 +6,7 @@ import { buildSummary, mergeSummaries, parseSummary, SUMMARY_EXACT_MAX, type Fle
 import { createSpread, spreadAdd } from '../src/scan/spread';
 import { PROTO_TCP } from '../src/core/scan-record';
 import { DEFAULT_POLICY } from '../src/config/rules';
-import { applySummary, fleetOnlyKinds, type SourceState } from '../src/fleet/correlate';
+import { applySummary, fleetOnlyKinds, nextFleetDocument, type SourceState } from '../src/fleet/correlate';
 
 /** One sensor's summary of a source that failed against hosts [from, to) of 10.1.x.y on the given TCP ports. */
 function summaryOf(sensor: string, from: number, to: number, ports: number[], cap = 4096): FleetSummary {
@@ -16,8 +16,9 @@ function summaryOf(sensor: string, from: number, to: number, ports: number[], ca
   return buildSummary({
     sensor, source: '198.18.0.9', seq: 1, first: [100, 0], last: [200, 0],
     outcomes: { answered: 0, half_open: 0, rejected: f.nTargets, unreachable: 0, unanswered: 0 },
-    counts: { targets: f.nTargets, hosts: f.nHosts, ports: f.nPorts, maxPortsOneHost: f.maxPortsOneHost, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: f.nTargets, quickProbes: 0, durationSeconds: 100 },
-    failed: f, sampleHosts: [], samplePorts: [], tool: null,
+    // A fast scan (every probe but the first quick), so that none of these is a paced scan.slow.
+    counts: { targets: f.nTargets, hosts: f.nHosts, ports: f.nPorts, maxPortsOneHost: f.maxPortsOneHost, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: f.nTargets, quickProbes: Math.max(0, f.nTargets - 1), durationSeconds: 100 },
+    failed: f, pingHosts: [], probeTimes: null, sampleHosts: [], samplePorts: [], tool: null,
   });
 }
 
@@ -32,7 +33,7 @@ test('small summaries list their targets and merge exactly, overlaps counted onc
   const b = roundTrip(summaryOf('b', 10, 30, [80, 443]));
   assert.equal(a.targets?.length, 40);
   assert.equal(a.sketch, undefined);
-  const m = mergeSummaries([a, b]);
+  const m = mergeSummaries([a, b], 1);
   assert.equal(m.exact, true);
   assert.equal(m.counts.hosts, 30);
   assert.equal(m.counts.targets, 60);
@@ -49,14 +50,14 @@ test('large summaries carry sketches (exact sets and sketched spreads alike); me
   assert.ok(sketched.sketch !== undefined);
   assert.ok(listed.targets !== undefined);
   assert.equal(Buffer.from(sketched.sketch.targets, 'base64').length, 256);
-  const m = mergeSummaries([exactButLarge, sketched, listed]);
+  const m = mergeSummaries([exactButLarge, sketched, listed], 1);
   assert.equal(m.exact, false);
   // HLL of 256 registers: about 6.5 % standard error; 3 sigma.
   assert.ok(Math.abs(m.counts.hosts - 1100) < 1100 * 0.2, `hosts ${m.counts.hosts}`);
   assert.ok(Math.abs(m.counts.targets - 1100) < 1100 * 0.2, `targets ${m.counts.targets}`);
   assert.equal(m.counts.ports, 1);
   // The same sensors again (a redelivery) change nothing: a union.
-  const again = mergeSummaries([exactButLarge, sketched, listed, listed, exactButLarge]);
+  const again = mergeSummaries([exactButLarge, sketched, listed, listed, exactButLarge], 1);
   assert.equal(again.counts.hosts, m.counts.hosts);
 });
 
@@ -95,4 +96,70 @@ test('correlate raises only what the merged counts cross and no single sensor do
   assert.equal(applySummary(st, newer), true);
   assert.equal(applySummary(st, summaryOf('a', 0, 2, [80])), false);
   assert.equal(st.a.n.hosts, 5);
+});
+
+test('probe times: a fast scan split over sensors is not paced across them; without the times, the sensors\' own counts', () => {
+  // One probe every 0.4 s, dealt round-robin to three sensors: each sees one every 1.2 s (none quick, at 1 s).
+  const withTimes = [0, 1, 2].map((k) => {
+    const s = summaryOf(`s${k}`, 10 * k, 10 * k + 10, [80]);
+    const times = Array.from({ length: 10 }, (_, i) => Math.round((i * 3 + k) * 400_000));
+    return roundTrip({ ...s, first: [100, k * 400_000_000], attempts: 10, quick_probes: 0, probe_times: times.map((t) => t - k * 400_000) });
+  });
+  const m = mergeSummaries(withTimes, 1);
+  assert.equal(m.counts.attempts, 30);
+  assert.equal(m.counts.quickProbes, 29, 'every probe but the first came 0.4 s after another sensor\'s');
+  const policy = structuredClone(DEFAULT_POLICY.scan);
+  assert.ok(!(fleetOnlyKinds(Object.fromEntries(withTimes.map((s) => [s.sensor, s])), policy)?.kinds ?? []).includes('slow'));
+  // A summary of a sensor from before probe_times: the sum of the sensors' counts.
+  const old = withTimes.map((s) => ({ ...s, probe_times: undefined }));
+  assert.equal(mergeSummaries(old, 1).counts.quickProbes, 0);
+});
+
+test('ICMP-probed hosts: the union of the sensors\' lists (overlaps once), sketched past the list\'s bound', () => {
+  const ping = (sensor: string, from: number, to: number): FleetSummary => {
+    const s = summaryOf(sensor, 0, 0, [80]);
+    const hosts = Array.from({ length: to - from }, (_, i) => `10.2.${(from + i) >> 8}.${(from + i) & 255}`);
+    return roundTrip(buildSummary({
+      sensor, source: s.source, seq: 1, first: s.first, last: s.last, outcomes: s.outcomes,
+      counts: { targets: 0, hosts: 0, ports: 0, maxPortsOneHost: 0, pingHosts: hosts.length, maxUdpPortsOneHost: 0, attempts: hosts.length, quickProbes: 0, durationSeconds: 100 },
+      failed: null, pingHosts: hosts, probeTimes: null, sampleHosts: [], samplePorts: [], tool: null,
+    }));
+  };
+  const a = ping('a', 0, 10);
+  assert.deepEqual(a.targets, [], 'no failed target: an empty list');
+  assert.equal(a.ping?.length, 10);
+  assert.equal(mergeSummaries([a, ping('b', 5, 20)], 1).counts.pingHosts, 20);
+  const big = ping('c', 0, 600);
+  assert.ok(big.ping === undefined && big.ping_sketch !== undefined);
+  const est = mergeSummaries([big, ping('d', 600, 700)], 1).counts.pingHosts;
+  assert.ok(Math.abs(est - 700) < 700 * 0.2, `ping hosts ${est}`);
+  // A summary from before the lists (ping_hosts only): the sum of the counts.
+  const old = { ...a, ping: undefined };
+  assert.equal(mergeSummaries([old, ping('b', 5, 20)], 1).counts.pingHosts, 25);
+});
+
+test('a fleet-only incident: a first document, updates only when a kind or the severity changes', () => {
+  const policy = structuredClone(DEFAULT_POLICY.scan);
+  policy.severityLargeHosts = 40;
+  const state = (...l: FleetSummary[]): SourceState => Object.fromEntries(l.map((s) => [s.sensor, s]));
+  const judge = (st: SourceState) => fleetOnlyKinds(st, policy)!;
+  const j1 = judge(state(summaryOf('a', 0, 15, [80]), summaryOf('b', 15, 30, [80])));
+  const first = nextFleetDocument(null, j1.kinds, '198.18.0.9', j1.merged, policy);
+  assert.ok(first !== null);
+  assert.deepEqual({ trigger: first.trigger, documents: first.incident.documents, kinds: first.incident.kinds, severity: first.incident.severity },
+    { trigger: 'sweep', documents: 1, kinds: ['sweep'], severity: 'medium' });
+  // More hosts, still under the large-target level: nothing.
+  const j2 = judge(state(summaryOf('a', 0, 18, [80]), summaryOf('b', 18, 36, [80])));
+  assert.equal(nextFleetDocument(first.incident, j2.kinds, '198.18.0.9', j2.merged, policy), null);
+  // Past it: an update of the same incident, one level up.
+  const j3 = judge(state(summaryOf('a', 0, 20, [80]), summaryOf('b', 20, 40, [80])));
+  const upd = nextFleetDocument(first.incident, j3.kinds, '198.18.0.9', j3.merged, policy);
+  assert.deepEqual({ id: upd?.incident.id, documents: upd?.incident.documents, severity: upd?.incident.severity, trigger: upd?.trigger },
+    { id: first.incident.id, documents: 2, severity: 'high', trigger: 'sweep' });
+  // The same state again: nothing.
+  assert.equal(nextFleetDocument(upd!.incident, j3.kinds, '198.18.0.9', j3.merged, policy), null);
+  // More ports on each sensor's hosts (4 and 2, 5 together) make it mixed: a new kind, an update.
+  const j4 = judge(state(summaryOf('a', 0, 20, [80, 443, 22, 21]), summaryOf('b', 20, 40, [80, 25])));
+  const mixed = nextFleetDocument(upd!.incident, j4.kinds, '198.18.0.9', j4.merged, policy);
+  assert.deepEqual({ documents: mixed?.incident.documents, kinds: mixed?.incident.kinds, trigger: mixed?.trigger }, { documents: 3, kinds: ['sweep', 'mixed'], trigger: 'mixed' });
 });

@@ -109,7 +109,9 @@ function docsOf(file: string): Array<Record<string, unknown>> {
 const ofRule = (docs: Array<Record<string, unknown>>, id: string): Array<Record<string, unknown>> => docs.filter((d) => get(d, 'rule.id') === id);
 
 /** A sensor replaying a slice: NATS and its credentials from the flags, or from a picket.yaml nats output. */
-async function sensor(name: string, slice: string, servers: string, out: string, how: 'flags' | 'config' = 'flags'): Promise<Array<Record<string, unknown>>> {
+async function sensor(
+  name: string, slice: string, servers: string, out: string, how: 'flags' | 'config' = 'flags', notAlone: readonly string[] = ['scan.sweep'],
+): Promise<Array<Record<string, unknown>>> {
   let args = ['--nats', servers, '--sensor-name', name, '--nats-creds', creds];
   if (how === 'config') {
     const cfg = path.join(dir, `${name}.yaml`);
@@ -120,8 +122,11 @@ async function sensor(name: string, slice: string, servers: string, out: string,
   assert.equal(r.code, 0, `sensor ${name}: ${r.stderr}`);
   const docs = docsOf(out);
   assert.ok(docs.length > 0, `sensor ${name} wrote nothing`);
-  // Alone, each sensor stays under the sweep threshold: no scan.sweep.
-  assert.deepEqual(ofRule(docs, 'scan.sweep'), [], `sensor ${name} raised scan.sweep on its own`);
+  // Alone, each sensor stays under the threshold: no scan.sweep (or what the test names), in no document's kinds.
+  for (const rule of notAlone) {
+    assert.deepEqual(ofRule(docs, rule), [], `sensor ${name} raised ${rule} on its own`);
+    assert.ok(docs.every((d) => !((get(d, 'picket.incident.kinds') as string[] | undefined) ?? []).includes(rule)), `${rule} in an incident of sensor ${name}`);
+  }
   for (const d of docs.filter((x) => get(x, 'event.kind') === 'alert')) assert.equal(get(d, 'observer.name'), name);
   return docs;
 }
@@ -160,6 +165,28 @@ async function resetFleet(): Promise<void> {
 /** What one sensor replaying the whole capture reports (no NATS): the reference. */
 let whole: Record<string, unknown>;
 
+/** Slices of a capture, one per sensor, by the scanner's target host (last octet mod n): every packet of a host in one slice. */
+function sliceByHost(capture: string, name: string, n: number): string[] {
+  const hosts = spawnSync('tshark', ['-r', capture, '-Y', `ip.src == ${SCANNER}`, '-T', 'fields', '-e', 'ip.dst'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
+  const targets = [...new Set(hosts)];
+  assert.ok(targets.length >= 30, `${capture} has ${targets.length} targets`);
+  return Array.from({ length: n }, (_, k) => writeSlice(capture, `${name}${k}`, `ip.addr in {${targets.filter((h) => Number(h.split('.')[3]) % n === k).join(',')}}`));
+}
+
+function writeSlice(capture: string, name: string, filter: string): string {
+  const file = path.join(dir, `${name}.pcap`);
+  const r = spawnSync('tshark', ['-r', capture, '-Y', filter, '-F', 'pcap', '-w', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return file;
+}
+
+/** One sensor replaying the whole capture, no NATS: its alert documents. */
+async function referenceDocs(capture: string): Promise<Array<Record<string, unknown>>> {
+  const ref = await run(['replay', '--quiet', capture]);
+  assert.equal(ref.code, 0, ref.stderr);
+  return ref.docs;
+}
+
 before(async () => {
   requireTool('nats-server');
   requireTool('tshark');
@@ -188,20 +215,8 @@ before(async () => {
     ].join('\n'));
     startNode(n);
   }
-  // Slices of the one capture by target host (last octet mod 3): every packet of a target in one slice.
-  const hosts = spawnSync('tshark', ['-r', CAPTURE, '-Y', `ip.src == ${SCANNER}`, '-T', 'fields', '-e', 'ip.dst'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
-  const targets = [...new Set(hosts)];
-  assert.ok(targets.length >= 30, `the capture has ${targets.length} targets`);
-  for (let k = 0; k < NODES; k++) {
-    const mine = targets.filter((h) => Number(h.split('.')[3]) % NODES === k);
-    const file = path.join(dir, `slice${k}.pcap`);
-    const r = spawnSync('tshark', ['-r', CAPTURE, '-Y', `ip.addr in {${mine.join(',')}}`, '-F', 'pcap', '-w', file], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    slices.push(file);
-  }
-  const ref = await run(['replay', '--quiet', CAPTURE]);
-  assert.equal(ref.code, 0, ref.stderr);
-  const sweeps = ofRule(ref.docs, 'scan.sweep');
+  slices.push(...sliceByHost(CAPTURE, 'sweep', NODES));
+  const sweeps = ofRule(await referenceDocs(CAPTURE), 'scan.sweep');
   assert.ok(sweeps.length > 0, 'the whole capture raises scan.sweep in one sensor');
   whole = sweeps[sweeps.length - 1];
   for (const n of nodes) await jetStreamReady(url(n));
@@ -419,6 +434,128 @@ test('two sensors that each raised the scan themselves: correlate raises one fle
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
   check();
+});
+
+/** Fleet documents of a fleet-only incident, checked for what every one of them carries. */
+function incidentDocs(file: string): Array<Record<string, unknown>> {
+  const docs = docsOf(file);
+  for (const d of docs) {
+    assert.equal(get(d, 'picket.fleet.correlated'), true);
+    assert.equal(get(d, 'picket.fleet.view'), 'fleet_only');
+    assert.equal(get(d, 'source.ip'), SCANNER);
+    checkMapped(d);
+  }
+  return docs;
+}
+
+/** A sensor per slice (named tag0, tag1, ...: none raises notAlone), then correlate: its one fleet document. */
+async function oneFleetDocument(tag: string, parts: readonly string[], notAlone: readonly string[]): Promise<Record<string, unknown>> {
+  for (let k = 0; k < parts.length; k++) await sensor(`${tag}${k}`, parts[k], allUrls(), path.join(dir, `${tag}-s${k}.ndjson`), 'flags', notAlone);
+  const out = path.join(dir, `${tag}-correlate.ndjson`);
+  const c = await correlateUntilCaughtUp(out, parts.length);
+  assert.equal(c.code, 0, c.stderr);
+  const docs = incidentDocs(out);
+  assert.equal(docs.length, 1, `${docs.length} fleet documents`);
+  return docs[0];
+}
+
+test('the fleet incident follows the merged scan: a first document, an update when the merged targets cross the large level, never a document that changes nothing', async () => {
+  await resetFleet();
+  // The large-target level between two sensors' share (42-43 hosts) and the whole capture's 64 hosts.
+  const rules = tmpDir('fleet-rules');
+  fs.writeFileSync(path.join(rules, 'large.yaml'), 'kind: scan-policy\nseverity_large_hosts: 50\n');
+  const out = path.join(dir, 'e-correlate.ndjson');
+  await sensor('s0', slices[0], allUrls(), path.join(dir, 'e-s0.ndjson'));
+  await sensor('s1', slices[1], allUrls(), path.join(dir, 'e-s1.ndjson'));
+  const first = await correlateUntilCaughtUp(out, 2, ['--rules', rules]);
+  assert.equal(first.code, 0, first.stderr);
+  const one = incidentDocs(out);
+  assert.equal(one.length, 1, `two sensors' shares: ${one.length} documents`);
+  const a = one[0];
+  assert.equal(get(a, 'rule.id'), 'scan.sweep');
+  // nmap, named with high confidence by the sensors: one level up, as a sensor's incident.
+  assert.deepEqual([get(a, 'picket.incident.document'), get(a, 'picket.update'), get(a, 'picket.severity'), get(a, 'event.severity')], [1, false, 'high', 73]);
+  assert.deepEqual(get(a, 'picket.severity_reasons'), ['sweep scan', 'tool named with high confidence: nmap', 'seen across 2 sensors, under every one\'s threshold alone']);
+  assert.deepEqual(get(a, 'picket.incident.kinds'), ['scan.sweep']);
+  assert.ok(Number(get(a, 'picket.scan.hosts')) >= 25 && Number(get(a, 'picket.scan.hosts')) < 50, `hosts ${String(get(a, 'picket.scan.hosts'))}`);
+
+  // The third sensor's share takes the merged scan to the capture's 64 hosts: one update of the same incident.
+  await sensor('s2', slices[2], allUrls(), path.join(dir, 'e-s2.ndjson'));
+  const second = await correlateUntilCaughtUp(out, 3, ['--rules', rules]);
+  assert.equal(second.code, 0, second.stderr);
+  const check = (): void => {
+    const docs = incidentDocs(out);
+    assert.equal(docs.length, 2, `after the third share: ${docs.length} documents`);
+    const u = docs[1];
+    assert.equal(get(u, 'rule.id'), 'scan.sweep');
+    assert.equal(get(u, 'picket.incident.id'), get(a, 'picket.incident.id'));
+    assert.deepEqual([get(u, 'picket.incident.document'), get(u, 'picket.update'), get(u, 'picket.severity')], [2, true, 'critical']);
+    assert.notEqual(get(u, 'event.id'), get(a, 'event.id'));
+    assert.ok((get(u, 'picket.severity_reasons') as string[]).includes('large target set: 64 hosts, 128 targets'), JSON.stringify(get(u, 'picket.severity_reasons')));
+    for (const f of ['hosts', 'ports', 'targets', 'attempts']) assert.equal(get(u, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+    assert.deepEqual(get(u, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
+  };
+  check();
+  // Every summary delivered again (the consumer's position lost): the incident in the bucket says both were sent.
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  const third = await correlateUntilCaughtUp(out, 3, ['--rules', rules]);
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
+  check();
+});
+
+test('scan.ping_sweep across five sensors: nmap -sn split by target host, each under ping_hosts alone; the fleet has the whole capture\'s kind and counts', async () => {
+  await resetFleet();
+  const capture = path.join(PCAPS, 'scans', 'nmap-ping.pcap');
+  const ref = ofRule(await referenceDocs(capture), 'scan.ping_sweep');
+  assert.ok(ref.length > 0, 'the whole capture raises scan.ping_sweep in one sensor');
+  const w = ref[ref.length - 1];
+  // 64 hosts: five slices of 12-13 stay under ping_hosts (15 at medium).
+  const parts = sliceByHost(capture, 'ping', 5);
+  const a = await oneFleetDocument('p', parts, ['scan.ping_sweep', 'scan.sweep']);
+  assert.equal(get(a, 'rule.id'), 'scan.ping_sweep');
+  assert.deepEqual(get(a, 'picket.incident.kinds'), ((get(w, 'picket.incident.kinds') as string[]).filter((k) => k !== 'scan.tool')));
+  assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['p0', 'p1', 'p2', 'p3', 'p4']);
+  for (const f of ['ping_hosts', 'hosts', 'ports', 'targets', 'attempts']) assert.equal(get(a, `picket.scan.${f}`), get(w, `picket.scan.${f}`), f);
+  assert.equal(get(a, 'picket.scan.ping_hosts'), 64);
+  const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; alerted: boolean }>;
+  assert.deepEqual(shares.map((s) => s.alerted), [false, false, false, false, false]);
+});
+
+test('scan.slow across three sensors: nmap --scan-delay 3s split by target port, each paced but under slow_min_targets alone; the fleet has the whole capture\'s kinds and counts', async () => {
+  await resetFleet();
+  const capture = path.join(PCAPS, 'scans', 'nmap-slow.pcap');
+  const ref = await referenceDocs(capture);
+  const slow = ofRule(ref, 'scan.slow');
+  assert.ok(slow.length > 0, 'the whole capture raises scan.slow in one sensor');
+  const w = slow[slow.length - 1];
+  // One host, ports 20-40: each sensor sees every third port (7 targets, 9 s apart, over the same minute).
+  const parts = [0, 1, 2].map((k) => writeSlice(capture, `slow${k}`, `tcp.port in {${Array.from({ length: 21 }, (_, i) => 20 + i).filter((p) => p % 3 === k).join(',')}}`));
+  const a = await oneFleetDocument('w', parts, ['scan.slow', 'scan.port']);
+  const kinds = (get(w, 'picket.incident.kinds') as string[]).filter((k) => k !== 'scan.tool');
+  assert.ok(kinds.includes('scan.slow'), JSON.stringify(kinds));
+  assert.deepEqual(get(a, 'picket.incident.kinds'), kinds);
+  assert.equal(get(a, 'rule.id'), kinds[0], 'named by its first kind, as the sensor names its first document');
+  for (const f of ['hosts', 'ports', 'targets', 'attempts', 'duration_seconds']) assert.equal(get(a, `picket.scan.${f}`), get(w, `picket.scan.${f}`), f);
+  assert.deepEqual(get(a, 'picket.fleet.sensor_names'), ['w0', 'w1', 'w2']);
+});
+
+test('fleet.summary_min_targets: a source with fewer failed targets is not summarised (default 2), with 1 it is', async () => {
+  await resetFleet();
+  // One target of the nmap sweep (10.90.0.7 port 80) and both of its ports: one and two failed targets.
+  const oneTarget = writeSlice(CAPTURE, 'one-target', 'ip.addr == 10.90.0.7 && tcp.port == 80');
+  const twoTargets = writeSlice(CAPTURE, 'two-targets', 'ip.addr == 10.90.0.7');
+  const min1 = tmpDir('fleet-min1');
+  fs.writeFileSync(path.join(min1, 'fleet.yaml'), 'kind: policy\nfleet:\n  summary_min_targets: 1\n');
+  const replay = async (name: string, file: string, extra: string[] = []): Promise<void> => {
+    const r = await run(['replay', '--quiet', '--nats', allUrls(), '--sensor-name', name, '--nats-creds', creds, '--out', path.join(dir, `h-${name}.ndjson`), ...extra, file]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await replay('one', oneTarget);
+  await replay('one-min1', oneTarget, ['--rules', min1]);
+  await replay('two', twoTargets);
+  const subjects = await withNats(allUrls(), async (nc) => (await (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES', { subjects_filter: '>' })).state.subjects ?? {});
+  assert.deepEqual(subjects, { 'picket.summaries.one-min1': 1, 'picket.summaries.two': 1 });
 });
 
 test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {

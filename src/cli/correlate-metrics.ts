@@ -9,7 +9,7 @@ const F = {
   updates: counter('picket_correlate_source_updates_total', 'Source states changed by a summary and written back to the KV bucket'),
   merged: counter('picket_correlate_merged_source_updates_total', 'Of those, states holding two or more sensors\' summaries (a merge across sensors)'),
   conflicts: counter('picket_correlate_cas_conflicts_total', 'Source states another instance changed first (compare-and-set retried)'),
-  alerts: counter('picket_correlate_alerts_total', 'Fleet alerts raised, by rule.id and view (fleet_only: no sensor crossed alone; reported: sensors had raised it)'),
+  alerts: counter('picket_correlate_alerts_total', 'Fleet alert documents written (a fleet-only incident\'s first and each update), by rule.id and view (fleet_only: no sensor crossed alone; reported: sensors had raised it)'),
   acks: counter('picket_correlate_acks_total', 'Summaries acknowledged to JetStream'),
   connected: gauge('picket_correlate_nats_connected', 'Whether the connection to NATS is up: 1, or 0 while it reconnects'),
   disconnects: counter('picket_correlate_nats_disconnects_total', 'Times the connection to NATS was lost'),

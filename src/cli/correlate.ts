@@ -4,7 +4,10 @@ import { createEcsStamper, observerInfo, withRelated, type EcsDoc } from '../ale
 import type { PicketConfig } from '../config/config-file';
 import { loadConfigFile } from '../config/config-file';
 import { PicketError, EXIT_UNDELIVERED } from '../errors';
-import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, newReportedEpisode, reportedEventId, sourceKey, type SourceState } from '../fleet/correlate';
+import {
+  applySummary, fleetAlert, fleetOnlyKinds, incidentEventId, newReportedEpisode, nextFleetDocument, reportedEventId, sourceKey, type FleetIncident, type SourceState,
+} from '../fleet/correlate';
+import { SCAN_RULES } from '../scan/scan-alert';
 import { clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, CORRELATE_DURABLE, ensureCorrelateConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
@@ -204,25 +207,28 @@ export async function correlateCommand(argv: string[], version: string): Promise
       out.write(doc);
       made.push({ key: viewKey, value: JSON.stringify({ id, last: judged.merged.last }), revision: held === null ? undefined : done!.revision });
       alertsMade++;
-      const ruleKey = `${SUMMARY_KIND[view.kind]} reported`;
+      const ruleKey = `${SCAN_RULES[view.kind].id} reported`;
       counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
-      say(`${SUMMARY_KIND[view.kind]} of ${source} reported by ${view.sensors.length} sensors (${view.sensors.join(', ')}): one fleet view`);
+      say(`${SCAN_RULES[view.kind].id} of ${source} reported by ${view.sensors.length} sensors (${view.sensors.join(', ')}): one fleet view`);
       return;
     }
-    for (const kind of judged.kinds) {
-      const alertKey = `alerted.${kind}.${sourceKey(source)}`;
-      const done = await bucket.get(alertKey);
-      if (done !== null && done.length > 0) continue;
-      const doc = stamp(withRelated(fleetAlert(kind, source, judged.merged, policy, observer)));
-      // The same alert from a restarted or racing instance has the same event.id (an index keeps one).
-      (doc.event as EcsDoc).id = fleetEventId(kind, source, judged.merged);
-      out.write(doc);
-      made.push({ key: alertKey, value: String((doc.event as EcsDoc).id) });
-      alertsMade++;
-      const ruleKey = `${SUMMARY_KIND[kind]} fleet_only`;
-      counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
-      say(`${SUMMARY_KIND[kind]} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts)`);
-    }
+    // A fleet-only incident: a first document when fleet-only kinds appear, an update when a kind or the severity
+    // changes, nothing otherwise; its record in the bucket says what was sent, whichever instance sent it.
+    const incKey = `incident.${sourceKey(source)}`;
+    const rec = await bucket.get(incKey);
+    const held = rec === null || rec.length === 0 ? null : (JSON.parse(Buffer.from(rec.value).toString('utf8')) as FleetIncident);
+    const next = nextFleetDocument(held, judged.kinds, source, judged.merged, policy);
+    if (next === null) return;
+    const { trigger, incident } = next;
+    const doc = stamp(withRelated(fleetAlert(trigger, source, judged.merged, policy, observer, undefined, incident)));
+    // The same document from a restarted or racing instance has the same event.id (an index keeps one).
+    (doc.event as EcsDoc).id = incidentEventId(trigger, source, judged.merged, incident);
+    out.write(doc);
+    made.push({ key: incKey, value: JSON.stringify(incident), revision: rec === null || rec.length === 0 ? undefined : rec.revision });
+    alertsMade++;
+    const ruleKey = `${SCAN_RULES[trigger].id} fleet_only`;
+    counts.alerts.set(ruleKey, (counts.alerts.get(ruleKey) ?? 0) + 1);
+    say(`${SCAN_RULES[trigger].id} of ${source} across ${judged.merged.shares.length} sensors (${judged.merged.counts.hosts} hosts), document ${incident.documents} of ${incident.id}`);
   }
 }
 
@@ -232,5 +238,3 @@ interface Made {
   value: string;
   revision?: number;
 }
-
-const SUMMARY_KIND = { mixed: 'scan.mixed', port: 'scan.port', sweep: 'scan.sweep' } as const;

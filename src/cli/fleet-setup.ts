@@ -33,5 +33,5 @@ export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (li
 export function summaryHook(fleet: { sensor: string } | null, outputs: Outputs | null, rules: Rules): SummaryHook | null {
   const write = outputs?.summaries ?? null;
   if (fleet === null || write === null) return null;
-  return { sensor: fleet.sensor, intervalSec: rules.policy.fleet.summaryInterval, emit: (s: FleetSummary) => write(s) };
+  return { sensor: fleet.sensor, intervalSec: rules.policy.fleet.summaryInterval, minTargets: rules.policy.fleet.summaryMinTargets, emit: (s: FleetSummary) => write(s) };
 }

@@ -33,6 +33,8 @@ export interface Policy {
   fleet: {
     /** Seconds of packet time between summaries of the sources that changed (and when a source closes). */
     summaryInterval: number;
+    /** The least failed targets (or ICMP-probed hosts) a source has before it is summarised at all. */
+    summaryMinTargets: number;
   };
   /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
   probe: { repeatWindow: number };
@@ -134,7 +136,7 @@ const MEDIUM: ScanThresholds = {
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
   tunnels: { vxlanPorts: [DEFAULT_VXLAN_PORT], genevePorts: [DEFAULT_GENEVE_PORT], maxDepth: DEFAULT_MAX_TUNNEL_DEPTH },
-  fleet: { summaryInterval: 10 },
+  fleet: { summaryInterval: 10, summaryMinTargets: 2 },
   app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
@@ -333,8 +335,8 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   const fleet = root.get('fleet', true) as Node | undefined;
   if (fleet !== undefined) {
     if (!isMap(fleet)) rf.fail(fleet, '"fleet" must be a mapping');
-    checkAllowedKeys(rf, fleet, ['summary_interval']);
-    assignNumbers(rf, fleet, policy.fleet, [['summary_interval', 'summaryInterval', 'duration']]);
+    checkAllowedKeys(rf, fleet, ['summary_interval', 'summary_min_targets']);
+    assignNumbers(rf, fleet, policy.fleet, [['summary_interval', 'summaryInterval', 'duration'], ['summary_min_targets', 'summaryMinTargets', 'count']]);
   }
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;

@@ -5,12 +5,18 @@
  */
 import type { ScanPolicy } from '../config/rules';
 import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
+import type { Severity } from '../intel/domains';
+import { addrKeyOfText } from '../scan/addr-key';
+import { researchOf, scanSeverity } from '../scan/severity';
 import { mergeSummaries, summaryCounts, type FleetSummary, type MergedSource } from '../scan/fleet-summary';
 import { SCAN_RULES } from '../scan/scan-alert';
 import { scanMeasure } from '../scan/thresholds';
 
-/** The kinds judged across sensors, most telling first (a fleet alert names one). */
-export const FLEET_KINDS = ['mixed', 'port', 'sweep'] as const;
+/**
+ * The kinds judged across sensors, in the order a fleet document names them: the first cut's three first (the
+ * reported view keeps naming what it named), then host discovery and the paced scan.
+ */
+export const FLEET_KINDS = ['mixed', 'port', 'sweep', 'ping', 'slow'] as const;
 export type FleetKind = (typeof FLEET_KINDS)[number];
 
 /** Each sensor's latest summary of one source. */
@@ -49,7 +55,7 @@ export function fleetOnlyKinds(state: SourceState, policy: ScanPolicy): { merged
   const list = Object.values(state);
   if (list.length < 2) return null;
   const th = policy.presets[policy.sensitivity];
-  const merged = mergeSummaries(list);
+  const merged = mergeSummaries(list, th.slowMinInterval);
   const alone = list.map((s) => FLEET_KINDS.filter((kind) => scanMeasure(summaryCounts(s), th, policy.slowMaxQuickShare, kind) > 0));
   const reporters = list.filter((_, i) => alone[i].length > 0);
   if (reporters.length >= 2) {
@@ -94,23 +100,83 @@ export function fleetEventId(kind: FleetKind, source: string, m: MergedSource): 
 }
 
 /**
+ * A fleet-only incident of one source, in the sensor's style (aggregator.ts): its kinds so far, its severity and
+ * the documents sent. Kept in the KV bucket (`incident.<source>`), so that whichever instance judges the source
+ * next, after any restart, sends a document only when a kind or the severity changed.
+ */
+export interface FleetIncident {
+  id: string;
+  documents: number;
+  kinds: FleetKind[];
+  severity: Severity;
+}
+
+/** The severity of a fleet incident with these kinds and merged counts: the sensor's function (severity.ts). */
+export function fleetSeverity(source: string, kinds: readonly FleetKind[], m: MergedSource, policy: ScanPolicy, reasons: string[] | null): Severity {
+  return scanSeverity({
+    kinds, tool: m.toolNamed, hosts: Math.max(m.counts.hosts, m.counts.pingHosts), targets: m.counts.targets, access: null, lookedUp: null,
+    research: researchOf(policy, addrKeyOfText(source)),
+  }, policy, reasons);
+}
+
+/**
+ * The next document of a source's fleet-only incident, or null when nothing changed: a first one when fleet-only
+ * kinds appear, then one only when a kind is added or the severity changes (never a document that changes
+ * nothing). `trigger` names the document (rule.id): the first new kind, else the incident's first kind.
+ */
+export function nextFleetDocument(
+  held: FleetIncident | null, kindsNow: readonly FleetKind[], source: string, m: MergedSource, policy: ScanPolicy,
+): { trigger: FleetKind; incident: FleetIncident } | null {
+  if (held === null && kindsNow.length === 0) return null;
+  const inc: FleetIncident = held === null
+    ? { id: `fleet-${source}-${m.first[0]}.${String(m.first[1]).padStart(9, '0')}`, documents: 0, kinds: [], severity: 'medium' }
+    : { ...held, kinds: [...held.kinds] };
+  let trigger: FleetKind | null = null;
+  for (const k of FLEET_KINDS) {
+    if (!kindsNow.includes(k) || inc.kinds.includes(k)) continue;
+    inc.kinds.push(k);
+    trigger ??= k;
+  }
+  const severity = fleetSeverity(source, inc.kinds, m, policy, null);
+  if (severity !== inc.severity || inc.documents === 0) {
+    inc.severity = severity;
+    trigger ??= FLEET_KINDS.find((k) => inc.kinds.includes(k))!;
+  }
+  if (trigger === null) return null;
+  inc.documents++;
+  return { trigger, incident: inc };
+}
+
+/** The event.id of an incident's document: the first keeps the first cut's form (fleetEventId), later ones add their number. */
+export function incidentEventId(trigger: FleetKind, source: string, m: MergedSource, inc: FleetIncident): string {
+  return inc.documents === 1 ? fleetEventId(trigger, source, m) : `${inc.id}-${inc.documents}`;
+}
+
+/**
  * The fleet alert of a kind, in the shape of a sensor's scan alert plus picket.fleet. event.id: fleetEventId (or
  * reportedEventId), set after stamping. `reporters`: the sensors that raised it themselves (the reported view).
  */
-export function fleetAlert(kind: FleetKind, source: string, m: MergedSource, policy: ScanPolicy, observer: ObserverInfo, reporters?: readonly string[]): EcsDoc {
+export function fleetAlert(
+  kind: FleetKind, source: string, m: MergedSource, policy: ScanPolicy, observer: ObserverInfo, reporters?: readonly string[], inc?: FleetIncident,
+): EcsDoc {
   const r = SCAN_RULES[kind];
   const c = m.counts;
   const names = m.shares.map((s) => s.sensor);
   const description = reporters === undefined
     ? `${source}: ${c.attempts} attempts to ${c.hosts} hosts and ${c.ports} ports seen by ${names.length} sensors (${names.join(', ')}), under every one's threshold alone`
     : `${source}: one scan reported by ${reporters.length} sensors (${reporters.join(', ')}), ${c.attempts} attempts to ${c.hosts} hosts and ${c.ports} ports across ${names.length} sensors`;
-  const doc = alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', 'medium', m.first, m.last, observer);
+  const reasons: string[] = [];
+  const severity = inc === undefined ? 'medium' : fleetSeverity(source, inc.kinds, m, policy, reasons);
+  if (inc === undefined) reasons.push(reporters === undefined ? `${kind} scan across ${names.length} sensors` : `${kind} scan reported by ${reporters.length} sensors`);
+  else reasons.push(`seen across ${names.length} sensors, under every one's threshold alone`);
+  const doc = alertEnvelope({ id: r.id, name: r.name, category: 'network-scan', description }, 'T1595.001', severity, m.first, m.last, observer);
   return {
     ...doc,
     source: { ip: source },
     related: { ip: [source, ...m.sampleHosts] },
     picket: {
-      branch: r.branch, severity: 'medium', update: false, final: false, severity_reasons: [reporters === undefined ? `${kind} scan across ${names.length} sensors` : `${kind} scan reported by ${reporters.length} sensors`],
+      branch: r.branch, severity, update: (inc?.documents ?? 1) > 1, final: false, severity_reasons: reasons,
+      ...(inc !== undefined ? { incident: { id: inc.id, document: inc.documents, kinds: inc.kinds.map((k) => SCAN_RULES[k].id) } } : {}),
       scan: {
         attempts: c.attempts, outcomes: m.outcomes, hosts: c.hosts, ports: c.ports, targets: c.targets, exact: m.exact,
         max_ports_one_host: c.maxPortsOneHost, ping_hosts: c.pingHosts, duration_seconds: Number(c.durationSeconds.toFixed(3)),

@@ -8,13 +8,13 @@ import { tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { TunnelInfo } from '../core/observation';
 import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
-import { SEVERITIES, type Severity } from '../intel/domains';
+import type { Severity } from '../intel/domains';
+import { researchOf, scanSeverity, type SeverityFacts } from './severity';
 import type { ResearchScanner } from '../config/rules';
-import { isHome4, isHome6, parseIpv6 } from '../config/homenet';
 import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
 import { scanMeasure, type ScanCounts } from './thresholds';
-import { buildSummary, type FleetSummary } from './fleet-summary';
+import { buildSummary, PROBE_TIMES_MAX, type FleetSummary } from './fleet-summary';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
 
 /**
@@ -128,6 +128,11 @@ interface Source {
   named: ToolVerdict | null;
   /** The tunnel its first probe came in (picket.tunnel), if any. */
   tunnel: TunnelInfo | undefined;
+  /**
+   * Only with a summary hook: microseconds after the first probe of each probe, while at most PROBE_TIMES_MAX
+   * (fleet-summary.ts: correlate counts quick probes across sensors from them); null without a hook or past it.
+   */
+  probeTimes: number[] | null;
 }
 
 function emptyCounts(): ScanCounts {
@@ -165,7 +170,6 @@ function fingerprintFields(v: ToolVerdict): EcsDoc {
 
 /** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
 type SourceKind = Exclude<ScanKind, 'distributed'>;
-const SEVERITY_LEVELS: readonly Severity[] = SEVERITIES;
 
 function primaryKind(inc: Incident): SourceKind {
   for (const k of KIND_PRIORITY) if (k !== 'distributed' && inc.kinds.includes(k)) return k;
@@ -187,6 +191,8 @@ const SWEEP_EVERY_SEC = 30;
 export interface SummaryHook {
   sensor: string;
   intervalSec: number;
+  /** The least failed targets (or ICMP-probed hosts) a source has before it is summarised (policy fleet.summary_min_targets). */
+  minTargets: number;
   emit(s: FleetSummary): void;
 }
 
@@ -238,15 +244,6 @@ export function createScanAggregator(
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
-  /** The research-scanner entry whose published ranges hold the address, or null. */
-  function researchOf(key: AddrKey): ResearchScanner | null {
-    if (policy.research.length === 0) return null;
-    for (const e of policy.research) {
-      if (typeof key === 'number' ? isHome4(e.ranges, key) : isHome6(e.ranges, parseIpv6(key), 0)) return e;
-    }
-    return null;
-  }
-
   function source(r: ScanRecord): Source {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
@@ -257,8 +254,8 @@ export function createScanAggregator(
     s = {
       key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
-      tunnel: tunnelOfRecord(r),
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(policy, key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
     };
     sources.set(key, s);
     return s;
@@ -274,6 +271,10 @@ export function createScanAggregator(
     const s = source(r);
     if (s.attempts > 0 && now - (s.lastSec + s.lastNsec / 1e9) < th.slowMinInterval) s.quickProbes++;
     s.attempts++;
+    if (s.probeTimes !== null) {
+      if (s.attempts > PROBE_TIMES_MAX) s.probeTimes = null;
+      else s.probeTimes.push(Math.round((r.tsSec - s.firstSec) * 1e6 + (r.tsNsec - s.firstNsec) / 1e3));
+    }
     changed?.add(s);
     s.lastSec = r.tsSec;
     s.lastNsec = r.tsNsec;
@@ -530,42 +531,17 @@ export function createScanAggregator(
     if (trigger !== null) emit(alertDoc(s, trigger, inc.documents > 0, false));
   }
 
-  /**
-   * How much the incident matters, and why: medium for a scan; one level up for each of a tool named with high
-   * confidence, a large target set (policy), an access with data to a service found by the scan and a target that
-   * had looked an intel service up first; low for a source in a research scanner's published ranges, whatever
-   * else. Runs on every failed attempt of a scanner: the reasons' text is made only when `reasons` is given (a
-   * document goes out), the level is numbers only.
-   */
+  /** The incident's severity (severity.ts, shared with picket correlate); facts is reused: judging allocates nothing. */
+  const facts: SeverityFacts = { kinds: [], tool: null, hosts: 0, targets: 0, access: null, lookedUp: null, research: null };
   function judgeSeverity(s: Source, inc: Incident, reasons: string[] | null): Severity {
-    let level = 1;
-    if (reasons !== null) {
-      const shapes = inc.kinds.filter((k) => k !== 'tool');
-      reasons.push(shapes.length > 0 ? `${shapes.join(', ')} scan` : 'scanning tool identified from its probes');
-    }
-    if (inc.tool !== null) {
-      level++;
-      reasons?.push(`tool named with high confidence: ${inc.tool}`);
-    }
-    const hosts = Math.max(s.failed?.nHosts ?? 0, s.pingHosts?.size ?? 0);
-    const targets = s.failed?.nTargets ?? 0;
-    if (hosts >= policy.severityLargeHosts || targets >= policy.severityLargeTargets) {
-      level++;
-      reasons?.push(`large target set: ${hosts} hosts, ${targets} targets`);
-    }
-    if (s.access !== null) {
-      level++;
-      reasons?.push(`then connected with data to ${s.access.ip}:${s.access.port}/tcp, a service the scan found`);
-    }
-    if (s.lookedUp !== null) {
-      level++;
-      reasons?.push(`a target had looked up an IP-intelligence service first: ${s.lookedUp.map((l) => `${l.ip} (${l.indicator})`).join(', ')}`);
-    }
-    if (s.research !== null) {
-      level = 0;
-      reasons?.push(`research scanner: ${s.research.name} (${s.research.source})`);
-    }
-    return SEVERITY_LEVELS[Math.min(level, SEVERITY_LEVELS.length - 1)];
+    facts.kinds = inc.kinds;
+    facts.tool = inc.tool;
+    facts.hosts = Math.max(s.failed?.nHosts ?? 0, s.pingHosts?.size ?? 0);
+    facts.targets = s.failed?.nTargets ?? 0;
+    facts.access = s.access;
+    facts.lookedUp = s.lookedUp;
+    facts.research = s.research;
+    return scanSeverity(facts, policy, reasons);
   }
 
   function reasonsOf(s: Source, inc: Incident): string[] {
@@ -591,17 +567,20 @@ export function createScanAggregator(
     evaluate(s);
   }
 
-  /** One fleet summary of a source with failed targets (cumulative: it replaces the sensor's previous one). */
+  /**
+   * One fleet summary of a source with at least minTargets failed targets or ICMP-probed hosts (cumulative: it
+   * replaces the sensor's previous one).
+   */
   function summarise(s: Source): void {
-    if (summaries === null || s.failed === null) return;
+    if (summaries === null || Math.max(s.failed?.nTargets ?? 0, s.pingHosts?.size ?? 0) < summaries.minTargets) return;
     const seq = (summarySeq.get(s.key) ?? 0) + 1;
     summarySeq.set(s.key, seq);
     const v = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
     summaries.emit(buildSummary({
       sensor: summaries.sensor, source: ipOf(s), seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
       outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
-      counts: countsInto(s, emptyCounts()), failed: s.failed, sampleHosts: s.sampleHosts.map(addrText), samplePorts: s.samplePorts.map(portText),
-      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes },
+      counts: countsInto(s, emptyCounts()), failed: s.failed, pingHosts: [...(s.pingHosts ?? [])].map(addrText), probeTimes: s.probeTimes, sampleHosts: s.sampleHosts.map(addrText), samplePorts: s.samplePorts.map(portText),
+      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes, ...(s.named?.fingerprint.tool === v.fingerprint.tool ? { high: true } : {}) },
     }));
   }
 
