@@ -254,7 +254,7 @@ export function createScanAggregator(
     s = {
       key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(policy, key), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
       tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
     };
     sources.set(key, s);

@@ -56,11 +56,14 @@ export function scanSeverity(f: SeverityFacts, policy: ScanPolicy, reasons: stri
   return SEVERITIES[Math.min(level, SEVERITIES.length - 1)];
 }
 
-/** The research-scanner entry whose published ranges hold the address (rules/research-scanners.yaml), or null. */
-export function researchOf(policy: ScanPolicy, key: AddrKey): ResearchScanner | null {
+/**
+ * The research-scanner entry whose published ranges hold the address (rules/research-scanners.yaml), or null.
+ * An IPv6 address is read from `bytes` (16 bytes at `off`) when the caller has them, else parsed from its key.
+ */
+export function researchOf(policy: ScanPolicy, key: AddrKey, bytes?: Uint8Array, off = 0): ResearchScanner | null {
+  if (typeof key === 'number') return policy.research.find((e) => isHome4(e.ranges, key)) ?? null;
   if (policy.research.length === 0) return null;
-  for (const e of policy.research) {
-    if (typeof key === 'number' ? isHome4(e.ranges, key) : isHome6(e.ranges, parseIpv6(key), 0)) return e;
-  }
-  return null;
+  const v6 = bytes ?? parseIpv6(key);
+  const at = bytes !== undefined ? off : 0;
+  return policy.research.find((e) => isHome6(e.ranges, v6, at)) ?? null;
 }
