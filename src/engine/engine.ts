@@ -212,7 +212,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
 
   /** A name from a connection (SNI, Host) against the intel index; IP literals are not names. */
   function matchName(name: string): number {
-    return name === '' || isIP(name) !== 0 ? -1 : matchDomain(cfg.intel, name);
+    return name === '' || isIpLiteral(name) ? -1 : matchDomain(cfg.intel, name);
   }
 
   /**
@@ -685,4 +685,13 @@ function tunnelOf(b: Buffer, pkt: DecodedPacket): TunnelInfo {
     depth: pkt.tunnelDepth,
     ...(v !== 0 ? { outerSrcIp: addr(pkt.tunnelOuterSrcOff), outerDstIp: addr(pkt.tunnelOuterDstOff) } : {}),
   };
+}
+
+/**
+ * Whether a name is an IP literal; net.isIP's regular expression only where it can be (an IPv4 literal ends in a
+ * digit, an IPv6 one has a colon): most host names end in a letter and skip it (it was 1-2 % of a replay).
+ */
+function isIpLiteral(name: string): boolean {
+  const last = name.charCodeAt(name.length - 1);
+  return (last >= 0x30 && last <= 0x39) || name.includes(':') ? isIP(name) !== 0 : false;
 }
