@@ -3,7 +3,7 @@ import {
   DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
   type ScanRecord,
 } from '../core/scan-record';
-import { addrKey, addrKeyOfText, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
+import { addrKey, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 import { tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { TunnelInfo } from '../core/observation';
 import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
@@ -238,8 +238,8 @@ export function createScanAggregator(
   const summarySeq = new Map<SourceKey, number>();
   let lastSummaries = -Infinity;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
-  const distributed = createDistributedDetector(policy, th, budget, observer, emit, (ip) => {
-    const src = sources.get(addrKeyOfText(ip));
+  const distributed = createDistributedDetector(policy, th, budget, observer, emit, (key) => {
+    const src = sources.get(key);
     const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
@@ -449,10 +449,10 @@ export function createScanAggregator(
       s.firstFailed = targetKey(dst, port);
     } else if (f.nTargets === 2 && f.targets !== null) {
       const first = s.firstFailed;
-      distributed.failed(ipOf(s), addrText(targetHost(first)), portText(targetPort(first)), s.direction, s.lastSec, s.lastNsec);
-      distributed.failed(ipOf(s), addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.key, targetHost(first), targetPort(first), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.key, dst, port, s.direction, s.lastSec, s.lastNsec);
     } else if (f.nTargets > 2) {
-      distributed.failed(ipOf(s), addrText(dst), portText(port), s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(s.key, dst, port, s.direction, s.lastSec, s.lastNsec);
     }
     evaluate(s);
   }

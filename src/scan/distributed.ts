@@ -2,31 +2,33 @@ import type { ObserverInfo, EcsDoc } from '../alert/ecs';
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketch';
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import { addrText, portText, type AddrKey } from './addr-key';
 import type { SpreadBudget } from './spread';
 
 /** One source's failed probes of one targeted host: kept for the first few sources only (decoys come together). */
 interface SourceOnTarget {
-  ip: string;
+  key: AddrKey;
   firstTs: number;
   attempts: number;
-  /** Most sources of a flood probe one port once: a set is made only for a second port. */
-  firstPort: string;
-  ports: Set<string> | null;
+  /** Most sources of a flood probe one port once: a set is made only for a second port (portKey values). */
+  firstPort: number;
+  ports: Set<number> | null;
 }
 
 /** A host inside the watched directions that sources failed to reach: scan.distributed is judged per host. */
 interface TargetHost {
-  ip: string;
+  key: AddrKey;
   direction: string;
   first: [number, number];
   last: [number, number];
   lastTs: number;
   attempts: number;
-  sources: Map<string, SourceOnTarget>;
+  sources: Map<AddrKey, SourceOnTarget>;
   /** Distinct sources past the exact map. */
   sourceSketch: Sketch | null;
   nSources: number;
-  ports: Set<string>;
+  /** portKey values. */
+  ports: Set<number>;
   alerted: Map<ScanKind, number> | null;
   /** The tool of its top source as last known (that source may have ended before the host does). */
   tool: { software: EcsDoc; fingerprint: EcsDoc } | null;
@@ -38,7 +40,8 @@ const MAX_PORTS = 4096;
 const SAMPLES = 10;
 
 export interface DistributedDetector {
-  failed(src: string, dst: string, port: string, direction: string, tsSec: number, tsNsec: number): void;
+  /** A source failed against a target: addresses as AddrKeys, the port as a portKey (text only for alerts). */
+  failed(src: AddrKey, dst: AddrKey, port: number, direction: string, tsSec: number, tsNsec: number): void;
   /** Summarises hosts idle for the policy's idle_expiry (called now and then with packet time). */
   expire(now: number): void;
   finish(): void;
@@ -53,23 +56,23 @@ export interface DistributedDetector {
 export function createDistributedDetector(
   policy: ScanPolicy, th: ScanThresholds, budget: SpreadBudget, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
   /** The tool fields (threat.software, picket.fingerprint) of a source, when it has been identified. */
-  toolOf: (ip: string) => { software: EcsDoc; fingerprint: EcsDoc } | null,
+  toolOf: (source: AddrKey) => { software: EcsDoc; fingerprint: EcsDoc } | null,
 ): DistributedDetector {
-  const hosts = new Map<string, TargetHost>();
+  const hosts = new Map<AddrKey, TargetHost>();
 
-  function host(dst: string, direction: string, tsSec: number, tsNsec: number): TargetHost {
+  function host(dst: AddrKey, direction: string, tsSec: number, tsNsec: number): TargetHost {
     let h = hosts.get(dst);
     if (h !== undefined) return h;
     if (hosts.size >= policy.maxTargetHosts) {
       const victims = [...takeFirst(hosts.values(), Math.max(1, Math.floor(policy.maxTargetHosts / 10)))];
       for (const v of victims) close(v);
     }
-    h = { ip: dst, direction, first: [tsSec, tsNsec], last: [tsSec, tsNsec], lastTs: 0, attempts: 0, sources: new Map(), sourceSketch: null, nSources: 0, ports: new Set(), alerted: null, tool: null };
+    h = { key: dst, direction, first: [tsSec, tsNsec], last: [tsSec, tsNsec], lastTs: 0, attempts: 0, sources: new Map(), sourceSketch: null, nSources: 0, ports: new Set(), alerted: null, tool: null };
     hosts.set(dst, h);
     return h;
   }
 
-  function failed(src: string, dst: string, port: string, direction: string, tsSec: number, tsNsec: number): void {
+  function failed(src: AddrKey, dst: AddrKey, port: number, direction: string, tsSec: number, tsNsec: number): void {
     const h = host(dst, direction, tsSec, tsNsec);
     const ts = tsSec + tsNsec / 1e9;
     h.attempts++;
@@ -82,15 +85,16 @@ export function createDistributedDetector(
     let s = h.sources.get(src);
     if (s === undefined) {
       if (h.sources.size < EXACT_SOURCES && h.sourceSketch === null) {
-        s = { ip: src, firstTs: ts, attempts: 0, firstPort: port, ports: null };
+        s = { key: src, firstTs: ts, attempts: 0, firstPort: port, ports: null };
         h.sources.set(src, s);
         h.nSources = h.sources.size;
       } else {
         if (h.sourceSketch === null) {
           h.sourceSketch = createSketch();
-          for (const k of h.sources.keys()) sketchAdd(h.sourceSketch, k);
+          // The sketch hashes addresses as text (as fleet summaries do).
+          for (const k of h.sources.keys()) sketchAdd(h.sourceSketch, addrText(k));
         }
-        if (sketchAdd(h.sourceSketch, src)) h.nSources = Math.max(h.nSources, sketchCount(h.sourceSketch));
+        if (sketchAdd(h.sourceSketch, addrText(src))) h.nSources = Math.max(h.nSources, sketchCount(h.sourceSketch));
       }
     }
     let crossed = false;
@@ -133,27 +137,29 @@ export function createDistributedDetector(
     if (h.alerted !== null) emit(alertDoc(h, true, true));
     for (const s of h.sources.values()) budget.used -= s.ports?.size ?? 0;
     budget.used -= h.ports.size;
-    hosts.delete(h.ip);
+    hosts.delete(h.key);
   }
 
   function alertDoc(h: TargetHost, update: boolean, final: boolean): EcsDoc {
     const decoys = decoyGroup(h);
     const bySize = [...h.sources.values()].sort((a, b) => b.attempts - a.attempts);
     const top = decoys.length >= 2 ? decoys[0] : bySize[0];
-    const samples = (decoys.length >= 2 ? decoys : bySize).slice(0, decoys.length >= 2 ? EXACT_SOURCES : SAMPLES).map((s) => s.ip);
+    const samples = (decoys.length >= 2 ? decoys : bySize).slice(0, decoys.length >= 2 ? EXACT_SOURCES : SAMPLES).map((s) => addrText(s.key));
+    const ip = addrText(h.key);
+    const topIp = addrText(top.key);
     const dur = h.last[0] - h.first[0] + (h.last[1] - h.first[1]) / 1e9;
     const description = decoys.length >= 2
-      ? `${h.ip}: the same probes of ${h.ports.size} ports from ${decoys.length} sources (decoy scan)`
-      : `${h.ip}: ${h.attempts} failed attempts from ${h.nSources} sources on ${h.ports.size} ports`;
+      ? `${ip}: the same probes of ${h.ports.size} ports from ${decoys.length} sources (decoy scan)`
+      : `${ip}: ${h.attempts} failed attempts from ${h.nSources} sources on ${h.ports.size} ports`;
     const doc = scanAlertEnvelope('distributed', h.first, h.last, description, observer);
-    const tool = toolOf(top.ip) ?? h.tool;
+    const tool = toolOf(top.key) ?? h.tool;
     h.tool = tool;
     return {
       ...doc,
       ...(tool !== null ? { threat: { ...(doc.threat as EcsDoc), software: tool.software } } : {}),
-      source: { ip: top.ip },
-      destination: { ip: h.ip },
-      related: { ip: [...new Set([...samples, h.ip])] },
+      source: { ip: topIp },
+      destination: { ip },
+      related: { ip: [...new Set([...samples, ip])] },
       network: { direction: h.direction },
       picket: {
         branch: SCAN_RULES.distributed.branch, severity: 'medium', update, final,
@@ -164,7 +170,7 @@ export function createDistributedDetector(
           ports: h.ports.size,
           decoy: decoys.length >= 2,
           sample_sources: samples,
-          sample_ports: [...h.ports].slice(0, SAMPLES),
+          sample_ports: [...h.ports].slice(0, SAMPLES).map(portText),
           duration_seconds: Number(dur.toFixed(3)),
           probes_per_second: dur > 0 ? Number((h.attempts / dur).toFixed(3)) : null,
           sensitivity: policy.sensitivity,
@@ -189,7 +195,7 @@ export function createDistributedDetector(
   };
 }
 
-function overlap(a: Set<string>, b: Set<string>): number {
+function overlap(a: Set<number>, b: Set<number>): number {
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let n = 0;
   for (const x of small) if (large.has(x)) n++;
