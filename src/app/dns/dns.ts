@@ -96,8 +96,35 @@ function readName(b: Buffer, msg: number, q: number, end: number, out: DnsQuesti
     }
     q += 1 + len;
   }
-  out.name = n === 0 ? '.' : scratch.toString('latin1', 0, n);
+  out.name = n === 0 ? '.' : nameText(n);
   return after;
+}
+
+/**
+ * Names as text through a small direct-mapped cache of recent names (exact bytes compared): a name comes back in
+ * its query and its response, and popular names again and again; each would otherwise be a new string (the largest
+ * share of what DNS parsing allocated on the bench mix).
+ */
+const NAME_SLOTS = 4096;
+const NAME_CACHED_MAX = 64;
+const cachedBytes = new Uint8Array(NAME_SLOTS * NAME_CACHED_MAX);
+const cachedLen = new Uint8Array(NAME_SLOTS);
+const cachedText: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+function nameText(n: number): string {
+  if (n > NAME_CACHED_MAX) return scratch.toString('latin1', 0, n);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ scratch[i], 0x01000193);
+  const slot = (h >>> 20) & (NAME_SLOTS - 1);
+  const at = slot * NAME_CACHED_MAX;
+  let same = cachedLen[slot] === n;
+  for (let i = 0; same && i < n; i++) same = cachedBytes[at + i] === scratch[i];
+  if (same) return cachedText[slot];
+  const text = scratch.toString('latin1', 0, n);
+  for (let i = 0; i < n; i++) cachedBytes[at + i] = scratch[i];
+  cachedLen[slot] = n;
+  cachedText[slot] = text;
+  return text;
 }
 
 export const DNS_TYPE_NAMES: Record<number, string> = {
