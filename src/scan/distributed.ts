@@ -76,7 +76,8 @@ export function createDistributedDetector(
     const h = host(dst, direction, tsSec, tsNsec);
     const ts = tsSec + tsNsec / 1e9;
     h.attempts++;
-    h.last = [tsSec, tsNsec];
+    h.last[0] = tsSec;
+    h.last[1] = tsNsec;
     h.lastTs = ts;
     if (h.ports.size < MAX_PORTS && budget.used < budget.limit && !h.ports.has(port)) {
       h.ports.add(port);
