@@ -29,6 +29,11 @@ export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (li
   return { sensor: spec.sensor };
 }
 
+/** The outputs with the policy's fleet.partitions given to the NATS sink (it routes each summary by its source). */
+export function withPartitions<T extends readonly OutputSpec[] | null>(specs: T, rules: Rules): T {
+  return (specs === null ? null : specs.map((s) => (s.type === 'nats' ? { ...s, partitions: rules.policy.fleet.partitions } : s))) as T;
+}
+
 /** The scan aggregator's summary hook for the fleet, or null (no NATS: no summaries, no work). */
 export function summaryHook(fleet: { sensor: string } | null, outputs: Outputs | null, rules: Rules): SummaryHook | null {
   const write = outputs?.summaries ?? null;
