@@ -8,7 +8,7 @@ import { PicketError, EXIT_UNDELIVERED } from '../errors';
 import { applySummary, fleetAlert, fleetEventId, fleetOnlyKinds, newReportedEpisode, reportedEventId, sourceKey, type SourceState } from '../fleet/correlate';
 import { createLeases } from '../fleet/leases';
 import { partitionDurable, partitionOf } from '../fleet/partition';
-import { checkUnpartitioned, clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, ensurePartitionConsumer, ensureStreams, parseServers, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
+import { checkUnpartitioned, clusterSize, connectFleet, type FleetAuth, CORRELATE_BUCKET, ensurePartitionConsumer, ensureStreams, parseServers, settled, SUMMARIES_STREAM, unstickConsumer } from '../fleet/streams';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { createOutputs, deliveryReport, type OutputSpec } from '../output/outputs';
 import { parseSummary, type FleetSummary } from '../scan/fleet-summary';
@@ -99,8 +99,10 @@ export async function correlateCommand(argv: string[], version: string): Promise
     await ensureStreams(nc);
     const said = await checkUnpartitioned(nc);
     if (said !== null) say(said);
-    kv = await nc.jetstream().views.kv(CORRELATE_BUCKET, { replicas: Math.min(3, clusterSize(nc)), history: 1 });
-    await checkPartitions(kv, partitions);
+    // Another instance starting at the same moment may be creating the bucket: its timeout is waited out.
+    const bucket = await settled(() => nc.jetstream().views.kv(CORRELATE_BUCKET, { replicas: Math.min(3, clusterSize(nc)), history: 1 }));
+    await settled(() => checkPartitions(bucket, partitions));
+    kv = bucket;
   } catch (e) {
     await nc.close();
     throw e instanceof PicketError ? e : new PicketError(`NATS: ${(e as Error).message}`);
@@ -148,8 +150,10 @@ export async function correlateCommand(argv: string[], version: string): Promise
   // One worker per partition held: its durable consumer pulled, batch after batch, while the lease is valid.
   const workers = new Map<number, { stopped: boolean; done: Promise<void> }>();
   let idleSince = Date.now();
+  counts.instance = instanceId();
+  say(`instance ${counts.instance}, ${partitions} partitions, leases of ${policyFleet.lease} s`);
   const leases = createLeases({
-    kv, id: instanceId(), partitions, leaseMs: policyFleet.lease * 1000, say,
+    kv, id: counts.instance, partitions, leaseMs: policyFleet.lease * 1000, say,
     start(p) {
       const w = { stopped: false, done: Promise.resolve() };
       const mine = (): boolean => !w.stopped && !stopping && leases.valid(p);

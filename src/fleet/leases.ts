@@ -73,6 +73,8 @@ export function createLeases(o: {
   const memberSeen = new Map<string, { n: number; since: number }>();
   const counts: LeaseCounts = { claimed: 0, released: 0, lost: 0 };
   let beat = 0;
+  /** This tick's leases taken over, by their former holder (said once). */
+  const takenFrom = new Map<string, number[]>();
   // Instances start their claims at different partitions, so that they rarely race for the same one.
   let offset = 0;
   for (let i = 0; i < id.length; i++) offset = (offset * 31 + id.charCodeAt(i)) % partitions;
@@ -128,7 +130,8 @@ export function createLeases(o: {
         const holder = dec<{ holder?: string }>(e.value).holder;
         const t0 = Date.now();
         held.set(p, { revision: await kv.update(leaseKey(p), value(), e.revision), validUntil: t0 + leaseMs - margin });
-        o.say(`partition ${p}: lease of ${holder ?? '?'} expired (not renewed for ${leaseMs / 1000} s): taken over`);
+        const from = holder ?? '?';
+        takenFrom.set(from, [...(takenFrom.get(from) ?? []), p]);
       }
     } catch (err) {
       if (isCasConflict(err)) return; // another instance was first
@@ -148,11 +151,8 @@ export function createLeases(o: {
     held: () => [...held.keys()].sort((a, b) => a - b),
     async tick() {
       const now = Date.now();
-      for (const [p, h] of [...held]) {
-        if (now >= h.validUntil) {
-          await lose(p, 'not renewed in time');
-          continue;
-        }
+      await Promise.all([...held].map(async ([p, h]) => {
+        if (now >= h.validUntil) return lose(p, 'not renewed in time');
         const t0 = Date.now();
         try {
           h.revision = await kv.update(leaseKey(p), value(), h.revision);
@@ -162,34 +162,36 @@ export function createLeases(o: {
           // tick, and stop at validUntil if it never does.
           if (isCasConflict(err)) await lose(p, 'taken by another instance');
         }
-      }
+      }));
       const fair = Math.ceil(partitions / await members(now));
-      const given: number[] = [];
-      for (const p of [...held.keys()].sort((a, b) => b - a)) {
-        if (held.size <= fair) break;
-        const h = held.get(p)!;
+      // The extra ones given up together (each worker finishes its batch in hand, about a second): renewals of the
+      // others must not wait behind them one by one.
+      const given = [...held.keys()].sort((a, b) => b - a).slice(0, Math.max(0, held.size - fair));
+      await Promise.all(given.map(async (p) => {
         // Its batch in hand finished while the lease is still valid, then the lease deleted for the others.
         await o.stop(p);
+        const h = held.get(p)!;
         held.delete(p);
         await kv.delete(leaseKey(p), { previousSeq: h.revision }).catch(() => undefined);
         counts.released++;
-        given.push(p);
-      }
+      }));
       if (given.length > 0) o.say(`partitions ${given.join(' ')} given up (at most ${fair} each for the instances alive)`);
       const before = counts.claimed;
+      takenFrom.clear();
       for (let i = 0; i < partitions && held.size < fair; i++) {
         const p = (offset + i) % partitions;
         if (!held.has(p)) await claim(p, now);
       }
+      for (const [from, list] of takenFrom) o.say(`partitions ${list.join(' ')} taken over from ${from} (its leases not renewed for ${leaseMs / 1000} s)`);
       if (counts.claimed > before) o.say(`partitions held: ${[...held.keys()].sort((a, b) => a - b).join(' ')} (at most ${fair} each for the instances alive)`);
     },
     async leave() {
-      for (const [p, h] of [...held]) {
+      await Promise.all([...held].map(async ([p, h]) => {
         await o.stop(p);
         held.delete(p);
         await kv.delete(leaseKey(p), { previousSeq: h.revision }).catch(() => undefined);
         counts.released++;
-      }
+      }));
       for (let i = 0; i < 10; i++) {
         const e = await kv.get(MEMBERS_KEY);
         if (e === null || e.operation !== 'PUT') return;

@@ -88,14 +88,26 @@ export function isAuthError(e: unknown): boolean {
   return /authori[sz]ation|authentication|permissions violation/i.test(String((e as Error).message ?? e));
 }
 
+/** The server's certificate was not verified (wrong or missing tls.ca): a configuration error too. */
+function isTlsError(e: unknown): boolean {
+  return /certificate|self[- ]signed|unable to (get|verify)|CERT_|SSL|handshake/i.test(`${String((e as Error).message ?? e)} ${String((e as { code?: unknown }).code ?? '')}`);
+}
+
+/** A connection that failed for a configuration mistake (credentials, CA): start-up stops (exit 2) instead of spilling. */
+export function isFleetConfigError(e: unknown): boolean {
+  return (e as { fleetConfig?: unknown } | null)?.fleetConfig === true;
+}
+
 /** One connection that keeps reconnecting (a sensor never gives up on NATS; its sink buffers and spills). */
 export async function connectFleet(servers: string[], name: string, auth?: FleetAuth, timeoutMs = 10_000): Promise<NatsConnection> {
   const options = fleetAuthOptions(auth);
   try {
     return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, pingInterval: 5000, ...options });
   } catch (e) {
-    const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)') : '';
-    throw new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`);
+    const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)')
+      : isTlsError(e) ? ': the server\'s TLS certificate was not verified' + (auth?.tlsCa !== undefined ? ` against the CA of tls.ca ${auth.tlsCa}` : ' (no CA given: the nats output\'s tls: { ca: FILE })')
+      : '';
+    throw Object.assign(new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`), { fleetConfig: why !== '' });
   }
 }
 
@@ -137,10 +149,12 @@ async function ensureStream(jsm: JetStreamManager, name: string, subject: string
     if (!/not found/i.test((e as Error).message)) throw new PicketError(`NATS stream ${name}: ${(e as Error).message} (is JetStream enabled on the servers?)`);
     try {
       await settled(() => jsm.streams.add(streamConfig(name, subject, replicas)));
+      return;
     } catch (e2) {
-      throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
+      // Created by another sensor or correlate at the same moment: checked below like any existing stream.
+      if (!/already in use/i.test((e2 as Error).message)) throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
+      info = await settled(() => jsm.streams.info(name));
     }
-    return;
   }
   const c = info.config;
   const want = `${subject}.>`;
