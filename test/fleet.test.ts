@@ -9,11 +9,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from 'nats';
 import { partitionOf, subjectPartition } from '../src/fleet/partition';
 import { fitsType, leaves, loadEcsFields } from './ecs-check';
 import { makeNatsJwt } from './nats-jwt';
+import { createVethLab } from './netns';
 import { makeTestCa } from './test-ca';
 import { freePort, get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
 
@@ -57,6 +59,12 @@ async function stopNode(n: Node): Promise<void> {
   const gone = new Promise<void>((r) => p.once('exit', () => r()));
   p.kill('SIGKILL');
   await gone;
+}
+
+/** An `ip` command of the lab's set-up; it must succeed. */
+function ip(args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -733,4 +741,82 @@ test('a NATS .creds file (operator mode, JWT) and tls.ca against a TLS nats-serv
     assert.match(r.stderr, /the server refused the credentials of \S*stranger\.creds/, cmd[0]);
   }
   assert.equal(docsOf(path.join(sub, 'wrong-ca.ndjson')).length + docsOf(path.join(sub, 'stranger.ndjson')).length, 0, 'nothing replayed by the refused sensors');
+});
+
+test('a live `picket capture` sensor in the fleet: nmap in the test\'s namespaces sweeps the third slice\'s hosts; with two replay sensors for the other slices, correlate raises the one sweep', async () => {
+  requireTool('nmap');
+  await resetFleet();
+  // Scanner and targets in two namespaces of the test's own joined by a veth pair; the targets are the third
+  // slice's hosts of the capture (10.90.0.x) on the target end, where picket captures, as pcaps/make-scans.sh did.
+  const lab = createVethLab('pkfl', `${SCANNER}/24`, '198.18.0.1/24');
+  // NATS listens on the host's loopback, out of the namespace's reach: a relay on the namespace's own loopback to a
+  // Unix socket (files cross namespaces), and from it to the first node. No route between the namespaces and the host.
+  const sockPath = path.join(dir, 'nats-relay.sock');
+  const relay = net.createServer((c) => {
+    const up = net.connect(nodes[0].port, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(sockPath, r));
+  const inB = (argv: string[]): ChildProcess => spawn('ip', ['netns', 'exec', lab.nsB, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const procs: ChildProcess[] = [];
+  try {
+    const hosts = sliceHosts[2];
+    for (const h of hosts) ip(['-n', lab.nsB, 'addr', 'add', `${h}/32`, 'dev', lab.ifB]);
+    ip(['-n', lab.nsA, 'route', 'add', '10.90.0.0/24', 'via', '198.18.0.1', 'dev', lab.ifA]);
+    const relayPort = 4222;
+    // Bounded: it exits by itself after two minutes, and lab.remove() kills what runs in the namespace.
+    const relayCode = 'const net=require("net");const [s,p]=process.argv.slice(1);setTimeout(()=>process.exit(0),120000);'
+      + 'net.createServer((c)=>{const u=net.connect(s);c.pipe(u).pipe(c);c.on("error",()=>u.destroy());u.on("error",()=>c.destroy());})'
+      + '.listen(Number(p),"127.0.0.1",()=>console.log("ready"));';
+    const inner = inB([process.execPath, '-e', relayCode, sockPath, String(relayPort)]);
+    procs.push(inner);
+    const ready = new Promise<void>((r) => inner.stdout!.once('data', () => r()));
+    await Promise.race([ready, sleep(WAIT_MS).then(() => Promise.reject(new Error('the relay in the namespace did not start')))]);
+    await sensor('s0', slices[0], allUrls(), path.join(dir, 'f-s0.ndjson'));
+    await sensor('s1', slices[1], allUrls(), path.join(dir, 'f-s1.ndjson'));
+    const liveOut = path.join(dir, 'f-live.ndjson');
+    // --duration: a backstop only; the test stops it with SIGTERM once nmap is done.
+    const pk = inB([process.execPath, path.join(ROOT, 'bin', 'picket.js'), 'capture', '-i', lab.ifB, '--nats', `nats://127.0.0.1:${relayPort}`, '--sensor-name', 'live',
+      '--nats-creds', creds, '--out', liveOut, '--duration', '90s']);
+    procs.push(pk);
+    let pkErr = '';
+    pk.stderr!.on('data', (b: Buffer) => (pkErr += b.toString()));
+    const pkDone = new Promise<number | null>((r) => pk.once('close', (code) => r(code)));
+    await until('picket capturing', async () => {
+      if (!/capturing on /.test(pkErr)) throw new Error(pkErr);
+    });
+    const nmap = spawnSync('ip', ['netns', 'exec', lab.nsA, 'nmap', '-sS', '-n', '-Pn', '-e', lab.ifA, '-p', '80,443', ...hosts], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(nmap.status, 0, nmap.stderr);
+    await sleep(1000); // the last replies through picket's capture batch
+    pk.kill('SIGTERM');
+    assert.equal(await pkDone, 0, pkErr);
+    const liveDocs = docsOf(liveOut);
+    assert.deepEqual(ofRule(liveDocs, 'scan.sweep'), [], 'the live sensor alone stays under the threshold');
+    for (const d of liveDocs.filter((x) => get(x, 'event.kind') === 'alert')) assert.equal(get(d, 'observer.name'), 'live');
+    const stored = await withNats(allUrls(), storedSummaries);
+    assert.deepEqual(stored.map((m) => [m.sensor, m.source, m.partition]), ['s0', 's1', 'live'].map((n) => [n, SCANNER, partitionOf(SCANNER, 16)]), 'the live sensor\'s summary, through the relay');
+
+    const out = path.join(dir, 'f-correlate.ndjson');
+    const c = await correlateUntilCaughtUp(out, 3);
+    assert.equal(c.code, 0, c.stderr);
+    const sweeps = ofRule(docsOf(out), 'scan.sweep');
+    assert.equal(sweeps.length, 1, `fleet scan.sweep alerts: ${sweeps.length}`);
+    const a = sweeps[0];
+    assert.equal(get(a, 'source.ip'), SCANNER);
+    assert.equal(get(a, 'picket.fleet.view'), 'fleet_only');
+    assert.deepEqual([...(get(a, 'picket.fleet.sensor_names') as string[])].sort(), ['live', 's0', 's1']);
+    const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; targets: number }>;
+    const liveShare = shares.find((s) => s.name === 'live');
+    assert.ok(liveShare !== undefined);
+    assert.equal(liveShare.hosts, hosts.length, 'the live sensor saw every host nmap swept');
+    assert.equal(liveShare.targets, 2 * hosts.length, 'two ports each');
+    // The slices and the live sweep cover the capture's hosts and ports: the merged counts are the capture's.
+    for (const f of ['hosts', 'ports']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+    relay.close();
+    lab.remove();
+  }
 });
