@@ -228,7 +228,14 @@ export async function correlateCommand(argv: string[], version: string): Promise
         continue;
       }
       idleSince = Date.now();
-      await mergeBatch(p, batch, () => leases.valid(p));
+      try {
+        await mergeBatch(p, batch, () => leases.valid(p));
+      } catch (e) {
+        // NATS failed under the batch (a timeout of the bucket): given back at once, not after ack_wait.
+        for (const m of batch) m.nak();
+        counts.givenBack += batch.length;
+        throw e;
+      }
     }
   }
 
