@@ -44,7 +44,8 @@ const slices: string[] = [];
 const sliceHosts: string[][] = [];
 
 const url = (n: Node): string => `nats://127.0.0.1:${n.port}`;
-const allUrls = (): string => nodes.map(url).join(',');
+/** The three-node cluster's URLs (not the standalone servers later tests add to `nodes` for clean-up). */
+const allUrls = (): string => nodes.filter((n) => n.clusterPort !== 0).map(url).join(',');
 
 function startNode(n: Node): void {
   const log = fs.openSync(path.join(dir, `${n.name}.log`), 'a');
@@ -221,10 +222,16 @@ async function correlateUntilCaughtUp(out: string, count: number, extra: string[
 
 /** Streams, consumer and KV bucket gone: the next part starts from nothing. */
 async function resetFleet(): Promise<void> {
-  await withNats(allUrls(), async (nc) => {
+  // Until each is reported gone: a delete that timed out on a busy cluster may still complete later, and must not
+  // take the next part's first summaries with it.
+  await until('streams and bucket deleted', () => withNats(allUrls(), async (nc) => {
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
-    for (const s of ['PICKET_ALERTS', 'PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) await jsm.streams.delete(s).catch(() => false);
-  });
+    for (const s of ['PICKET_ALERTS', 'PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) {
+      await jsm.streams.delete(s).catch(() => false);
+      const gone = await jsm.streams.info(s).then(() => false, (e: Error) => /not found/i.test(e.message));
+      if (!gone) throw new Error(`${s} still there`);
+    }
+  }));
 }
 
 /** What one sensor replaying the whole capture reports (no NATS): the reference. */

@@ -247,16 +247,19 @@ export async function correlateCommand(argv: string[], version: string): Promise
    */
   async function mergeBatch(p: number, batch: JsMsg[], leaseValid: () => boolean): Promise<void> {
     const bySource = new Map<string, FleetSummary[]>();
+    // Counted once the batch is acknowledged (a batch given back is counted by the instance that merges it).
+    let good = 0;
+    let bad = 0;
+    let misrouted = 0;
     for (const m of batch) {
       const s = parseSummary(m.data);
       if (s === null) {
-        counts.bad++;
+        bad++;
         continue;
       }
-      counts.summaries++;
-      counts.byPartition.set(p, (counts.byPartition.get(p) ?? 0) + 1);
+      good++;
       // A sensor with another fleet.partitions: merged all the same (the state is compare-and-set), but counted.
-      if (partitionOf(s.source, partitions) !== p) counts.misrouted++;
+      if (partitionOf(s.source, partitions) !== p) misrouted++;
       let l = bySource.get(s.source);
       if (l === undefined) bySource.set(s.source, (l = []));
       l.push(s);
@@ -284,6 +287,10 @@ export async function correlateCommand(argv: string[], version: string): Promise
     for (const m of batch) m.ack();
     await nc.flush();
     counts.acks += batch.length;
+    counts.summaries += good;
+    counts.bad += bad;
+    counts.misrouted += misrouted;
+    counts.byPartition.set(p, (counts.byPartition.get(p) ?? 0) + good);
   }
 
   /** One source's summaries of this batch into its state (compare-and-set), then its fleet alerts not yet made. */
