@@ -427,6 +427,25 @@ test('credentials the cluster refuses, or none: sensor and correlate stop at sta
   assert.match(t.stderr, /refused the credentials of .*token\.creds/);
 });
 
+test('a summary left by a sensor from before partitioning (picket.summaries.<sensor>): correlate stops at start, naming it and the purge', async () => {
+  // What a first-cut sensor published: the subject without a partition (the summary itself from this run's s0).
+  const sample = await withNats(allUrls(), async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    const first = (await storedSummaries(nc))[0];
+    const m = await jsm.streams.getMessage('PICKET_SUMMARIES', { seq: first.seq });
+    await nc.jetstream().publish('picket.summaries.old-sensor', m.data, { msgID: 'old-sensor-1' });
+    return first;
+  });
+  assert.ok(sample.partition !== null);
+  const out = path.join(dir, 'old.ndjson');
+  const r = await run(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /PICKET_SUMMARIES holds 1 summaries on unpartitioned subjects \(picket\.summaries\.old-sensor\) from sensors older than partitioning.*nats stream purge PICKET_SUMMARIES --subject 'picket\.summaries\.\*'/);
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).streams.purge('PICKET_SUMMARIES', { filter: 'picket.summaries.*' }));
+  const again = await run(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, '--idle-exit', '5s']);
+  assert.equal(again.code, 0, again.stderr);
+});
+
 test('a NATS node killed and restarted mid-run, correlate killed and restarted: the same alert, once', async (t) => {
   await resetFleet();
   const out = path.join(dir, 'b-correlate.ndjson');
