@@ -1,6 +1,7 @@
 /**
- * The fleet's figures (issue 17): summaries merged per second by one `picket correlate`, bytes per summary, and
- * what publishing to NATS costs a sensor's replay. One nats-server with JetStream on a free loopback port, its
+ * The fleet's figures (issue 17): summaries merged per second by one `picket correlate`, by one and by two instances
+ * sharing the partitions while the summaries are published, bytes per summary, and what publishing to NATS costs a
+ * sensor's replay. One nats-server with JetStream on a free loopback port, its
  * store in a temporary directory, stopped at the end.
  *
  *   node dist/bench/fleet.js [--sources N] [--runs K]
@@ -10,12 +11,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { connect } from 'nats';
+import { connect, type NatsConnection } from 'nats';
+import { partitionDurable, partitionOf, summarySubject } from '../src/fleet/partition';
 import type { FleetSummary } from '../src/scan/fleet-summary';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'picket.js');
 const SENSORS = 3;
+/** fleet.partitions as bundled (rules/policy.yaml). */
+const PARTITIONS = 16;
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
         for (let k = 0; k < SENSORS; k++) {
           const data = Buffer.from(JSON.stringify(summary(k, j)));
           bytes += data.length;
-          batch.push(js.publish(`picket.summaries.s${k}`, data, { msgID: `s${k}:${j}:1` }));
+          batch.push(js.publish(summarySubject(partitionOf(summary(k, j).source, PARTITIONS), `s${k}`), data, { msgID: `s${k}:${j}:1` }));
         }
       }
       await Promise.all(batch);
@@ -106,6 +110,13 @@ async function main(): Promise<void> {
     console.log(`bytes per summary: ${Math.round(bytes / n)} JSON, ${Math.round(stored.state.bytes / stored.state.messages)} as stored`);
     console.log(`published: ${Math.round(n / pubSec)} summaries/s from one client`);
     console.log(`correlate: ${busy.toFixed(2)} s with them, ${base.toFixed(2)} s with none (start-up + 1 s idle): ${Math.round(n / (busy - base))} summaries merged/s`);
+
+    // One and two instances started first (leases settled: 16, then 8 each), then every summary published anew (a
+    // fresh stream and bucket); the time from the first publish to the last acknowledgement. Peers of the same run.
+    for (const k of [1, 2, 1, 2]) {
+      const sec = await pipelined(url, dir, k, n);
+      console.log(`${k} instance(s), summaries published while they merge: ${sec.toFixed(2)} s, ${Math.round(n / sec)} summaries/s`);
+    }
 
     // A sensor's cost of publishing: the same replay without --nats, with it (policy default fleet.summary_min_targets,
     // 2), and with it summarising every source with one failed target (1, the first cut's behaviour), round-robin,
@@ -144,6 +155,76 @@ async function main(): Promise<void> {
   } finally {
     server.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function publishAll(nc: NatsConnection, sources: number): Promise<void> {
+  const js = nc.jetstream();
+  for (let i = 0; i < sources; i += 100) {
+    const batch: Array<Promise<unknown>> = [];
+    for (let j = i; j < Math.min(sources, i + 100); j++) {
+      for (let k = 0; k < SENSORS; k++) {
+        const s = summary(k, j);
+        batch.push(js.publish(summarySubject(partitionOf(s.source, PARTITIONS), `s${k}`), Buffer.from(JSON.stringify(s)), { msgID: `s${k}:${j}:1` }));
+      }
+    }
+    await Promise.all(batch);
+  }
+}
+
+async function metricValue(port: number, series: string): Promise<number | undefined> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** k correlate instances, balanced, then n summaries published: seconds until every partition acknowledged them. */
+async function pipelined(url: string, dir: string, k: number, n: number): Promise<number> {
+  const nc = await connect({ servers: url });
+  const jsm = await nc.jetstreamManager();
+  for (const s of ['PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) await jsm.streams.delete(s).catch(() => false);
+  const ports: number[] = [];
+  for (let i = 0; i < k; i++) ports.push(await freePort());
+  const children = ports.map((port) => {
+    const err = fs.openSync(path.join(dir, `pipelined-${port}.err`), 'w');
+    const c = spawn(process.execPath, [BIN, 'correlate', '--nats', url, '--out', path.join(dir, `pipelined-${port}.ndjson`), '--metrics-listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', err] });
+    fs.closeSync(err);
+    return c;
+  });
+  try {
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const held = await Promise.all(ports.map((p) => metricValue(p, 'picket_correlate_partitions_held')));
+      if (held.every((h) => h === PARTITIONS / k)) break;
+      if (Date.now() > end) throw new Error(`instances hold ${held.join(', ')} partitions`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = process.hrtime.bigint();
+    await publishAll(nc, n / SENSORS);
+    const last = new Map<number, number>();
+    const si = await jsm.streams.info('PICKET_SUMMARIES', { subjects_filter: '>' });
+    for (const subject of Object.keys(si.state.subjects ?? {})) {
+      const p = Number(subject.split('.')[2]);
+      if (!last.has(p)) last.set(p, (await jsm.streams.getMessage('PICKET_SUMMARIES', { last_by_subj: `picket.summaries.${p}.*` })).seq);
+    }
+    for (;;) {
+      let done = true;
+      for (const [p, seq] of last) if ((await jsm.consumers.info('PICKET_SUMMARIES', partitionDurable(p))).ack_floor.stream_seq < seq) done = false;
+      if (done) break;
+      if (Date.now() > end + 120_000) throw new Error('not every summary acknowledged within 3 minutes');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+    // What the instances said beyond their start and end (leases lost, batches failed): shown with the figure.
+    for (const port of ports) {
+      const noted = fs.readFileSync(path.join(dir, `pipelined-${port}.err`), 'utf8').split('\n').filter((l) => /lost|partition \d+:|given back|failed/.test(l));
+      for (const l of noted.slice(0, 5)) console.log(`  instance :${port}: ${l}`);
+    }
+    return sec;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await nc.close();
   }
 }
 

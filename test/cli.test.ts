@@ -37,6 +37,8 @@ test('a bad rules file stops start-up naming the file and the line', () => {
     ['kind: mystery\n', /bad\.yaml:1: unknown kind "mystery"/],
     ['kind: policy\nintel:\n  repeat_window: soon\n', /bad\.yaml:3: "repeat_window" must be a duration/],
     ['kind: policy\nintel:\n  repeat_windo: 1h\n', /bad\.yaml:3: unknown key "repeat_windo"/],
+    ['kind: policy\nfleet:\n  partitions: 2000\n', /bad\.yaml:3: "partitions" is at most 1024/],
+    ['kind: policy\nfleet:\n  lease: 1s\n', /bad\.yaml:3: "lease" is at least 3s/],
   ];
   for (const [text, re] of cases) {
     fs.writeFileSync(path.join(dir, 'bad.yaml'), text);

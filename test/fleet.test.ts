@@ -9,9 +9,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect, credsAuthenticator, type NatsConnection } from 'nats';
+import { partitionOf, subjectPartition } from '../src/fleet/partition';
 import { fitsType, leaves, loadEcsFields } from './ecs-check';
+import { makeNatsJwt } from './nats-jwt';
+import { createVethLab } from './netns';
+import { makeTestCa } from './test-ca';
 import { freePort, get, PCAPS, picketChild, requireTool, ROOT, tmpDir, type Run } from './helpers';
 
 const CAPTURE = path.join(PCAPS, 'scans', 'nmap-sweep.pcap');
@@ -35,9 +40,12 @@ const PASSWORD = 'fleet-pw-7Rq';
 let creds = '';
 const nodes: Node[] = [];
 const slices: string[] = [];
+/** The target hosts of each slice. */
+const sliceHosts: string[][] = [];
 
 const url = (n: Node): string => `nats://127.0.0.1:${n.port}`;
-const allUrls = (): string => nodes.map(url).join(',');
+/** The three-node cluster's URLs (not the standalone servers later tests add to `nodes` for clean-up). */
+const allUrls = (): string => nodes.filter((n) => n.clusterPort !== 0).map(url).join(',');
 
 function startNode(n: Node): void {
   const log = fs.openSync(path.join(dir, `${n.name}.log`), 'a');
@@ -54,13 +62,19 @@ async function stopNode(n: Node): Promise<void> {
   await gone;
 }
 
+/** An `ip` command of the lab's set-up; it must succeed. */
+function ip(args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+}
+
 async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Retries `f` until it resolves, for at most WAIT_MS. */
-async function until<T>(what: string, f: () => Promise<T>): Promise<T> {
-  const end = Date.now() + WAIT_MS;
+/** Retries `f` until it resolves, for at most `ms` (WAIT_MS). */
+async function until<T>(what: string, f: () => Promise<T>, ms = WAIT_MS): Promise<T> {
+  const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {
     try {
@@ -70,7 +84,7 @@ async function until<T>(what: string, f: () => Promise<T>): Promise<T> {
       await sleep(250);
     }
   }
-  throw new Error(`${what}: not within ${WAIT_MS} ms (${String(last)})`);
+  throw new Error(`${what}: not within ${ms} ms (${String(last)})`);
 }
 
 async function withNats<T>(servers: string, f: (nc: NatsConnection) => Promise<T>): Promise<T> {
@@ -131,21 +145,78 @@ async function sensor(
   return docs;
 }
 
+/** A summary as stored in PICKET_SUMMARIES: its stream sequence, the partition its subject names, its source. */
+interface Stored {
+  seq: number;
+  partition: number | null;
+  source: string;
+  sensor: string;
+}
+
+async function storedSummaries(nc: NatsConnection): Promise<Stored[]> {
+  const jsm = await nc.jetstreamManager({ timeout: 5000 });
+  const si = await jsm.streams.info('PICKET_SUMMARIES');
+  const got: Stored[] = [];
+  for (let seq = si.state.first_seq; seq <= si.state.last_seq && si.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage('PICKET_SUMMARIES', { seq });
+    const s = JSON.parse(Buffer.from(m.data).toString('utf8')) as { source: string; sensor: string };
+    got.push({ seq, partition: subjectPartition(m.subject), source: s.source, sensor: s.sensor });
+  }
+  return got;
+}
+
 /**
- * picket correlate until its durable consumer has acknowledged the stream up to lastSeq with nothing pending, then
- * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers).
+ * At least `count` summaries stored, and every one acknowledged by its partition's durable consumer (ack floor at or
+ * past the partition's last summary, nothing pending, nothing unacknowledged); throws saying what is missing.
  */
-async function correlateUntilCaughtUp(out: string, lastSeq: number, extra: string[] = [], whileUp?: () => Promise<void>): Promise<Run> {
-  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, ...extra]);
-  const timer = setTimeout(() => c.child.kill('SIGKILL'), 2 * WAIT_MS);
-  try {
-    await until('correlate acknowledged every summary', () => withNats(allUrls(), async (nc) => {
-      const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
-      if (ci.ack_floor.stream_seq < lastSeq || ci.num_pending > 0 || ci.num_ack_pending > 0) {
-        throw new Error(`ack floor ${ci.ack_floor.stream_seq}, ${ci.num_pending} pending, ${ci.num_ack_pending} unacknowledged`);
+async function caughtUp(count: number): Promise<void> {
+  await withNats(allUrls(), async (nc) => {
+    const stored = await storedSummaries(nc);
+    if (stored.length < count) throw new Error(`${stored.length} of ${count} summaries stored`);
+    const last = new Map<number, number>();
+    for (const m of stored) {
+      assert.ok(m.partition !== null, `summary ${m.seq} on an unpartitioned subject`);
+      last.set(m.partition, Math.max(last.get(m.partition) ?? 0, m.seq));
+    }
+    const jsm = await nc.jetstreamManager();
+    for (const [p, seq] of last) {
+      const ci = await jsm.consumers.info('PICKET_SUMMARIES', `picket-correlate-p${p}`);
+      if (ci.ack_floor.stream_seq < seq || ci.num_pending > 0 || ci.num_ack_pending > 0) {
+        throw new Error(`partition ${p}: ack floor ${ci.ack_floor.stream_seq} < ${seq}, ${ci.num_pending} pending, ${ci.num_ack_pending} unacknowledged`);
       }
-    }));
+    }
+  });
+}
+
+/** Every partition consumer deleted: the next correlate gets every summary again (a lost consumer position). */
+async function deleteConsumers(): Promise<void> {
+  await withNats(allUrls(), async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    const names: string[] = [];
+    for await (const ci of jsm.consumers.list('PICKET_SUMMARIES')) names.push(ci.name);
+    assert.ok(names.length > 0, 'partition consumers to delete');
+    for (const n of names) await jsm.consumers.delete('PICKET_SUMMARIES', n);
+  });
+  await until('the consumers are gone', () => withNats(allUrls(), async (nc) => {
+    const left: string[] = [];
+    for await (const ci of (await nc.jetstreamManager()).consumers.list('PICKET_SUMMARIES')) left.push(ci.name);
+    if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+  }));
+}
+
+/**
+ * picket correlate until the partition consumers have acknowledged `count` summaries with nothing pending, then
+ * stopped with SIGTERM (no timing assumption about how soon a settling cluster delivers, or a lease left by a killed
+ * instance expires).
+ */
+async function correlateUntilCaughtUp(out: string, count: number, extra: string[] = [], whileUp?: () => Promise<void>): Promise<Run> {
+  const c = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, ...extra]);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), 3 * WAIT_MS);
+  try {
+    await until('correlate acknowledged every summary', () => caughtUp(count), 2 * WAIT_MS);
     if (whileUp !== undefined) await whileUp();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- correlate's stderr ---\n${c.stderr()}`);
   } finally {
     c.child.kill('SIGTERM');
   }
@@ -156,21 +227,32 @@ async function correlateUntilCaughtUp(out: string, lastSeq: number, extra: strin
 
 /** Streams, consumer and KV bucket gone: the next part starts from nothing. */
 async function resetFleet(): Promise<void> {
-  await withNats(allUrls(), async (nc) => {
+  // Until each is reported gone: a delete that timed out on a busy cluster may still complete later, and must not
+  // take the next part's first summaries with it.
+  await until('streams and bucket deleted', () => withNats(allUrls(), async (nc) => {
     const jsm = await nc.jetstreamManager({ timeout: 5000 });
-    for (const s of ['PICKET_ALERTS', 'PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) await jsm.streams.delete(s).catch(() => false);
-  });
+    for (const s of ['PICKET_ALERTS', 'PICKET_SUMMARIES', 'KV_PICKET_CORRELATE']) {
+      await jsm.streams.delete(s).catch(() => false);
+      const gone = await jsm.streams.info(s).then(() => false, (e: Error) => /not found/i.test(e.message));
+      if (!gone) throw new Error(`${s} still there`);
+    }
+  }));
 }
 
 /** What one sensor replaying the whole capture reports (no NATS): the reference. */
 let whole: Record<string, unknown>;
 
 /** Slices of a capture, one per sensor, by the scanner's target host (last octet mod n): every packet of a host in one slice. */
-function sliceByHost(capture: string, name: string, n: number): string[] {
+/** Slices of a capture by target host (last octet mod n): every packet of a target in one slice; hostsOut gets each slice's hosts. */
+function sliceByHost(capture: string, name: string, n: number, hostsOut?: string[][]): string[] {
   const hosts = spawnSync('tshark', ['-r', capture, '-Y', `ip.src == ${SCANNER}`, '-T', 'fields', '-e', 'ip.dst'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
   const targets = [...new Set(hosts)];
   assert.ok(targets.length >= 30, `${capture} has ${targets.length} targets`);
-  return Array.from({ length: n }, (_, k) => writeSlice(capture, `${name}${k}`, `ip.addr in {${targets.filter((h) => Number(h.split('.')[3]) % n === k).join(',')}}`));
+  return Array.from({ length: n }, (_, k) => {
+    const mine = targets.filter((h) => Number(h.split('.')[3]) % n === k);
+    hostsOut?.push(mine);
+    return writeSlice(capture, `${name}${k}`, `ip.addr in {${mine.join(',')}}`);
+  });
 }
 
 function writeSlice(capture: string, name: string, filter: string): string {
@@ -215,7 +297,7 @@ before(async () => {
     ].join('\n'));
     startNode(n);
   }
-  slices.push(...sliceByHost(CAPTURE, 'sweep', NODES));
+  slices.push(...sliceByHost(CAPTURE, 'slice', NODES, sliceHosts));
   const sweeps = ofRule(await referenceDocs(CAPTURE), 'scan.sweep');
   assert.ok(sweeps.length > 0, 'the whole capture raises scan.sweep in one sensor');
   whole = sweeps[sweeps.length - 1];
@@ -277,15 +359,21 @@ function checkFleetAlert(docs: Array<Record<string, unknown>>): void {
   checkMapped(a);
 }
 
+/** A series' value in an exposition, or undefined when it is not there. */
+function metric(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** correlate's /metrics after the first test's three summaries: promtool finds no problem, and the counts are right. */
 function checkCorrelateMetrics(text: string): void {
   const pt = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
   assert.equal(pt.status, 0, `promtool check metrics: ${pt.stdout}${pt.stderr}\n--- exposition ---\n${text}`);
   assert.equal(`${pt.stdout}${pt.stderr}`.trim(), '', text);
   const value = (series: string): number => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    assert.ok(line !== undefined, `${series} in\n${text}`);
-    return Number(line.slice(series.length + 1));
+    const v = metric(text, series);
+    assert.ok(v !== undefined, `${series} in\n${text}`);
+    return v;
   };
   assert.equal(value('picket_correlate_summaries_total'), 3);
   assert.equal(value('picket_correlate_acks_total'), 3);
@@ -296,6 +384,9 @@ function checkCorrelateMetrics(text: string): void {
   assert.ok(value('picket_correlate_merged_source_updates_total') >= 1);
   assert.equal(value('picket_correlate_alerts_total{rule="scan.sweep",view="fleet_only"}'), 1);
   assert.equal(value('picket_correlate_nats_connected'), 1);
+  // The one instance holds every partition; the three summaries (one source) came from its partition.
+  assert.equal(value('picket_correlate_partitions_held'), 16);
+  assert.equal(value(`picket_correlate_partition_summaries_total{partition="${partitionOf(SCANNER, 16)}"}`), 3);
   assert.equal(value('picket_sink_delivered_total{sink="file ' + path.join(dir, 'a-correlate.ndjson') + '"}') >= 1, true);
 }
 
@@ -355,16 +446,32 @@ test('credentials the cluster refuses, or none: sensor and correlate stop at sta
   assert.match(t.stderr, /refused the credentials of .*token\.creds/);
 });
 
+test('a summary left by a sensor from before partitioning (picket.summaries.<sensor>): correlate stops at start, naming it and the purge', async () => {
+  // What a first-cut sensor published: the subject without a partition (the summary itself from this run's s0).
+  const sample = await withNats(allUrls(), async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    const first = (await storedSummaries(nc))[0];
+    const m = await jsm.streams.getMessage('PICKET_SUMMARIES', { seq: first.seq });
+    await nc.jetstream().publish('picket.summaries.old-sensor', m.data, { msgID: 'old-sensor-1' });
+    return first;
+  });
+  assert.ok(sample.partition !== null);
+  const out = path.join(dir, 'old.ndjson');
+  const r = await run(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /PICKET_SUMMARIES holds 1 summaries on unpartitioned subjects \(picket\.summaries\.old-sensor\) from sensors older than partitioning.*nats stream purge PICKET_SUMMARIES --subject 'picket\.summaries\.\*'/);
+  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).streams.purge('PICKET_SUMMARIES', { filter: 'picket.summaries.*' }));
+  const again = await run(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, '--idle-exit', '5s']);
+  assert.equal(again.code, 0, again.stderr);
+});
+
 test('a NATS node killed and restarted mid-run, correlate killed and restarted: the same alert, once', async (t) => {
   await resetFleet();
   const out = path.join(dir, 'b-correlate.ndjson');
   await sensor('s0', slices[0], allUrls(), path.join(dir, 'b-s0.ndjson'));
   // Correlate takes s0's summary (no alert: one sensor) and is killed; its state must survive it.
   const first = picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out]);
-  await until('correlate took the first summary', () => withNats(allUrls(), async (nc) => {
-    const ci = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate');
-    if (ci.ack_floor.stream_seq < 1) throw new Error(`ack floor ${ci.ack_floor.stream_seq}`);
-  }));
+  await until('correlate took the first summary', () => caughtUp(1));
   first.child.kill('SIGKILL');
   await first.done;
   // A node dies; s1 publishes to the two left (quorum of the R3 streams).
@@ -384,11 +491,7 @@ test('a NATS node killed and restarted mid-run, correlate killed and restarted: 
   checkFleetAlert(docsOf(out));
   // Every summary delivered again (the consumer's position lost, as when a crash comes between the alert and the
   // acknowledgement): the alert recorded in the KV bucket is not repeated.
-  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
-  await until('the consumer is gone', () => withNats(allUrls(), async (nc) => {
-    const gone = await (await nc.jetstreamManager()).consumers.info('PICKET_SUMMARIES', 'picket-correlate').then(() => false, () => true);
-    if (!gone) throw new Error('still there');
-  }));
+  await deleteConsumers();
   const third = await correlateUntilCaughtUp(out, 3);
   assert.equal(third.code, 0, third.stderr);
   // Every summary delivered again: correlate judges the merged state again and, but for the record of the alert
@@ -429,7 +532,7 @@ test('two sensors that each raised the scan themselves: correlate raises one fle
   // A third sensor reports the same scan (same episode) and every summary is delivered again (the consumer's
   // position lost, as after a crash before the acknowledgement): still the one document.
   await replayWhole('w2');
-  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  await deleteConsumers();
   const again = await correlateUntilCaughtUp(out, 3);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
@@ -555,7 +658,159 @@ test('fleet.summary_min_targets: a source with fewer failed targets is not summa
   await replay('one-min1', oneTarget, ['--rules', min1]);
   await replay('two', twoTargets);
   const subjects = await withNats(allUrls(), async (nc) => (await (await nc.jetstreamManager()).streams.info('PICKET_SUMMARIES', { subjects_filter: '>' })).state.subjects ?? {});
-  assert.deepEqual(subjects, { 'picket.summaries.one-min1': 1, 'picket.summaries.two': 1 });
+  const p = partitionOf(SCANNER, 16);
+  assert.deepEqual(subjects, { [`picket.summaries.${p}.one-min1`]: 1, [`picket.summaries.${p}.two`]: 1 });
+});
+
+/** A correlate instance left running, its /metrics on a port of its own. */
+function startCorrelate(out: string, port: number): ReturnType<typeof picketChild> {
+  return picketChild(['correlate', '--nats', allUrls(), '--nats-creds', creds, '--out', out, '--sensitivity', 'low', '--metrics-listen', `127.0.0.1:${port}`]);
+}
+
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** f(), or its error with the instances' stderr so far. */
+async function runOrSay(instances: Array<ReturnType<typeof picketChild>>, f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${instances.map((c, i) => `--- instance ${i}'s stderr ---\n${c.stderr()}`).join('\n')}`);
+  }
+}
+
+/** The lease holders in the KV bucket, by partition. */
+async function leaseHolders(): Promise<Map<number, string>> {
+  return withNats(allUrls(), async (nc) => {
+    const kv = await nc.jetstream().views.kv('PICKET_CORRELATE', { bindOnly: true });
+    const holders = new Map<number, string>();
+    for (let p = 0; p < 16; p++) {
+      const e = await kv.get(`lease.${p}`);
+      if (e !== null && e.operation === 'PUT') holders.set(p, (JSON.parse(Buffer.from(e.value).toString('utf8')) as { holder: string }).holder);
+    }
+    return holders;
+  });
+}
+
+test('two correlate instances share the partitions by source; one killed mid-run: the other takes its partitions, the same alerts as one instance, none lost, none duplicated', async () => {
+  // Sixteen scanners, one in each partition (fleet.partitions 16): the capture's scanner address rewritten by
+  // tcprewrite in each slice, the sixteen copies of a slice merged into that sensor's capture.
+  const scanners: string[] = [];
+  const parts = new Set<number>();
+  for (let x = 1; x < 255 && parts.size < 16; x++) {
+    const a = `198.18.1.${x}`;
+    if (!parts.has(partitionOf(a, 16))) {
+      parts.add(partitionOf(a, 16));
+      scanners.push(a);
+    }
+  }
+  assert.equal(scanners.length, 16);
+  // Judged at low sensitivity (scan.sweep from 50 hosts): no two slices reach it, the three do, so each fleet alert
+  // is raised on the summary that completes its source, whichever batch and instance that is: comparable runs.
+  const n = sliceHosts.map((h) => h.length);
+  assert.ok(n[0] + n[1] < 50 && n[0] + n[2] < 50 && n[1] + n[2] < 50 && n[0] + n[1] + n[2] >= 50, `slice hosts ${n.join(', ')}`);
+  const multi = slices.map((slice, k) => {
+    const copies = scanners.map((a, i) => {
+      const f = path.join(dir, `m${k}-${i}.pcap`);
+      const r = spawnSync('tcprewrite', [`--pnat=${SCANNER}/32:${a}/32`, '--fixcsum', `--infile=${slice}`, `--outfile=${f}`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return f;
+    });
+    const f = path.join(dir, `multi${k}.pcap`);
+    const r = spawnSync('mergecap', ['-F', 'pcap', '-w', f, ...copies], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return f;
+  });
+  const sweepsById = (docs: Array<Record<string, unknown>>): Map<string, Record<string, unknown>> => {
+    const m = new Map<string, Record<string, unknown>>();
+    for (const d of ofRule(docs, 'scan.sweep')) {
+      assert.ok(!m.has(String(get(d, 'event.id'))), `${String(get(d, 'event.id'))} twice`);
+      m.set(String(get(d, 'event.id')), d);
+    }
+    return m;
+  };
+
+  // The reference: the three sensors, then one instance.
+  await resetFleet();
+  for (let k = 0; k < 3; k++) await sensor(`s${k}`, multi[k], allUrls(), path.join(dir, `e-ref-s${k}.ndjson`));
+  const refOut = path.join(dir, 'e-ref.ndjson');
+  const ref = await correlateUntilCaughtUp(refOut, 48, ['--sensitivity', 'low']);
+  assert.equal(ref.code, 0, ref.stderr);
+  const expected = sweepsById(docsOf(refOut));
+  assert.equal(expected.size, 16, 'one fleet scan.sweep per scanner');
+  assert.deepEqual([...expected.values()].map((d) => get(d, 'source.ip')).sort(), [...scanners].sort());
+  for (const d of expected.values()) {
+    assert.deepEqual(get(d, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
+    for (const f of ['hosts', 'ports', 'targets', 'attempts']) assert.equal(get(d, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+  }
+
+  // Two instances; they balance to eight partitions each before any summary is published.
+  await resetFleet();
+  const outA = path.join(dir, 'e-a.ndjson');
+  const outB = path.join(dir, 'e-b.ndjson');
+  const [portA, portB] = [await freePort(), await freePort()];
+  const a = startCorrelate(outA, portA);
+  const b = startCorrelate(outB, portB);
+  try {
+    await runOrSay([a, b], async () => {
+    await until('both instances hold eight partitions', async () => {
+      const held = [metric(await scrape(portA), 'picket_correlate_partitions_held'), metric(await scrape(portB), 'picket_correlate_partitions_held')];
+      if (held[0] !== 8 || held[1] !== 8) throw new Error(`held ${held.join(' and ')}`);
+    }, 2 * WAIT_MS);
+    await sensor('s0', multi[0], allUrls(), path.join(dir, 'e-s0.ndjson'));
+    await until('both instances merged s0', () => caughtUp(16));
+    // Every summary went to its source's partition, and was merged by the holder of that partition's lease alone.
+    const stored = await withNats(allUrls(), storedSummaries);
+    assert.equal(stored.length, 16);
+    for (const m of stored) assert.equal(m.partition, partitionOf(m.source, 16), `${m.source}'s summary in partition ${m.partition}`);
+    assert.equal(new Set(stored.map((m) => m.partition)).size, 16);
+    const holders = await leaseHolders();
+    const texts = [await scrape(portA), await scrape(portB)];
+    const ids = texts.map((t) => /^picket_correlate_instance_info\{instance="([^"]+)"\} 1$/m.exec(t)?.[1]);
+    assert.ok(ids[0] !== undefined && ids[1] !== undefined && ids[0] !== ids[1], `instances ${ids.join(', ')}`);
+    const merged = [0, 0];
+    for (const m of stored) {
+      const p = m.partition!;
+      const i = ids.indexOf(holders.get(p));
+      assert.ok(i >= 0, `partition ${p} held by ${holders.get(p)}`);
+      const series = `picket_correlate_partition_summaries_total{partition="${p}"}`;
+      assert.equal(metric(texts[i], series), 1, `${series} of its holder`);
+      assert.equal(metric(texts[1 - i], series), undefined, `${series} of the other instance`);
+      merged[i]++;
+    }
+    assert.deepEqual(merged, [8, 8], 'each instance merged the sources of its eight partitions');
+    for (const t of texts) assert.equal(metric(t, 'picket_correlate_lease_changes_total{change="lost"}'), 0);
+
+    await sensor('s1', multi[1], allUrls(), path.join(dir, 'e-s1.ndjson'));
+    await until('both instances merged s1', () => caughtUp(32));
+    assert.equal(ofRule(docsOf(outA), 'scan.sweep').length + ofRule(docsOf(outB), 'scan.sweep').length, 0, 'two slices stay under the threshold');
+    // A dies holding its leases; the third sensor's summaries, half of them in its partitions, wait for B.
+    a.child.kill('SIGKILL');
+    await a.done;
+    await sensor('s2', multi[2], allUrls(), path.join(dir, 'e-s2.ndjson'));
+    await until('B took A\'s partitions and merged s2', async () => {
+      await caughtUp(48);
+      const held = metric(await scrape(portB), 'picket_correlate_partitions_held');
+      if (held !== 16) throw new Error(`B holds ${held}`);
+    }, 3 * WAIT_MS);
+    });
+  } finally {
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGTERM');
+  }
+  const rb = await b.done;
+  assert.equal(rb.code, 0, rb.stderr);
+  assert.match(rb.stderr, /partitions [\d ]+ taken over from \S+ \(its leases not renewed for 10 s\)/);
+  assert.equal(docsOf(outA).length, 0, 'A made no alert before it died');
+  const got = sweepsById(docsOf(outB));
+  assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), 'the same alerts by event.id');
+  for (const [id, d] of got) {
+    const e = expected.get(id)!;
+    for (const f of ['source.ip', 'event.start', 'event.end', 'picket.fleet.sensor_names', 'picket.scan.hosts', 'picket.scan.ports', 'picket.scan.targets', 'picket.scan.attempts']) {
+      assert.deepEqual(get(d, f), get(e, f), `${id} ${f}`);
+    }
+  }
 });
 
 test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back, sends the backlog first, in order, and a retried summary once', async () => {
@@ -587,4 +842,149 @@ test('NATS unreachable: the sensor spills and exits 3; next run, with NATS back,
   assert.deepEqual(stored.got, expected, 'the spilled alerts first, then the new run\'s, each once');
   assert.equal(stored.summaries, 1, 'the spilled summary and the new run\'s are the same summary: stored once');
   assert.equal(fs.statSync(path.join(spill, fs.readdirSync(spill).find((f) => f.startsWith('nats'))!)).size, 0, 'spill file emptied');
+});
+
+test('a NATS .creds file (operator mode, JWT) and tls.ca against a TLS nats-server: sensor and correlate connect; a wrong CA, no CA, or a user of an unknown account stop them at start with exit 2', async () => {
+  const sub = path.join(dir, 'secure');
+  fs.mkdirSync(path.join(sub, 'ca'), { recursive: true });
+  const ca = makeTestCa(path.join(sub, 'ca'));
+  const jwt = makeNatsJwt(sub);
+  const port = await freePort();
+  const node: Node = { name: 'secure', port, clusterPort: 0, conf: path.join(sub, 'secure.conf'), proc: null };
+  fs.writeFileSync(node.conf, [
+    'server_name: secure', `listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${path.join(sub, 'store')}" }`,
+    `tls { cert_file: "${ca.serverCert}", key_file: "${ca.serverKey}" }`, jwt.serverConf, '',
+  ].join('\n'));
+  nodes.push(node); // stopped by after() with the others
+  startNode(node);
+  const server = `nats://127.0.0.1:${port}`;
+  const secure = async <T>(f: (nc: NatsConnection) => Promise<T>): Promise<T> => {
+    const nc = await connect({ servers: [server], timeout: 3000, authenticator: credsAuthenticator(fs.readFileSync(jwt.userCreds)), tls: { caFile: ca.ca } });
+    try {
+      return await f(nc);
+    } finally {
+      await nc.close();
+    }
+  };
+  await until('JetStream on the TLS, operator-mode server', () => secure(async (nc) => {
+    await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
+  }));
+  /** picket.yaml with the nats output (credentials and tls.ca relative to it) and a file output. */
+  const config = (name: string, credsFile: string, caFile: string | null): string => {
+    const f = path.join(sub, `${name}.yaml`);
+    fs.writeFileSync(f, [
+      'outputs:', '  - type: file', `    path: ${path.join(sub, `${name}.ndjson`)}`, '  - type: nats', `    servers: ${server}`, `    sensor_name: ${name}`,
+      `    credentials: ${path.relative(sub, credsFile)}`, ...(caFile === null ? [] : [`    tls: { ca: ${path.relative(sub, caFile)} }`]), '',
+    ].join('\n'));
+    return f;
+  };
+
+  const good = await run(['replay', '--quiet', '--config', config('sec', jwt.userCreds, ca.ca), slices[0]]);
+  assert.equal(good.code, 0, good.stderr);
+  const sent = docsOf(path.join(sub, 'sec.ndjson')).filter((d) => get(d, 'event.kind') === 'alert').length;
+  assert.ok(sent > 0, 'the sensor raised alerts');
+  const stored = await secure(async (nc) => {
+    const jsm = await nc.jetstreamManager();
+    return { alerts: (await jsm.streams.info('PICKET_ALERTS')).state.messages, summaries: await storedSummaries(nc) };
+  });
+  assert.equal(stored.alerts, sent, 'every alert stored, through TLS, as the JWT user');
+  assert.deepEqual(stored.summaries.map((m) => [m.sensor, m.source, m.partition]), [['sec', SCANNER, partitionOf(SCANNER, 16)]]);
+  const c = await run(['correlate', '--config', config('corr', jwt.userCreds, ca.ca), '--idle-exit', '8s']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /: 1 summaries in 1 batches, 0 not summaries, 0 fleet alerts/);
+
+  const wrongCa = config('wrong-ca', jwt.userCreds, path.join(ca.dir, 'stranger-ca.crt'));
+  for (const cmd of [['replay', '--quiet', '--config', wrongCa, slices[0]], ['correlate', '--config', wrongCa]]) {
+    const r = await run(cmd);
+    assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /cannot connect \(.+\): the server's TLS certificate was not verified against the CA of tls\.ca \S*stranger-ca\.crt/, cmd[0]);
+  }
+  const noCa = await run(['replay', '--quiet', '--config', config('no-ca', jwt.userCreds, null), slices[0]]);
+  assert.equal(noCa.code, 2, noCa.stderr);
+  assert.match(noCa.stderr, /the server's TLS certificate was not verified \(no CA given: the nats output's tls: \{ ca: FILE \}\)/);
+  const stranger = config('stranger', jwt.strangerCreds, ca.ca);
+  for (const cmd of [['replay', '--quiet', '--config', stranger, slices[0]], ['correlate', '--config', stranger]]) {
+    const r = await run(cmd);
+    assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /the server refused the credentials of \S*stranger\.creds/, cmd[0]);
+  }
+  assert.equal(docsOf(path.join(sub, 'wrong-ca.ndjson')).length + docsOf(path.join(sub, 'stranger.ndjson')).length, 0, 'nothing replayed by the refused sensors');
+});
+
+test('a live `picket capture` sensor in the fleet: nmap in the test\'s namespaces sweeps the third slice\'s hosts; with two replay sensors for the other slices, correlate raises the one sweep', async () => {
+  requireTool('nmap');
+  await resetFleet();
+  // Scanner and targets in two namespaces of the test's own joined by a veth pair; the targets are the third
+  // slice's hosts of the capture (10.90.0.x) on the target end, where picket captures, as pcaps/make-scans.sh did.
+  const lab = createVethLab('pkfl', `${SCANNER}/24`, '198.18.0.1/24');
+  // NATS listens on the host's loopback, out of the namespace's reach: a relay on the namespace's own loopback to a
+  // Unix socket (files cross namespaces), and from it to the first node. No route between the namespaces and the host.
+  const sockPath = path.join(dir, 'nats-relay.sock');
+  const relay = net.createServer((c) => {
+    const up = net.connect(nodes[0].port, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(sockPath, r));
+  const inB = (argv: string[]): ChildProcess => spawn('ip', ['netns', 'exec', lab.nsB, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const procs: ChildProcess[] = [];
+  try {
+    const hosts = sliceHosts[2];
+    for (const h of hosts) ip(['-n', lab.nsB, 'addr', 'add', `${h}/32`, 'dev', lab.ifB]);
+    ip(['-n', lab.nsA, 'route', 'add', '10.90.0.0/24', 'via', '198.18.0.1', 'dev', lab.ifA]);
+    const relayPort = 4222;
+    // Bounded: it exits by itself after two minutes, and lab.remove() kills what runs in the namespace.
+    const relayCode = 'const net=require("net");const [s,p]=process.argv.slice(1);setTimeout(()=>process.exit(0),120000);'
+      + 'net.createServer((c)=>{const u=net.connect(s);c.pipe(u).pipe(c);c.on("error",()=>u.destroy());u.on("error",()=>c.destroy());})'
+      + '.listen(Number(p),"127.0.0.1",()=>console.log("ready"));';
+    const inner = inB([process.execPath, '-e', relayCode, sockPath, String(relayPort)]);
+    procs.push(inner);
+    const ready = new Promise<void>((r) => inner.stdout!.once('data', () => r()));
+    await Promise.race([ready, sleep(WAIT_MS).then(() => Promise.reject(new Error('the relay in the namespace did not start')))]);
+    await sensor('s0', slices[0], allUrls(), path.join(dir, 'f-s0.ndjson'));
+    await sensor('s1', slices[1], allUrls(), path.join(dir, 'f-s1.ndjson'));
+    const liveOut = path.join(dir, 'f-live.ndjson');
+    // --duration: a backstop only; the test stops it with SIGTERM once nmap is done.
+    const pk = inB([process.execPath, path.join(ROOT, 'bin', 'picket.js'), 'capture', '-i', lab.ifB, '--nats', `nats://127.0.0.1:${relayPort}`, '--sensor-name', 'live',
+      '--nats-creds', creds, '--out', liveOut, '--duration', '90s']);
+    procs.push(pk);
+    let pkErr = '';
+    pk.stderr!.on('data', (b: Buffer) => (pkErr += b.toString()));
+    const pkDone = new Promise<number | null>((r) => pk.once('close', (code) => r(code)));
+    await until('picket capturing', async () => {
+      if (!/capturing on /.test(pkErr)) throw new Error(pkErr);
+    });
+    const nmap = spawnSync('ip', ['netns', 'exec', lab.nsA, 'nmap', '-sS', '-n', '-Pn', '-e', lab.ifA, '-p', '80,443', ...hosts], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(nmap.status, 0, nmap.stderr);
+    await sleep(1000); // the last replies through picket's capture batch
+    pk.kill('SIGTERM');
+    assert.equal(await pkDone, 0, pkErr);
+    const liveDocs = docsOf(liveOut);
+    assert.deepEqual(ofRule(liveDocs, 'scan.sweep'), [], 'the live sensor alone stays under the threshold');
+    for (const d of liveDocs.filter((x) => get(x, 'event.kind') === 'alert')) assert.equal(get(d, 'observer.name'), 'live');
+    const stored = await withNats(allUrls(), storedSummaries);
+    assert.deepEqual(stored.map((m) => [m.sensor, m.source, m.partition]), ['s0', 's1', 'live'].map((n) => [n, SCANNER, partitionOf(SCANNER, 16)]), 'the live sensor\'s summary, through the relay');
+
+    const out = path.join(dir, 'f-correlate.ndjson');
+    const c = await correlateUntilCaughtUp(out, 3);
+    assert.equal(c.code, 0, c.stderr);
+    const sweeps = ofRule(docsOf(out), 'scan.sweep');
+    assert.equal(sweeps.length, 1, `fleet scan.sweep alerts: ${sweeps.length}`);
+    const a = sweeps[0];
+    assert.equal(get(a, 'source.ip'), SCANNER);
+    assert.equal(get(a, 'picket.fleet.view'), 'fleet_only');
+    assert.deepEqual([...(get(a, 'picket.fleet.sensor_names') as string[])].sort(), ['live', 's0', 's1']);
+    const shares = get(a, 'picket.fleet.sensors') as Array<{ name: string; hosts: number; targets: number }>;
+    const liveShare = shares.find((s) => s.name === 'live');
+    assert.ok(liveShare !== undefined);
+    assert.equal(liveShare.hosts, hosts.length, 'the live sensor saw every host nmap swept');
+    assert.equal(liveShare.targets, 2 * hosts.length, 'two ports each');
+    // The slices and the live sweep cover the capture's hosts and ports: the merged counts are the capture's.
+    for (const f of ['hosts', 'ports']) assert.equal(get(a, `picket.scan.${f}`), get(whole, `picket.scan.${f}`), f);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+    relay.close();
+    lab.remove();
+  }
 });

@@ -14,7 +14,7 @@ import type { PacketBatch } from '../capture/batch';
 import { engineConfig, type EngineSetup } from '../engine/setup';
 import { EXIT_UNDELIVERED, PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
-import { prepareFleet, summaryHook } from './fleet-setup';
+import { prepareFleet, summaryHook, withPartitions } from './fleet-setup';
 import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth, type OutputSpec } from '../output/outputs';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { registerSensorMetrics } from './sensor-metrics';
@@ -80,7 +80,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     if (!values.quiet) process.stderr.write(`picket: ${line}\n`);
   };
 
-  const specs = outputSpecs(values, cfg);
+  const specs = withPartitions(outputSpecs(values, cfg), rules);
   const fleet = await prepareFleet(specs, (line) => process.stderr.write(`picket: ${line}\n`));
   const observer = observerInfo(version, fleet?.sensor);
   const outputs = createOutputs(specs, sinkCommon(values, cfg));

@@ -162,13 +162,13 @@ export const CAPTURE_CMD: CommandSpec = {
 const { nats: _sensorNats, 'sensor-name': _sensorName, 'nats-creds': natsCreds, ...CORRELATE_SINKS } = SINK_OPTIONS;
 
 export const CORRELATE_OPTIONS = {
-  nats: { type: 'string', value: 'URL[,URL...]', complete: 'none', help: 'the fleet\'s NATS servers (JetStream): summaries are read from PICKET_SUMMARIES by the durable consumer picket-correlate' },
+  nats: { type: 'string', value: 'URL[,URL...]', complete: 'none', help: 'the fleet\'s NATS servers (JetStream): summaries are read from PICKET_SUMMARIES, one durable consumer per partition (picket-correlate-pN) held' },
   'nats-creds': { type: 'string', value: 'FILE', complete: 'file', help: natsCreds.help },
   config: { type: 'string', value: 'FILE', complete: 'file', help: 'picket.yaml: rules, sensitivity, outputs, the nats output\'s servers and credentials (flags win over the file)' },
   rules: { type: 'string', multiple: true, default: [] as string[], value: 'DIR', complete: 'dir', help: 'add rule files (repeatable): the scan thresholds are rules/scan.yaml\'s' },
   sensitivity: { type: 'string', value: 'LEVEL', complete: SENSITIVITY, help: 'low, medium, high' },
   'idle-exit': { type: 'string', value: 'D', complete: 'none', help: 'stop after D (90s, 15m) without a new summary (batch use; default: run until SIGINT/SIGTERM)' },
-  'metrics-listen': { type: 'string', value: 'ADDR:PORT', complete: 'none', help: 'Prometheus metrics on http://ADDR:PORT/metrics: summaries merged, merges across sensors, alerts, acknowledgements, NATS connection, sinks' },
+  'metrics-listen': { type: 'string', value: 'ADDR:PORT', complete: 'none', help: 'Prometheus metrics on http://ADDR:PORT/metrics: summaries merged, merges across sensors, alerts, acknowledgements, partitions held, NATS connection, sinks' },
   quiet: { type: 'boolean', default: false, help: 'no lines on stderr but errors' },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
   out: { type: 'string', value: 'FILE', group: OUTPUTS, complete: 'file', help: 'NDJSON file (appended)' },
@@ -181,7 +181,7 @@ export const CORRELATE: CommandSpec = {
   synopsis: 'picket correlate --nats URL [options]',
   summary: 'merge the scan summaries of a fleet of sensors and raise the scans no one sensor saw',
   description: [
-    'Reads the per-source scan summaries that sensors run with --nats publish, merges each source\'s latest summary from every sensor, and raises scan.sweep, scan.port or scan.mixed (picket.fleet.correlated: true, each sensor\'s share) when the merged counts cross rules/scan.yaml\'s thresholds and no single sensor\'s did; when two or more sensors raised the scan themselves, one fleet view of it instead (picket.fleet.view: reported, once per source and episode). Several instances share the work through one durable consumer; state and the alerts made are kept in the JetStream KV bucket PICKET_CORRELATE, so an instance killed and restarted neither loses nor repeats an alert.',
+    'Reads the per-source scan summaries that sensors run with --nats publish, merges each source\'s latest summary from every sensor, and raises scan.sweep, scan.port or scan.mixed (picket.fleet.correlated: true, each sensor\'s share) when the merged counts cross rules/scan.yaml\'s thresholds and no single sensor\'s did; when two or more sensors raised the scan themselves, one fleet view of it instead (picket.fleet.view: reported, once per source and episode). The summaries are partitioned by source (policy fleet.partitions, 16); several instances share the partitions through leases in the JetStream KV bucket PICKET_CORRELATE (about partitions/instances each; a killed instance\'s partitions move to the others once its leases expire, policy fleet.lease, 10s), each consuming the durable consumer of the partitions it holds. State and the alerts made are kept in that bucket too, so an instance killed and restarted neither loses nor repeats an alert.',
   ],
   options: CORRELATE_OPTIONS,
   positionals: 'none',

@@ -1,4 +1,5 @@
 import type { MetricsRegistry, Sample } from '../output/metrics';
+import type { LeaseCounts } from '../fleet/leases';
 import type { SinkStats } from '../output/sinks/sink';
 import { counter, gauge, sinkSamples } from './sensor-metrics';
 
@@ -13,6 +14,12 @@ const F = {
   acks: counter('picket_correlate_acks_total', 'Summaries acknowledged to JetStream'),
   connected: gauge('picket_correlate_nats_connected', 'Whether the connection to NATS is up: 1, or 0 while it reconnects'),
   disconnects: counter('picket_correlate_nats_disconnects_total', 'Times the connection to NATS was lost'),
+  instance: gauge('picket_correlate_instance_info', 'This instance\'s name in the partition leases of the KV bucket (lease.<partition> holder), as a label; always 1'),
+  held: gauge('picket_correlate_partitions_held', 'Partitions of the summaries whose lease this instance holds (it consumes each)'),
+  byPartition: counter('picket_correlate_partition_summaries_total', 'Summaries merged, by the partition they were consumed from'),
+  misrouted: counter('picket_correlate_misrouted_summaries_total', 'Summaries in a partition their source does not hash to (a sensor with another fleet.partitions): merged all the same'),
+  givenBack: counter('picket_correlate_given_back_summaries_total', 'Summaries given back unacknowledged (nak) because the lease ran out while their batch was merged'),
+  leases: counter('picket_correlate_lease_changes_total', 'Leases on partitions claimed (free or expired), released (rebalancing, stop) and lost (not renewed in time, or taken)'),
   up: gauge('picket_correlate_uptime_seconds', 'Seconds since correlate started'),
 };
 
@@ -28,10 +35,21 @@ export interface CorrelateCounts {
   disconnects: number;
   /** Alerts by rule.id and view. */
   alerts: Map<string, number>;
+  byPartition: Map<number, number>;
+  misrouted: number;
+  givenBack: number;
+  /** Partitions held now, and the lease changes so far (leases.ts). */
+  held: () => number;
+  leases: LeaseCounts;
+  /** This instance's name in the leases. */
+  instance: string;
 }
 
 export function correlateCounts(): CorrelateCounts {
-  return { summaries: 0, bad: 0, batches: 0, updates: 0, merged: 0, conflicts: 0, acks: 0, disconnects: 0, alerts: new Map() };
+  return {
+    summaries: 0, bad: 0, batches: 0, updates: 0, merged: 0, conflicts: 0, acks: 0, disconnects: 0, alerts: new Map(), byPartition: new Map(), misrouted: 0, givenBack: 0,
+    held: () => 0, leases: { claimed: 0, released: 0, lost: 0 }, instance: '',
+  };
 }
 
 /** correlate's /metrics, read at scrape time. */
@@ -43,6 +61,9 @@ export function registerCorrelateMetrics(reg: MetricsRegistry, v: { counts: Corr
       { family: F.updates, value: c.updates }, { family: F.merged, value: c.merged }, { family: F.conflicts, value: c.conflicts },
       { family: F.acks, value: c.acks }, { family: F.connected, value: v.connected() ? 1 : 0 }, { family: F.disconnects, value: c.disconnects },
       { family: F.up, value: (Date.now() - v.startedAt) / 1000 },
+      { family: F.instance, labels: { instance: c.instance }, value: 1 }, { family: F.held, value: c.held() }, { family: F.misrouted, value: c.misrouted }, { family: F.givenBack, value: c.givenBack },
+      ...(['claimed', 'released', 'lost'] as const).map((change) => ({ family: F.leases, labels: { change }, value: c.leases[change] })),
+      ...[...c.byPartition].sort((a, b) => a[0] - b[0]).map(([p, n]) => ({ family: F.byPartition, labels: { partition: String(p) }, value: n })),
     ];
     for (const [key, n] of c.alerts) {
       const [rule, view] = key.split(' ');

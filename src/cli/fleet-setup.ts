@@ -1,5 +1,5 @@
 import type { Rules } from '../config/rules';
-import { connectFleet, ensureStreams, isAuthError } from '../fleet/streams';
+import { connectFleet, ensureStreams, isFleetConfigError } from '../fleet/streams';
 import type { OutputSpec, Outputs } from '../output/outputs';
 import type { SummaryHook } from '../scan/aggregator';
 import type { FleetSummary } from '../scan/fleet-summary';
@@ -7,7 +7,8 @@ import type { FleetSummary } from '../scan/fleet-summary';
 /**
  * The NATS sink among the outputs, if any: its streams created or checked before anything is captured. A stream
  * that is wrong stops start-up; NATS unreachable does not (a sensor keeps capturing: the sink buffers and spills,
- * and checks the streams when it connects), it is said on stderr. Credentials the server refuses do stop it.
+ * and checks the streams when it connects), it is said on stderr. Credentials the server refuses, or a server
+ * certificate the CA of tls.ca does not verify, do stop it.
  */
 export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (line: string) => void): Promise<{ sensor: string } | null> {
   const spec = specs?.find((s) => s.type === 'nats');
@@ -16,8 +17,9 @@ export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (li
   try {
     nc = await connectFleet(spec.servers, `picket sensor ${spec.sensor} (setup)`, spec.auth);
   } catch (e) {
-    // Refused credentials are a configuration error: stop (exit 2) rather than spill until someone looks.
-    if (isAuthError(e)) throw e;
+    // Refused credentials or a certificate not verified against tls.ca are configuration errors: stop (exit 2)
+    // rather than spill until someone looks.
+    if (isFleetConfigError(e)) throw e;
     say(`${(e as Error).message}: alerts and summaries are kept (memory, then --spill-dir) until it answers`);
     return { sensor: spec.sensor };
   }
@@ -27,6 +29,11 @@ export async function prepareFleet(specs: readonly OutputSpec[] | null, say: (li
     await nc.close();
   }
   return { sensor: spec.sensor };
+}
+
+/** The outputs with the policy's fleet.partitions given to the NATS sink (it routes each summary by its source). */
+export function withPartitions<T extends readonly OutputSpec[] | null>(specs: T, rules: Rules): T {
+  return (specs === null ? null : specs.map((s) => (s.type === 'nats' ? { ...s, partitions: rules.policy.fleet.partitions } : s))) as T;
 }
 
 /** The scan aggregator's summary hook for the fleet, or null (no NATS: no summaries, no work). */

@@ -6,7 +6,7 @@ import { EXIT_INTERNAL, EXIT_UNDELIVERED, EXIT_USAGE, PicketError } from '../err
 import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
 import { correlateCommand } from './correlate';
-import { prepareFleet, summaryHook } from './fleet-setup';
+import { prepareFleet, summaryHook, withPartitions } from './fleet-setup';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
 import { createAnalyzer, tapOutput } from '../report/aggregate';
 import { reportCommand } from './report';
@@ -88,7 +88,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   }
   // --out/--format alone: the synchronous writer (a failing output stops the replay, saying what was lost); sink
   // flags or the config file's outputs: sinks, flushed and closed before exit, each reporting where its documents went.
-  const sinkSpecs = flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null);
+  const sinkSpecs = withPartitions(flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null), rules);
   const fleet = await prepareFleet(sinkSpecs, (line) => process.stderr.write(`picket: ${line}\n`));
   const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
   const analyzer = createAnalyzer();

@@ -13,6 +13,7 @@ import { parseHomeNet, type HomeNet } from './homenet';
 import { buildDomainIndex, normaliseDomain, SEVERITIES, type DomainIndex, type IntelEntry, type Severity } from '../intel/domains';
 import type { AllowEntry } from '../alert/allowlist';
 import { DOMAIN_RE, isZeekIntel, loadPlainList, loadZeekIntel } from '../intel/lists';
+import { DEFAULT_PARTITIONS } from '../fleet/partition';
 import { DEFAULT_GENEVE_PORT, DEFAULT_MAX_TUNNEL_DEPTH, DEFAULT_VXLAN_PORT } from '../core/packet';
 
 /** Policy: every threshold and window that decides what becomes an alert, with its documented default. */
@@ -35,6 +36,10 @@ export interface Policy {
     summaryInterval: number;
     /** The least failed targets (or ICMP-probed hosts) a source has before it is summarised at all. */
     summaryMinTargets: number;
+    /** Partitions of the summaries by source (subjects picket.summaries.<partition>.<sensor>); sensors and correlate agree. */
+    partitions: number;
+    /** Seconds a correlate instance's lease on a partition lasts without renewal (then another instance takes it). */
+    lease: number;
   };
   /** rules/signatures.yaml: repeats of one (client, rule, tool) within this window fold into one alert. */
   probe: { repeatWindow: number };
@@ -133,10 +138,13 @@ const MEDIUM: ScanThresholds = {
   distributedSources: 10, distributedPorts: 15, decoyMinPorts: 10, udpPortPorts: 5, udpClosedPorts: 2,
 };
 
+/** fleet.partitions' bound: each partition is a durable consumer and a lease a correlate instance renews. */
+export const MAX_PARTITIONS = 1024;
+
 export const DEFAULT_POLICY: Policy = {
   probe: { repeatWindow: 3600 },
   tunnels: { vxlanPorts: [DEFAULT_VXLAN_PORT], genevePorts: [DEFAULT_GENEVE_PORT], maxDepth: DEFAULT_MAX_TUNNEL_DEPTH },
-  fleet: { summaryInterval: 10, summaryMinTargets: 2 },
+  fleet: { summaryInterval: 10, summaryMinTargets: 2, partitions: DEFAULT_PARTITIONS, lease: 10 },
   app: Object.fromEntries(ANALYZERS.map((a) => [a.name, Object.fromEntries(Object.entries(a.settings ?? {}).map(([k, v]) => [k, v.default]))])),
   // rules/dns-recon.yaml sets every value; these only stand when no dns-recon-policy file is loaded.
   dnsRecon: { window: 600, maxAge: 3600, ptrSweepAddresses: 32, bruteforceNames: 40, axfrReplyTimeout: 5, maxTracked: 20000, ignoreParents: [], tools: [] },
@@ -335,8 +343,12 @@ function loadPolicy(rf: RuleFile, root: YAMLMap, policy: Policy): void {
   const fleet = root.get('fleet', true) as Node | undefined;
   if (fleet !== undefined) {
     if (!isMap(fleet)) rf.fail(fleet, '"fleet" must be a mapping');
-    checkAllowedKeys(rf, fleet, ['summary_interval', 'summary_min_targets']);
-    assignNumbers(rf, fleet, policy.fleet, [['summary_interval', 'summaryInterval', 'duration'], ['summary_min_targets', 'summaryMinTargets', 'count']]);
+    checkAllowedKeys(rf, fleet, ['summary_interval', 'summary_min_targets', 'partitions', 'lease']);
+    assignNumbers(rf, fleet, policy.fleet, [
+      ['summary_interval', 'summaryInterval', 'duration'], ['summary_min_targets', 'summaryMinTargets', 'count'], ['partitions', 'partitions', 'count'], ['lease', 'lease', 'duration'],
+    ]);
+    if (policy.fleet.partitions > MAX_PARTITIONS) rf.fail(fleet.get('partitions', true) as Node, `"partitions" is at most ${MAX_PARTITIONS}`);
+    if (policy.fleet.lease < 3) rf.fail(fleet.get('lease', true) as Node, '"lease" is at least 3s (renewed every third of it)');
   }
   const intel = root.get('intel', true) as Node | undefined;
   if (intel === undefined) return;

@@ -1,19 +1,22 @@
 /**
- * The fleet's JetStream layout (native-notes/fleet.md): two streams, a KV bucket, one durable consumer. Created when
+ * The fleet's JetStream layout (native-notes/fleet.md): two streams, a KV bucket, a durable consumer per partition. Created when
  * missing, checked when present, at start, with errors that say what is wrong and how to fix it.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { AckPolicy, connect, credsAuthenticator, DiscardPolicy, RetentionPolicy, StorageType, type ConnectionOptions, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { PicketError } from '../errors';
+import { partitionDurable, partitionFilter, SUMMARIES_SUBJECT } from './partition';
+
+export { SUMMARIES_SUBJECT };
 
 export const ALERTS_STREAM = 'PICKET_ALERTS';
 export const SUMMARIES_STREAM = 'PICKET_SUMMARIES';
 export const ALERTS_SUBJECT = 'picket.alerts';
-export const SUMMARIES_SUBJECT = 'picket.summaries';
 /** What picket correlate has alerted (restart-safe de-duplication of fleet alerts) and its merged state per source. */
 export const CORRELATE_BUCKET = 'PICKET_CORRELATE';
-export const CORRELATE_DURABLE = 'picket-correlate';
+/** The one unpartitioned consumer of the first cut: deleted at start (checkUnpartitioned). */
+const LEGACY_DURABLE = 'picket-correlate';
 /** A JetStream de-duplication window: a retry within it is stored once. */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
 const DAY_NS = 24 * 3600 * 1e9;
@@ -85,14 +88,26 @@ export function isAuthError(e: unknown): boolean {
   return /authori[sz]ation|authentication|permissions violation/i.test(String((e as Error).message ?? e));
 }
 
+/** The server's certificate was not verified (wrong or missing tls.ca): a configuration error too. */
+function isTlsError(e: unknown): boolean {
+  return /certificate|self[- ]signed|unable to (get|verify)|CERT_|SSL|handshake/i.test(`${String((e as Error).message ?? e)} ${String((e as { code?: unknown }).code ?? '')}`);
+}
+
+/** A connection that failed for a configuration mistake (credentials, CA): start-up stops (exit 2) instead of spilling. */
+export function isFleetConfigError(e: unknown): boolean {
+  return (e as { fleetConfig?: unknown } | null)?.fleetConfig === true;
+}
+
 /** One connection that keeps reconnecting (a sensor never gives up on NATS; its sink buffers and spills). */
 export async function connectFleet(servers: string[], name: string, auth?: FleetAuth, timeoutMs = 10_000): Promise<NatsConnection> {
   const options = fleetAuthOptions(auth);
   try {
     return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, pingInterval: 5000, ...options });
   } catch (e) {
-    const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)') : '';
-    throw new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`);
+    const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)')
+      : isTlsError(e) ? ': the server\'s TLS certificate was not verified' + (auth?.tlsCa !== undefined ? ` against the CA of tls.ca ${auth.tlsCa}` : ' (no CA given: the nats output\'s tls: { ca: FILE })')
+      : '';
+    throw Object.assign(new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`), { fleetConfig: why !== '' });
   }
 }
 
@@ -134,10 +149,12 @@ async function ensureStream(jsm: JetStreamManager, name: string, subject: string
     if (!/not found/i.test((e as Error).message)) throw new PicketError(`NATS stream ${name}: ${(e as Error).message} (is JetStream enabled on the servers?)`);
     try {
       await settled(() => jsm.streams.add(streamConfig(name, subject, replicas)));
+      return;
     } catch (e2) {
-      throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
+      // Created by another sensor or correlate at the same moment: checked below like any existing stream.
+      if (!/already in use/i.test((e2 as Error).message)) throw new PicketError(`NATS stream ${name}: cannot create it with ${replicas} replica(s), file storage: ${(e2 as Error).message}`);
+      info = await settled(() => jsm.streams.info(name));
     }
-    return;
   }
   const c = info.config;
   const want = `${subject}.>`;
@@ -159,26 +176,51 @@ export async function ensureStreams(nc: NatsConnection): Promise<{ replicas: num
   return { replicas };
 }
 
-/** The shared durable pull consumer of the summaries, explicit acks. */
-export async function ensureCorrelateConsumer(nc: NatsConnection): Promise<void> {
+/** A partition's durable pull consumer of the summaries (its filter subject), explicit acks; created when missing. */
+export async function ensurePartitionConsumer(nc: NatsConnection, partition: number): Promise<string> {
+  const durable = partitionDurable(partition);
   const jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
   try {
-    await settled(() => jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE));
+    await settled(() => jsm.consumers.info(SUMMARIES_STREAM, durable));
   } catch {
-    await settled(() => jsm.consumers.add(SUMMARIES_STREAM, { durable_name: CORRELATE_DURABLE, ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000 }));
+    await settled(() => jsm.consumers.add(SUMMARIES_STREAM, {
+      durable_name: durable, filter_subject: partitionFilter(partition), ack_policy: AckPolicy.Explicit, ack_wait: 30 * 1e9, max_ack_pending: 1000,
+    }));
   }
+  return durable;
 }
 
 /**
- * Whether the correlate consumer is stalled: it has delivered and had acknowledged everything it thinks there is,
- * yet the stream holds newer summaries (every summary is for it: no filter). Seen with nats-server 2.9.10 after a
- * node restart (the consumer's leader counting on a replica that lags; nats-server issues 4736, 5679 describe the
- * same symptom). Its leader is then asked to step down, so that a current replica takes over; true when it was.
+ * Summaries of sensors from before partitioning (picket.summaries.<sensor>, one token) are in no partition and no
+ * consumer reads them: correlate stops at start, saying how to remove them. The unpartitioned consumer of the first
+ * cut (picket-correlate) is deleted: the partition consumers replace it. Returns what it said.
  */
-export async function unstickConsumer(nc: NatsConnection): Promise<boolean> {
+export async function checkUnpartitioned(nc: NatsConnection): Promise<string | null> {
+  const jsm = await settled(() => nc.jetstreamManager({ timeout: 5000 }));
+  const info = await settled(() => jsm.streams.info(SUMMARIES_STREAM, { subjects_filter: `${SUMMARIES_SUBJECT}.*` }));
+  const old = Object.entries(info.state.subjects ?? {});
+  if (old.length > 0) {
+    const n = old.reduce((a, [, c]) => a + c, 0);
+    throw new PicketError(`NATS stream ${SUMMARIES_STREAM} holds ${n} summaries on unpartitioned subjects (${old.slice(0, 3).map(([k]) => k).join(', ')}${old.length > 3 ? ', ...' : ''}) `
+      + `from sensors older than partitioning, which no partition consumer reads: upgrade those sensors and purge them (nats stream purge ${SUMMARIES_STREAM} --subject '${SUMMARIES_SUBJECT}.*')`);
+  }
+  const gone = await jsm.consumers.delete(SUMMARIES_STREAM, LEGACY_DURABLE).catch(() => false);
+  return gone ? `the unpartitioned consumer ${LEGACY_DURABLE} of an older correlate was deleted (one consumer per partition replaces it)` : null;
+}
+
+/**
+ * Whether a partition's consumer is stalled: it has delivered and had acknowledged everything it thinks there is,
+ * yet the stream holds a newer summary of its partition. Seen with nats-server 2.9.10 after a node restart (the
+ * consumer's leader counting on a replica that lags; nats-server issues 4736, 5679 describe the same symptom). Its
+ * leader is then asked to step down, so that a current replica takes over; true when it was.
+ */
+export async function unstickConsumer(nc: NatsConnection, partition: number): Promise<boolean> {
   const jsm = await nc.jetstreamManager({ timeout: 5000 });
-  const [ci, si] = await Promise.all([jsm.consumers.info(SUMMARIES_STREAM, CORRELATE_DURABLE), jsm.streams.info(SUMMARIES_STREAM)]);
-  if (ci.num_pending > 0 || ci.num_ack_pending > 0 || ci.delivered.stream_seq >= si.state.last_seq) return false;
-  await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${SUMMARIES_STREAM}.${CORRELATE_DURABLE}`, undefined, { timeout: 5000 });
+  const durable = partitionDurable(partition);
+  const ci = await jsm.consumers.info(SUMMARIES_STREAM, durable);
+  if (ci.num_pending > 0 || ci.num_ack_pending > 0) return false;
+  const last = await jsm.streams.getMessage(SUMMARIES_STREAM, { last_by_subj: partitionFilter(partition) }).catch(() => null);
+  if (last === null || ci.delivered.stream_seq >= last.seq) return false;
+  await nc.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${SUMMARIES_STREAM}.${durable}`, undefined, { timeout: 5000 });
   return true;
 }

@@ -1,15 +1,17 @@
 import { type JetStreamClient, type NatsConnection } from 'nats';
 import type { EcsDoc } from '../../alert/ecs';
-import { ALERTS_SUBJECT, connectFleet, ensureStreams, SUMMARIES_SUBJECT, type FleetAuth } from '../../fleet/streams';
+import { DEFAULT_PARTITIONS, partitionOf, summarySubject } from '../../fleet/partition';
+import { ALERTS_SUBJECT, connectFleet, ensureStreams, type FleetAuth } from '../../fleet/streams';
 import { encodeAll, type Outcome, type Transport } from './queue';
 
 /**
  * A fleet sensor's JetStream publisher: alert documents to picket.alerts.<sensor>, scan summaries (kind
- * scan_summary, fleet-summary.ts) to picket.summaries.<sensor>. Every message carries a Nats-Msg-Id (event.id;
+ * scan_summary, fleet-summary.ts) to picket.summaries.<partition>.<sensor> (partition.ts: by source). Every message carries a Nats-Msg-Id (event.id;
  * sensor:source:first:seq for a summary), so a batch sent again after a lost acknowledgement is stored once.
  * It runs in the main thread: the queue around it (queue.ts) buffers, spills and retries while NATS is away.
  */
-export function natsTransport(cfg: { servers: string[]; sensor: string; auth?: FleetAuth }): Transport {
+export function natsTransport(cfg: { servers: string[]; sensor: string; auth?: FleetAuth; partitions?: number }): Transport {
+  const partitions = cfg.partitions ?? DEFAULT_PARTITIONS;
   const name = `nats ${cfg.servers.join(',')}`;
   let nc: NatsConnection | null = null;
   let js: JetStreamClient | null = null;
@@ -35,7 +37,7 @@ export function natsTransport(cfg: { servers: string[]; sensor: string; auth?: F
   const route = (doc: EcsDoc): { subject: string; id: string } => {
     if (doc.kind === 'scan_summary') {
       const first = doc.first as [number, number];
-      return { subject: `${SUMMARIES_SUBJECT}.${cfg.sensor}`, id: `${cfg.sensor}:${String(doc.source)}:${first[0]}.${first[1]}:${String(doc.seq)}` };
+      return { subject: summarySubject(partitionOf(String(doc.source), partitions), cfg.sensor), id: `${cfg.sensor}:${String(doc.source)}:${first[0]}.${first[1]}:${String(doc.seq)}` };
     }
     return { subject: `${ALERTS_SUBJECT}.${cfg.sensor}`, id: String((doc.event as { id?: unknown } | undefined)?.id ?? '') };
   };

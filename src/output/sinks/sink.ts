@@ -77,7 +77,7 @@ export type SinkConfig =
       confirmMs?: number;
     }
   /** A fleet sensor's JetStream publisher (nats.ts): alerts only, plus the scan summaries written to it directly. */
-  | { type: 'nats'; servers: string[]; sensor: string; auth?: FleetAuth }
+  | { type: 'nats'; servers: string[]; sensor: string; auth?: FleetAuth; /** fleet.partitions of the policy (default 16). */ partitions?: number }
   | {
       type: 'http';
       url: string;
