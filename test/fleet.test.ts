@@ -599,8 +599,8 @@ test('the fleet incident follows the merged scan: a first document, an update wh
     assert.deepEqual(get(u, 'picket.fleet.sensor_names'), ['s0', 's1', 's2']);
   };
   check();
-  // Every summary delivered again (the consumer's position lost): the incident in the bucket says both were sent.
-  await withNats(allUrls(), async (nc) => (await nc.jetstreamManager()).consumers.delete('PICKET_SUMMARIES', 'picket-correlate'));
+  // Every summary delivered again (the consumers' positions lost): the incident in the bucket says both were sent.
+  await deleteConsumers();
   const third = await correlateUntilCaughtUp(out, 3, ['--rules', rules]);
   assert.equal(third.code, 0, third.stderr);
   assert.match(third.stderr, /: 3 summaries in \d+ batch\w*, 0 not summaries, 0 fleet alerts/, 'every summary read again, nothing raised');
