@@ -432,21 +432,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       const dst4 = pkt.dst4;
       const srcPort = pkt.srcPort;
       const dstPort = pkt.dstPort;
-      pkt.srcAddrOff = quote.srcOff;
-      pkt.dstAddrOff = quote.dstOff;
-      if (!v6) {
-        pkt.src4 = u32be(b, quote.srcOff);
-        pkt.dst4 = u32be(b, quote.dstOff);
-      }
-      pkt.srcPort = quote.srcPort;
-      pkt.dstPort = quote.dstPort;
+      setEnds(pkt, quote.srcOff, quote.dstOff, v6 ? src4 : u32be(b, quote.srcOff), v6 ? dst4 : u32be(b, quote.dstOff), quote.srcPort, quote.dstPort);
       emitReply(proto, OUTCOME_UNREACHABLE, false);
-      pkt.srcAddrOff = srcAddrOff;
-      pkt.dstAddrOff = dstAddrOff;
-      pkt.src4 = src4;
-      pkt.dst4 = dst4;
-      pkt.srcPort = srcPort;
-      pkt.dstPort = dstPort;
+      setEnds(pkt, srcAddrOff, dstAddrOff, src4, dst4, srcPort, dstPort);
     }
   }
 
@@ -694,4 +682,14 @@ function tunnelOf(b: Buffer, pkt: DecodedPacket): TunnelInfo {
 function isIpLiteral(name: string): boolean {
   const last = name.charCodeAt(name.length - 1);
   return (last >= 0x30 && last <= 0x39) || name.includes(':') ? isIP(name) !== 0 : false;
+}
+
+/** Sets a packet's ends (addresses and ports), as the ICMP error path borrows its quote's for one record. */
+function setEnds(pkt: DecodedPacket, srcAddrOff: number, dstAddrOff: number, src4: number, dst4: number, srcPort: number, dstPort: number): void {
+  pkt.srcAddrOff = srcAddrOff;
+  pkt.dstAddrOff = dstAddrOff;
+  pkt.src4 = src4;
+  pkt.dst4 = dst4;
+  pkt.srcPort = srcPort;
+  pkt.dstPort = dstPort;
 }
