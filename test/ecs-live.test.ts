@@ -54,7 +54,8 @@ for (const workers of ['0', '2']) test(`live capture on one interface (--workers
   }
 });
 
-test('live capture on two interfaces: each packet\'s documents name the interface it came in on', { timeout: 60_000 }, async () => {
+// --workers 2: the workers number their own packets; each says which socket each of its batches came from.
+for (const workers of ['0', '2']) test(`live capture on two interfaces (--workers ${workers}): each packet's documents name the interface it came in on`, { timeout: 60_000 }, async () => {
   const lab = createVethLab('pkin', '10.231.7.1/24', '10.231.7.2/24');
   const sender = spawn('ip', ['netns', 'exec', lab.nsA, process.execPath, '-e', `
     const s = require('node:dgram').createSocket('udp4');
@@ -67,7 +68,7 @@ test('live capture on two interfaces: each packet\'s documents name the interfac
     }, 50);`], { stdio: 'ignore' });
   try {
     const r = spawnSync('ip', ['netns', 'exec', lab.nsA, process.execPath, BIN, 'capture', '-i', 'lo', '-i', lab.ifA, '--metadata', '--stats-interval', '0',
-      '--bpf', 'udp and dst port 53', '--count', '12'], { encoding: 'utf8', timeout: 45_000 });
+      '--bpf', 'udp and dst port 53', '--count', '12', '--workers', workers], { encoding: 'utf8', timeout: 45_000 });
     assert.equal(r.status, 0, r.stderr);
     const docs = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const via = (name: string): Array<Record<string, unknown>> => docs.filter((d) => get(d, 'dns.question.name') === name);

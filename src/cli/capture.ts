@@ -84,13 +84,14 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const fleet = await prepareFleet(specs, (line) => process.stderr.write(`picket: ${line}\n`));
   const observer = observerInfo(version, fleet?.sensor);
   const outputs = createOutputs(specs, sinkCommon(values, cfg));
-  // observer.ingress.interface.name: with one interface, on every document; with several (and no workers), on the
-  // documents an observation writes as it is handed on (a protocol event, an alert that packet raised), the
-  // interface of its packet. Documents written later (scan summaries from a timer, the final counters) span
-  // interfaces and have none; picket.stats.capture has the per-interface counters.
+  // observer.ingress.interface.name: with one interface, on every document; with several, on the documents an
+  // observation writes as it is handed on (a protocol event, an alert that packet raised), the interface of its
+  // packet (inline: by ordinal, recorded per batch; with workers, which number their own packets, the fanout says
+  // which socket the delivered item's packet came from). Documents written later (scan summaries from a timer, the
+  // final counters) span interfaces and have none; picket.stats.capture has the per-interface counters.
   const workers = wholeFlag('workers', values.workers, 0, 64) ?? cfg.workers ?? 0;
-  // Workers number their own packets: their documents name no interface when there are several.
   const ingress = ifaces.length > 1 && workers === 0 ? createIngressMap() : null;
+  let fan: LiveFanout | null = null;
   let packetIface: string | null = null;
   const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
   const analyzer = createAnalyzer();
@@ -98,14 +99,14 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, summaryHook(fleet, outputs, rules));
   /** With several interfaces, what a packet hands on is written with its interface named. */
   const atPacket = (ordinal: number, handOn: () => void): void => {
-    packetIface = ingress?.lookup(ordinal) ?? null;
+    packetIface = ingress !== null ? ingress.lookup(ordinal) : (fan?.deliveringIngress() ?? null);
     try {
       handOn();
     } finally {
       packetIface = null;
     }
   };
-  const sink: EngineSink = ingress === null ? pipeline : {
+  const sink: EngineSink = ifaces.length === 1 ? pipeline : {
     observe: (o: Observation) => atPacket(o.ordinal, () => pipeline.observe(o)),
     scan: (r: ScanRecord) => atPacket(r.ordinal, () => pipeline.scan(r)),
   };
@@ -128,7 +129,6 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   // joined in a PACKET_FANOUT group (src/engine/live-fanout.ts).
   const sources: LiveSource[] = [];
   const rings = new Map<string, PcapRing>();
-  let fan: LiveFanout | null = null;
   try {
     if (workers === 0) {
       for (const iface of ifaces) {

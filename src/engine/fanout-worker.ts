@@ -37,6 +37,8 @@ export interface FanoutProgress {
   upTo: number;
   stats: EngineStats;
   capture: LiveStats[];
+  /** The batches since the last progress, as (first ordinal, count, capture index) triples: which interface each packet came in on. */
+  ingress: number[];
 }
 
 export type FanoutWorkerReply =
@@ -78,6 +80,7 @@ function run(input: FanoutWorkerInput): void {
   const lastBatchAt = sources.map(() => Date.now());
   let ordinal = 0;
   let stopping = false;
+  let ingress: number[] = [];
 
   const progress = (): FanoutProgress => {
     const now = Date.now();
@@ -88,12 +91,14 @@ function run(input: FanoutWorkerInput): void {
       const idle = now - lastBatchAt[i] >= input.idleMs ? (now - input.lagMs) / 1000 : -Infinity;
       upTo = Math.min(upTo, Math.max(lastTs[i], idle));
     }
-    const p: FanoutProgress = { results: outbox.take(), answers, upTo, stats: engine.stats(), capture: sources.map((s) => s.stats()) };
+    const p: FanoutProgress = { results: outbox.take(), answers, upTo, stats: engine.stats(), capture: sources.map((s) => s.stats()), ingress };
     answers = [];
+    ingress = [];
     return p;
   };
 
   const onBatch = (i: number, batch: PacketBatch): void => {
+    if (sources.length > 1) ingress.push(ordinal, batch.count, i);
     batch.firstOrdinal = ordinal;
     ordinal += batch.count;
     rings[i]?.write(batch);

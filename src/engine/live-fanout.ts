@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ANALYZERS } from '../app/registry';
 import type { LiveOptions, LiveStats } from '../capture/live';
+import { createIngressMap } from '../capture/ingress';
 import { emptyCounters } from '../core/analyzer';
 import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
-import { createScanRecord } from '../core/scan-record';
+import { createScanRecord, scanLogOrdinal } from '../core/scan-record';
 import type { EngineSink } from './engine';
 import { deliver, interleave, type ScanItem } from './ordered-merge';
 import { DECODE_EVENT_COUNT } from '../decode/events';
@@ -35,6 +36,11 @@ export interface LiveFanout {
   sockets(): SocketStats[];
   /** Observations waiting in the merge for a slower worker. */
   waiting(): number;
+  /**
+   * With several interfaces: the interface of the packet whose observation or attempt is being handed to the sink
+   * right now (called from the sink), null otherwise; each worker says which socket each of its batches came from.
+   */
+  deliveringIngress(): string | null;
   reload(): Promise<void>;
   /** Stops every socket, delivers what they still held, stops the workers; resolves with their final counters. */
   stop(): Promise<EngineStats>;
@@ -51,7 +57,19 @@ const zero = (): LiveStats => ({ received: 0, kernelDropped: 0, ifDropped: 0, pi
 export async function startLiveFanout(setup: EngineSetup, count: number, captures: LiveOptions[], ring: FanoutRing | null,
   sink: EngineSink, onError: (e: Error) => void, onProgress: () => void): Promise<LiveFanout> {
   const rec = createScanRecord();
-  const merge = createTimeMerge<Observation | ScanItem>(count, (item) => deliver(item, sink, rec));
+  const ingress = captures.length > 1 ? Array.from({ length: count }, () => createIngressMap()) : null;
+  /** The worker and packet ordinal of the item being delivered (-1: none). */
+  let deliveringWorker = -1;
+  let deliveringOrdinal = 0;
+  const merge = createTimeMerge<Observation | ScanItem>(count, (item, w) => {
+    deliveringWorker = w;
+    deliveringOrdinal = 'log' in item ? scanLogOrdinal(item.log, item.index) : item.ordinal;
+    try {
+      deliver(item, sink, rec);
+    } finally {
+      deliveringWorker = -1;
+    }
+  });
   const lastStats: EngineStats[] = Array.from({ length: count }, () => emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS)));
   const lastCapture: LiveStats[][] = Array.from({ length: count }, () => captures.map(zero));
   const workers: Worker[] = [];
@@ -67,6 +85,7 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
   const take = (w: number, p: FanoutProgress): void => {
     lastStats[w] = p.stats;
     lastCapture[w] = p.capture;
+    for (let k = 0; ingress !== null && k + 2 < p.ingress.length; k += 3) ingress[w].record(p.ingress[k], p.ingress[k + 1], captures[p.ingress[k + 2]].iface);
     if (p.answers.length > 0) {
       const msg: FanoutWorkerRequest = { type: 'answers', list: p.answers };
       workers.forEach((other, k) => {
@@ -152,6 +171,7 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
     }),
     sockets: () => lastCapture.flatMap((per, w) => per.map((stats, i) => ({ iface: captures[i].iface, worker: w, stats: { ...stats } }))),
     waiting: () => merge.waiting(),
+    deliveringIngress: () => (ingress === null || deliveringWorker < 0 ? null : ingress[deliveringWorker].lookup(deliveringOrdinal)),
     reload() {
       return new Promise((resolve, reject) => {
         reloadWaiters.push({ left: count, errors: [], done: (err) => (err === null ? resolve() : reject(new PicketError(err))) });

@@ -33,7 +33,7 @@ interface Held<T> {
   seq: number;
 }
 
-export function createTimeMerge<T extends Timed>(count: number, release: (item: T) => void): TimeMerge<T> {
+export function createTimeMerge<T extends Timed>(count: number, release: (item: T, worker: number) => void): TimeMerge<T> {
   const queues: Array<Array<Held<T>>> = Array.from({ length: count }, () => []);
   const marks: number[] = new Array<number>(count).fill(-Infinity);
   let seq = 0;
@@ -53,7 +53,7 @@ export function createTimeMerge<T extends Timed>(count: number, release: (item: 
     if (ready.length === 0) return;
     held -= ready.length;
     ready.sort((a, b) => a.at - b.at || a.worker - b.worker || a.seq - b.seq);
-    for (const h of ready) release(h.item);
+    for (const h of ready) release(h.item, h.worker);
   };
   return {
     push(w, items, mark) {
