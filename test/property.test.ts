@@ -270,6 +270,42 @@ test('parseHttpRequest and looksLikeHttpRequest: any head: no throw, reads insid
   assert.ok(requests > 25, `requests are parsed (${requests})`);
 });
 
+test('parseHttpRequest reads a request line exactly as RFC 9112 3 states it (the grammar as a regular expression is the oracle)', () => {
+  // method = 1*17 tchar; SP; request-target = no white space; SP; "HTTP/" DIGIT "." DIGIT; then the line ends.
+  const GRAMMAR = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,17}) (\S+) (HTTP\/\d\.\d)$/;
+  // Lines shaped like requests, each part sometimes off: separators, white space the grammar refuses (and U+0085,
+  // which it allows), long methods, lower-case or malformed versions, trailing bytes.
+  const method = fc.constantFrom('GET', 'POST', 'M-SEARCH', 'UPDATEREDIRECTREF', 'OPTIONS', 'x', 'UPDATEREDIRECTREFX', 'GE T', '(GET)', '');
+  const gap = fc.constantFrom(' ', ' ', ' ', ' ', ' ', '  ', '\t', '');
+  const target = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('/', '/a?b=c', '*', 'http://x/', '/%20', '/\u0085', '/\u00ff') },
+    { weight: 2, arbitrary: fc.array(fc.constantFrom('/', 'a', '\u0085', '\u00a0', '\v', '\f', '\r', ' '), { maxLength: 4 }).map((p) => p.join('')) },
+  );
+  const version = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9') },
+    { weight: 2, arbitrary: fc.constantFrom('HTTP/1.10', 'http/1.1', 'HTTP/a.1', 'HTTP/1', 'HTTP/1.1 ', 'HTTP/1.1\t', '') },
+  );
+  const line = fc.tuple(method, gap, target, gap, version).map((p) => p.join(''));
+  let lines = 0;
+  let requests = 0;
+  fc.assert(fc.property(line, (text) => {
+    lines++;
+    const head = Buffer.from(`${text}\r\n\r\n`, 'latin1');
+    const r = parseHttpRequest(head, 0, head.length);
+    const m = GRAMMAR.exec(text);
+    // Bytes the probe refuses never get as far as the request line (not-http either way).
+    if (m === null) {
+      assert.notEqual(r.kind, 'request', JSON.stringify(text));
+      return;
+    }
+    requests++;
+    assert.equal(r.kind, 'request', JSON.stringify(text));
+    if (r.kind !== 'request') return;
+    assert.deepEqual([r.request.method, r.request.path, r.request.version], [m[1], m[2], m[3]], JSON.stringify(text));
+  }), { seed: 12031, numRuns: 4000 });
+  assert.ok(lines === 4000 && requests > 200 && lines - requests > 1000, `${lines} lines, ${requests} requests`);
+});
+
 test('parseHttpRequest: doubling the header lines at most doubles the work (lines without a colon included)', () => {
   const reads = (lines: number, colon: boolean): number => {
     const head = Buffer.from(`GET / HTTP/1.1\r\n${(colon ? 'X-A: b\r\n' : 'X-No-Colon\r\n').repeat(lines)}\r\n`, 'latin1');

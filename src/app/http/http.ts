@@ -78,8 +78,32 @@ function nameIs(b: Uint8Array, from: number, to: number, lower: string): boolean
   return true;
 }
 
-/** RFC 9112 3: method (a token, as the probe bounds it) SP request-target SP HTTP-version. */
-const REQUEST_LINE = new RegExp(`^([!#$%&'*+\\-.^_\`|~0-9A-Za-z]{1,${MAX_METHOD}}) (\\S+) (HTTP/\\d\\.\\d)$`);
+/** Bytes that are white space once read as latin1 (what a regular expression's \\s matches in that range). */
+function isLatin1Space(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+}
+
+/**
+ * RFC 9112 3: method (a token of 1 to MAX_METHOD tchars, as the probe bounds it) SP request-target (no white space)
+ * SP HTTP-version ("HTTP/" DIGIT "." DIGIT), the whole line b[from, to). Strings only for a line that is one.
+ */
+function parseRequestLine(b: Uint8Array, from: number, to: number): { method: string; path: string; version: string } | null {
+  let i = from;
+  while (i < to && i - from <= MAX_METHOD && TCHAR[b[i]] === 1) i++;
+  if (i === from || i - from > MAX_METHOD || i >= to || b[i] !== 0x20) return null;
+  const pathAt = ++i;
+  while (i < to && !isLatin1Space(b[i])) i++;
+  if (i === pathAt || i >= to || b[i] !== 0x20) return null;
+  const v = i + 1;
+  // "HTTP/" exactly (upper case, as the grammar has it), a digit, ".", a digit, and the end of the line.
+  if (to - v !== 8 || b[v] !== 0x48 || b[v + 1] !== 0x54 || b[v + 2] !== 0x54 || b[v + 3] !== 0x50 || b[v + 4] !== 0x2f) return null;
+  if (!isDigit(b[v + 5]) || b[v + 6] !== 0x2e || !isDigit(b[v + 7])) return null;
+  return { method: latin1(b, from, pathAt - 1), path: latin1(b, pathAt, i), version: latin1(b, v, to) };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
 
 function latin1(b: Uint8Array, from: number, to: number): string {
   return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
@@ -97,10 +121,9 @@ export function parseHttpRequest(b: Uint8Array, off: number, end: number): HttpR
   const limit = Math.min(end, off + MAX_HTTP_HEAD);
   const lf = indexOfLf(b, off, limit);
   if (lf < 0) return limit - off >= MAX_HTTP_HEAD ? { kind: 'not-http' } : { kind: 'need-more' };
-  const line = latin1(b, off, lineEnd(b, off, lf));
-  const m = REQUEST_LINE.exec(line);
+  const m = parseRequestLine(b, off, lineEnd(b, off, lf));
   if (m === null) return { kind: 'not-http' };
-  const req: HttpRequest = { method: m[1], path: m[2], version: m[3], host: '', hostPort: -1, userAgent: '' };
+  const req: HttpRequest = { method: m.method, path: m.path, version: m.version, host: '', hostPort: -1, userAgent: '' };
   let p = lf + 1;
   for (let n = 0; n < MAX_HEADERS; n++) {
     const nl = indexOfLf(b, p, limit);
