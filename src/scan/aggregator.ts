@@ -259,8 +259,11 @@ export function createScanAggregator(
     s.lastNsec = r.tsNsec;
     const proto = SCAN_PROTOS[r.proto];
     s[proto]++;
-    const dst = addrKey(r.ipVersion, r.addr, 16);
-    if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
+    // The target's key only where it is used: an IPv4 key past 2^31 is a heap number, made anew for each probe.
+    if (s.sampleHosts.length < SAMPLES) {
+      const dst = addrKey(r.ipVersion, r.addr, 16);
+      if (!s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
+    }
     if (s.samplePorts.length < SAMPLES) {
       const port = probedPort(r);
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
@@ -268,7 +271,7 @@ export function createScanAggregator(
     identify(s, r);
     if (r.proto === PROTO_ICMP) {
       s.pingHosts ??= new Set();
-      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(dst);
+      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(addrKey(r.ipVersion, r.addr, 16));
       evaluate(s);
     }
     const known = pending.slotOf(r.attemptKey);
