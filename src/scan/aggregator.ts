@@ -460,27 +460,32 @@ export function createScanAggregator(
 
   const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
-  /** The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape). */
-  function kindsNow(s: Source): SourceKind[] {
-    const kinds: SourceKind[] = [];
+  /**
+   * The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape): bit i for KINDS[i].
+   * A mask, not a list: judged on every failed attempt, and a new array each time was the aggregator's garbage.
+   */
+  function kindsNow(s: Source): number {
+    let kinds = 0;
     countsInto(s, judged);
-    for (const kind of KINDS) if (scanMeasure(judged, th, policy.slowMaxQuickShare, kind) > 0) kinds.push(kind);
+    for (let i = 0; i < KINDS.length; i++) if (scanMeasure(judged, th, policy.slowMaxQuickShare, KINDS[i]) > 0) kinds |= 1 << i;
     return kinds;
   }
 
   /** A first document when the source is recognised, an update when its kinds, tool or severity change. */
   function evaluate(s: Source): void {
     const kinds = kindsNow(s);
-    if (kinds.length === 0 && s.named === null && s.incident === null) return;
+    if (kinds === 0 && s.named === null && s.incident === null) return;
     const tool = s.named?.fingerprint.tool ?? null;
     let inc = s.incident;
     let trigger: SourceKind | null = null;
     if (inc === null) {
       inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium' };
       s.incident = inc;
-      trigger = kinds[0] ?? 'tool';
+      if (kinds === 0) trigger = 'tool'; // else its first kind, below (none is in the new incident yet)
     }
-    for (const k of kinds) {
+    for (let i = 0; i < KINDS.length; i++) {
+      if ((kinds & (1 << i)) === 0) continue;
+      const k = KINDS[i];
       if (inc.kinds.includes(k)) continue;
       inc.kinds.push(k);
       trigger ??= k;
