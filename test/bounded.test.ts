@@ -42,14 +42,35 @@ test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same k
         ours.set(key, value);
       } else if (what < 0.8) {
         assert.equal(ours.delete(key), ref.delete(key));
-      } else {
+      } else if (what < 0.95) {
         assert.equal(ours.get(key), ref.get(key) ?? -1);
         assert.equal(ours.has(key), ref.has(key));
+      } else {
+        // Oldest first, as a Map iterates: the oldest key, and now and then the oldest few taken off as sweeps do.
+        const first = ref.keys().next();
+        assert.equal(ours.oldest(), first.done === true ? -1 : first.value);
+        if (what > 0.99) {
+          for (let i = 0; i < 3 && ref.size > 0; i++) {
+            const k = ref.keys().next().value as number;
+            assert.equal(ours.oldest(), k);
+            ours.delete(k);
+            ref.delete(k);
+          }
+        }
       }
       assert.equal(ours.size, ref.size);
       // Now and then every key: the same ones survived eviction.
       if (op % 997 === 0) for (let k = 0; k < keyRange; k++) for (const kk of [k, k * 1024]) assert.equal(ours.get(kk), ref.get(kk) ?? -1, `max ${max}, op ${op}: key ${kk}`);
     }
     assert.ok(evictions > 100, `max ${max}: evictions happened (${evictions})`);
+    // Drained oldest first, it gives the Map's order.
+    const order: number[] = [];
+    for (let k = ours.oldest(); k >= 0; k = ours.oldest()) {
+      order.push(k);
+      ours.delete(k);
+    }
+    assert.ok(order.length > 0 || ref.size === 0);
+    assert.deepEqual(order, [...ref.keys()]);
+    assert.equal(ours.oldest(), -1);
   }
 });

@@ -15,26 +15,8 @@ import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget 
 import { createDistributedDetector } from './distributed';
 import { scanMeasure, type ScanCounts } from './thresholds';
 import { buildSummary, PROBE_TIMES_MAX, type FleetSummary } from './fleet-summary';
+import { PendingAttempts } from './pending';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
-
-/**
- * An attempt waiting for its reply. Pooled (a busy link makes thousands a second and most are answered within
- * milliseconds); the ends are kept raw and turned into text only if the attempt fails or is learned.
- */
-interface Pending {
-  /** The prober's source key: looked up when the attempt settles, so that a closed source is not kept alive by it. */
-  src: SourceKey;
-  ipVersion: number;
-  /** Prober's 16 bytes, then the target's (as in ScanRecord). */
-  addr: Uint8Array;
-  srcPort: number;
-  port: number;
-  proto: number;
-  /** Packet time of the probe, or of its SYN-ACK once answered. */
-  ts: number;
-  /** A TCP attempt answered by a SYN-ACK, waiting to see whether the prober makes a connection of it. */
-  answered: boolean;
-}
 
 /**
  * One scanner's episode, from the first alert to its summary: every document of it carries the id. Between the
@@ -65,13 +47,13 @@ function ipOf(s: { key: AddrKey; ip: string | null }): string {
   return (s.ip ??= addrText(s.key));
 }
 
+/** The portKey of a probe's target: ICMP probes as their type. */
+function probedPort(r: ScanRecord): number {
+  return portKey(r.proto, r.proto === PROTO_ICMP ? r.icmpType : r.dstPort);
+}
+
 /** Sources by address (addr-key.ts). */
 type SourceKey = AddrKey;
-
-function sameEnds(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * What one source has done since its scan began; sets are capped (counts go on past the caps) and created on
@@ -103,6 +85,7 @@ interface Source {
   pingHosts: Set<AddrKey> | null;
   /** Targets (targetKey) that answered. */
   learned: Set<AddrKey> | null;
+  /** Made with the first probe's target and port in them (most sources make one attempt: no room to spare). */
   sampleHosts: AddrKey[];
   /** portKey values (addr-key.ts): ICMP probes as their type. */
   samplePorts: number[];
@@ -224,12 +207,8 @@ export function createScanAggregator(
 ): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
   const sources = new Map<SourceKey, Source>();
-  /** Settled Pending objects, for reuse. */
-  const pool: Pending[] = [];
-  /** For a reset that comes after its attempt was settled (a connect scan's RST after the handshake). */
-  const scratch: Pending = { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0, answered: true };
-  /** Attempts waiting for a reply, by attemptKey (a hash: the ends are compared on every match). */
-  const pending = new Map<number, Pending>();
+  /** Attempts waiting for a reply (pending.ts): each is a slot number while it waits. */
+  let pending = new PendingAttempts(policy.maxPending);
   let lastSweep = -Infinity;
   let lastPendingSweep = -Infinity;
   let evicted = 0;
@@ -254,7 +233,7 @@ export function createScanAggregator(
     s = {
       key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [], samplePorts: [], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      pingHosts: null, learned: null, sampleHosts: [addrKey(r.ipVersion, r.addr, 16)], samplePorts: [probedPort(r)], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
       tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
     };
     sources.set(key, s);
@@ -280,98 +259,85 @@ export function createScanAggregator(
     s.lastNsec = r.tsNsec;
     const proto = SCAN_PROTOS[r.proto];
     s[proto]++;
-    const dst = addrKey(r.ipVersion, r.addr, 16);
-    if (s.sampleHosts.length < SAMPLES && !s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
+    // The target's key only where it is used: an IPv4 key past 2^31 is a heap number, made anew for each probe.
+    if (s.sampleHosts.length < SAMPLES) {
+      const dst = addrKey(r.ipVersion, r.addr, 16);
+      if (!s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
+    }
     if (s.samplePorts.length < SAMPLES) {
-      const port = portKey(r.proto, r.proto === PROTO_ICMP ? r.icmpType : r.dstPort);
+      const port = probedPort(r);
       if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
     }
     identify(s, r);
     if (r.proto === PROTO_ICMP) {
       s.pingHosts ??= new Set();
-      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(dst);
+      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(addrKey(r.ipVersion, r.addr, 16));
       evaluate(s);
     }
-    const known = pending.get(r.attemptKey);
-    if (known !== undefined) {
-      if (sameAttempt(known, r)) return; // a retransmitted probe
+    const known = pending.slotOf(r.attemptKey);
+    if (known >= 0) {
+      if (pending.same(known, r)) return; // a retransmitted probe
       // Another attempt under the same hash (rare): the older one is given up.
       giveUp(r.attemptKey, known);
     }
     if (pending.size >= policy.maxPending) expireOldestPending();
-    const p = pool.pop() ?? { src: 0, ipVersion: 4, addr: new Uint8Array(32), srcPort: 0, port: 0, proto: 0, ts: 0, answered: false };
-    p.answered = false;
-    p.src = s.key;
-    p.ipVersion = r.ipVersion;
-    p.addr.set(r.addr);
-    p.srcPort = r.srcPort;
-    p.port = r.dstPort;
-    p.proto = r.proto;
-    p.ts = now;
-    pending.set(r.attemptKey, p);
-  }
-
-  function sameAttempt(p: Pending, r: ScanRecord): boolean {
-    return p.port === r.dstPort && p.srcPort === r.srcPort && p.proto === r.proto && p.ipVersion === r.ipVersion && sameEnds(p.addr, r.addr);
+    pending.add(r.attemptKey, r, now);
   }
 
   function onReply(r: ScanRecord): void {
-    const p = pending.get(r.attemptKey);
-    if (p === undefined || p.answered || !sameAttempt(p, r)) return;
-    pending.delete(r.attemptKey);
-    const src = sources.get(p.src);
+    const p = pending.slotOf(r.attemptKey);
+    if (p < 0 || pending.answered[p] === 1 || !pending.same(p, r)) return;
+    pending.remove(r.attemptKey);
+    const src = sources.get(pending.srcOf(p));
     if (src === undefined) {
-      pool.push(p);
+      pending.release(p);
       return;
     }
-    if (p.proto === PROTO_UDP) udpResponded(src, p, r.outcome !== OUTCOME_ANSWERED);
+    const proto = pending.proto[p];
+    if (proto === PROTO_UDP) udpResponded(src, p, r.outcome !== OUTCOME_ANSWERED);
     if (r.outcome === OUTCOME_ANSWERED) {
       src.answered++;
-      if (p.proto !== PROTO_ICMP) {
+      if (proto !== PROTO_ICMP) {
         src.learned ??= new Set();
-        if (src.learned.size < MAX_LEARNED) src.learned.add(targetKey(addrKey(p.ipVersion, p.addr, 16), portKey(p.proto, p.port)));
+        if (src.learned.size < MAX_LEARNED) src.learned.add(targetKey(pending.targetOf(p), portKey(proto, pending.port[p])));
       }
-      if (p.proto === PROTO_TCP) {
+      if (proto === PROTO_TCP) {
         // Kept (last in time order) until the prober shows whether it makes a connection of it.
-        p.answered = true;
-        p.ts = r.tsSec + r.tsNsec / 1e9;
-        pending.set(r.attemptKey, p);
+        pending.answered[p] = 1;
+        pending.ts[p] = r.tsSec + r.tsNsec / 1e9;
+        pending.requeue(r.attemptKey, p);
         return;
       }
-      pool.push(p);
+      pending.release(p);
       return;
     }
     failed(p, SCAN_OUTCOMES[r.outcome] as 'rejected' | 'unreachable');
-    pool.push(p);
+    pending.release(p);
   }
 
   /** The prober completed the handshake, sent data or closed: the answered attempt stays answered. */
   function onEstablished(r: ScanRecord): void {
-    const p = pending.get(r.attemptKey);
-    if (p !== undefined && p.answered && sameAttempt(p, r)) settle(r.attemptKey, p);
+    const p = pending.slotOf(r.attemptKey);
+    if (p >= 0 && pending.answered[p] === 1 && pending.same(p, r)) settle(r.attemptKey, p);
   }
 
   /** The prober reset the answered attempt before any payload: half-open, a failed attempt after all. */
   function onAborted(r: ScanRecord): void {
-    const p = pending.get(r.attemptKey);
-    if (p !== undefined && p.answered && sameAttempt(p, r)) {
+    const p = pending.slotOf(r.attemptKey);
+    if (p >= 0 && pending.answered[p] === 1 && pending.same(p, r)) {
       settle(r.attemptKey, p);
       halfOpen(p);
       return;
     }
-    if (p !== undefined) return;
+    if (p >= 0) return;
     // Settled already (the handshake was completed, then reset: a connect scan).
-    scratch.src = addrKey(r.ipVersion, r.addr, 0);
-    scratch.ipVersion = r.ipVersion;
-    scratch.addr.set(r.addr);
-    scratch.srcPort = r.srcPort;
-    scratch.port = r.dstPort;
-    scratch.proto = r.proto;
-    halfOpen(scratch);
+    pending.fill(pending.scratch, r);
+    halfOpen(pending.scratch);
   }
 
-  function halfOpen(p: Pending): void {
-    const s = sources.get(p.src);
+  /** p: a pending slot (pending.ts), read before the next attempt is added. */
+  function halfOpen(p: number): void {
+    const s = sources.get(pending.srcOf(p));
     if (s === undefined || s.answered === 0) return;
     s.answered--;
     failed(p, 'half_open');
@@ -381,9 +347,9 @@ export function createScanAggregator(
    * An attempt given up for room or end of input: unanswered, unless it was answered (then it stays so: whether
    * the prober would have reset it is not known).
    */
-  function giveUp(key: number, p: Pending): void {
+  function giveUp(key: number, p: number): void {
     settle(key, p);
-    if (!p.answered) failed(p, 'unanswered');
+    if (pending.answered[p] === 0) failed(p, 'unanswered');
   }
 
   /**
@@ -412,29 +378,28 @@ export function createScanAggregator(
 
   function expireOldestPending(): void {
     const n = Math.max(1, Math.floor(policy.maxPending / 10));
-    const victims: number[] = [];
-    for (const k of pending.keys()) {
-      victims.push(k);
-      if (victims.length === n) break;
+    for (let i = 0; i < n; i++) {
+      const k = pending.oldestKey();
+      if (k < 0) break;
+      giveUp(k, pending.slotOf(k));
     }
-    for (const k of victims) giveUp(k, pending.get(k)!);
   }
 
   /** The attempt is done with (its failure, if any, is counted by the caller before the next probe reuses it). */
-  function settle(key: number, p: Pending): void {
-    pending.delete(key);
-    pool.push(p);
+  function settle(key: number, p: number): void {
+    pending.remove(key);
+    pending.release(p);
   }
 
-  function failed(p: Pending, outcome: 'rejected' | 'unreachable' | 'unanswered' | 'half_open'): void {
-    const s = sources.get(p.src);
+  function failed(p: number, outcome: 'rejected' | 'unreachable' | 'unanswered' | 'half_open'): void {
+    const s = sources.get(pending.srcOf(p));
     if (s === undefined) return; // its source was summarised already
     if (outcome === 'half_open') s.halfOpen++;
     else s[outcome]++;
     changed?.add(s);
-    if (p.proto === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
-    const port = portKey(p.proto, p.port);
-    const dst = addrKey(p.ipVersion, p.addr, 16);
+    if (pending.proto[p] === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
+    const port = portKey(pending.proto[p], pending.port[p]);
+    const dst = pending.targetOf(p);
     const f = (s.failed ??= createSpread());
     const hostsBefore = f.nHosts;
     if (!spreadAdd(f, dst, port, policy.maxTargetsPerSource, budget)) return;
@@ -472,17 +437,18 @@ export function createScanAggregator(
   }
 
   /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
-  function udpResponded(s: Source, p: Pending, closed: boolean): void {
+  function udpResponded(s: Source, p: number, closed: boolean): void {
     s.udpSeen ??= new Map();
-    const dst = addrKey(p.ipVersion, p.addr, 16);
+    const dst = pending.targetOf(p);
     let h = s.udpSeen.get(dst);
     if (h === undefined) {
       if (s.udpSeen.size >= MAX_UDP_HOSTS) return;
       h = { ports: new Set(), closed: 0 };
       s.udpSeen.set(dst, h);
     }
-    if (h.ports.has(p.port) || h.ports.size >= MAX_UDP_PORTS) return;
-    h.ports.add(p.port);
+    const port = pending.port[p];
+    if (h.ports.has(port) || h.ports.size >= MAX_UDP_PORTS) return;
+    h.ports.add(port);
     if (closed) h.closed++;
     if (h.closed >= th.udpClosedPorts && h.ports.size > s.maxUdpPortsOneHost) {
       s.maxUdpPortsOneHost = h.ports.size;
@@ -494,27 +460,32 @@ export function createScanAggregator(
 
   const KINDS: ReadonlyArray<Exclude<SourceKind, 'tool'>> = ['ping', 'mixed', 'port', 'sweep', 'slow'];
 
-  /** The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape). */
-  function kindsNow(s: Source): SourceKind[] {
-    const kinds: SourceKind[] = [];
+  /**
+   * The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape): bit i for KINDS[i].
+   * A mask, not a list: judged on every failed attempt, and a new array each time was the aggregator's garbage.
+   */
+  function kindsNow(s: Source): number {
+    let kinds = 0;
     countsInto(s, judged);
-    for (const kind of KINDS) if (scanMeasure(judged, th, policy.slowMaxQuickShare, kind) > 0) kinds.push(kind);
+    for (let i = 0; i < KINDS.length; i++) if (scanMeasure(judged, th, policy.slowMaxQuickShare, KINDS[i]) > 0) kinds |= 1 << i;
     return kinds;
   }
 
   /** A first document when the source is recognised, an update when its kinds, tool or severity change. */
   function evaluate(s: Source): void {
     const kinds = kindsNow(s);
-    if (kinds.length === 0 && s.named === null && s.incident === null) return;
+    if (kinds === 0 && s.named === null && s.incident === null) return;
     const tool = s.named?.fingerprint.tool ?? null;
     let inc = s.incident;
     let trigger: SourceKind | null = null;
     if (inc === null) {
       inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium' };
       s.incident = inc;
-      trigger = kinds[0] ?? 'tool';
+      if (kinds === 0) trigger = 'tool'; // else its first kind, below (none is in the new incident yet)
     }
-    for (const k of kinds) {
+    for (let i = 0; i < KINDS.length; i++) {
+      if ((kinds & (1 << i)) === 0) continue;
+      const k = KINDS[i];
       if (inc.kinds.includes(k)) continue;
       inc.kinds.push(k);
       trigger ??= k;
@@ -594,17 +565,18 @@ export function createScanAggregator(
     // not. Once a second of packet time is precise enough for a timeout of seconds, and keeps floods cheap.
     if (now - lastPendingSweep < 1) return;
     lastPendingSweep = now;
-    for (const k of pending.keys()) {
-      const p = pending.get(k)!;
-      if (p.ts + policy.replyTimeout > now) break;
+    for (let k = pending.oldestKey(); k >= 0; k = pending.oldestKey()) {
+      const p = pending.slotOf(k);
+      if (pending.ts[p] + policy.replyTimeout > now) break;
       settle(k, p);
       // An answered attempt whose prober stayed silent (its SYN-ACKs dropped by its own firewall) is half-open.
-      if (p.answered) halfOpen(p);
+      if (pending.answered[p] === 1) halfOpen(p);
       else failed(p, 'unanswered');
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
-    for (const s of [...sources.values()]) {
+    // close() deletes only the source at hand, which a Map's iteration allows: no copy of every source.
+    for (const s of sources.values()) {
       const last = s.lastSec + s.lastNsec / 1e9;
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
       // one-shot sources are bounded by max_sources, which evicts such sources first).
@@ -676,6 +648,7 @@ export function createScanAggregator(
       th = p.presets[p.sensitivity];
       budget.limit = p.maxExactEntries;
       distributed.reload(p, th);
+      if (p.maxPending !== pending.max) pending = pending.movedTo(p.maxPending);
       for (const s of sources.values()) s.tally = null;
     },
     tick: (now) => sweep(now),
@@ -689,10 +662,19 @@ export function createScanAggregator(
     },
     finish() {
       // Attempts still waiting at the end of input were not answered.
-      for (const p of pending.values()) if (!p.answered) failed(p, 'unanswered');
-      pending.clear();
-      // Summaries in time order: each is stamped with its source's last packet.
-      for (const s of [...sources.values()].sort((a, b) => a.lastSec - b.lastSec || a.lastNsec - b.lastNsec)) close(s);
+      for (let k = pending.oldestKey(); k >= 0; k = pending.oldestKey()) {
+        const p = pending.slotOf(k);
+        settle(k, p);
+        if (pending.answered[p] === 0) failed(p, 'unanswered');
+      }
+      // Summaries in time order: each is stamped with its source's last packet. Closing a source that writes
+      // nothing (no incident, no fleet summary due) touches no other, so those close first, unsorted.
+      const writing: Source[] = [];
+      for (const s of sources.values()) {
+        if (s.incident !== null || changed?.has(s) === true) writing.push(s);
+        else close(s);
+      }
+      for (const s of writing.sort((a, b) => a.lastSec - b.lastSec || a.lastNsec - b.lastNsec)) close(s);
       distributed.finish();
     },
   };

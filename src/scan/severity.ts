@@ -61,7 +61,12 @@ export function scanSeverity(f: SeverityFacts, policy: ScanPolicy, reasons: stri
  * An IPv6 address is read from `bytes` (16 bytes at `off`) when the caller has them, else parsed from its key.
  */
 export function researchOf(policy: ScanPolicy, key: AddrKey, bytes?: Uint8Array, off = 0): ResearchScanner | null {
-  if (typeof key === 'number') return policy.research.find((e) => isHome4(e.ranges, key)) ?? null;
+  if (typeof key === 'number') {
+    // A loop, not find(): called for every new source, and a closure each time is garbage.
+    const list = policy.research;
+    for (let i = 0; i < list.length; i++) if (isHome4(list[i].ranges, key)) return list[i];
+    return null;
+  }
   if (policy.research.length === 0) return null;
   const v6 = bytes ?? parseIpv6(key);
   const at = bytes !== undefined ? off : 0;

@@ -66,6 +66,12 @@ export class RecentKeys {
     return true;
   }
 
+  /** The oldest key (the first makeRoom would drop, the first a Map's iteration gives), or -1 when empty. */
+  oldest(): number {
+    while (this.head < this.tail && this.ringKey[this.head] < 0) this.head++;
+    return this.head < this.tail ? this.ringKey[this.head] : -1;
+  }
+
   /** When full, drops the oldest tenth (makeRoom's rule); returns how many went. */
   makeRoom(): number {
     if (this.size < this.max) return 0;
