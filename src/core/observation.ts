@@ -165,7 +165,14 @@ export interface EngineStats {
 
 /** Zero counters; `app` is the registry's protocol counters at zero (core does not know the protocols). */
 export function emptyStats(decodeCount: number, app: Record<string, Record<string, number>>): EngineStats {
-  return { packets: 0, bytes: 0, wireBytes: 0, decode: new Array<number>(decodeCount).fill(0), app, connections: 0, probes: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity };
+  // The counters that pass 2^31 in a long run (bytes after 2 GB, packets after 2 G) start as doubles and are then
+  // zeroed: a first value past 2^31 would otherwise change the object's hidden class mid-run and discard the engine
+  // loop's optimised code (as DecodedPacket's 32-bit fields would; see createDecodedPacket).
+  const st: EngineStats = {
+    packets: 0.5, bytes: 0.5, wireBytes: 0.5, decode: new Array<number>(decodeCount).fill(0), app, connections: 0, probes: 0, streamsEvicted: 0, firstTs: Infinity, lastTs: -Infinity,
+  };
+  st.packets = st.bytes = st.wireBytes = 0;
+  return st;
 }
 
 export function addStats(into: EngineStats, s: EngineStats): void {
