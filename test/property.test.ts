@@ -28,7 +28,8 @@ import { createPcapFramer } from '../src/capture/pcap';
 import { createPcapngFramer } from '../src/capture/pcapng';
 import { createDecodedPacket, DEFAULT_GENEVE_PORT, DEFAULT_VXLAN_PORT, IPPROTO_UDP, udpTunnelPortRange, type DecodedPacket } from '../src/core/packet';
 import { foreignPortTable } from '../src/engine/frame-shard';
-import { SHARD_UNKNOWN, shardOfFrame, shardOfPacket } from '../src/flow/shard';
+import { SHARD_BYTE_UNKNOWN } from '../src/capture/batch';
+import { shardOfFrame, shardOfPacket } from '../src/flow/shard';
 import { decodePacket, LINKTYPE_NAMES } from '../src/decode/decode';
 import { createIcmpQuote, readIcmpQuote } from '../src/decode/icmp';
 import { PicketError } from '../src/errors';
@@ -793,14 +794,14 @@ function replay(file: string, workers: number): Promise<{ code: number | null; s
   });
 }
 
-/** shardOfFrame's answer for one frame is SHARD_UNKNOWN or shardOfPacket's; returns whether it answered. */
+/** shardOfFrame's answer for one frame is SHARD_BYTE_UNKNOWN or shardOfPacket's; returns whether it answered. */
 function frameShardAgrees(buf: Buffer, off: number, caplen: number, origlen: number, linktype: number, pkt: DecodedPacket, what: string): boolean {
   const [min, max] = udpTunnelPortRange([DEFAULT_VXLAN_PORT], [DEFAULT_GENEVE_PORT]);
   decodePacket(buf, off, caplen, origlen, linktype, pkt);
   let known = false;
   for (let count = 2; count <= 5; count++) {
     const s = shardOfFrame(buf, off, caplen, linktype, count, min, max, FOREIGN_PORTS);
-    if (s === SHARD_UNKNOWN) continue;
+    if (s === SHARD_BYTE_UNKNOWN) continue;
     known = true;
     assert.equal(s, shardOfPacket(buf, pkt, count), `${what}: the frame's shard of ${count} is not the decoder's`);
   }

@@ -1,8 +1,8 @@
 import { ANALYZERS } from '../app/registry';
-import { SHARD_BYTE_UNKNOWN, type PacketBatch } from '../capture/batch';
+import type { PacketBatch } from '../capture/batch';
 import type { Policy } from '../config/rules';
 import { udpTunnelPortRange } from '../core/packet';
-import { SHARD_UNKNOWN, shardOfFrame } from '../flow/shard';
+import { shardOfFrame } from '../flow/shard';
 
 /** Ports (bit 1 TCP, bit 2 UDP) whose packets every thread decodes: those of analyzers that read other threads' packets. */
 export function foreignPortTable(): Uint8Array {
@@ -24,9 +24,6 @@ export function createFrameSharder(policy: Policy, count: number): (batch: Packe
   const foreign = foreignPortTable();
   return (batch, out, at) => {
     const b = batch.data;
-    for (let i = 0; i < batch.count; i++) {
-      const s = shardOfFrame(b, batch.offset[i], batch.caplen[i], batch.linktype[i], count, min, max, foreign);
-      out[at + i] = s === SHARD_UNKNOWN ? SHARD_BYTE_UNKNOWN : s;
-    }
+    for (let i = 0; i < batch.count; i++) out[at + i] = shardOfFrame(b, batch.offset[i], batch.caplen[i], batch.linktype[i], count, min, max, foreign);
   };
 }
