@@ -291,7 +291,7 @@ function parseHelloBody(m: Uint8Array, p: number, end: number, dtls: boolean, tr
   const cipherLen = u16be(m, p);
   p += 2;
   if (cipherLen === 0 || (cipherLen & 1) !== 0 || p + cipherLen > end) return null;
-  const ciphersAt = p;
+  const ciphersAt = p - 2;
   p += cipherLen;
   if (p >= end) return null;
   const compLen = m[p++];
@@ -301,7 +301,7 @@ function parseHelloBody(m: Uint8Array, p: number, end: number, dtls: boolean, tr
   if (p < end && (p + 2 > end || p + 2 + u16be(m, p) !== end)) return null;
   const first = readExtensions(m, p, end, null);
   if (first === null) return null;
-  return new WireHello(m, legacyVersion, ciphersAt, cipherLen, p, end, transport, first.sni, first.ech);
+  return new WireHello(m, legacyVersion, ciphersAt, p, end, transport, first.sni, first.ech);
 }
 
 /** What the extension block says; lists only when they are collected (the full read of a hello). */
@@ -315,8 +315,12 @@ interface ExtensionFacts {
   versions: number[];
 }
 
+function noFacts(): ExtensionFacts {
+  return { sni: null, sniPresent: false, ech: false, extensions: [], alpn: [], sigalgs: [], versions: [] };
+}
+
 /** The first read's answer, read by the caller at once (its lists stay empty). */
-const FIRST_READ: ExtensionFacts = { sni: null, sniPresent: false, ech: false, extensions: [], alpn: [], sigalgs: [], versions: [] };
+const FIRST_READ = noFacts();
 
 /**
  * Walks the extension block m[p, end) (p = end: none), checking its framing. Without `into` it reads only the server
@@ -365,25 +369,19 @@ class WireHello implements ClientHello {
   private fingerprint: { ja4: string; ja4_r: string } | null = null;
   private ciphersRead: number[] | null = null;
 
+  /** ciphersAt: the cipher suites' 2-byte length, checked to lie inside the body; extAt..extEnd: the extension block. */
   constructor(
-    private readonly m: Uint8Array, readonly legacyVersion: number, private readonly ciphersAt: number, private readonly cipherLen: number,
+    private readonly m: Uint8Array, readonly legacyVersion: number, private readonly ciphersAt: number,
     private readonly extAt: number, private readonly extEnd: number, private readonly transport: 't' | 'q' | 'd', readonly sni: string | null, readonly ech: boolean,
   ) {}
 
   private full(): ExtensionFacts {
-    this.facts ??= readExtensions(this.m, this.extAt, this.extEnd, { sni: null, sniPresent: false, ech: false, extensions: [], alpn: [], sigalgs: [], versions: [] })!;
+    this.facts ??= readExtensions(this.m, this.extAt, this.extEnd, noFacts())!;
     return this.facts;
   }
 
   get ciphers(): number[] {
-    if (this.ciphersRead === null) {
-      const out: number[] = [];
-      for (let q = this.ciphersAt; q < this.ciphersAt + this.cipherLen; q += 2) {
-        const c = u16be(this.m, q);
-        if (!isGrease(c)) out.push(c);
-      }
-      this.ciphersRead = out;
-    }
+    this.ciphersRead ??= readU16List(this.m, this.ciphersAt, this.extAt, 2);
     return this.ciphersRead;
   }
 
