@@ -99,7 +99,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, summaryHook(fleet, outputs, rules));
   /** With several interfaces, what a packet hands on is written with its interface named. */
   const atPacket = (ordinal: number, handOn: () => void): void => {
-    packetIface = ingress !== null ? ingress.lookup(ordinal) : (fan?.deliveringIngress() ?? null);
+    packetIface = ingress !== null ? ingress.lookup(ordinal) : (fan?.ingressOf(ordinal) ?? null);
     try {
       handOn();
     } finally {

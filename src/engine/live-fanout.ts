@@ -5,7 +5,7 @@ import type { LiveOptions, LiveStats } from '../capture/live';
 import { createIngressMap } from '../capture/ingress';
 import { emptyCounters } from '../core/analyzer';
 import { addStats, emptyStats, type EngineStats, type Observation } from '../core/observation';
-import { createScanRecord, scanLogOrdinal } from '../core/scan-record';
+import { createScanRecord } from '../core/scan-record';
 import type { EngineSink } from './engine';
 import { deliver, interleave, type ScanItem } from './ordered-merge';
 import { DECODE_EVENT_COUNT } from '../decode/events';
@@ -37,10 +37,11 @@ export interface LiveFanout {
   /** Observations waiting in the merge for a slower worker. */
   waiting(): number;
   /**
-   * With several interfaces: the interface of the packet whose observation or attempt is being handed to the sink
-   * right now (called from the sink), null otherwise; each worker says which socket each of its batches came from.
+   * With several interfaces, called from the sink: the interface packet `ordinal` came in on, of the worker whose
+   * observation or attempt is being handed over (workers number their own packets, and say which socket each of
+   * their batches came from); null otherwise.
    */
-  deliveringIngress(): string | null;
+  ingressOf(ordinal: number): string | null;
   reload(): Promise<void>;
   /** Stops every socket, delivers what they still held, stops the workers; resolves with their final counters. */
   stop(): Promise<EngineStats>;
@@ -58,12 +59,10 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
   sink: EngineSink, onError: (e: Error) => void, onProgress: () => void): Promise<LiveFanout> {
   const rec = createScanRecord();
   const ingress = captures.length > 1 ? Array.from({ length: count }, () => createIngressMap()) : null;
-  /** The worker and packet ordinal of the item being delivered (-1: none). */
+  /** The worker whose item is being delivered (-1: none). */
   let deliveringWorker = -1;
-  let deliveringOrdinal = 0;
   const merge = createTimeMerge<Observation | ScanItem>(count, (item, w) => {
     deliveringWorker = w;
-    deliveringOrdinal = 'log' in item ? scanLogOrdinal(item.log, item.index) : item.ordinal;
     try {
       deliver(item, sink, rec);
     } finally {
@@ -171,7 +170,7 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
     }),
     sockets: () => lastCapture.flatMap((per, w) => per.map((stats, i) => ({ iface: captures[i].iface, worker: w, stats: { ...stats } }))),
     waiting: () => merge.waiting(),
-    deliveringIngress: () => (ingress === null || deliveringWorker < 0 ? null : ingress[deliveringWorker].lookup(deliveringOrdinal)),
+    ingressOf: (ordinal) => (ingress === null || deliveringWorker < 0 ? null : ingress[deliveringWorker].lookup(ordinal)),
     reload() {
       return new Promise((resolve, reject) => {
         reloadWaiters.push({ left: count, errors: [], done: (err) => (err === null ? resolve() : reject(new PicketError(err))) });
