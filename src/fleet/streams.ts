@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ConnectionOptions, JetStreamManager, NatsConnection, StreamConfig } from 'nats';
+import { PicketError } from '../errors';
+import { partitionDurable, partitionFilter, SUMMARIES_SUBJECT } from './partition';
 
 /**
  * The NATS client, loaded when first needed, not at start-up: a run without --nats never uses it, and loading its
@@ -14,8 +16,6 @@ function nats(): typeof import('nats') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('nats') as typeof import('nats');
 }
-import { PicketError } from '../errors';
-import { partitionDurable, partitionFilter, SUMMARIES_SUBJECT } from './partition';
 
 export { SUMMARIES_SUBJECT };
 

@@ -61,14 +61,15 @@ export function scanSeverity(f: SeverityFacts, policy: ScanPolicy, reasons: stri
  * An IPv6 address is read from `bytes` (16 bytes at `off`) when the caller has them, else parsed from its key.
  */
 export function researchOf(policy: ScanPolicy, key: AddrKey, bytes?: Uint8Array, off = 0): ResearchScanner | null {
+  // Loops, not find(): called for every new source, and a closure each time is garbage.
+  const list = policy.research;
   if (typeof key === 'number') {
-    // A loop, not find(): called for every new source, and a closure each time is garbage.
-    const list = policy.research;
     for (let i = 0; i < list.length; i++) if (isHome4(list[i].ranges, key)) return list[i];
     return null;
   }
-  if (policy.research.length === 0) return null;
+  if (list.length === 0) return null;
   const v6 = bytes ?? parseIpv6(key);
   const at = bytes !== undefined ? off : 0;
-  return policy.research.find((e) => isHome6(e.ranges, v6, at)) ?? null;
+  for (let i = 0; i < list.length; i++) if (isHome6(list[i].ranges, v6, at)) return list[i];
+  return null;
 }
