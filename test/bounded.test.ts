@@ -20,54 +20,67 @@ test('makeRoom keeps a Set or Map under its bound, dropping the oldest tenth in 
   assert.equal(makeRoom(m, 10), 0);
 });
 
-test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same keys, values, order of eviction)', () => {
+test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same entries, values, order of eviction)', () => {
   const rand = prng(2024);
+  // An entry is (key, check): keys collide on purpose (few of them, alike in their low bits) and checks tell them
+  // apart, as two flows whose 30-bit hashes collide are told apart by their second hash. The reference Map is keyed
+  // by both.
+  const CHECKS = 3;
+  const both = (key: number, check: number): number => key * 4 + check;
   for (const max of [1, 7, 100, 1000]) {
     const ours = new RecentKeys(max);
     const ref = new Map<number, number>();
-    // Few distinct keys for small bounds (many re-sets and deletes of present keys), and keys alike in their low bits.
     const keyRange = max * 3;
     let evictions = 0;
+    let sharedKeys = 0;
     for (let op = 0; op < 20_000; op++) {
       const key = rand() < 0.5 ? Math.floor(rand() * keyRange) : Math.floor(rand() * keyRange) * 1024;
+      const check = Math.floor(rand() * CHECKS);
+      const k = both(key, check);
       const what = rand();
       if (what < 0.55) {
         const value = Math.floor(rand() * 1000);
-        if (!ref.has(key)) {
+        if (!ref.has(k)) {
           const dropped = makeRoom(ref, max);
           assert.equal(ours.makeRoom(), dropped);
           evictions += dropped;
+          for (let c = 0; c < CHECKS; c++) if (c !== check && ref.has(both(key, c))) sharedKeys++;
         }
-        ref.set(key, value);
-        ours.set(key, value);
+        ref.set(k, value);
+        ours.set(key, value, check);
       } else if (what < 0.8) {
-        assert.equal(ours.delete(key), ref.delete(key));
+        assert.equal(ours.delete(key, check), ref.delete(k));
       } else if (what < 0.95) {
-        assert.equal(ours.get(key), ref.get(key) ?? -1);
-        assert.equal(ours.has(key), ref.has(key));
+        assert.equal(ours.get(key, check), ref.get(k) ?? -1);
+        assert.equal(ours.has(key, check), ref.has(k));
       } else {
-        // Oldest first, as a Map iterates: the oldest key, and now and then the oldest few taken off as sweeps do.
+        // Oldest first, as a Map iterates: the oldest entry, and now and then the oldest few taken off as sweeps do.
         const first = ref.keys().next();
-        assert.equal(ours.oldest(), first.done === true ? -1 : first.value);
+        assert.equal(ours.oldest() < 0 ? -1 : both(ours.oldest(), ours.oldestCheck()), first.done === true ? -1 : first.value);
         if (what > 0.99) {
           for (let i = 0; i < 3 && ref.size > 0; i++) {
-            const k = ref.keys().next().value as number;
-            assert.equal(ours.oldest(), k);
-            ours.delete(k);
-            ref.delete(k);
+            const r = ref.keys().next().value as number;
+            assert.equal(both(ours.oldest(), ours.oldestCheck()), r);
+            ours.delete(ours.oldest(), ours.oldestCheck());
+            ref.delete(r);
           }
         }
       }
       assert.equal(ours.size, ref.size);
-      // Now and then every key: the same ones survived eviction.
-      if (op % 997 === 0) for (let k = 0; k < keyRange; k++) for (const kk of [k, k * 1024]) assert.equal(ours.get(kk), ref.get(kk) ?? -1, `max ${max}, op ${op}: key ${kk}`);
+      // Now and then every entry: the same ones survived eviction.
+      if (op % 997 === 0) {
+        for (let k2 = 0; k2 < keyRange; k2++) {
+          for (const kk of [k2, k2 * 1024]) for (let c = 0; c < CHECKS; c++) assert.equal(ours.get(kk, c), ref.get(both(kk, c)) ?? -1, `max ${max}, op ${op}: key ${kk} check ${c}`);
+        }
+      }
     }
     assert.ok(evictions > 100, `max ${max}: evictions happened (${evictions})`);
+    if (max > 1) assert.ok(sharedKeys > 100, `max ${max}: entries sharing a key with another check were added (${sharedKeys})`);
     // Drained oldest first, it gives the Map's order.
     const order: number[] = [];
     for (let k = ours.oldest(); k >= 0; k = ours.oldest()) {
-      order.push(k);
-      ours.delete(k);
+      order.push(both(k, ours.oldestCheck()));
+      ours.delete(k, ours.oldestCheck());
     }
     assert.ok(order.length > 0 || ref.size === 0);
     assert.deepEqual(order, [...ref.keys()]);

@@ -15,7 +15,7 @@ import { decodePacket } from '../decode/decode';
 import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { countDecodeEvents, createDecodeCounters, DECODE_EVENT_COUNT } from '../decode/events';
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
-import { addSegment, closeStream, createFirstBytesTable, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
+import { addSegment, closeStream, createFirstBytesTable, directedCheck, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
 import { shardOfPacket } from '../flow/shard';
 import { createResolvedCache, lookupV4, lookupV6, rememberShared, rememberV4, rememberV6, sharedV4, sharedV6, type SharedAnswer } from '../intel/resolved';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
@@ -85,7 +85,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const streams = createFirstBytesTable();
   let resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
   let hasAddressIntel = false;
-  /** Connections to intel-tied addresses waiting for their first client bytes, by directed flow hash. */
+  /** Connections to intel-tied addresses waiting for their first client bytes, by connKey. */
   const pendingConns = new Map<number, PendingConn>();
   const udpSeen = new RecentKeys(MAX_PENDING_CONNS);
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
@@ -140,8 +140,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     unnamedUdpConn(firstBytes) {
       const c = resolved.size > 0 || hasAddressIntel ? connTarget() : null;
       if (c === null) return;
+      const h = directedHash(at.b, pkt, false);
       udpSeen.makeRoom();
-      udpSeen.set(directedHash(at.b, pkt, false));
+      udpSeen.set(h, 0, directedCheck(at.b, pkt, false));
       emitConn(c, firstBytes);
     },
     directedHash: (reversed) => directedHash(at.b, pkt, reversed),
@@ -200,10 +201,18 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     emit({ kind: 'conn', ...observationBase(at, pkt.proto === IPPROTO_TCP ? 'tcp' : 'udp', c.entry, cfg.homeNet, reversed), via: c.via, resolvedName: c.name, firstBytes });
   }
 
+  /**
+   * The key of a directed flow in pendingConns: its hash and check as one exact integer below 2^53 (60 bits; a rare
+   * path, connections to intel-tied addresses only, so a number past a small integer costs nothing that matters).
+   */
+  function connKey(reversed: boolean): number {
+    return directedHash(at.b, pkt, reversed) * 0x40000000 + directedCheck(at.b, pkt, reversed);
+  }
+
   /** The first client bytes of a flow settle a pending connection: a host name in them means no intel.conn. */
   function settleConn(firstBytes: ConnObservation['firstBytes'], named: boolean): void {
     if (pendingConns.size === 0) return;
-    const h = directedHash(at.b, pkt, false);
+    const h = connKey(false);
     const c = pendingConns.get(h);
     if (c === undefined) return;
     pendingConns.delete(h);
@@ -229,12 +238,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       const c = connTarget();
       if (c === null) return;
       makeRoom(pendingConns, MAX_PENDING_CONNS);
-      pendingConns.set(directedHash(at.b, pkt, false), c);
+      pendingConns.set(connKey(false), c);
       return;
     }
     if (pendingConns.size === 0 || (flags & (TCP_FIN | TCP_RST)) === 0) return;
     for (const reversed of [false, true]) {
-      const h = directedHash(at.b, pkt, reversed);
+      const h = connKey(reversed);
       const c = pendingConns.get(h);
       if (c === undefined) continue;
       pendingConns.delete(h);
@@ -246,11 +255,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   /** UDP: the first datagram of a flow to an intel-tied address decides (a QUIC Initial may name its host). */
   function onUdpDatagram(): void {
     const h = directedHash(at.b, pkt, false);
-    if (udpSeen.has(h)) return;
+    const hc = directedCheck(at.b, pkt, false);
+    if (udpSeen.has(h, hc)) return;
     const c = connTarget();
     if (c === null) return;
     udpSeen.makeRoom();
-    udpSeen.set(h);
+    udpSeen.set(h, 0, hc);
     emitConn(c, 'other');
   }
 
@@ -281,7 +291,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     } else if ((flags & TCP_SYN) !== 0) {
       if (emitReply(PROTO_TCP, OUTCOME_ANSWERED, true)) {
         answeredConns.makeRoom();
-        answeredConns.set(directedHash(at.b, pkt, true), HANDSHAKE_WAITING);
+        answeredConns.set(directedHash(at.b, pkt, true), HANDSHAKE_WAITING, directedCheck(at.b, pkt, true));
       }
     } else if ((flags & (TCP_RST | TCP_ACK)) === (TCP_RST | TCP_ACK)) {
       emitReply(PROTO_TCP, OUTCOME_REJECTED, true);
@@ -297,14 +307,16 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   function onAnsweredConn(): void {
     const b = at.b;
     const h = directedHash(b, pkt, false);
-    const state = answeredConns.get(h);
+    const hc = directedCheck(b, pkt, false);
+    const state = answeredConns.get(h, hc);
     if (state < 0) {
       // The target's payload (a banner): no longer half-open; the prober's own data is still to be told.
       if (pkt.payloadLen > 0) {
         const r = directedHash(b, pkt, true);
-        const s = answeredConns.get(r);
+        const rc = directedCheck(b, pkt, true);
+        const s = answeredConns.get(r, rc);
         if (s === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED, true); // its ACK was not seen (lost, or a capture gap)
-        if (s >= 0) answeredConns.set(r, HANDSHAKE_DATA);
+        if (s >= 0) answeredConns.set(r, HANDSHAKE_DATA, rc);
       }
       return;
     }
@@ -312,17 +324,17 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     if ((flags & TCP_SYN) !== 0) return; // a retransmitted SYN
     if (pkt.payloadLen > 0) {
       // The prober sends data to a service it reached: a connection, and the access that follows a scan.
-      answeredConns.delete(h);
+      answeredConns.delete(h, hc);
       if (state === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED);
       emitSettled(SCAN_DATA);
     } else if ((flags & TCP_RST) !== 0) {
-      answeredConns.delete(h);
+      answeredConns.delete(h, hc);
       if (state !== HANDSHAKE_DATA) emitSettled(SCAN_ABORTED);
     } else if ((flags & TCP_FIN) !== 0) {
-      answeredConns.delete(h);
+      answeredConns.delete(h, hc);
       if (state === HANDSHAKE_WAITING) emitSettled(SCAN_ESTABLISHED);
     } else if (state === HANDSHAKE_WAITING && (flags & TCP_ACK) !== 0) {
-      answeredConns.set(h, HANDSHAKE_ACKED);
+      answeredConns.set(h, HANDSHAKE_ACKED, hc);
       emitSettled(SCAN_ESTABLISHED);
     }
   }
@@ -447,22 +459,23 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     if (scanDirection(false) < 0) {
       // Not a direction that is watched (an inside client going out, most UDP): it can only be the answer to a
       // watched probe, and only when probes are waiting.
-      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true))) emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
+      if (udpAwaitingReply.size > 0 && udpAwaitingReply.delete(directedHash(b, pkt, true), directedCheck(b, pkt, true))) emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
       return;
     }
     // A service port answering an ephemeral one (DNS, NTP replies coming in) is a reply, never a probe.
     if (pkt.srcPort < 1024 && pkt.dstPort >= 1024) return;
     const h = directedHash(b, pkt, false);
-    if (udpProbeSeen.has(h)) return;
+    const hc = directedCheck(b, pkt, false);
+    if (udpProbeSeen.has(h, hc)) return;
     udpProbeSeen.makeRoom();
-    udpProbeSeen.set(h);
-    if (udpAwaitingReply.delete(directedHash(b, pkt, true))) {
+    udpProbeSeen.set(h, 0, hc);
+    if (udpAwaitingReply.delete(directedHash(b, pkt, true), directedCheck(b, pkt, true))) {
       // Internal flows: the answer is watched too, and seen here.
       emitReply(PROTO_UDP, OUTCOME_ANSWERED, true);
       return;
     }
     udpAwaitingReply.makeRoom();
-    udpAwaitingReply.set(h);
+    udpAwaitingReply.set(h, 0, hc);
     emitProbe(PROTO_UDP, 0, 0);
   }
 
@@ -482,10 +495,11 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   function onSignaturePort(off: number, end: number): void {
     const b = at.b;
     const h = directedHash(b, pkt, false);
-    const seen = Math.max(0, sigBytesSeen.get(h));
+    const hc = directedCheck(b, pkt, false);
+    const seen = Math.max(0, sigBytesSeen.get(h, hc));
     if (seen >= sigDepth) return;
     if (seen === 0) sigBytesSeen.makeRoom();
-    sigBytesSeen.set(h, seen + end - off);
+    sigBytesSeen.set(h, seen + end - off, hc);
     const toServer = sigClientPorts.has(pkt.dstPort);
     const serverPort = toServer ? pkt.dstPort : pkt.srcPort;
     const side = toServer ? 'client' : 'server';

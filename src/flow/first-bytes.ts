@@ -1,3 +1,4 @@
+import { u32be } from '../capture/bytes';
 import { TCP_SYN, type DecodedPacket } from '../core/packet';
 
 /**
@@ -57,6 +58,27 @@ export function directedHash(b: Uint8Array, pkt: DecodedPacket, reversed: boolea
   for (let i = 0; i < alen; i++) h = Math.imul(h ^ b[to + i], 0x01000193);
   // 30 bits: a V8 small integer, so Sets and Maps keyed by it neither box nor hash a heap number.
   return (h ^ (h >>> 30)) & 0x3fffffff;
+}
+
+/**
+ * A second 30-bit hash of the same directed ends, computed differently from directedHash (a multiply-and-shift mix
+ * of the addresses' words, no byte loop for IPv4): the engine's flow tables keep it beside the key, so that two flows
+ * are one entry only if 60 bits agree (util/recent-keys.ts).
+ */
+export function directedCheck(b: Uint8Array, pkt: DecodedPacket, reversed: boolean): number {
+  const ports = reversed ? (pkt.dstPort << 16) | pkt.srcPort : (pkt.srcPort << 16) | pkt.dstPort;
+  let c = Math.imul(ports ^ 0x2545f491, 0x9e3779b1);
+  if (pkt.ipVersion === 4) {
+    c = Math.imul(c ^ (c >>> 15) ^ (reversed ? pkt.dst4 : pkt.src4), 0x85ebca6b);
+    c = Math.imul(c ^ (c >>> 13) ^ (reversed ? pkt.src4 : pkt.dst4), 0xc2b2ae35);
+  } else {
+    const from = reversed ? pkt.dstAddrOff : pkt.srcAddrOff;
+    const to = reversed ? pkt.srcAddrOff : pkt.dstAddrOff;
+    for (let i = 0; i < 16; i += 4) c = Math.imul(c ^ (c >>> 15) ^ u32be(b, from + i), 0x85ebca6b);
+    for (let i = 0; i < 16; i += 4) c = Math.imul(c ^ (c >>> 13) ^ u32be(b, to + i), 0xc2b2ae35);
+  }
+  c ^= c >>> 16;
+  return c & 0x3fffffff;
 }
 
 function keyMatches(key: Buffer, b: Uint8Array, pkt: DecodedPacket): boolean {
