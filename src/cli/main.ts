@@ -5,14 +5,11 @@ import { orderInputs } from '../engine/inputs';
 import { EXIT_INTERNAL, EXIT_UNDELIVERED, EXIT_USAGE, PicketError } from '../errors';
 import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
-import { correlateCommand } from './correlate';
 import { prepareFleet, summaryHook, withPartitions } from './fleet-setup';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
 import { createAnalyzer, tapOutput } from '../report/aggregate';
-import { reportCommand } from './report';
 import { mainHelp, REPLAY, REPLAY_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
-import { captureCommand, interfacesCommand } from './capture';
 import { detectionSettings, flagSinks, sinkCommon, wholeFlag } from './settings';
 import { loadConfigFile, type PicketConfig } from '../config/config-file';
 import { createOutputs, deliveryReport, stampedOutput, watchSinkHealth } from '../output/outputs';
@@ -45,10 +42,11 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'replay') return replayCommand(rest);
-  if (cmd === 'capture') return captureCommand(rest, VERSION);
-  if (cmd === 'report') return reportCommand(rest, VERSION);
-  if (cmd === 'correlate') return correlateCommand(rest, VERSION);
-  if (cmd === 'interfaces') return interfacesCommand();
+  // The other commands' modules load when they run: a replay of a small capture was a fifth start-up.
+  if (cmd === 'capture') return (await import('./capture')).captureCommand(rest, VERSION);
+  if (cmd === 'report') return (await import('./report')).reportCommand(rest, VERSION);
+  if (cmd === 'correlate') return (await import('./correlate')).correlateCommand(rest, VERSION);
+  if (cmd === 'interfaces') return (await import('./capture')).interfacesCommand();
   throw new PicketError(`unknown command "${cmd}" (try picket --help)`);
 }
 
