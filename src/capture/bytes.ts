@@ -11,3 +11,8 @@ export function u32be(b: Uint8Array, p: number): number {
 export function u32le(b: Uint8Array, p: number): number {
   return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
 }
+
+/** The bytes b[from, to) as latin1 text; a Buffer's own slice where b is one (a view object per string otherwise). */
+export function latin1(b: Uint8Array, from: number, to: number): string {
+  return Buffer.isBuffer(b) ? b.toString('latin1', from, to) : Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+}

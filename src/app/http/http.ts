@@ -1,3 +1,5 @@
+import { latin1 } from '../../capture/bytes';
+
 /** The facts of an HTTP/1.x request head that picket reports; strings are built only for requests. */
 export interface HttpRequest {
   method: string;
@@ -103,10 +105,6 @@ function parseRequestLine(b: Uint8Array, from: number, to: number): { method: st
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-function latin1(b: Uint8Array, from: number, to: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
 }
 
 /**

@@ -1,3 +1,5 @@
+import { latin1 } from '../../capture/bytes';
+
 /**
  * The SSH identification string (RFC 4253 4.2): "SSH-protoversion-softwareversion SP comments CR LF", at most 255
  * bytes with its line end, sent by both sides first. Servers may send other lines before it (4.2); those are not
@@ -36,7 +38,7 @@ export function parseSshBanner(b: Uint8Array, off: number, end: number): SshResu
   }
   if (eol < 0) return limit - off >= MAX_SSH_BANNER ? { kind: 'not-ssh' } : { kind: 'need-more' };
   const lineEnd = eol > off && b[eol - 1] === 0x0d ? eol - 1 : eol;
-  const line = Buffer.from(b.buffer, b.byteOffset + off, lineEnd - off).toString('latin1');
+  const line = latin1(b, off, lineEnd);
   const dash = line.indexOf('-', 4);
   if (dash < 0) return { kind: 'not-ssh' };
   const space = line.indexOf(' ', dash + 1);
