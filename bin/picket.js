@@ -10,4 +10,14 @@ const GROWING_PERCENT = 20;
 if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith('--heap-growing-percent'))) {
   require('node:v8').setFlagsFromString(`--heap-growing-percent=${GROWING_PERCENT}`);
 }
+// Less inlining into one optimised function (V8's default budget is 920 bytes of bytecode): the engine's batch loop
+// inlined most of the packet path, so each first use of a rare branch (an ICMP error, a tunnel, a new protocol)
+// deoptimised the whole of it and TurboFan compiled it again, 11-21 times a run. At 250, TurboFan's background CPU
+// on the bench mix fell from 1.14 s to 0.69 s of compile time inline, and the run's CPU by 9 % inline and with two
+// workers (wall -8 % with workers; the main thread's own time did not change): bench/RESULTS.md, "Inlining budget".
+// Read at each compilation, so setting it here works, for worker threads too. A value given to node wins.
+const INLINE_BUDGET = 250;
+if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith('--max-inlined-bytecode-size-cumulative'))) {
+  require('node:v8').setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINE_BUDGET}`);
+}
 require('../dist/src/cli/main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
