@@ -584,7 +584,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
         // skipped without being touched.
         if (shards !== undefined && shards[i] !== cfg.shardIndex && shards[i] !== SHARD_BYTE_UNKNOWN) continue;
         decodePacket(b, batch.offset[i], caplen, batch.origlen[i], batch.linktype[i], pkt);
-        if (sharded && shardOfPacket(b, pkt, cfg.shardCount) !== cfg.shardIndex) {
+        // A packet the reading thread named as this thread's is (shardOfFrame agrees with shardOfPacket wherever it
+        // answers); only the unknown ones are asked again.
+        if (sharded && (shards === undefined || shards[i] === SHARD_BYTE_UNKNOWN) && shardOfPacket(b, pkt, cfg.shardCount) !== cfg.shardIndex) {
           // Another thread owns the flow; some analyzers still learn from it (DNS answers feed every thread's
           // cache of resolved intel addresses, so a later connection finds it on whichever thread owns that).
           if (foreignReaders.length > 0 && pkt.payloadLen > 0) {
