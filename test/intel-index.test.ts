@@ -30,3 +30,23 @@ test('suffix matching: a name matches its entry and every subdomain, never a loo
   assert.equal(at(''), undefined);
   assert.equal(at('.'), undefined);
 });
+
+test('the match memo answers as the walk does, across repeats and past its bound (it is cleared, not wrong)', () => {
+  const listed = ['shodan.io', 'bgp.he.net', 'arin.net', 'censys.io'];
+  const warm = buildDomainIndex(listed.map(entry));
+  const names: string[] = [];
+  // More distinct names than the memo holds, each asked several times, listed and not, in an order that mixes them.
+  for (let i = 0; i < 6000; i++) names.push(i % 3 === 0 ? `h${i}.${listed[i % listed.length]}` : `h${i}.example${i % 7}.net`);
+  let hits = 0;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < names.length; i += 1 + round) {
+      const n = names[(i * 7919) % names.length];
+      const cold = buildDomainIndex(listed.map(entry));
+      const got = matchDomain(warm, n);
+      assert.equal(got, matchDomain(cold, n), n);
+      if (got >= 0) hits++;
+    }
+  }
+  assert.ok(hits > 1000, `listed names were asked (${hits})`);
+  assert.ok(warm.memo.size > 0 && warm.memo.size <= 4096, `memo bounded (${warm.memo.size})`);
+});

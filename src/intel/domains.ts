@@ -39,7 +39,15 @@ export interface DomainIndex {
   addrs4: Map<number, number>;
   addrs6: Map<string, number>;
   subnets: Array<{ cidr: HomeNet; entry: number }>;
+  /**
+   * Names matched lately and their answers (-1 too): traffic repeats its names (the DNS reader hands back the same
+   * string for the same bytes, its hash already computed), and a hit skips the walk. Cleared when full.
+   */
+  memo: Map<string, number>;
 }
+
+/** Names kept in DomainIndex.memo (a few hundred kB at most). */
+const MEMO_MAX = 4096;
 
 /** FNV-1a over the characters from the end of `s` back to `from`, folded to a small integer (a V8 Smi key). */
 function suffixHash(s: string, from: number): number {
@@ -53,6 +61,7 @@ export function buildDomainIndex(entries: IntelEntry[]): DomainIndex {
   while (cap < entries.length * 2) cap *= 2;
   const index: DomainIndex = {
     entries: [], slots: new Int32Array(cap), slotHash: new Int32Array(cap), mask: cap - 1, domains: 0, addrs4: new Map(), addrs6: new Map(), subnets: [],
+    memo: new Map(),
   };
   for (const e of entries) {
     if (e.type !== 'domain') {
@@ -152,6 +161,15 @@ export function unicodeName(name: string): string | null {
  */
 export function matchDomain(index: DomainIndex, name: string): number {
   if (index.domains === 0) return -1;
+  const known = index.memo.get(name);
+  if (known !== undefined) return known;
+  const best = walkSuffixes(index, name);
+  if (index.memo.size >= MEMO_MAX) index.memo.clear();
+  index.memo.set(name, best);
+  return best;
+}
+
+function walkSuffixes(index: DomainIndex, name: string): number {
   let h = 0x811c9dc5;
   let best = -1;
   for (let i = name.length - 1; i >= 0; i--) {
