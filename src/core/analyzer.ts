@@ -109,6 +109,12 @@ export interface AnalyzerHost {
   unnamedUdpConn(firstBytes: ConnObservation['firstBytes']): void;
   /** A 30-bit hash of the current packet's flow direction (reversed: the opposite direction). */
   directedHash(reversed: boolean): number;
+  /**
+   * The current packet's flow direction as an exact integer below 2^53 (the 30-bit hash and a second 30-bit hash
+   * of the same ends): a key under which two flows are one only if 60 bits agree. For per-flow Maps of rare paths
+   * (its value is not a small integer: one heap number a call).
+   */
+  flowKey(reversed: boolean): number;
   /** Counts a decode event (src/decode/events.ts) for the current packet's message. */
   decodeEvent(code: number): void;
   /**

@@ -85,7 +85,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const streams = createFirstBytesTable();
   let resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
   let hasAddressIntel = false;
-  /** Connections to intel-tied addresses waiting for their first client bytes, by connKey. */
+  /** Connections to intel-tied addresses waiting for their first client bytes, by flowKey. */
   const pendingConns = new Map<number, PendingConn>();
   const udpSeen = new RecentKeys(MAX_PENDING_CONNS);
   /** Directed UDP flows already reported as probes (bounded; the oldest is forgotten first). */
@@ -146,6 +146,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       emitConn(c, firstBytes);
     },
     directedHash: (reversed) => directedHash(at.b, pkt, reversed),
+    flowKey,
     decodeEvent(code) {
       decodeCounters[code]++;
     },
@@ -202,17 +203,17 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   }
 
   /**
-   * The key of a directed flow in pendingConns: its hash and check as one exact integer below 2^53 (60 bits; a rare
-   * path, connections to intel-tied addresses only, so a number past a small integer costs nothing that matters).
+   * A directed flow's hash and check as one exact integer below 2^53 (60 bits): the key of pendingConns and of the
+   * analyzers' per-flow Maps (rare paths, so a number past a small integer costs nothing that matters).
    */
-  function connKey(reversed: boolean): number {
+  function flowKey(reversed: boolean): number {
     return directedHash(at.b, pkt, reversed) * 0x40000000 + directedCheck(at.b, pkt, reversed);
   }
 
   /** The first client bytes of a flow settle a pending connection: a host name in them means no intel.conn. */
   function settleConn(firstBytes: ConnObservation['firstBytes'], named: boolean): void {
     if (pendingConns.size === 0) return;
-    const h = connKey(false);
+    const h = flowKey(false);
     const c = pendingConns.get(h);
     if (c === undefined) return;
     pendingConns.delete(h);
@@ -238,12 +239,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       const c = connTarget();
       if (c === null) return;
       makeRoom(pendingConns, MAX_PENDING_CONNS);
-      pendingConns.set(connKey(false), c);
+      pendingConns.set(flowKey(false), c);
       return;
     }
     if (pendingConns.size === 0 || (flags & (TCP_FIN | TCP_RST)) === 0) return;
     for (const reversed of [false, true]) {
-      const h = connKey(reversed);
+      const h = flowKey(reversed);
       const c = pendingConns.get(h);
       if (c === undefined) continue;
       pendingConns.delete(h);

@@ -59,7 +59,7 @@ function createQuicAnalyzer(host: AnalyzerHost): Analyzer {
       // Not read for the budget: taken as QUIC all the same, so that it is not reported as other UDP either.
       if (initials.length === 0) return refused;
       host.counters.quic.initials++;
-      const h = host.directedHash(false);
+      const h = host.flowKey(false);
       const pending = pendingHellos.get(h);
       if (pending === undefined && done.has(h)) return true; // a retransmitted or later Initial of a settled flow
       const chunks = pending !== undefined && pending.expires > at.tsSec ? pending.chunks : [];

@@ -24,7 +24,7 @@ function sideFields(s: SshBanner): AppFields {
 
 function createSshAnalyzer(host: AnalyzerHost): Analyzer {
   const at = host.packet;
-  /** The banner each flow direction sent, by directed hash, so that the other side's event can carry it too. */
+  /** The banner each flow direction sent, by flowKey, so that the other side's event can carry it too. */
   const sent = new Map<number, SshBanner>();
 
   function observe(s: SshBanner): void {
@@ -33,9 +33,9 @@ function createSshAnalyzer(host: AnalyzerHost): Analyzer {
     const pkt = at.pkt;
     // The client is the side talking to the SSH port, or else the side with the higher (ephemeral) port.
     const fromServer = pkt.srcPort === SSH_PORT || (pkt.dstPort !== SSH_PORT && pkt.srcPort < pkt.dstPort);
-    const other = sent.get(host.directedHash(true));
+    const other = sent.get(host.flowKey(true));
     makeRoom(sent, MAX_FLOWS);
-    sent.set(host.directedHash(false), s);
+    sent.set(host.flowKey(false), s);
     const client = fromServer ? other : s;
     const server = fromServer ? s : other;
     const side = fromServer ? 'server' : 'client';
