@@ -103,8 +103,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   let nextExpiry = -Infinity;
   // Probe signatures: the ports their payload signatures watch, per direction, and bytes seen per flow direction.
   let fieldSignatures = false;
-  let sigClientPorts = new Set<number>();
-  let sigServerPorts = new Set<number>();
+  /** Per port: 1 where a payload signature watches it (client side: the server's port; server side: its own). */
+  const sigClientPorts = new Uint8Array(65536);
+  const sigServerPorts = new Uint8Array(65536);
   let sigDepth = 0;
   const sigBytesSeen = new RecentKeys(MAX_SIGNATURE_FLOWS);
   /** What follows from the rules: computed at start and again when they are reloaded. */
@@ -114,12 +115,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     hasAddressIntel = cfg.intel.addrs4.size > 0 || cfg.intel.addrs6.size > 0 || cfg.intel.subnets.length > 0;
     DIRECTIONS.forEach((d, i) => (scanDirections[i] = cfg.policy.scan.directions.includes(d) ? 1 : 0));
     fieldSignatures = cfg.signatures.some((sg) => sg.where !== 'payload');
-    sigClientPorts = new Set();
-    sigServerPorts = new Set();
+    sigClientPorts.fill(0);
+    sigServerPorts.fill(0);
     sigDepth = 0;
     for (const sg of cfg.signatures) {
       if (sg.where !== 'payload' || sg.ports === null) continue;
-      for (const p of sg.ports) (sg.direction === 'client' ? sigClientPorts : sigServerPorts).add(p);
+      for (const p of sg.ports) (sg.direction === 'client' ? sigClientPorts : sigServerPorts)[p] = 1;
       sigDepth = Math.max(sigDepth, sg.depth);
     }
   }
@@ -501,7 +502,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     if (seen >= sigDepth) return;
     if (seen === 0) sigBytesSeen.makeRoom();
     sigBytesSeen.set(h, seen + end - off, hc);
-    const toServer = sigClientPorts.has(pkt.dstPort);
+    const toServer = sigClientPorts[pkt.dstPort] === 1;
     const serverPort = toServer ? pkt.dstPort : pkt.srcPort;
     const side = toServer ? 'client' : 'server';
     for (let i = matchPayloadSignature(cfg.signatures, b, off, end, serverPort, side); i >= 0; i = matchPayloadSignature(cfg.signatures, b, off, end, serverPort, side, i + 1)) {
@@ -517,7 +518,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     const b = at.b;
     const off = pkt.payloadOff;
     const end = off + pkt.payloadLen;
-    if (sigClientPorts.has(pkt.dstPort) || sigServerPorts.has(pkt.srcPort)) onSignaturePort(off, end);
+    if ((sigClientPorts[pkt.dstPort] | sigServerPorts[pkt.srcPort]) !== 0) onSignaturePort(off, end);
     if (streams.count > 0) {
       const s = findStream(streams, b, pkt, directedHash(b, pkt, false));
       // A stream past its time is closed by its own next packet, not only by the sweep, so that the outcome
