@@ -14,8 +14,9 @@ if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].som
 // inlined most of the packet path, so each first use of a rare branch (an ICMP error, a tunnel, a new protocol)
 // deoptimised the whole of it and TurboFan compiled it again, 11-21 times a run. At 250, TurboFan's background CPU
 // on the bench mix fell from 1.14 s to 0.69 s of compile time inline, and the run's CPU by 9 % inline and with two
-// workers (wall -8 % with workers; the main thread's own time did not change): bench/RESULTS.md, "Inlining budget".
-// Read at each compilation, so setting it here works, for worker threads too. A value given to node wins.
+// workers (wall -8 % with workers). The price: the main thread's steady-state code is ~2 % slower, which a long
+// inline run pays (bench/RESULTS.md, "Inlining budget"). Read at each compilation, so setting it here works, for
+// worker threads too. A value given to node wins.
 const INLINE_BUDGET = 250;
 if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith('--max-inlined-bytecode-size-cumulative'))) {
   require('node:v8').setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINE_BUDGET}`);
