@@ -1,24 +1,24 @@
 #!/usr/bin/env node
 'use strict';
+/** Sets a V8 flag unless node was given it (on its command line or in NODE_OPTIONS): the user's value wins. */
+function v8Default(flag, value) {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith(`--${flag}`));
+  if (!given) require('node:v8').setFlagsFromString(`--${flag}=${value}`);
+}
 // V8 lets the heap grow to several times its live set between full collections: under a flood of new sources
 // picket's live heap stays under ~100 MB, yet peak RSS reached 330-400 MB inline and more with workers
 // (bench/RESULTS.md, "Peak RSS under floods"). A smaller growing factor keeps the heap near its live set without a
 // hard cap, which would end a sensor whose rules are large (a million intel domains take ~150 MB). Unlike
 // --max-old-space-size, this flag is read at each collection, so setting it here works, for worker threads too.
-// A --heap-growing-percent given to node (or in NODE_OPTIONS) wins.
 const GROWING_PERCENT = 20;
-if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith('--heap-growing-percent'))) {
-  require('node:v8').setFlagsFromString(`--heap-growing-percent=${GROWING_PERCENT}`);
-}
+v8Default('heap-growing-percent', GROWING_PERCENT);
 // Less inlining into one optimised function (V8's default budget is 920 bytes of bytecode): the engine's batch loop
 // inlined most of the packet path, so each first use of a rare branch (an ICMP error, a tunnel, a new protocol)
 // deoptimised the whole of it and TurboFan compiled it again, 11-21 times a run. At 250, TurboFan's background CPU
 // on the bench mix fell from 1.14 s to 0.69 s of compile time inline, and the run's CPU by 9 % inline and with two
 // workers (wall -8 % with workers). The price: the main thread's steady-state code is ~2 % slower, which a long
 // inline run pays (bench/RESULTS.md, "Inlining budget"). Read at each compilation, so setting it here works, for
-// worker threads too. A value given to node wins.
+// worker threads too.
 const INLINE_BUDGET = 250;
-if (![...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)].some((a) => a.startsWith('--max-inlined-bytecode-size-cumulative'))) {
-  require('node:v8').setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINE_BUDGET}`);
-}
+v8Default('max-inlined-bytecode-size-cumulative', INLINE_BUDGET);
 require('../dist/src/cli/main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
