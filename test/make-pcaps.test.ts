@@ -15,6 +15,17 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * The capture scripts' namespaces whose script is gone. They are named after the PID of the script that made them;
+ * another run of the scripts (CI's or a developer's) may hold live ones at the same time.
+ */
+function deadScriptNamespaces(): string[] {
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n')
+    .map((l) => /^(pkmk|pkq|pks|pkr|pkh|pkd|pku|pkl|pktn)-[a-z]+-(\d+)/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && !processAlive(Number(m[2])))
+    .map((m) => m[0]);
+}
+
+/**
  * The committed captures are only trustworthy if the script that made them still makes them: regenerate all of
  * them with the real tools in fresh namespaces and check that picket reads the fresh ones as it reads the
  * committed ones. Needs root for the namespaces (CI runs as root); without it the test fails, never skips.
@@ -23,14 +34,12 @@ test('pcaps/make.sh regenerates every committed capture, and picket reads the fr
   assert.equal(process.getuid?.(), 0, 'pcaps/make.sh needs root (network namespaces); run the suite as root as CI does');
   for (const t of ['tcpdump', 'dumpcap', 'dnsmasq', 'dig', 'nmap', 'curl', 'openssl', 'ip', 'gtlsclient', 'gtlsserver', 'masscan', 'zmap', 'hping3', 'smbd', 'smbclient', 'named', 'sqlmap', 'nc', 'nsupdate', 'iptables']) requireTool(t);
   const dest = tmpDir('make');
+  // A run killed outright (SIGKILL, a machine restart) never reaches its EXIT trap: its namespaces stay behind
+  // and are not this run's doing. Only a leftover that was not there before make.sh ran counts against it.
+  const before = new Set(deadScriptNamespaces());
   const r = spawnSync('bash', [path.join(PCAPS, 'make.sh')], { env: { ...process.env, PKMK_DEST: dest }, encoding: 'utf8', timeout: 1_440_000 });
   assert.equal(r.status, 0, `make.sh failed:\n${r.stdout}\n${r.stderr}`);
-  // Namespaces are named after the PID of the script that made them: one whose process is gone is a leftover.
-  // (Another run of the scripts, CI's or a developer's, may hold live ones at the same time.)
-  const leftovers = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n')
-    .map((l) => /^(pkmk|pkq|pks|pkr|pkh|pkd|pku|pkl|pktn)-[a-z]+-(\d+)/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && !processAlive(Number(m[2])))
-    .map((m) => m[0]);
+  const leftovers = deadScriptNamespaces().filter((n) => !before.has(n));
   assert.deepEqual(leftovers, [], 'the scripts remove their namespaces');
 
   for (const committed of committedCaptures()) {
