@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { createHash } from 'node:crypto';
+import { READ_WINDOW, readCaptureFile } from '../src/capture/file';
 import { committedCaptures, get, picket, ROOT, tmpDir, withoutEventId } from './helpers';
 
 let dir = '';
@@ -46,4 +48,39 @@ test('the summary counts every packet once, whatever the number of workers', () 
   assert.equal(summary('3'), one);
   const packets = /(\d+) packets,/.exec(picket(['replay', '--workers', '2', mix]).stderr)?.[1];
   assert.equal(packets, '60000');
+});
+
+test('windows filled to about windowPackets packets (workers keep them in flight): the same packets, windows cut by packet count', async () => {
+  /** Every packet's ordinal, length, time and a digest of its bytes, and the packets of each window read. */
+  const read = async (windowPackets?: number): Promise<{ packets: string[]; windows: number[] }> => {
+    const packets: string[] = [];
+    const windows = [0];
+    const spare = [Buffer.alloc(4 * READ_WINDOW), Buffer.alloc(4 * READ_WINDOW)];
+    let turn = 0;
+    const rep = await readCaptureFile(mix, (b) => {
+      for (let i = 0; i < b.count; i++) {
+        const bytes = b.data.subarray(b.offset[i], b.offset[i] + b.caplen[i]);
+        packets.push(`${b.firstOrdinal + i} ${b.caplen[i]} ${b.tsSec[i]}.${b.tsNsec[i]} ${createHash('sha1').update(bytes).digest('hex')}`);
+      }
+      windows[windows.length - 1] += b.count;
+    }, {
+      firstOrdinal: 0, window: spare[0], windowPackets,
+      nextWindow: async () => {
+        windows.push(0);
+        turn ^= 1;
+        return spare[turn];
+      },
+    });
+    assert.equal(rep.packets, 60000);
+    return { packets, windows: windows.filter((n) => n > 0) };
+  };
+  const whole = await read();
+  const cut = await read(5000);
+  assert.equal(cut.packets.length, 60000);
+  assert.deepEqual(cut.packets, whole.packets, 'the same packets in the same order');
+  // The mix averages ~370 bytes a record: whole 4 MiB windows hold ~11 k packets. The first window is filled whole
+  // (no record read yet to judge by); the others are cut near 5,000 packets, by the file's average so far.
+  assert.ok(whole.windows.length <= 7 && Math.min(...whole.windows.slice(0, -1)) > 9000, `whole windows: ${whole.windows.join(' ')}`);
+  assert.ok(cut.windows.length >= 1.5 * whole.windows.length, `cut windows: ${cut.windows.join(' ')}`);
+  assert.ok(Math.max(...cut.windows.slice(1)) <= 7500, `no window after the first far past 5,000 packets: ${cut.windows.join(' ')}`);
 });

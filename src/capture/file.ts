@@ -144,6 +144,12 @@ export interface ReadOptions {
    * (workers read it from shared memory) returns another one to read into next, and the unread tail moves there.
    */
   nextWindow?: () => Promise<Buffer>;
+  /**
+   * Fill a window only so far as to hold about this many packets, judged by the file's records so far (never less
+   * than READ_WINDOW bytes, so the largest record fits): a consumer that keeps windows in flight (workers) holds
+   * results in proportion to their packets, not their bytes. Absent: every window is filled.
+   */
+  windowPackets?: number;
 }
 
 /**
@@ -213,7 +219,12 @@ export async function readCaptureFile(
       fileOffset += used;
       have = tail;
       start = 0;
-      const n = await src.fill(buf, have, buf.length - have);
+      let want = buf.length - have;
+      if (opts.windowPackets !== undefined && report.packets > 0) {
+        const bytes = Math.ceil((opts.windowPackets * fileOffset) / report.packets);
+        want = Math.min(want, Math.max(READ_WINDOW, bytes) - have);
+      }
+      const n = await src.fill(buf, have, want);
       if (n === 0) {
         const leftover = have > 0 || framer.skipping() > 0;
         if (leftover) report.truncated = true;

@@ -51,6 +51,13 @@ const SLOTS = 6;
 /** Most packets one read window can hold (the smallest record is a 16-byte header). */
 const SLOT_BYTES = 4 * READ_WINDOW;
 const SLOT_PACKETS = SLOT_BYTES / 16;
+/**
+ * Packets a window is filled to hold (readCaptureFile's windowPackets): what workers report on a window waits in
+ * the merge until every worker has answered, so memory goes with the packets in flight. Full 4 MiB windows of a
+ * flood's 54-byte SYNs are 60 k packets each, and 2 workers peaked at 320 MB on bench/flood-rss.ts (215 MB before
+ * the shared read); the mix's windows (~11 k packets) are not cut.
+ */
+const WINDOW_PACKETS = 16384;
 
 /**
  * `--workers N`: this thread reads and frames every capture once, straight into shared read windows, and tells
@@ -140,7 +147,7 @@ async function replayWithWorkers(files: string[], setup: EngineSetup, rules: Rul
     const reports: FileReport[] = [];
     let ordinal = 0;
     for (const file of files) {
-      const rep = await readCaptureFile(file, add, { firstOrdinal: ordinal, window: views[current].data, batchPackets: setup.batchPackets, nextWindow });
+      const rep = await readCaptureFile(file, add, { firstOrdinal: ordinal, window: views[current].data, batchPackets: setup.batchPackets, nextWindow, windowPackets: WINDOW_PACKETS });
       await nextWindow();
       ordinal += rep.packets;
       reports.push(rep);
