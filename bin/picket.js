@@ -21,4 +21,12 @@ v8Default('heap-growing-percent', GROWING_PERCENT);
 // worker threads too.
 const INLINE_BUDGET = 250;
 v8Default('max-inlined-bytecode-size-cumulative', INLINE_BUDGET);
+// The young generation starts at 1 MB a semi-space and doubles while much of what it collects survives, up to its
+// usual cap: at start-up (module code, the rules, the intel index: ~33 MB before the first packet) that is many
+// small scavenges. Growing fourfold reaches the working size in fewer: on the bench mix scavenges 17-19 -> 11, their
+// time 39-45 -> 29-31 ms, garbage collection 3.4-4.4 % -> 2.7-3.0 % of the CPU profile, peak RSS unchanged (floods
+// too: the cap is the same). The size itself (--min-semi-space-size) is fixed when the isolate is made; this
+// factor is read at each growth, so setting it here works, for worker threads too.
+const YOUNG_GROWTH = 4;
+v8Default('semi-space-growth-factor', YOUNG_GROWTH);
 require('../dist/src/cli/main.js').main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
