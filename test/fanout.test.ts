@@ -5,7 +5,8 @@
  * work from the client namespace: dig against dnsmasq (intel names), curl to the address an intel name resolved
  * to (intel.conn, the tie a DNS answer on one worker must lend to a connection on the other), nmap port scans.
  * Both pickets see the same traffic, so they must raise the same alerts. The fanout picket writes each worker's
- * packets to its own pcap ring (--write-pcap), which shows where the kernel put every flow.
+ * packets to its own pcap ring (--write-pcap), which shows where the kernel put every flow. Both are then given a new
+ * intel rules file with SIGHUP: the fanout picket's workers must take the rules its main thread read.
  *
  * Needs root (namespaces, packet sockets), the capture addon and the tools in TOOLS (scripts/ensure-tools.sh).
  */
@@ -34,6 +35,17 @@ const TOTAL_MS = 150_000;
 
 let work = '';
 let ringDir = '';
+let rulesDir = '';
+let addedRules = '';
+/** An intel list written while both pickets run; the name is queried over TCP (the UDP DNS flow is the tests' one). */
+const ADDED_RULES = [
+  '# written by the fanout test while picket runs',
+  'kind: intel-domains',
+  'defaults: { category: test-intel, severity: high, confidence: high, technique: T1590.005 }',
+  'domains:',
+  '  - { domain: reload-intel.test, description: "an intel domain added at run time" }',
+  '',
+].join('\n');
 let inline: Background | null = null;
 let fanout: Background | null = null;
 let scraped = '';
@@ -59,7 +71,7 @@ async function client(argv: string[]): Promise<string> {
 
 function startPicket(name: string, extra: string[]): Background {
   return new Background(name, inServer(['timeout', DAEMON_SECONDS, process.execPath, BIN, 'capture', '-i', IFACE, '--backend', 'addon', '--home-net', HOME_NET,
-    '--stats-interval', '0', ...extra]), path.join(work, `${name}.ndjson`), path.join(work, `${name}.err`));
+    '--stats-interval', '0', '--rules', rulesDir, ...extra]), path.join(work, `${name}.ndjson`), path.join(work, `${name}.err`));
 }
 
 before(async () => {
@@ -72,6 +84,8 @@ before(async () => {
   watchdog.unref();
   work = tmpDir('fanout');
   ringDir = path.join(work, 'ring');
+  rulesDir = path.join(work, 'rules');
+  fs.mkdirSync(rulesDir);
   fs.mkdirSync(path.join(work, 'www'));
   fs.writeFileSync(path.join(work, 'www', 'index.html'), 'fanout\n');
   createLab();
@@ -102,6 +116,14 @@ before(async () => {
   assert.equal(await client(['curl', '-sS', '-m', '20', '-H', 'Host: www.censys.io', `http://${INTEL_ADDR}/`]), 'fanout\n');
   await client(['nmap', '-sS', '-Pn', '-n', '-p', '1-300', SERVER]);
   await client(['nmap', '-sS', '-Pn', '-n', '-p', '1000-1100', INTEL_ADDR]);
+  // Rules added at run time: the main thread reads them and hands them to its workers. First the traffic above is
+  // processed (past the merge's idle watermark): a reload forgets the DNS answers' address ties (engine.ts).
+  await sleep(1500);
+  addedRules = path.join(rulesDir, 'intel-added.yaml');
+  fs.writeFileSync(addedRules, ADDED_RULES);
+  for (const p of [inline, fanout]) p.kill('SIGHUP');
+  for (const p of [inline, fanout]) await waitFor(`${p.name}: rules reloaded`, () => /rules reloaded: \d+ files/.test(p.stderr()), 30_000, p);
+  await client(['dig', '+tcp', '+time=5', '+tries=1', `@${SERVER}`, 'www.reload-intel.test']);
   // Past the merge's idle watermark (0.5 s) and a periodic report, so /metrics has every socket's last counters.
   await sleep(1500);
   const scrape = await run(inServer(['curl', '-sS', '-m', '20', `http://${METRICS_FANOUT}/metrics`]), 30_000);
@@ -202,7 +224,7 @@ test('the kernel keeps both directions of every TCP flow (and of the DNS exchang
 
 test('a DNS answer read by one worker ties the connections the other worker reads: every intel.conn is found', () => {
   // Where the answer and the connections landed, from the rings: the tie had to cross between workers.
-  const answerOn = [0, 1].filter((w) => ringFiles(w).some((f) => tshark(f, `dns.flags.response == 1 and ip.src == ${SERVER}`, ['frame.number']).length > 0));
+  const answerOn = [0, 1].filter((w) => ringFiles(w).some((f) => tshark(f, `udp and dns.flags.response == 1 and ip.src == ${SERVER}`, ['frame.number']).length > 0));
   assert.equal(answerOn.length, 1, 'the DNS answer is on one worker');
   const connsOn = [0, 1].map((w) => ringFiles(w).reduce((n, f) => n + tshark(f, `tcp.flags.syn == 1 and tcp.flags.ack == 0 and ip.dst == ${INTEL_ADDR} and tcp.dstport == 80`, ['frame.number']).length, 0));
   assert.equal(connsOn[0] + connsOn[1], INTEL_CONNECTIONS + 1, 'the curl connections, each on one worker');
@@ -211,4 +233,15 @@ test('a DNS answer read by one worker ties the connections the other worker read
   // curl's connections and nmap's 101 probes of the same address: the client had resolved an intel name to it.
   assert.equal(n(inline), INTEL_CONNECTIONS + 101);
   assert.equal(n(fanout), n(inline));
+});
+
+test('SIGHUP with fanout workers: the rules the main thread read reach every worker, and the added name alerts', () => {
+  for (const b of [inline, fanout]) {
+    assert.doesNotMatch(b?.stderr() ?? '', /NOT reloaded/, `${b?.name ?? ''}: every worker took the rules`);
+    const hits = alertsOf(b).filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'dns.question.name') === 'www.reload-intel.test');
+    assert.equal(hits.length, 1, `${b?.name ?? ''}: one intel.dns alert for the added name`);
+    assert.equal(get(hits[0], 'picket.intel.source'), addedRules);
+    assert.equal(get(hits[0], 'picket.intel.line'), 5);
+    assert.equal(get(hits[0], 'network.transport'), 'tcp');
+  }
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createHash } from 'node:crypto';
 import { READ_WINDOW, readCaptureFile } from '../src/capture/file';
-import { committedCaptures, get, picket, ROOT, tmpDir, withoutEventId } from './helpers';
+import { committedCaptures, get, PCAPS, picket, picketChild, ROOT, tmpDir, withoutEventId } from './helpers';
 
 let dir = '';
 let mix = '';
@@ -83,4 +83,26 @@ test('windows filled to about windowPackets packets (workers keep them in flight
   assert.ok(whole.windows.length <= 7 && Math.min(...whole.windows.slice(0, -1)) > 9000, `whole windows: ${whole.windows.join(' ')}`);
   assert.ok(cut.windows.length >= 1.5 * whole.windows.length, `cut windows: ${cut.windows.join(' ')}`);
   assert.ok(Math.max(...cut.windows.slice(1)) <= 7500, `no window after the first far past 5,000 packets: ${cut.windows.join(' ')}`);
+});
+
+test('workers run the rules the main thread read: a rules file that can be read once (a FIFO) serves any number of workers', async () => {
+  // A worker that read the rule files itself would wait on the FIFO for a writer that has gone (and on a real
+  // file could read another version of it than the main thread did: alerts refer to entries by position).
+  const rulesDir = tmpDir('fifo-rules');
+  const fifo = path.join(rulesDir, 'intel.txt');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const writer = spawn('sh', ['-c', 'printf "# written once\\nnotshodan.io\\n" > "$1"', 'sh', fifo], { stdio: 'ignore' });
+  const run = picketChild(['replay', '--quiet', '--workers', '2', '--rules', rulesDir, path.join(PCAPS, 'intel-dns.pcap')]);
+  const stuck = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
+  try {
+    const r = await run.done;
+    assert.equal(r.code, 0, `picket did not finish: ${run.stderr()}`);
+    const hits = r.docs.filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'picket.intel.indicator') === 'notshodan.io');
+    assert.ok(hits.length >= 1, 'the entry read from the FIFO alerts (intel-dns.pcap queries the near-miss name)');
+    for (const h of hits) assert.equal(get(h, 'picket.intel.source'), fifo);
+  } finally {
+    clearTimeout(stuck);
+    writer.kill('SIGKILL');
+    fs.rmSync(rulesDir, { recursive: true, force: true });
+  }
 });

@@ -139,7 +139,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       }
     } else {
       const ring = ringDir !== undefined ? { dir: ringDir, fileBytes: ringFileMb * 1024 * 1024, files: ringFiles } : null;
-      fan = await startLiveFanout(setup, workers, ifaces.map(liveOpts), ring, sink, (e) => workerFailed(e), () => countCheck());
+      fan = await startLiveFanout(setup, rules, workers, ifaces.map(liveOpts), ring, sink, (e) => workerFailed(e), () => countCheck());
       for (const [i, iface] of ifaces.entries()) {
         say(`capturing on ${iface} (link type ${fan.linktypes[i]}) with ${workers} workers, a socket each in PACKET_FANOUT group ${fan.groups[i]} (picket's libpcap addon, batches, drop counters per socket)`);
       }
@@ -290,7 +290,7 @@ function inlinePath(setup: EngineSetup, rules: Rules, sink: EngineSink): PacketP
 
 /** The workers read their own sockets: nothing to hand them, and no queue of batches that could drop. */
 function fanoutPath(fan: LiveFanout): PacketPath {
-  return { process: () => undefined, stats: () => fan.stats(), dropped: () => 0, reload: () => fan.reload(), stop: () => fan.stop() };
+  return { process: () => undefined, stats: () => fan.stats(), dropped: () => 0, reload: (r) => fan.reload(r), stop: () => fan.stop() };
 }
 
 function summaryLine(caps: Array<{ iface: string; stats: LiveStats }>, packets: number, alerts: Map<string, number>, secs: number): string {

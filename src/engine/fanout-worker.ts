@@ -6,7 +6,8 @@ import { createOutbox, transferables, type WorkerResults } from './ordered-merge
 import type { SharedAnswer } from '../intel/resolved';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { createEngine } from './engine';
-import { engineConfig, loadAllRules, type EngineSetup } from './setup';
+import type { Rules } from '../config/rules';
+import { engineConfig, receivedRules, type EngineSetup } from './setup';
 
 export interface FanoutRing {
   dir: string;
@@ -16,6 +17,8 @@ export interface FanoutRing {
 
 export interface FanoutWorkerInput {
   setup: EngineSetup;
+  /** The main thread's rules (receivedRules); a reload brings the next ones. */
+  rules: Rules;
   index: number;
   /** One capture per interface, each joining (or, for the first worker, founding) that interface's group. */
   captures: LiveOptions[];
@@ -27,7 +30,7 @@ export interface FanoutWorkerInput {
 
 export type FanoutWorkerRequest =
   | { type: 'answers'; list: SharedAnswer[] }
-  | { type: 'reload' }
+  | { type: 'reload'; rules: Rules }
   | { type: 'stop' };
 
 export interface FanoutProgress {
@@ -58,7 +61,7 @@ function run(input: FanoutWorkerInput): void {
   const port = parentPort;
   if (port === null) return;
   const post = (m: FanoutWorkerReply): void => port.postMessage(m, 'results' in m ? transferables(m.results) : []);
-  let rules = loadAllRules(input.setup);
+  let rules = receivedRules(input.rules);
   const outbox = createOutbox();
   let answers: SharedAnswer[] = [];
   const cfg = { ...engineConfig(input.setup, rules, 0, 1), shareAnswer: (a: SharedAnswer) => void answers.push(a) };
@@ -120,7 +123,7 @@ function run(input: FanoutWorkerInput): void {
         engine.rememberAnswers(m.list);
       } else if (m.type === 'reload') {
         try {
-          rules = loadAllRules(input.setup);
+          rules = receivedRules(m.rules);
           engine.reload({ intel: rules.intel, fingerprints: rules.fingerprints, signatures: rules.signatures, policy: rules.policy });
           post({ type: 'reloaded', error: null });
         } catch (e) {

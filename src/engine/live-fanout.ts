@@ -11,6 +11,7 @@ import { deliver, interleave, type ScanItem } from './ordered-merge';
 import { DECODE_EVENT_COUNT } from '../decode/events';
 import { PicketError } from '../errors';
 import type { FanoutProgress, FanoutRing, FanoutWorkerInput, FanoutWorkerReply, FanoutWorkerRequest } from './fanout-worker';
+import type { Rules } from '../config/rules';
 import type { EngineSetup } from './setup';
 import { createTimeMerge } from './time-merge';
 
@@ -42,7 +43,8 @@ export interface LiveFanout {
    * their batches came from); null otherwise.
    */
   ingressOf(ordinal: number): string | null;
-  reload(): Promise<void>;
+  /** Hands every worker the main thread's new rules; rejects if any worker could not take them. */
+  reload(rules: Rules): Promise<void>;
   /** Stops every socket, delivers what they still held, stops the workers; resolves with their final counters. */
   stop(): Promise<EngineStats>;
 }
@@ -55,7 +57,7 @@ const zero = (): LiveStats => ({ received: 0, kernelDropped: 0, ifDropped: 0, pi
  * first worker founds the groups, the others join them. Their observations are merged in packet-time order
  * (time-merge.ts) and handed to `sink`; DNS answer ties one worker reads are passed to all the others.
  */
-export async function startLiveFanout(setup: EngineSetup, count: number, captures: LiveOptions[], ring: FanoutRing | null,
+export async function startLiveFanout(setup: EngineSetup, rules: Rules, count: number, captures: LiveOptions[], ring: FanoutRing | null,
   sink: EngineSink, onError: (e: Error) => void, onProgress: () => void): Promise<LiveFanout> {
   const rec = createScanRecord();
   const ingress = captures.length > 1 ? Array.from({ length: count }, () => createIngressMap()) : null;
@@ -95,7 +97,7 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
   };
 
   const spawn = (w: number, groups: Array<number | 'new'>): Promise<{ groups: number[]; linktypes: number[] }> => {
-    const input: FanoutWorkerInput = { setup, index: w, captures: captures.map((c, i) => ({ ...c, fanout: groups[i] })), ring, idleMs: IDLE_MS, lagMs: LAG_MS };
+    const input: FanoutWorkerInput = { setup, rules, index: w, captures: captures.map((c, i) => ({ ...c, fanout: groups[i] })), ring, idleMs: IDLE_MS, lagMs: LAG_MS };
     const worker = new Worker(path.join(__dirname, 'fanout-worker.js'), { workerData: input });
     workers[w] = worker;
     let stoppedResolve: () => void = () => undefined;
@@ -171,10 +173,10 @@ export async function startLiveFanout(setup: EngineSetup, count: number, capture
     sockets: () => lastCapture.flatMap((per, w) => per.map((stats, i) => ({ iface: captures[i].iface, worker: w, stats: { ...stats } }))),
     waiting: () => merge.waiting(),
     ingressOf: (ordinal) => (ingress === null || deliveringWorker < 0 ? null : ingress[deliveringWorker].lookup(ordinal)),
-    reload() {
+    reload(next) {
       return new Promise((resolve, reject) => {
         reloadWaiters.push({ left: count, errors: [], done: (err) => (err === null ? resolve() : reject(new PicketError(err))) });
-        for (const w of workers) w.postMessage({ type: 'reload' } satisfies FanoutWorkerRequest);
+        for (const w of workers) w.postMessage({ type: 'reload', rules: next } satisfies FanoutWorkerRequest);
       });
     },
     stop() {

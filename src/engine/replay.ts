@@ -82,7 +82,7 @@ async function replayWithWorkers(files: string[], setup: EngineSetup, rules: Rul
   };
   let finished = 0;
   for (let w = 0; w < count; w++) {
-    const input: WorkerInput = { setup, shardIndex: w, shardCount: count, slots };
+    const input: WorkerInput = { setup, rules, shardIndex: w, shardCount: count, slots };
     const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     pool.push(worker);
     worker.on('message', (m: WorkerMessage) => {

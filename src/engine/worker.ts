@@ -3,7 +3,8 @@ import type { PacketBatch } from '../capture/batch';
 import { createEngine } from './engine';
 import type { EngineStats } from '../core/observation';
 import { createOutbox, transferables, type WorkerResults } from './ordered-merge';
-import { engineConfig, loadAllRules, type EngineSetup } from './setup';
+import type { Rules } from '../config/rules';
+import { engineConfig, receivedRules, type EngineSetup } from './setup';
 
 /** A batch slot in shared memory: the packet bytes and the per-packet arrays, written by the reading thread. */
 export interface SharedSlot {
@@ -36,6 +37,8 @@ export function slotBatch(s: SharedSlot): PacketBatch {
 
 export interface WorkerInput {
   setup: EngineSetup;
+  /** The main thread's rules (receivedRules). */
+  rules: Rules;
   shardIndex: number;
   shardCount: number;
   slots: SharedSlot[];
@@ -56,7 +59,7 @@ export type WorkerMessage =
 function run(input: WorkerInput): void {
   const port = parentPort;
   if (port === null) return;
-  const rules = loadAllRules(input.setup);
+  const rules = receivedRules(input.rules);
   const outbox = createOutbox();
   const engine = createEngine(engineConfig(input.setup, rules, input.shardIndex, input.shardCount), outbox);
   const batches = input.slots.map(slotBatch);
