@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildDomainIndex, matchDomain, type IntelEntry } from '../src/intel/domains';
+import { createResolvedCache, lookupV4, lookupV6, remapResolved, rememberV4, rememberV6 } from '../src/intel/resolved';
 
 function entry(indicator: string): IntelEntry {
   return { indicator, type: 'domain', category: 't', severity: 'low', confidence: 'low', technique: 'T1590.005', description: '', source: 'x', line: 1 };
@@ -49,4 +50,29 @@ test('the match memo answers as the walk does, across repeats and past its bound
   }
   assert.ok(hits > 1000, `listed names were asked (${hits})`);
   assert.ok(warm.memo.size > 0 && warm.memo.size <= 4096, `memo bounded (${warm.memo.size})`);
+});
+
+test('a reload keeps the DNS answers\' address ties whose names the new rules still list, under their new positions', () => {
+  const before = buildDomainIndex(['shodan.io', 'censys.io', 'ipinfo.io'].map(entry));
+  const after = buildDomainIndex(['ipinfo.io', 'greynoise.io', 'shodan.io'].map(entry));
+  const c = createResolvedCache(100, 3600);
+  const v6 = new Uint8Array(32);
+  v6[0] = 0xfd;
+  v6[15] = 1;
+  v6[16] = 0xfd;
+  v6[31] = 2;
+  rememberV4(c, 0x0a000001, 0xc0000201, matchDomain(before, 'api.shodan.io'), 'api.shodan.io', 0);
+  rememberV4(c, 0x0a000001, 0xc0000202, matchDomain(before, 'search.censys.io'), 'search.censys.io', 0);
+  rememberV4(c, 0x0a000002, 0xc0000202, matchDomain(before, 'search.censys.io'), 'search.censys.io', 0);
+  rememberV6(c, v6, 0, 16, matchDomain(before, 'ipinfo.io'), 'ipinfo.io', 0);
+  assert.equal(c.size, 4);
+  remapResolved(c, (name) => matchDomain(after, name), 50, 60);
+  assert.equal(c.size, 2, 'the censys.io ties go: the new rules do not list it');
+  assert.equal(lookupV4(c, 0x0a000001, 0xc0000201, 10)?.entry, 2, 'shodan.io is third now');
+  assert.equal(lookupV4(c, 0x0a000001, 0xc0000202, 10), undefined);
+  assert.equal(lookupV4(c, 0x0a000002, 0xc0000202, 10), undefined);
+  assert.equal(c.v4.has(0x0a000002), false, 'a client left with no tie goes');
+  assert.equal(lookupV6(c, v6, 0, 16, 10)?.entry, 0, 'ipinfo.io is first now');
+  assert.equal(c.max, 50);
+  assert.equal(c.windowSec, 60);
 });

@@ -17,7 +17,7 @@ import { countDecodeEvents, createDecodeCounters, DECODE_EVENT_COUNT } from '../
 import { createIcmpQuote, readIcmpQuote } from '../decode/icmp';
 import { addSegment, closeStream, createFirstBytesTable, directedCheck, directedHash, expireStreams, findStream, openStream } from '../flow/first-bytes';
 import { shardOfPacket } from '../flow/shard';
-import { createResolvedCache, lookupV4, lookupV6, rememberShared, rememberV4, rememberV6, sharedV4, sharedV6, type SharedAnswer } from '../intel/resolved';
+import { createResolvedCache, lookupV4, remapResolved, lookupV6, rememberShared, rememberV4, rememberV6, sharedV4, sharedV6, type SharedAnswer } from '../intel/resolved';
 import { matchAddress4, matchAddress6, matchDomain, type DomainIndex } from '../intel/domains';
 import { excerpt, matchFieldSignatures, matchPayloadSignature, type Signature } from '../recon/signatures';
 import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
@@ -83,7 +83,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const decodeCounters = createDecodeCounters();
   const st = emptyStats(DECODE_EVENT_COUNT, emptyCounters(ANALYZERS));
   const streams = createFirstBytesTable();
-  let resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+  const resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
   let hasAddressIntel = false;
   /** Connections to intel-tied addresses waiting for their first client bytes, by flowKey. */
   const pendingConns = new Map<number, PendingConn>();
@@ -623,7 +623,12 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       }
     },
     rememberAnswers(list) {
-      for (const a of list) rememberShared(resolved, a);
+      // By name, not by the sender's entry position: a worker that has not yet taken a reload the sender has (or the
+      // other way round) numbers the entries differently.
+      for (const a of list) {
+        a.entry = matchDomain(cfg.intel, a.name);
+        if (a.entry >= 0) rememberShared(resolved, a);
+      }
     },
     stats() {
       st.decode = Array.from(decodeCounters);
@@ -632,11 +637,17 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
     },
     reload(rules) {
       // Flow state (streams, UDP flows, probes awaiting replies) is kept, within the bounds it was made with (a new
-      // scan.max_pending applies from the next start). What refers to intel entries by position (address ties from
-      // DNS answers, connections waiting on them) is dropped: positions change.
+      // scan.max_pending applies from the next start). What refers to intel entries by position is looked up again
+      // by name, as a fresh DNS answer would be: address ties from DNS answers (a reload used to forget them, and
+      // with them intel.conn for the connections after it) and connections waiting on them. Connections waiting on
+      // an address entry (a few seconds) are dropped: they carry no name to look up.
       cfg = { ...cfg, ...rules };
-      resolved = createResolvedCache(cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
-      pendingConns.clear();
+      const entryOf = (name: string): number => matchDomain(cfg.intel, name);
+      remapResolved(resolved, entryOf, cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+      for (const [key, c] of pendingConns) {
+        c.entry = c.via === 'dns-answer' ? entryOf(c.name) : -1;
+        if (c.entry < 0) pendingConns.delete(key);
+      }
       derive();
       for (const a of analyzers) a.reload?.();
     },

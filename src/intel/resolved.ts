@@ -68,6 +68,30 @@ function rememberV6Key(c: ResolvedCache, key: string, entry: number, name: strin
   c.v6.set(key, { entry, name, expires: now + c.windowSec });
 }
 
+/**
+ * After a rules reload: each tie keeps the entry its name matches under the new rules (entries are positions, and
+ * positions change), or goes when no entry matches it any more. New bounds apply from here on.
+ */
+export function remapResolved(c: ResolvedCache, entryOf: (name: string) => number, max: number, windowSec: number): void {
+  c.max = max;
+  c.windowSec = windowSec;
+  for (const [client, m] of c.v4) {
+    for (const [addr, e] of m) {
+      e.entry = entryOf(e.name);
+      if (e.entry >= 0) continue;
+      m.delete(addr);
+      c.size--;
+    }
+    if (m.size === 0) c.v4.delete(client);
+  }
+  for (const [key, e] of c.v6) {
+    e.entry = entryOf(e.name);
+    if (e.entry >= 0) continue;
+    c.v6.delete(key);
+    c.size--;
+  }
+}
+
 export function lookupV4(c: ResolvedCache, client: number, addr: number, now: number): ResolvedEntry | undefined {
   const e = c.v4.get(client)?.get(addr);
   return e !== undefined && e.expires > now ? e : undefined;
