@@ -65,12 +65,17 @@ const MAX_NAMES = 16;
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
 ): { observe(o: Observation): void; finish(): void; tick(now: number): void; reload(entries: IntelEntry[], policy: Policy): void } {
-  const open = new LRUCache<string, Sighting>({
+  /**
+   * Made at the first sighting: lru-cache allocates for its bound when made (9-11 ms and ~2.4 MB for the default
+   * 100,000; 84 ms for 1,000,000), which a run without intel sightings need not pay.
+   */
+  let open: LRUCache<string, Sighting> | null = null;
+  const sightings = (): LRUCache<string, Sighting> => (open ??= new LRUCache<string, Sighting>({
     max: policy.intel.maxTracked,
     disposeAfter: (s, _key, reason) => {
       if (reason === 'evict') closeSighting(s);
     },
-  });
+  }));
   let lastSweep = -Infinity;
 
   function closeSighting(s: Sighting): void {
@@ -132,6 +137,7 @@ export function createIntelAlerter(
   function sweep(now: number): void {
     if (now - lastSweep < 60) return;
     lastSweep = now;
+    if (open === null) return;
     const ended: string[] = [];
     for (const [k, s] of open.entries()) if (s.windowEnd <= now) ended.push(k);
     for (const k of ended) {
@@ -149,6 +155,7 @@ export function createIntelAlerter(
       const rule = intelRule(o);
       const key = `${o.srcIp}|${entries[o.intel].type}:${entries[o.intel].indicator}|${rule.id}`;
       const name = observedName(o);
+      const open = sightings();
       const s = open.get(key);
       if (s !== undefined && now < s.windowEnd) {
         s.repeats++;
@@ -171,6 +178,7 @@ export function createIntelAlerter(
     },
     tick: (now) => sweep(now),
     finish() {
+      if (open === null) return;
       // Close in the order the sightings began, so the output does not depend on cache internals.
       const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);
       open.clear();
