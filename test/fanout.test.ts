@@ -38,6 +38,18 @@ let ringDir = '';
 let rulesDir = '';
 let addedRules = '';
 /** An intel list written while both pickets run; the name is queried over TCP (the UDP DNS flow is the tests' one). */
+/**
+ * The list in force at the start, replaced at the reload: its entry and the added one take the same position in the
+ * rules (after the bundled ones), so an observation judged by one list and reported by the other names the wrong one.
+ */
+const FIRST_RULES = [
+  '# the fanout test\'s list before the reload',
+  'kind: intel-domains',
+  'defaults: { category: test-intel, severity: high, confidence: high, technique: T1590.005 }',
+  'domains:',
+  '  - { domain: first-intel.test, description: "an intel domain of the rules before the reload" }',
+  '',
+].join('\n');
 const ADDED_RULES = [
   '# written by the fanout test while picket runs',
   'kind: intel-domains',
@@ -86,6 +98,7 @@ before(async () => {
   ringDir = path.join(work, 'ring');
   rulesDir = path.join(work, 'rules');
   fs.mkdirSync(rulesDir);
+  fs.writeFileSync(path.join(rulesDir, 'intel-first.yaml'), FIRST_RULES);
   fs.mkdirSync(path.join(work, 'www'));
   fs.writeFileSync(path.join(work, 'www', 'index.html'), 'fanout\n');
   createLab();
@@ -116,9 +129,11 @@ before(async () => {
   assert.equal(await client(['curl', '-sS', '-m', '20', '-H', 'Host: www.censys.io', `http://${INTEL_ADDR}/`]), 'fanout\n');
   await client(['nmap', '-sS', '-Pn', '-n', '-p', '1-300', SERVER]);
   await client(['nmap', '-sS', '-Pn', '-n', '-p', '1000-1100', INTEL_ADDR]);
-  // Rules added at run time: the main thread reads them and hands them to its workers. First the traffic above is
-  // processed (past the merge's idle watermark): a reload forgets the DNS answers' address ties (engine.ts).
-  await sleep(1500);
+  // Rules replaced at run time: the main thread reads them and hands them to its workers. A query for the old list's
+  // name goes out just before: its packets precede the reload, so the old list judges and names it, wherever they
+  // are (a batch, the merge) when the new one comes.
+  await client(['dig', '+tcp', '+time=5', '+tries=1', `@${SERVER}`, 'www.first-intel.test']);
+  fs.rmSync(path.join(rulesDir, 'intel-first.yaml'));
   addedRules = path.join(rulesDir, 'intel-added.yaml');
   fs.writeFileSync(addedRules, ADDED_RULES);
   for (const p of [inline, fanout]) p.kill('SIGHUP');
@@ -241,6 +256,11 @@ test('a DNS answer read by one worker ties the connections the other worker read
 test('SIGHUP with fanout workers: the rules the main thread read reach every worker, and the added name alerts', () => {
   for (const b of [inline, fanout]) {
     assert.doesNotMatch(b?.stderr() ?? '', /NOT reloaded/, `${b?.name ?? ''}: every worker took the rules`);
+    // The query sent just before the reload: judged and named by the list of its time, not the entry that took its place.
+    const first = alertsOf(b).filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'dns.question.name') === 'www.first-intel.test');
+    assert.equal(first.length, 1, `${b?.name ?? ''}: one intel.dns alert for the name of the list before the reload`);
+    assert.equal(get(first[0], 'picket.intel.indicator'), 'first-intel.test');
+    assert.equal(get(first[0], 'picket.intel.source'), path.join(rulesDir, 'intel-first.yaml'));
     const hits = alertsOf(b).filter((d) => get(d, 'rule.id') === 'intel.dns' && get(d, 'dns.question.name') === 'www.reload-intel.test');
     assert.equal(hits.length, 1, `${b?.name ?? ''}: one intel.dns alert for the added name`);
     assert.equal(get(hits[0], 'picket.intel.source'), addedRules);

@@ -32,6 +32,15 @@ export const BATCH_MAX_PACKETS = 32768;
  */
 export const MAX_TS_SEC = 253402300799;
 
+/** Packets [from, to) of a batch as a batch of their own: views of its arrays, nothing copied. */
+export function batchSlice(b: PacketBatch, from: number, to: number): PacketBatch {
+  return {
+    data: b.data, count: to - from, offset: b.offset.subarray(from), caplen: b.caplen.subarray(from), origlen: b.origlen.subarray(from),
+    tsSec: b.tsSec.subarray(from), tsNsec: b.tsNsec.subarray(from), linktype: b.linktype.subarray(from), firstOrdinal: b.firstOrdinal + from,
+    ...(b.shard !== undefined ? { shard: b.shard.subarray(from) } : {}),
+  };
+}
+
 export function createPacketBatch(data: Buffer, capacity = BATCH_MAX_PACKETS): PacketBatch {
   return {
     data,

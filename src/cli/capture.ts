@@ -8,6 +8,7 @@ import { BATCH_MAX_PACKETS } from '../capture/batch';
 import { createIngressMap } from '../capture/ingress';
 import { createEngine, type EngineSink } from '../engine/engine';
 import { startLiveFanout, type LiveFanout } from '../engine/live-fanout';
+import { ReloadsAt } from '../engine/reload-at';
 import type { EngineStats, Observation } from '../core/observation';
 import type { ScanRecord } from '../core/scan-record';
 import type { PacketBatch } from '../capture/batch';
@@ -211,7 +212,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const healthTimer = watchSinkHealth(outputs.sinks, (line) => process.stderr.write(`picket: ${line}\n`));
 
   // Windows and idle timers run on packet time; on a quiet link the wall clock moves them on.
-  const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
+  const ticker = setInterval(() => {
+    path.idle(Date.now());
+    pipeline.tick(Date.now() / 1000);
+  }, 1000);
   let lastPackets = 0;
   let lastAt = Date.now();
   const statsTimer = statsEvery > 0 && !values.quiet ? setInterval(() => {
@@ -232,11 +236,11 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     onHangup = () => {
       try {
         const next = load();
-        path.reload(next).then(() => {
+        // From this moment's packet time on: every packet already captured is older (live-fanout.ts says why).
+        path.reload(next, Date.now() / 1000, () => {
           pipeline.reload(next);
           rules = next;
-          say(`rules reloaded: ${rules.files.length} files`);
-        }, (e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
+        }).then(() => say(`rules reloaded: ${next.files.length} files`), (e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
       } catch (e) {
         say(`rules NOT reloaded, the old ones stay: ${(e as Error).message}`);
       }
@@ -273,24 +277,48 @@ interface PacketPath {
   stats(): EngineStats;
   /** Packets dropped because the workers fell behind (always 0 inline: the capture waits for the engine). */
   dropped(): number;
-  reload(rules: Rules): Promise<void>;
+  /** New rules for the packets from packet time `at` on; `swap` moves the alert pipeline to them at that point. */
+  reload(rules: Rules, at: number, swap: () => void): Promise<void>;
+  /** Called every second (wall clock, ms): a quiet capture puts due reloads in force without a packet. */
+  idle(now: number): void;
   stop(): Promise<EngineStats>;
 }
 
+/** How long after its time a reload is put in force on a quiet capture: past what the kernel block and a batch hold. */
+const QUIET_RELOAD_MS = 500;
+
 function inlinePath(setup: EngineSetup, rules: Rules, sink: EngineSink): PacketPath {
   const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
+  // One thread: the engine and the pipeline change rules together, at the first packet of the reload's time.
+  const reloads = new ReloadsAt<{ rules: Rules; swap: () => void }>((next) => {
+    const r = next.rules;
+    engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy });
+    next.swap();
+  });
+  const run = (b: PacketBatch): void => engine.processBatch(b);
+  let lastBatchAt = Date.now();
   return {
-    process: (b) => engine.processBatch(b),
+    process: (b) => {
+      lastBatchAt = Date.now();
+      reloads.process(b, run);
+    },
     stats: () => engine.stats(),
     dropped: () => 0,
-    reload: async (r) => engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy }),
+    reload: async (r, at, swap) => reloads.add({ rules: r, swap }, at),
+    idle: (now) => {
+      if (now - lastBatchAt >= QUIET_RELOAD_MS) reloads.applyUpTo((now - QUIET_RELOAD_MS) / 1000);
+    },
     stop: async () => engine.stats(),
   };
 }
 
 /** The workers read their own sockets: nothing to hand them, and no queue of batches that could drop. */
 function fanoutPath(fan: LiveFanout): PacketPath {
-  return { process: () => undefined, stats: () => fan.stats(), dropped: () => 0, reload: (r) => fan.reload(r), stop: () => fan.stop() };
+  return {
+    process: () => undefined, stats: () => fan.stats(), dropped: () => 0, reload: (r, at, swap) => fan.reload(r, at, swap),
+    // The merge's watermark puts a reload in force on a quiet link (live-fanout.ts).
+    idle: () => undefined, stop: () => fan.stop(),
+  };
 }
 
 function summaryLine(caps: Array<{ iface: string; stats: LiveStats }>, packets: number, alerts: Map<string, number>, secs: number): string {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PacketBatch } from '../capture/batch';
+import { ReloadsAt } from './reload-at';
 import { openLive, type LiveOptions, type LiveSource, type LiveStats } from '../capture/live';
 import type { EngineStats } from '../core/observation';
 import { createOutbox, transferables, type WorkerResults } from './ordered-merge';
@@ -30,7 +31,8 @@ export interface FanoutWorkerInput {
 
 export type FanoutWorkerRequest =
   | { type: 'answers'; list: SharedAnswer[] }
-  | { type: 'reload'; rules: Rules }
+  /** New rules, for the packets from packet time `at` (seconds) on: live-fanout.ts says why. */
+  | { type: 'reload'; rules: Rules; at: number }
   | { type: 'stop' };
 
 export interface FanoutProgress {
@@ -100,12 +102,18 @@ function run(input: FanoutWorkerInput): void {
     return p;
   };
 
+  const reloads = new ReloadsAt<Rules>((next) => {
+    rules = next;
+    engine.reload({ intel: rules.intel, fingerprints: rules.fingerprints, signatures: rules.signatures, policy: rules.policy });
+  });
+  const run = (b: PacketBatch): void => engine.processBatch(b);
+
   const onBatch = (i: number, batch: PacketBatch): void => {
     if (sources.length > 1) ingress.push(ordinal, batch.count, i);
     batch.firstOrdinal = ordinal;
     ordinal += batch.count;
     rings[i]?.write(batch);
-    engine.processBatch(batch);
+    reloads.process(batch, run);
     for (let k = 0; k < batch.count; k++) {
       const t = batch.tsSec[k] + batch.tsNsec[k] * 1e-9;
       if (t > lastTs[i]) lastTs[i] = t;
@@ -114,7 +122,13 @@ function run(input: FanoutWorkerInput): void {
     if (!stopping) post({ type: 'progress', ...progress() });
   };
 
-  const ticker = setInterval(() => post({ type: 'progress', ...progress() }), input.idleMs);
+  const ticker = setInterval(() => {
+    // Every socket quiet: nothing older than the wall clock less the lag can still come (a busy socket may be behind
+    // by more; its packets put the reload in force).
+    const now = Date.now();
+    if (lastBatchAt.every((t) => now - t >= input.idleMs)) reloads.applyUpTo((now - input.lagMs) / 1000);
+    post({ type: 'progress', ...progress() });
+  }, input.idleMs);
   sources.forEach((s, i) => s.start((b) => onBatch(i, b), (e) => post({ type: 'error', message: e.message })));
 
   port.on('message', (m: FanoutWorkerRequest) => {
@@ -123,8 +137,7 @@ function run(input: FanoutWorkerInput): void {
         engine.rememberAnswers(m.list);
       } else if (m.type === 'reload') {
         try {
-          rules = receivedRules(m.rules);
-          engine.reload({ intel: rules.intel, fingerprints: rules.fingerprints, signatures: rules.signatures, policy: rules.policy });
+          reloads.add(receivedRules(m.rules), m.at);
           post({ type: 'reloaded', error: null });
         } catch (e) {
           post({ type: 'reloaded', error: (e as Error).message });

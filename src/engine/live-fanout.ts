@@ -13,7 +13,7 @@ import { PicketError } from '../errors';
 import type { FanoutProgress, FanoutRing, FanoutWorkerInput, FanoutWorkerReply, FanoutWorkerRequest } from './fanout-worker';
 import type { Rules } from '../config/rules';
 import type { EngineSetup } from './setup';
-import { createTimeMerge } from './time-merge';
+import { createTimeMerge, timeOf } from './time-merge';
 
 /** An idle worker reports every IDLE_MS, claiming to have seen everything up to LAG_MS ago (see time-merge.ts). */
 const IDLE_MS = 100;
@@ -43,8 +43,14 @@ export interface LiveFanout {
    * their batches came from); null otherwise.
    */
   ingressOf(ordinal: number): string | null;
-  /** Hands every worker the main thread's new rules; rejects if any worker could not take them. */
-  reload(rules: Rules): Promise<void>;
+  /**
+   * New rules from packet time `at` (seconds) on: every worker takes them before its first packet at or after `at`,
+   * and `swap` (the caller's alert pipeline taking them) runs when the merge first hands on an item at or after
+   * `at`, or its watermark passes `at`. Every thread thus changes rules at one point of the merged stream, and no
+   * observation's rule positions (intel entries, signatures, fingerprints) are read against the other set.
+   * Resolves when every worker has the rules; rejects if one could not take them.
+   */
+  reload(rules: Rules, at: number, swap: () => void): Promise<void>;
   /** Stops every socket, delivers what they still held, stops the workers; resolves with their final counters. */
   stop(): Promise<EngineStats>;
 }
@@ -63,7 +69,13 @@ export async function startLiveFanout(setup: EngineSetup, rules: Rules, count: n
   const ingress = captures.length > 1 ? Array.from({ length: count }, () => createIngressMap()) : null;
   /** The worker whose item is being delivered (-1: none). */
   let deliveringWorker = -1;
+  /** Reloads whose packet time the merge has not reached yet, oldest first. */
+  const swaps: Array<{ at: number; swap: () => void }> = [];
+  const swapUpTo = (t: number): void => {
+    while (swaps.length > 0 && swaps[0].at <= t) swaps.shift()!.swap();
+  };
   const merge = createTimeMerge<Observation | ScanItem>(count, (item, w) => {
+    swapUpTo(timeOf(item));
     deliveringWorker = w;
     try {
       deliver(item, sink, rec);
@@ -94,6 +106,8 @@ export async function startLiveFanout(setup: EngineSetup, rules: Rules, count: n
       });
     }
     merge.push(w, interleave(p.results), p.upTo);
+    // A quiet link: the watermark passes a reload's time with no item to carry it.
+    swapUpTo(merge.released());
   };
 
   const spawn = (w: number, groups: Array<number | 'new'>): Promise<{ groups: number[]; linktypes: number[] }> => {
@@ -173,10 +187,11 @@ export async function startLiveFanout(setup: EngineSetup, rules: Rules, count: n
     sockets: () => lastCapture.flatMap((per, w) => per.map((stats, i) => ({ iface: captures[i].iface, worker: w, stats: { ...stats } }))),
     waiting: () => merge.waiting(),
     ingressOf: (ordinal) => (ingress === null || deliveringWorker < 0 ? null : ingress[deliveringWorker].lookup(ordinal)),
-    reload(next) {
+    reload(next, at, swap) {
       return new Promise((resolve, reject) => {
+        swaps.push({ at, swap });
         reloadWaiters.push({ left: count, errors: [], done: (err) => (err === null ? resolve() : reject(new PicketError(err))) });
-        for (const w of workers) w.postMessage({ type: 'reload', rules: next } satisfies FanoutWorkerRequest);
+        for (const w of workers) w.postMessage({ type: 'reload', rules: next, at } satisfies FanoutWorkerRequest);
       });
     },
     stop() {
