@@ -133,3 +133,19 @@ test('--workers 2 under a flood: each worker reads its own fanout socket, whose 
   assert.equal(sockets[0].kernel_dropped + sockets[1].kernel_dropped, kernel, 'the interface\'s drops are its sockets\' drops');
   assert.ok(sockets[0].received > 0 && sockets[1].received > 0, `both sockets received: ${JSON.stringify(sockets)}`);
 });
+
+test('a SIGTERM repeated while picket stops (a wrapper signals the process and its group) does not cut the stop short', { timeout: 60_000 }, async () => {
+  const r = start(['--workers', '2']);
+  await started(r);
+  r.proc.kill('SIGTERM');
+  for (let i = 0; i < 400 && !r.err.join('').includes('stopping'); i++) await new Promise((res) => setTimeout(res, 2));
+  assert.match(r.err.join(''), /stopping \(SIGTERM\)/);
+  // The workers are being stopped now (their sockets, the merge, the final counters): the second one lands in that.
+  r.proc.kill('SIGTERM');
+  const timer = setTimeout(() => r.proc.kill('SIGKILL'), 20_000);
+  const code = await r.exited;
+  clearTimeout(timer);
+  assert.equal(code, 0, `exit ${code}: ${r.err.join('')}`);
+  const docs = r.out.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(docs.filter((d) => get(d, 'event.dataset') === 'picket.stats').length, 1, 'the final stats document');
+});

@@ -232,7 +232,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       stopAll(why).then(resolve, reject);
     };
     process.once('SIGINT', () => finish('SIGINT'));
-    process.once('SIGTERM', () => finish('SIGTERM'));
+    // Every SIGTERM, not only the first: a supervisor or a wrapper (timeout(1), a process-group kill) may send it to
+    // the process and to its group, and a second one taking the default action would end picket in the middle of
+    // flushing its alerts. A stop that hangs is for SIGKILL; a second SIGINT (a terminal) still ends it at once.
+    process.on('SIGTERM', () => finish('SIGTERM'));
     onHangup = () => {
       try {
         const next = load();
