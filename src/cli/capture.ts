@@ -239,11 +239,14 @@ export async function captureCommand(argv: string[], version: string): Promise<n
     onHangup = () => {
       try {
         const next = load();
-        // From this moment's packet time on: every packet already captured is older (live-fanout.ts says why).
-        path.reload(next, Date.now() / 1000, () => {
+        // In force from a packet time every thread can still honour (live-fanout.ts says why): a fanout worker may
+        // read a batch or two more before the message reaches it, so the time is set a little after the signal.
+        const at = (Date.now() + RELOAD_AHEAD_MS) / 1000;
+        path.reload(next, at, () => {
           pipeline.reload(next);
           rules = next;
-        }).then(() => say(`rules reloaded: ${next.files.length} files`), (e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
+          say(`rules reloaded: ${next.files.length} files, in force from ${new Date(at * 1000).toISOString()}`);
+        }).catch((e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
       } catch (e) {
         say(`rules NOT reloaded, the old ones stay: ${(e as Error).message}`);
       }
@@ -289,6 +292,11 @@ interface PacketPath {
 
 /** How long after its time a reload is put in force on a quiet capture: past what the kernel block and a batch hold. */
 const QUIET_RELOAD_MS = 500;
+/**
+ * How far after SIGHUP a reload's packet time is set: above what a fanout worker may read between the signal and the
+ * message (the batch it is in, one more at the addon's 50 ms flush), with room for a busy machine.
+ */
+const RELOAD_AHEAD_MS = 250;
 
 function inlinePath(setup: EngineSetup, rules: Rules, sink: EngineSink): PacketPath {
   const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);

@@ -1,8 +1,8 @@
 import { batchSlice, type PacketBatch } from '../capture/batch';
 
 /**
- * Rules reloads of a live capture, each in force from a packet time: the wall clock when SIGHUP came, which every
- * packet already captured precedes. A packet that waited in the kernel ring or a batch while the rules changed is
+ * Rules reloads of a live capture, each in force from a packet time a little after SIGHUP came (capture.ts), which
+ * every packet already captured precedes. A packet that waited in the kernel ring or a batch while the rules changed is
  * still judged by the rules of its time, and with fanout workers every thread changes rules at the same point of
  * the packet stream, so no observation's rule positions (intel entries, signatures, fingerprints) are read against
  * the other set of rules.
