@@ -12,7 +12,7 @@ import { ReloadsAt } from '../engine/reload-at';
 import type { EngineStats, Observation } from '../core/observation';
 import type { ScanRecord } from '../core/scan-record';
 import type { PacketBatch } from '../capture/batch';
-import { engineConfig, type EngineSetup } from '../engine/setup';
+import { engineConfig, engineRules, type EngineSetup } from '../engine/setup';
 import { EXIT_UNDELIVERED, PicketError } from '../errors';
 import { createRegistry, serveMetrics, type MetricsServer } from '../output/metrics';
 import { prepareFleet, summaryHook, withPartitions } from './fleet-setup';
@@ -64,7 +64,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   const ifaces = values.interface.length > 0 ? values.interface : cfg.capture?.interfaces ?? [];
   if (ifaces.length === 0) throw new PicketError('capture needs an interface: -i IFACE (picket interfaces lists them), or capture.interfaces in picket.yaml');
   const { setup, loadRules: load } = detectionSettings(values, cfg, BATCH_MAX_PACKETS);
-  let rules = load();
+  const rules = load();
   const liveOpts = (iface: string): LiveOptions => ({
     iface, bpf: values.bpf ?? cfg.capture?.bpf, snaplen: wholeFlag('snaplen', values.snaplen, 64, 262144) ?? cfg.capture?.snaplen,
     bufferMb: wholeFlag('buffer-mb', values['buffer-mb'], 1, 2047) ?? cfg.capture?.bufferMb, promisc: values.promisc ?? cfg.capture?.promisc ?? false,
@@ -244,7 +244,6 @@ export async function captureCommand(argv: string[], version: string): Promise<n
         const at = (Date.now() + RELOAD_AHEAD_MS) / 1000;
         path.reload(next, at, () => {
           pipeline.reload(next);
-          rules = next;
           say(`rules reloaded: ${next.files.length} files, in force from ${new Date(at * 1000).toISOString()}`);
         }).catch((e: Error) => say(`rules NOT reloaded in every worker: ${e.message}`));
       } catch (e) {
@@ -302,8 +301,7 @@ function inlinePath(setup: EngineSetup, rules: Rules, sink: EngineSink): PacketP
   const engine = createEngine(engineConfig(setup, rules, 0, 1), sink);
   // One thread: the engine and the pipeline change rules together, at the first packet of the reload's time.
   const reloads = new ReloadsAt<{ rules: Rules; swap: () => void }>((next) => {
-    const r = next.rules;
-    engine.reload({ intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy });
+    engine.reload(engineRules(next.rules));
     next.swap();
   });
   const run = (b: PacketBatch): void => engine.processBatch(b);

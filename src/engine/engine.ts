@@ -626,7 +626,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       // By name, not by the sender's entry position: a worker that has not yet taken a reload the sender has (or the
       // other way round) numbers the entries differently.
       for (const a of list) {
-        a.entry = matchDomain(cfg.intel, a.name);
+        a.entry = host.matchDomain(a.name);
         if (a.entry >= 0) rememberShared(resolved, a);
       }
     },
@@ -642,10 +642,9 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
       // with them intel.conn for the connections after it) and connections waiting on them. Connections waiting on
       // an address entry (a few seconds) are dropped: they carry no name to look up.
       cfg = { ...cfg, ...rules };
-      const entryOf = (name: string): number => matchDomain(cfg.intel, name);
-      remapResolved(resolved, entryOf, cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
+      remapResolved(resolved, host.matchDomain, cfg.policy.intel.maxResolved, cfg.policy.intel.resolvedWindow);
       for (const [key, c] of pendingConns) {
-        c.entry = c.via === 'dns-answer' ? entryOf(c.name) : -1;
+        c.entry = c.via === 'dns-answer' ? host.matchDomain(c.name) : -1;
         if (c.entry < 0) pendingConns.delete(key);
       }
       derive();

@@ -8,7 +8,7 @@ import type { SharedAnswer } from '../intel/resolved';
 import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { createEngine } from './engine';
 import type { Rules } from '../config/rules';
-import { engineConfig, receivedRules, type EngineSetup } from './setup';
+import { engineConfig, engineRules, receivedRules, type EngineSetup } from './setup';
 
 export interface FanoutRing {
   dir: string;
@@ -63,7 +63,7 @@ function run(input: FanoutWorkerInput): void {
   const port = parentPort;
   if (port === null) return;
   const post = (m: FanoutWorkerReply): void => port.postMessage(m, 'results' in m ? transferables(m.results) : []);
-  let rules = receivedRules(input.rules);
+  const rules = receivedRules(input.rules);
   const outbox = createOutbox();
   let answers: SharedAnswer[] = [];
   const cfg = { ...engineConfig(input.setup, rules, 0, 1), shareAnswer: (a: SharedAnswer) => void answers.push(a) };
@@ -102,10 +102,7 @@ function run(input: FanoutWorkerInput): void {
     return p;
   };
 
-  const reloads = new ReloadsAt<Rules>((next) => {
-    rules = next;
-    engine.reload({ intel: rules.intel, fingerprints: rules.fingerprints, signatures: rules.signatures, policy: rules.policy });
-  });
+  const reloads = new ReloadsAt<Rules>((next) => engine.reload(engineRules(next)));
   const run = (b: PacketBatch): void => engine.processBatch(b);
 
   const onBatch = (i: number, batch: PacketBatch): void => {

@@ -27,6 +27,11 @@ export function receivedRules(r: Rules): Rules {
   return r;
 }
 
+/** What an engine takes from new rules on a reload (Engine.reload). */
+export function engineRules(r: Rules): Pick<EngineConfig, 'intel' | 'fingerprints' | 'signatures' | 'policy'> {
+  return { intel: r.intel, fingerprints: r.fingerprints, signatures: r.signatures, policy: r.policy };
+}
+
 export function engineConfig(setup: EngineSetup, rules: Rules, shardIndex: number, shardCount: number): EngineConfig {
   return {
     intel: rules.intel,
