@@ -165,6 +165,13 @@ const MAX_UDP_PORTS = 1024;
 const SAMPLES = 10;
 const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
+/**
+ * firstFailed before any failure. Not 0: an IPv4 target key is past 2^31 (a double) and V8 types a field by its first
+ * value. Made with a small integer, the field was retyped at each source's first failure, and V8 migrated every
+ * source made since to a new hidden class one at a time: 730 k migrations and 4.7 of 7.4 s on a 2 M-source SYN
+ * flood (bench/RESULTS.md, "A field's first value").
+ */
+const NO_TARGET = Number.NaN;
 
 /**
  * Where a fleet sensor's scan summaries go (fleet-summary.ts): every intervalSec of packet time for each source that
@@ -233,7 +240,7 @@ export function createScanAggregator(
     s = {
       key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
       lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [addrKey(r.ipVersion, r.addr, 16)], samplePorts: [probedPort(r)], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: 0,
+      pingHosts: null, learned: null, sampleHosts: [addrKey(r.ipVersion, r.addr, 16)], samplePorts: [probedPort(r)], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: NO_TARGET,
       tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
     };
     sources.set(key, s);
