@@ -11,7 +11,11 @@ const FLOOD_PORTS = [22, 23, 53, 80, 123, 161, 443, 445, 1900, 3389, 5060, 8080]
  * or 60-byte UDP datagrams, each from a new random external source to a random address of 10.0.0.0/16 (the home
  * net), 200 k a second of packet time. Deterministic for a kind and port list (fixed seeds).
  */
-export function writeFlood(file: string, n: number, kind: 'syn' | 'udp', ports: readonly number[] = FLOOD_PORTS): void {
+export function writeFlood(file: string, n: number, kind: 'syn' | 'udp' | 'dns', ports: readonly number[] = FLOOD_PORTS): void {
+  if (kind === 'dns') {
+    writeLookupStorm(file, n);
+    return;
+  }
   const r = mulberry32(kind === 'syn' ? 7 : 11);
   const fd = fs.openSync(`${file}.tmp`, 'w');
   fs.writeSync(fd, pcapFileHeader(1, false));
@@ -66,6 +70,76 @@ export function writeFlood(file: string, n: number, kind: 'syn' | 'udp', ports: 
     }
   }
   if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
+  fs.closeSync(fd);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** Names the lookup storm asks under: two IP-intelligence services of rules/intel and two ordinary domains. */
+const STORM_DOMAINS = ['shodan.io', 'example.com', 'censys.io', 'wikipedia.org'];
+
+/**
+ * An alert storm (bench/flood-rss.ts --kinds dns): DNS queries, 100 k a second of packet time, from random clients
+ * of 10.1.0.0/16 to 8.8.8.8, each for a new random name under STORM_DOMAINS in turn, so that half are intel lookups
+ * and about 65 k clients each look two services up several times: every client's first lookup is an alert, and its
+ * window's close an update.
+ */
+function writeLookupStorm(file: string, n: number): void {
+  const r = mulberry32(5);
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  fs.writeSync(fd, pcapFileHeader(1, false));
+  const t0 = 1_790_000_000;
+  const chunk = Buffer.alloc(1 << 20);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    let label = '';
+    const len = 8 + Math.floor(r() * 10);
+    for (let j = 0; j < len; j++) label += String.fromCharCode(97 + Math.floor(r() * 26));
+    const labels = [label, ...STORM_DOMAINS[i % STORM_DOMAINS.length].split('.')];
+    const qlen = 12 + labels.reduce((a, l) => a + 1 + l.length, 0) + 5;
+    const flen = 14 + 20 + 8 + qlen;
+    if (at + 16 + flen > chunk.length) {
+      fs.writeSync(fd, chunk, 0, at);
+      at = 0;
+    }
+    const p = at;
+    chunk.fill(0, p, p + 16 + flen);
+    const ts = t0 + i / 100_000;
+    chunk.writeUInt32LE(Math.floor(ts), p);
+    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
+    chunk.writeUInt32LE(flen, p + 8);
+    chunk.writeUInt32LE(flen, p + 12);
+    const e = p + 16;
+    chunk.writeUInt16BE(0x0800, e + 12);
+    const ip = e + 14;
+    chunk[ip] = 0x45;
+    chunk.writeUInt16BE(flen - 14, ip + 2);
+    chunk[ip + 8] = 64;
+    chunk[ip + 9] = 17;
+    chunk[ip + 12] = 10;
+    chunk[ip + 13] = 1;
+    chunk[ip + 14] = Math.floor(r() * 256);
+    chunk[ip + 15] = 1 + Math.floor(r() * 254);
+    chunk.fill(8, ip + 16, ip + 20);
+    chunk.writeUInt16BE(ipChecksum(chunk, ip), ip + 10);
+    const u = ip + 20;
+    chunk.writeUInt16BE(1024 + Math.floor(r() * 60000), u);
+    chunk.writeUInt16BE(53, u + 2);
+    chunk.writeUInt16BE(8 + qlen, u + 4);
+    let q = u + 8;
+    chunk.writeUInt16BE(Math.floor(r() * 65536), q);
+    chunk[q + 2] = 1; // RD
+    chunk[q + 5] = 1; // one question
+    q += 12;
+    for (const l of labels) {
+      chunk[q++] = l.length;
+      q += chunk.write(l, q, 'latin1');
+    }
+    chunk[q] = 0;
+    chunk.writeUInt16BE(1, q + 1); // A
+    chunk.writeUInt16BE(1, q + 3); // IN
+    at += 16 + flen;
+  }
+  if (at > 0) fs.writeSync(fd, chunk, 0, at);
   fs.closeSync(fd);
   fs.renameSync(`${file}.tmp`, file);
 }

@@ -3,7 +3,8 @@
  * datagrams (default), each from a random external address to a random address of 10.0.0.0/16 (inside the default
  * home net, so every packet is a watched connection attempt of a new source), replayed inline and with
  * --workers 2 under GNU time. Extra node flags (e.g. --max-old-space-size=128) can be compared with --node-flags.
- *   node dist/bench/flood-rss.js [--packets 2000000] [--runs 1] [--node-flags "..."] [--workers 0,2] [--dir bench/data]
+ * --kinds dns adds an alert storm (flood-gen.ts, writeLookupStorm): intel lookups from ~65 k clients.
+ *   node dist/bench/flood-rss.js [--packets 2000000] [--runs 1] [--node-flags "..."] [--workers 0,2] [--kinds syn,udp] [--dir bench/data]
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -36,7 +37,8 @@ function main(): void {
   const workers = arg('workers', '0,2').split(',').map(Number);
   fs.mkdirSync(dir, { recursive: true });
   process.stdout.write(`| flood | packets | workers | node flags | runs | peak RSS MB (each run) | wall s (each run) | exit |\n| --- | ---: | ---: | --- | ---: | --- | --- | --- |\n`);
-  for (const kind of ['syn', 'udp'] as const) {
+  const kinds = arg('kinds', 'syn,udp').split(',').filter((k): k is 'syn' | 'udp' | 'dns' => k === 'syn' || k === 'udp' || k === 'dns');
+  for (const kind of kinds) {
     const file = path.join(dir, `flood-${kind}-${n}.pcap`);
     if (!fs.existsSync(file)) writeFlood(file, n, kind);
     for (const w of workers) {

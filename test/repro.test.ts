@@ -134,6 +134,11 @@ test('isoTime writes RFC 3339 for any input, clamped to 1970-01-01..9999-12-31, 
     assert.equal(got, want, `isoTime(${sec}, ${nsec})`);
     assert.match(got, RFC3339);
   }
+  // Seconds are cached in slots (second mod 64): seconds that share a slot, asked in turn, each get their own text.
+  for (let i = 0; i < 200; i++) {
+    const sec = 1_700_000_000 + (i % 3) * 64 + (i % 2) * 4096;
+    assert.equal(isoTime(sec, 1000), `${new Date(sec * 1000).toISOString().slice(0, 19)}.000001Z`);
+  }
 });
 
 test('the CRC-32 kept for Node before 20.15 equals zlib.crc32, also when computed piece by piece', () => {

@@ -27,8 +27,24 @@ export const SEVERITY_SCORE: Record<Severity, number> = { low: 21, medium: 47, h
 export function isoTime(sec: number, nsec: number): string {
   const s = sec >= 0 ? Math.min(Math.floor(sec), MAX_TS_SEC) : 0; // NaN fails >= too
   const us = nsec >= 0 ? Math.min(Math.floor(nsec / 1000), 999999) : 0;
-  const iso = new Date(s * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ for years 0000-9999
-  return `${iso.slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
+  return `${secondText(s)}.${String(us).padStart(6, '0')}Z`;
+}
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS" of a whole second, from a small direct-mapped cache of seconds: an alert carries three
+ * times, a burst of alerts shares its seconds, and updates of older windows interleave with new alerts. A Date made
+ * and formatted each time was 2.7 us a call (bench/RESULTS.md, "Alert storms").
+ */
+const SECOND_SLOTS = 64;
+const cachedSeconds = new Float64Array(SECOND_SLOTS).fill(-1);
+const cachedSecondTexts: string[] = new Array<string>(SECOND_SLOTS).fill('');
+function secondText(s: number): string {
+  const slot = s % SECOND_SLOTS;
+  if (cachedSeconds[slot] !== s) {
+    cachedSecondTexts[slot] = new Date(s * 1000).toISOString().slice(0, 19); // YYYY-MM-DDTHH:MM:SS.mmmZ for years 0000-9999
+    cachedSeconds[slot] = s;
+  }
+  return cachedSecondTexts[slot];
 }
 
 /**
@@ -60,11 +76,16 @@ export function withRelated(doc: EcsDoc): EcsDoc {
   const add = (v: unknown): void => {
     if (typeof v === 'string' && v !== '') ips.add(v);
   };
-  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as EcsDoc)[k] : undefined), doc);
-  for (const v of (at('related.ip') as unknown[] | undefined) ?? []) add(v);
-  add(at('source.ip'));
-  add(at('destination.ip'));
-  for (const key of ['picket.scan.sample_hosts', 'picket.scan.sample_sources']) for (const v of (at(key) as unknown[] | undefined) ?? []) add(v);
+  const addAll = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) add(x);
+  };
+  const field = (o: unknown, k: string): unknown => (o !== null && typeof o === 'object' ? (o as EcsDoc)[k] : undefined);
+  addAll(field(doc.related, 'ip'));
+  add(field(doc.source, 'ip'));
+  add(field(doc.destination, 'ip'));
+  const scan = field(doc.picket, 'scan');
+  addAll(field(scan, 'sample_hosts'));
+  addAll(field(scan, 'sample_sources'));
   if (ips.size === 0) return doc;
   return { ...doc, related: { ...((doc.related as EcsDoc | undefined) ?? {}), ip: [...ips] } };
 }
@@ -291,14 +312,23 @@ export interface Ingress {
 
 /** Nanoseconds from event.start to event.end, from isoTime's microsecond strings (Date keeps only ms). */
 function durationNs(start: string, end: string): number | null {
-  const us = (t: string): number | null => {
-    const ms = Date.parse(`${t.slice(0, 19)}Z`);
-    const frac = /^\.(\d{6})Z$/.exec(t.slice(19));
-    return Number.isFinite(ms) && frac !== null ? ms * 1000 + Number(frac[1]) : null;
-  };
-  const a = us(start);
-  const b = us(end);
+  const a = isoMicros(start);
+  const b = start === end ? a : isoMicros(end);
   return a === null || b === null || b < a ? null : (b - a) * 1000;
+}
+
+/** Microseconds of an isoTime string, or null; whole seconds' parses are remembered (bounded, as in secondText). */
+const parsedHeads = new Map<string, number>();
+function isoMicros(t: string): number | null {
+  const head = t.slice(0, 19);
+  let ms = parsedHeads.get(head);
+  if (ms === undefined) {
+    if (parsedHeads.size >= 4096) parsedHeads.clear();
+    ms = Date.parse(`${head}Z`);
+    parsedHeads.set(head, ms);
+  }
+  const frac = /^\.(\d{6})Z$/.exec(t.slice(19));
+  return Number.isFinite(ms) && frac !== null ? ms * 1000 + Number(frac[1]) : null;
 }
 
 /**

@@ -181,7 +181,10 @@ export function createIntelAlerter(
       if (open === null) return;
       // Close in the order the sightings began, so the output does not depend on cache internals.
       const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);
-      open.clear();
+      // Dropped, not cleared: lru-cache's clear() queues every entry for disposeAfter and takes them off the queue's
+      // front one by one, each moving the rest (quadratic): 12 s for 100,000 open sightings (bench/RESULTS.md,
+      // "Alert storms").
+      open = null;
       for (const s of all) closeSighting(s);
     },
   };

@@ -95,8 +95,10 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   let fan: LiveFanout | null = null;
   let packetIface: string | null = null;
   const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
-  const analyzer = createAnalyzer();
-  const out = tapOutput(stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface }))), analyzer);
+  // The analysis is printed with the full summary only (main.ts).
+  const analyzer = summary === 'full' ? createAnalyzer() : null;
+  const stamped = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface })));
+  const out = analyzer === null ? stamped : tapOutput(stamped, analyzer);
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, summaryHook(fleet, outputs, rules));
   /** With several interfaces, what a packet hands on is written with its interface named. */
   const atPacket = (ordinal: number, handOn: () => void): void => {
@@ -195,7 +197,7 @@ export async function captureCommand(argv: string[], version: string): Promise<n
       if (summary !== 'none') {
         process.stderr.write(`picket: ${summaryLine(finals, engineStats.packets, pipeline.alertsByRule(), (Date.now() - started) / 1000)}${path.dropped() > 0 ? `; ${path.dropped()} packets dropped because the workers fell behind` : ''}\n`);
       }
-      if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
+      if (analyzer !== null) process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
       if (failure !== null) throw failure;
       if (report !== null) {
         // Even with --quiet: documents that did not reach their target are never a silent matter.

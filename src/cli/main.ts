@@ -89,8 +89,10 @@ async function replayCommand(argv: string[]): Promise<number> {
   const sinkSpecs = withPartitions(flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null), rules);
   const fleet = await prepareFleet(sinkSpecs, (line) => process.stderr.write(`picket: ${line}\n`));
   const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
-  const analyzer = createAnalyzer();
-  const out = tapOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), analyzer);
+  // The analysis is printed with the full summary only; under an alert storm it cost 5 us a document.
+  const analyzer = summary === 'full' ? createAnalyzer() : null;
+  const stamped = stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper());
+  const out = analyzer === null ? stamped : tapOutput(stamped, analyzer);
   const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION, { sensor: fleet?.sensor, summaries: summaryHook(fleet, outputs, rules) });
   let report: string | null = null;
   if (outputs !== null) {
@@ -101,7 +103,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (summary !== 'none') process.stderr.write(formatSummary(result.stats, result.files, skipped, seconds, pipeline.alertsByRule(), pipeline.allowlistedByRule(), workers));
-  if (summary === 'full') process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
+  if (analyzer !== null) process.stderr.write(formatAnalysis(analyzer.result(), SUMMARY_WIDTH, useColour(process.stderr)));
   // Said even with --quiet: documents that did not reach their target are never a silent matter.
   if (report !== null) {
     process.stderr.write(`picket: ${report}\n`);
