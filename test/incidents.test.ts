@@ -130,3 +130,19 @@ test('one story: a host that looked an intel service up and is then scanned is n
   assert.ok(Number(get(final, 'event.severity')) > Number(get(alone, 'event.severity')));
   fs.rmSync(dir, { recursive: true });
 });
+
+test('the end of input writes every detector\'s summaries in time order: intel updates between the scan\'s', () => {
+  // The plain tunnel capture's lookups and nmap scan end within a second: the updates of its DNS and connection
+  // sightings fall before and after the scan's summary.
+  const r = picket(['replay', '--quiet', path.join(PCAPS, 'tunnels', 'plain.pcap')]);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = r.docs.filter((d) => get(d, 'event.kind') === 'alert');
+  const from = alerts.findIndex((d) => String(get(d, 'rule.id')).startsWith('intel.') && get(d, 'picket.update') === true);
+  assert.ok(from >= 0, 'an intel update is written at the end');
+  const end = alerts.slice(from);
+  const times = end.map((d) => String(get(d, '@timestamp')));
+  assert.deepEqual(times, [...times].sort(), `written in time order: ${times.join(' ')}`);
+  const rules = end.map((d) => String(get(d, 'rule.id')));
+  const scanAt = rules.findIndex((id) => id.startsWith('scan.'));
+  assert.ok(scanAt > 0 && rules.slice(scanAt).some((id) => id.startsWith('intel.')), `intel updates before and after a scan summary: ${rules.join(' ')}`);
+});

@@ -41,6 +41,25 @@ function intelRule(o: Observation): IntelRule {
   }
 }
 
+/** What the alert pipeline books an alert by (alert-pipeline.ts): its rule, client, indicator and event.start. */
+export interface AlertHead {
+  ruleId: string;
+  sourceIp: string;
+  indicator: string | undefined;
+  start: string;
+}
+
+/**
+ * An alert of the end of input, booked at once and built when it is written (its '@timestamp' is `at`): the open
+ * sightings' updates can be as many as intel.max_tracked, and held as documents until every detector had finished
+ * they took ~140 MB and 2 s on a lookup storm (bench/RESULTS.md, "Alert storms").
+ */
+export interface LateAlert {
+  at: string;
+  head: AlertHead;
+  build(): EcsDoc;
+}
+
 interface Sighting {
   rule: IntelRule;
   first: Observation;
@@ -64,7 +83,7 @@ const MAX_NAMES = 16;
  */
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
-): { observe(o: Observation): void; finish(): void; tick(now: number): void; reload(entries: IntelEntry[], policy: Policy): void } {
+): { observe(o: Observation): void; finish(late: (d: LateAlert) => void): void; tick(now: number): void; reload(entries: IntelEntry[], policy: Policy): void } {
   /**
    * Made at the first sighting: lru-cache allocates for its bound when made (9-11 ms and ~2.4 MB for the default
    * 100,000; 84 ms for 1,000,000), which a run without intel sightings need not pay.
@@ -177,7 +196,7 @@ export function createIntelAlerter(
       policy = p;
     },
     tick: (now) => sweep(now),
-    finish() {
+    finish(late) {
       if (open === null) return;
       // Close in the order the sightings began, so the output does not depend on cache internals.
       const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);
@@ -185,7 +204,15 @@ export function createIntelAlerter(
       // front one by one, each moving the rest (quadratic): 12 s for 100,000 open sightings (bench/RESULTS.md,
       // "Alert storms").
       open = null;
-      for (const s of all) closeSighting(s);
+      for (const s of all) {
+        if (s.repeats === 0) continue;
+        const o = s.first;
+        late({
+          at: isoTime(s.lastSec, s.lastNsec),
+          head: { ruleId: s.rule.id, sourceIp: o.srcIp, indicator: s.entry.indicator, start: isoTime(o.tsSec, o.tsNsec) },
+          build: () => alertDoc(s, true),
+        });
+      }
     },
   };
 }

@@ -3,7 +3,7 @@ import type { ScanRecord } from '../core/scan-record';
 import type { EngineSink } from './engine';
 import type { Output } from '../output/writer';
 import { appEvent, protocolEvent, withRelated, type AlertCounts, type EcsDoc, type ObserverInfo } from '../alert/ecs';
-import { createIntelAlerter } from '../alert/intel-alerts';
+import { createIntelAlerter, type AlertHead, type LateAlert } from '../alert/intel-alerts';
 import { findAllowing } from '../alert/allowlist';
 import { createScanAggregator, type SummaryHook } from '../scan/aggregator';
 import { createDnsReconDetector } from '../recon/dns-recon';
@@ -31,20 +31,29 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
   const intelClients = new Map<string, string>();
   /** While the detectors summarise at the end: their documents, to be written in time order. */
   let closing: EcsDoc[] | null = null;
-  const emitAlert = (doc: EcsDoc): void => {
-    const id = String((doc.rule as { id: string }).id);
-    const src = String((doc.source as { ip: string }).ip);
-    const indicator = (doc.picket as { intel?: { indicator: string } }).intel?.indicator;
-    // The document's time is parsed back from its text only when there are allowlist entries to hold it against.
-    if (rules.allow.length > 0 && findAllowing(rules.allow, id, src, indicator, Date.parse(String((doc.event as { start: string }).start)) / 1000) !== null) {
+  /** Counts an alert, or its allowlisting (false: it is not written); an intel alert's client is remembered. */
+  const book = (h: AlertHead): boolean => {
+    const id = h.ruleId;
+    // The alert's time is parsed back from its text only when there are allowlist entries to hold it against.
+    if (rules.allow.length > 0 && findAllowing(rules.allow, id, h.sourceIp, h.indicator, Date.parse(h.start) / 1000) !== null) {
       allowed.set(id, (allowed.get(id) ?? 0) + 1);
-      return;
+      return false;
     }
     byRule.set(id, (byRule.get(id) ?? 0) + 1);
-    if (id.startsWith('intel.') && indicator !== undefined) {
+    if (id.startsWith('intel.') && h.indicator !== undefined) {
       makeRoom(intelClients, rules.policy.intel.maxTracked);
-      intelClients.set(src, indicator);
+      intelClients.set(h.sourceIp, h.indicator);
     }
+    return true;
+  };
+  const emitAlert = (doc: EcsDoc): void => {
+    const head: AlertHead = {
+      ruleId: String((doc.rule as { id: string }).id),
+      sourceIp: String((doc.source as { ip: string }).ip),
+      indicator: (doc.picket as { intel?: { indicator: string } }).intel?.indicator,
+      start: String((doc.event as { start: string }).start),
+    };
+    if (!book(head)) return;
     if (closing !== null) closing.push(withRelated(doc));
     else out.write(withRelated(doc));
   };
@@ -77,14 +86,27 @@ export function createAlertPipeline(rules: Rules, observer: ObserverInfo, out: O
     },
     finish() {
       // Every detector's summaries, merged in time order (each is stamped with its subject's last packet).
+      // Intel's (up to intel.max_tracked) are booked now, in the order they close, and built as they are written;
+      // on a tie in time they go first, as they were made first.
       const docs: EcsDoc[] = (closing = []);
-      intel.finish();
+      const late: LateAlert[] = [];
+      intel.finish((d) => {
+        if (book(d.head)) late.push(d);
+      });
       scans.finish();
       dnsRecon.finish();
       probes.finish();
       closing = null;
-      docs.sort((a, b) => (String(a['@timestamp']) < String(b['@timestamp']) ? -1 : String(a['@timestamp']) > String(b['@timestamp']) ? 1 : 0));
-      for (const d of docs) out.write(d);
+      const byTime = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+      docs.sort((a, b) => byTime(String(a['@timestamp']), String(b['@timestamp'])));
+      late.sort((a, b) => byTime(a.at, b.at));
+      let next = 0;
+      for (const d of docs) {
+        const at = String(d['@timestamp']);
+        while (next < late.length && late[next].at <= at) out.write(withRelated(late[next++].build()));
+        out.write(d);
+      }
+      while (next < late.length) out.write(withRelated(late[next++].build()));
       out.flush();
     },
     alertsByRule: () => byRule,
