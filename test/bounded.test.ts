@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeRoom } from '../src/util/bounded';
 import { RecentKeys } from '../src/util/recent-keys';
+import { SourceIndex } from '../src/scan/source-index';
+import type { AddrKey } from '../src/scan/addr-key';
 import { prng } from './helpers';
 
 test('makeRoom keeps a Set or Map under its bound, dropping the oldest tenth in insertion order', () => {
@@ -86,4 +88,43 @@ test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same e
     assert.deepEqual(order, [...ref.keys()]);
     assert.equal(ours.oldest(), -1);
   }
+});
+
+test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4 keys past 2^31 and IPv6 text alike', () => {
+  const index = new SourceIndex<number>();
+  const reference = new Map<AddrKey, number>();
+  const rand = prng(17);
+  // Few distinct keys, so that the same ones come back after deletion, in one probing run and across growth.
+  const keyOf = (r: number): AddrKey => (r < 0.1 ? `2001:db8::${Math.floor(r * 1000)}` : Math.floor(r * 3000) * 1_431_655 % 2 ** 32);
+  let deleted = 0;
+  for (let i = 0; i < 60_000; i++) {
+    const key = keyOf(rand());
+    if (reference.has(key) && rand() < 0.6) {
+      index.delete(key);
+      reference.delete(key);
+      deleted++;
+    } else if (!reference.has(key)) {
+      index.add(key, i);
+      reference.set(key, i);
+    }
+    assert.equal(index.get(key), reference.get(key));
+    assert.equal(index.size, reference.size);
+  }
+  assert.ok(deleted > 10_000 && reference.size > 1000, `${deleted} deletions, ${reference.size} left`);
+  assert.ok([...reference.keys()].some((k) => typeof k === 'number' && k >= 2 ** 31));
+  for (const [k, v] of reference) assert.equal(index.get(k), v);
+  assert.equal(index.get(12345), reference.get(12345));
+  assert.deepEqual([...index.inOrder()], [...reference.values()], 'oldest first');
+  // Deleting the entry at hand while iterating, as the aggregator's sweep does.
+  let seen = 0;
+  for (const v of index.inOrder()) {
+    const key = [...reference].find(([, x]) => x === v)?.[0];
+    assert.ok(key !== undefined);
+    if (seen++ % 2 === 0) {
+      index.delete(key);
+      reference.delete(key);
+    }
+  }
+  assert.equal(seen, Math.ceil(seen / 2) + reference.size);
+  assert.deepEqual([...index.inOrder()], [...reference.values()]);
 });

@@ -16,6 +16,7 @@ import { createDistributedDetector } from './distributed';
 import { scanMeasure, type ScanCounts } from './thresholds';
 import { buildSummary, PROBE_TIMES_MAX, type FleetSummary } from './fleet-summary';
 import { PendingAttempts } from './pending';
+import { SourceIndex } from './source-index';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
 
 /**
@@ -213,7 +214,7 @@ export function createScanAggregator(
   policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void, intelClients?: IntelClients, summaries: SummaryHook | null = null,
 ): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
-  const sources = new Map<SourceKey, Source>();
+  const sources = new SourceIndex<Source>();
   /** Attempts waiting for a reply (pending.ts): each is a slot number while it waits. */
   let pending = new PendingAttempts(policy.maxPending);
   let lastSweep = -Infinity;
@@ -243,7 +244,7 @@ export function createScanAggregator(
       pingHosts: null, learned: null, sampleHosts: [addrKey(r.ipVersion, r.addr, 16)], samplePorts: [probedPort(r)], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: NO_TARGET,
       tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
     };
-    sources.set(key, s);
+    sources.add(key, s);
     return s;
   }
 
@@ -368,13 +369,13 @@ export function createScanAggregator(
   function evictOldest(): void {
     const n = Math.max(1, Math.floor(policy.maxSources / 10));
     const victims: Source[] = [];
-    for (const s of sources.values()) {
+    for (const s of sources.inOrder()) {
       if (s.incident === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
       if (victims.length === n) break;
     }
     if (victims.length < n) {
       const chosen = new Set(victims);
-      for (const s of sources.values()) {
+      for (const s of sources.inOrder()) {
         if (!chosen.has(s)) victims.push(s);
         if (victims.length === n) break;
       }
@@ -583,7 +584,7 @@ export function createScanAggregator(
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
     // close() deletes only the source at hand, which a Map's iteration allows: no copy of every source.
-    for (const s of sources.values()) {
+    for (const s of sources.inOrder()) {
       const last = s.lastSec + s.lastNsec / 1e9;
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
       // one-shot sources are bounded by max_sources, which evicts such sources first).
@@ -656,7 +657,7 @@ export function createScanAggregator(
       budget.limit = p.maxExactEntries;
       distributed.reload(p, th);
       if (p.maxPending !== pending.max) pending = pending.movedTo(p.maxPending);
-      for (const s of sources.values()) s.tally = null;
+      for (const s of sources.inOrder()) s.tally = null;
     },
     tick: (now) => sweep(now),
     observe(r) {
@@ -677,7 +678,7 @@ export function createScanAggregator(
       // Summaries in time order: each is stamped with its source's last packet. Closing a source that writes
       // nothing (no incident, no fleet summary due) touches no other, so those close first, unsorted.
       const writing: Source[] = [];
-      for (const s of sources.values()) {
+      for (const s of sources.inOrder()) {
         if (s.incident !== null || changed?.has(s) === true) writing.push(s);
         else close(s);
       }
