@@ -7,19 +7,27 @@ import { pcapFileHeader } from '../src/capture/pcap';
 const FLOOD_PORTS = [22, 23, 53, 80, 123, 161, 443, 445, 1900, 3389, 5060, 8080];
 
 /**
+ * syn, udp: the floods below; hping3: the SYN flood with hping3's header traits (window 512, an acknowledgement
+ * number: rules/fingerprints.yaml), as `hping3 -S --flood --rand-source` sends it; dns: an alert storm
+ * (writeLookupStorm).
+ */
+export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns';
+
+/**
  * Flood captures for the memory and keep-up benchmarks (bench/flood-rss.ts, bench/synflood.ts): 54-byte TCP SYNs
  * or 60-byte UDP datagrams, each from a new random external source to a random address of 10.0.0.0/16 (the home
  * net), 200 k a second of packet time. Deterministic for a kind and port list (fixed seeds).
  */
-export function writeFlood(file: string, n: number, kind: 'syn' | 'udp' | 'dns', ports: readonly number[] = FLOOD_PORTS): void {
+export function writeFlood(file: string, n: number, kind: FloodKind, ports: readonly number[] = FLOOD_PORTS): void {
   if (kind === 'dns') {
     writeLookupStorm(file, n);
     return;
   }
-  const r = mulberry32(kind === 'syn' ? 7 : 11);
+  const r = mulberry32(kind === 'syn' ? 7 : kind === 'hping3' ? 13 : 11);
   const fd = fs.openSync(`${file}.tmp`, 'w');
   fs.writeSync(fd, pcapFileHeader(1, false));
-  const flen = kind === 'syn' ? 54 : 60;
+  const tcp = kind !== 'udp';
+  const flen = tcp ? 54 : 60;
   const rec = 16 + flen;
   const chunk = Buffer.alloc(rec * 8192);
   const t0 = 1_790_000_000;
@@ -39,7 +47,7 @@ export function writeFlood(file: string, n: number, kind: 'syn' | 'udp' | 'dns',
     chunk.writeUInt16BE(flen - 14, ip + 2);
     chunk.writeUInt16BE(Math.floor(r() * 65536), ip + 4);
     chunk[ip + 8] = 64;
-    chunk[ip + 9] = kind === 'syn' ? 6 : 17;
+    chunk[ip + 9] = tcp ? 6 : 17;
     // Sources: random public-looking addresses (first octet 1-223, not 10, 100, 127, 172, 192).
     let a: number;
     do a = 1 + Math.floor(r() * 223); while (a === 10 || a === 100 || a === 127 || a === 172 || a === 192);
@@ -55,11 +63,12 @@ export function writeFlood(file: string, n: number, kind: 'syn' | 'udp' | 'dns',
     const t = ip + 20;
     chunk.writeUInt16BE(1024 + Math.floor(r() * 60000), t);
     chunk.writeUInt16BE(ports[Math.floor(r() * ports.length)], t + 2);
-    if (kind === 'syn') {
+    if (tcp) {
       chunk.writeUInt32LE(Math.floor(r() * 2 ** 32), t + 4);
+      if (kind === 'hping3') chunk.writeUInt32LE(1 + Math.floor(r() * (2 ** 32 - 1)), t + 8);
       chunk[t + 12] = 0x50;
       chunk[t + 13] = 0x02;
-      chunk.writeUInt16BE(1024, t + 14);
+      chunk.writeUInt16BE(kind === 'hping3' ? 512 : 1024, t + 14);
     } else {
       chunk.writeUInt16BE(flen - 34, t + 4);
       for (let j = t + 8; j < e + flen; j++) chunk[j] = Math.floor(r() * 256);

@@ -8,7 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { mulberry32 } from '../src/util/prng';
-import { get, PCAPS, picket, restampPcap, tmpDir } from './helpers';
+import { spawn, spawnSync } from 'node:child_process';
+import { get, PCAPS, picket, requireTool, restampPcap, tmpDir, tshark } from './helpers';
+import { createVethLab } from './netns';
+
+const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** A SYN from a random external source to a random home address, as a pcap record at time t. */
 function floodRecord(r: () => number, t: number): Buffer {
@@ -67,5 +71,60 @@ test('with the default caps, a flood of 30 000 one-shot sources in the middle of
   assert.equal(get(b.alert, 'source.ip'), get(a.alert, 'source.ip'));
   assert.equal(get(b.alert, 'picket.scan.targets'), get(a.alert, 'picket.scan.targets'));
   assert.equal(get(b.alert, 'picket.scan.exact'), true);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a spoofed SYN flood (real hping3 --rand-source) names no tool for its addresses; the same hping3 from one address is named', { timeout: 120_000 }, async () => {
+  for (const t of ['ip', 'hping3', 'tcpdump', 'tshark']) requireTool(t);
+  // Made here, in two namespaces of the test's own: hping3 in A sends to 10.93.0.1 in B (through B's "router"
+  // address 198.18.7.1, so that the target is home and the probes inbound). Neither namespace has a default route:
+  // B's SYN-ACKs to the spoofed addresses go nowhere.
+  const dir = tmpDir('spoofed');
+  const file = path.join(dir, 'spoofed.pcap');
+  const scanner = '198.18.7.66';
+  const lab = createVethLab('pkfl', `${scanner}/24`, '198.18.7.1/24');
+  try {
+    const ns = (n: string, args: string[], timeout = 30_000): void => {
+      const r = spawnSync('ip', ['netns', 'exec', n, ...args], { encoding: 'utf8', timeout });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    };
+    ns(lab.nsB, ['ip', 'addr', 'add', '10.93.0.1/24', 'dev', lab.ifB]);
+    ns(lab.nsA, ['ip', 'route', 'add', '10.93.0.0/24', 'via', '198.18.7.1']);
+    const cap = spawn('ip', ['netns', 'exec', lab.nsB, 'tcpdump', '-i', lab.ifB, '--immediate-mode', '-U', '-n', '-w', file, 'tcp[tcpflags] & tcp-syn != 0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let said = '';
+    cap.stderr.on('data', (b: Buffer) => (said += b.toString()));
+    const until = Date.now() + 10_000;
+    while (!said.includes('listening') && Date.now() < until) await pause(100);
+    assert.ok(said.includes('listening'), `tcpdump started: ${said}`);
+    // 3000 SYNs, each from a new random address, to one port; then 20 from hping3's own address, port after port.
+    // hping3 exits 1 when nothing answered (the flood's answers go to the spoofed addresses): its count is checked.
+    const hping = (count: number, args: string[]): void => {
+      const r = spawnSync('ip', ['netns', 'exec', lab.nsA, 'hping3', '-q', '-I', lab.ifA, '-S', '-c', String(count), ...args, '10.93.0.1'], { encoding: 'utf8', timeout: 30_000 });
+      assert.ok(`${r.stdout}${r.stderr}`.includes(`${count} packets transmitted`), `hping3 ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    };
+    hping(3000, ['-p', '80', '--rand-source', '-i', 'u300']);
+    hping(20, ['-p', '++20', '-i', 'u2000']);
+    await pause(500);
+    cap.kill('SIGINT');
+    const stopBy = Date.now() + 10_000;
+    while (cap.exitCode === null && cap.signalCode === null && Date.now() < stopBy) await pause(100);
+  } finally {
+    lab.remove();
+  }
+  // tshark: the flood's SYNs carry hping3's traits (window 512, an acknowledgement number) from thousands of addresses.
+  const syns = tshark(file, 'ip.dst == 10.93.0.1 && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.window_size_value == 512 && tcp.ack_raw != 0', ['ip.src']);
+  const spoofed = new Set(syns.map(([s]) => s).filter((s) => s !== scanner));
+  assert.ok(spoofed.size > 2500, `${spoofed.size} spoofed sources`);
+  assert.equal(syns.filter(([s]) => s === scanner).length, 20);
+  const run = picket(['replay', '--quiet', file]);
+  assert.equal(run.code, 0, run.stderr);
+  const scans = run.docs.filter((d) => String(get(d, 'rule.id')).startsWith('scan.'));
+  assert.ok(scans.length > 0 && scans.some((d) => get(d, 'rule.id') === 'scan.tool'), 'hping3 from its own address is named');
+  assert.deepEqual([...new Set(scans.map((d) => get(d, 'source.ip')))], [scanner], 'no alert for a spoofed address');
+  for (const d of scans) assert.equal(get(d, 'threat.software.name'), 'hping3');
+  const metric = run.docs.find((d) => get(d, 'event.kind') === 'metric');
+  assert.ok(metric !== undefined);
+  const attempts = Number(get(metric, 'picket.stats.connection_attempts'));
+  assert.ok(attempts >= syns.length, `every SYN was counted (${attempts})`);
   fs.rmSync(dir, { recursive: true });
 });
