@@ -156,6 +156,12 @@ const MIN_SHARE = 0.8;
  */
 export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally | null, probes: number): ToolVerdict | null {
   if (t === null) return null;
+  // One fingerprint matched so far (every source of a spoofed flood, and most scanners): judged without the tally
+  // by tool, which was a Map made on each of the flood's probes.
+  if (t.matches.size === 1) {
+    const [[fp, n]] = t.matches;
+    if (n < MIN_SHARE * probes || n < fps[fp].minProbes) return null;
+  }
   const byTool = new Map<string, number>();
   for (const [fp, n] of t.matches) byTool.set(fps[fp].tool, (byTool.get(fps[fp].tool) ?? 0) + n);
   let tool = '';
