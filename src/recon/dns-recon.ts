@@ -28,10 +28,15 @@ interface Episode {
   nxdomain: number;
   /** Answers with records: reverse names that resolved, a zone that was transferred. */
   answered: number;
-  rcodes: Map<string, number>;
-  servers: Set<string>;
+  /** Outcomes of a zone transfer's requests (axfr episodes only: made at the first). */
+  rcodes: Map<string, number> | null;
+  /**
+   * Servers asked, and TXIDs, in the order first seen (capped, so arrays: an NXDOMAIN storm from many clients makes
+   * an episode per client and domain, and three collections each were a third of its replay in garbage).
+   */
+  servers: string[];
   /** TXIDs seen: nmap's dns-brute sends every query with id 1, its zone transfer with 0xDEAD. */
-  ids: Set<number>;
+  ids: number[];
   /** The last TXID and how many queries carried the one after the previous (nmap's resolver counts up). */
   lastId: number;
   sequentialIds: number;
@@ -83,7 +88,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     const ts = o.tsSec + o.tsNsec / 1e9;
     e = {
       kind, client, parent, first: [o.tsSec, o.tsNsec], last: [o.tsSec, o.tsNsec], firstTs: ts, lastTs: ts, names: new Set(), distinct: 0,
-      queries: 0, nxdomain: 0, answered: 0, rcodes: new Map(), servers: new Set(), ids: new Set(), lastId: -1, sequentialIds: 0, alertedAt: 0,
+      queries: 0, nxdomain: 0, answered: 0, rcodes: null, servers: [], ids: [], lastId: -1, sequentialIds: 0, alertedAt: 0,
     };
     episodes.set(key, e);
     return e;
@@ -92,9 +97,9 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
   function touch(e: Episode, o: DnsQueryObservation | DnsResponseObservation, name: string | null): boolean {
     e.last = [o.tsSec, o.tsNsec];
     e.lastTs = o.tsSec + o.tsNsec / 1e9;
-    if (e.servers.size < SAMPLES) e.servers.add(o.dstIp);
+    if (e.servers.length < SAMPLES && !e.servers.includes(o.dstIp)) e.servers.push(o.dstIp);
     // A response carries its query's id: brute-force episodes, fed by NXDOMAIN answers, see the ids that way.
-    if (e.ids.size < MAX_IDS) e.ids.add(o.id);
+    if (e.ids.length < MAX_IDS && !e.ids.includes(o.id)) e.ids.push(o.id);
     if (o.id === ((e.lastId + 1) & 0xffff)) e.sequentialIds++;
     e.lastId = o.id;
     if (name === null || e.names.has(name)) return false;
@@ -128,6 +133,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     e.queries++;
     touch(e, o, `${dnsTypeName(o.qtype)} ${o.name}`);
     const code = r === null ? 'no response' : dnsRcodeName(r.rcode);
+    e.rcodes ??= new Map();
     e.rcodes.set(code, (e.rcodes.get(code) ?? 0) + 1);
     if (r !== null && r.rcode === 0 && r.ancount > 0) e.answered++;
     // Every transfer attempt of a new zone alerts once its outcome is known; repeats fold into the summary.
@@ -149,7 +155,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
     for (const t of policy.tools) {
       if (t.rule !== DNS_RECON_RULES[e.kind].id || e.queries < t.minQueries) continue;
       const ids = t.transactionIds;
-      if (ids === 'sequential' ? e.sequentialIds >= e.queries - 2 : [...e.ids].every((id) => ids.includes(id))) return t;
+      if (ids === 'sequential' ? e.sequentialIds >= e.queries - 2 : e.ids.every((id) => ids.includes(id))) return t;
     }
     return null;
   }
@@ -165,12 +171,12 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
         ? `${e.client} resolved the reverse names of ${e.distinct} addresses under ${e.parent}`
         : `${e.client} asked for ${e.distinct} subdomains of ${e.parent} that do not exist`;
     const doc = alertEnvelope({ id: r.id, name: r.name, category: 'dns-reconnaissance', description }, 'T1590.002', severity, e.first, e.last, observer);
-    const rcodes = Object.fromEntries(e.rcodes);
+    const rcodes = Object.fromEntries(e.rcodes ?? []);
     return {
       ...doc,
       ...(tool !== null ? { threat: { ...(doc.threat as EcsDoc), software: { name: tool.tool, type: 'Tool' } } } : {}),
       source: { ip: e.client },
-      destination: { ip: [...e.servers][0], ...(e.kind !== 'ptr' ? { domain: e.parent } : {}) },
+      destination: { ip: e.servers[0], ...(e.kind !== 'ptr' ? { domain: e.parent } : {}) },
       related: { ip: [e.client, ...e.servers] },
       network: { protocol: 'dns' },
       dns: {
