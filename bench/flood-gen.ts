@@ -34,20 +34,9 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
   let k = 0;
   for (let i = 0; i < n; i++) {
     const p = k * rec;
-    const ts = t0 + i / 200_000;
-    chunk.writeUInt32LE(Math.floor(ts), p);
-    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
-    chunk.writeUInt32LE(flen, p + 8);
-    chunk.writeUInt32LE(flen, p + 12);
     const e = p + 16;
-    chunk.fill(0, e, e + flen);
-    chunk.writeUInt16BE(0x0800, e + 12);
-    const ip = e + 14;
-    chunk[ip] = 0x45;
-    chunk.writeUInt16BE(flen - 14, ip + 2);
+    const ip = recordHead(chunk, p, t0 + i / 200_000, flen, tcp ? 6 : 17);
     chunk.writeUInt16BE(Math.floor(r() * 65536), ip + 4);
-    chunk[ip + 8] = 64;
-    chunk[ip + 9] = tcp ? 6 : 17;
     // Sources: random public-looking addresses (first octet 1-223, not 10, 100, 127, 172, 192).
     let a: number;
     do a = 1 + Math.floor(r() * 223); while (a === 10 || a === 100 || a === 127 || a === 172 || a === 192);
@@ -83,6 +72,23 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
   fs.renameSync(`${file}.tmp`, file);
 }
 
+/** A pcap record's header at p and its frame's Ethernet and IPv4 headers (the frame zeroed first): the IPv4 offset. */
+function recordHead(chunk: Buffer, p: number, ts: number, flen: number, ipProto: number): number {
+  chunk.writeUInt32LE(Math.floor(ts), p);
+  chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
+  chunk.writeUInt32LE(flen, p + 8);
+  chunk.writeUInt32LE(flen, p + 12);
+  const e = p + 16;
+  chunk.fill(0, e, e + flen);
+  chunk.writeUInt16BE(0x0800, e + 12);
+  const ip = e + 14;
+  chunk[ip] = 0x45;
+  chunk.writeUInt16BE(flen - 14, ip + 2);
+  chunk[ip + 8] = 64;
+  chunk[ip + 9] = ipProto;
+  return ip;
+}
+
 /** Names the lookup storm asks under: two IP-intelligence services of rules/intel and two ordinary domains. */
 const STORM_DOMAINS = ['shodan.io', 'example.com', 'censys.io', 'wikipedia.org'];
 
@@ -110,20 +116,7 @@ function writeLookupStorm(file: string, n: number): void {
       fs.writeSync(fd, chunk, 0, at);
       at = 0;
     }
-    const p = at;
-    chunk.fill(0, p, p + 16 + flen);
-    const ts = t0 + i / 100_000;
-    chunk.writeUInt32LE(Math.floor(ts), p);
-    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
-    chunk.writeUInt32LE(flen, p + 8);
-    chunk.writeUInt32LE(flen, p + 12);
-    const e = p + 16;
-    chunk.writeUInt16BE(0x0800, e + 12);
-    const ip = e + 14;
-    chunk[ip] = 0x45;
-    chunk.writeUInt16BE(flen - 14, ip + 2);
-    chunk[ip + 8] = 64;
-    chunk[ip + 9] = 17;
+    const ip = recordHead(chunk, at, t0 + i / 100_000, flen, 17);
     chunk[ip + 12] = 10;
     chunk[ip + 13] = 1;
     chunk[ip + 14] = Math.floor(r() * 256);
