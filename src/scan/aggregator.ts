@@ -583,7 +583,7 @@ export function createScanAggregator(
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
-    // close() deletes only the source at hand, which a Map's iteration allows: no copy of every source.
+    // close() deletes only the source at hand, which SourceIndex.inOrder() allows: no copy of every source.
     for (const s of sources.inOrder()) {
       const last = s.lastSec + s.lastNsec / 1e9;
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
