@@ -105,11 +105,18 @@ export function matchFingerprint(fps: readonly Fingerprint[], pkt: DecodedPacket
 
 /**
  * A source's fingerprint matches so far (small and bounded: a count per fingerprint, a few TTLs and sequence
- * numbers), made at its first matching probe: the sources of a flood that match nothing cost nothing here.
+ * numbers), made at its first matching probe: the sources of a flood that match nothing cost nothing here. The
+ * first fingerprint matched is held inline and the rest in a Map made at the second (a NAT mixing tools), and the
+ * TTLs in a short array: a spoofed flood makes a tally for every packet, and a Map and a Set each were most of it.
  */
 export interface ToolTally {
-  matches: Map<number, number>;
-  ttls: Set<number>;
+  /** The first fingerprint matched (-1 before any) and its count. */
+  fp: number;
+  n: number;
+  /** Other fingerprints matched, in the order first matched. */
+  more: Map<number, number> | null;
+  /** Distinct TTLs, up to MAX_TTLS. */
+  ttls: number[];
   /** Sequence number of the source's first SYN, its attempt, and how many SYNs of other attempts carried it again. */
   firstSeq: number;
   firstAttempt: number;
@@ -119,7 +126,13 @@ export interface ToolTally {
 const MAX_TTLS = 8;
 
 export function createToolTally(): ToolTally {
-  return { matches: new Map(), ttls: new Set(), firstSeq: -1, firstAttempt: -1, sameSeq: 0 };
+  return { fp: -1, n: 0, more: null, ttls: [], firstSeq: -1, firstAttempt: -1, sameSeq: 0 };
+}
+
+/** Each fingerprint matched and its count, in the order first matched. */
+function forEachMatch(t: ToolTally, f: (fp: number, n: number) => void): void {
+  if (t.n > 0) f(t.fp, t.n);
+  if (t.more !== null) for (const [fp, n] of t.more) f(fp, n);
 }
 
 /**
@@ -127,8 +140,14 @@ export function createToolTally(): ToolTally {
  * other ports and hosts; an OS stack picks a new one per connection and repeats it only when it retransmits.
  */
 export function tallyProbe(t: ToolTally, fp: number, ttl: number, seq: number, attempt: number, isSyn: boolean): void {
-  t.matches.set(fp, (t.matches.get(fp) ?? 0) + 1);
-  if (t.ttls.size < MAX_TTLS) t.ttls.add(ttl);
+  if (t.n === 0 || t.fp === fp) {
+    t.fp = fp;
+    t.n++;
+  } else {
+    t.more ??= new Map();
+    t.more.set(fp, (t.more.get(fp) ?? 0) + 1);
+  }
+  if (t.ttls.length < MAX_TTLS && !t.ttls.includes(ttl)) t.ttls.push(ttl);
   if (!isSyn) return;
   if (t.firstSeq < 0) {
     t.firstSeq = seq;
@@ -155,25 +174,23 @@ const MIN_SHARE = 0.8;
  * described by its most matched fingerprint; null while no tool has enough of them.
  */
 export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally | null, probes: number): ToolVerdict | null {
-  if (t === null) return null;
-  // One fingerprint matched so far (every source of a spoofed flood, and most scanners): judged without the tally
-  // by tool, which was a Map made on each of the flood's probes.
-  if (t.matches.size === 1) {
-    const [[fp, n]] = t.matches;
-    if (n < MIN_SHARE * probes || n < fps[fp].minProbes) return null;
-  }
+  if (t === null || t.n === 0) return null;
+  // One fingerprint matched so far (every source of a spoofed flood, and most scanners): no tally by tool needed.
+  if (t.more === null && (t.n < MIN_SHARE * probes || t.n < fps[t.fp].minProbes)) return null;
   const byTool = new Map<string, number>();
-  for (const [fp, n] of t.matches) byTool.set(fps[fp].tool, (byTool.get(fps[fp].tool) ?? 0) + n);
+  forEachMatch(t, (fp, n) => byTool.set(fps[fp].tool, (byTool.get(fps[fp].tool) ?? 0) + n));
   let tool = '';
   let toolCount = 0;
   for (const [name, n] of byTool) if (n > toolCount) [tool, toolCount] = [name, n];
   if (toolCount === 0 || toolCount < MIN_SHARE * probes) return null;
   let best = -1;
   let bestCount = 0;
-  for (const [fp, n] of t.matches) if (fps[fp].tool === tool && n > bestCount) [best, bestCount] = [fp, n];
+  forEachMatch(t, (fp, n) => {
+    if (fps[fp].tool === tool && n > bestCount) [best, bestCount] = [fp, n];
+  });
   const f = fps[best];
   if (bestCount < f.minProbes) return null;
-  const relations = f.sourceRelations.filter((r) => (r === 'ttl-jitter' ? t.ttls.size >= 3 : t.sameSeq >= 2));
+  const relations = f.sourceRelations.filter((r) => (r === 'ttl-jitter' ? t.ttls.length >= 3 : t.sameSeq >= 2));
   const confidence: Confidence = relations.length > 0 ? 'high' : f.confidence;
   // A low-confidence fingerprint names nothing on its own: only with a relation across the source's probes.
   if (confidence === 'low') return null;
