@@ -114,17 +114,28 @@ test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4
   assert.ok([...reference.keys()].some((k) => typeof k === 'number' && k >= 2 ** 31));
   for (const [k, v] of reference) assert.equal(index.get(k), v);
   assert.equal(index.get(12345), reference.get(12345));
-  assert.deepEqual([...index.inOrder()], [...reference.values()], 'oldest first');
+  const inOrder = (): number[] => {
+    const out: number[] = [];
+    index.forEachInOrder((v) => {
+      out.push(v);
+    });
+    return out;
+  };
+  assert.deepEqual(inOrder(), [...reference.values()], 'oldest first');
   // Deleting the entry at hand while iterating, as the aggregator's sweep does.
   let seen = 0;
-  for (const v of index.inOrder()) {
+  index.forEachInOrder((v) => {
     const key = [...reference].find(([, x]) => x === v)?.[0];
     assert.ok(key !== undefined);
     if (seen++ % 2 === 0) {
       index.delete(key);
       reference.delete(key);
     }
-  }
+  });
   assert.equal(seen, Math.ceil(seen / 2) + reference.size);
-  assert.deepEqual([...index.inOrder()], [...reference.values()]);
+  assert.deepEqual(inOrder(), [...reference.values()]);
+  // Stopped early when f returns false.
+  let calls = 0;
+  index.forEachInOrder(() => ++calls < 3);
+  assert.equal(calls, 3);
 });

@@ -369,16 +369,16 @@ export function createScanAggregator(
   function evictOldest(): void {
     const n = Math.max(1, Math.floor(policy.maxSources / 10));
     const victims: Source[] = [];
-    for (const s of sources.inOrder()) {
+    sources.forEachInOrder((s) => {
       if (s.incident === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
-      if (victims.length === n) break;
-    }
+      return victims.length < n;
+    });
     if (victims.length < n) {
       const chosen = new Set(victims);
-      for (const s of sources.inOrder()) {
+      sources.forEachInOrder((s) => {
         if (!chosen.has(s)) victims.push(s);
-        if (victims.length === n) break;
-      }
+        return victims.length < n;
+      });
     }
     for (const s of victims) close(s);
     evicted += victims.length;
@@ -583,15 +583,15 @@ export function createScanAggregator(
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
-    // close() deletes only the source at hand, which SourceIndex.inOrder() allows: no copy of every source.
-    for (const s of sources.inOrder()) {
+    // close() deletes only the source at hand, which forEachInOrder allows: no copy of every source.
+    sources.forEachInOrder((s) => {
       const last = s.lastSec + s.lastNsec / 1e9;
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
       // one-shot sources are bounded by max_sources, which evicts such sources first).
       const slowish = s.attempts < 2 || seconds(s) / (s.attempts - 1) >= th.slowMinInterval;
       const idle = now - last >= (slowish ? policy.slowIdleExpiry : policy.idleExpiry);
       if (idle || now - s.firstSec >= policy.maxAge) close(s);
-    }
+    });
     distributed.expire(now);
   }
 
@@ -657,7 +657,9 @@ export function createScanAggregator(
       budget.limit = p.maxExactEntries;
       distributed.reload(p, th);
       if (p.maxPending !== pending.max) pending = pending.movedTo(p.maxPending);
-      for (const s of sources.inOrder()) s.tally = null;
+      sources.forEachInOrder((s) => {
+        s.tally = null;
+      });
     },
     tick: (now) => sweep(now),
     observe(r) {
@@ -678,10 +680,10 @@ export function createScanAggregator(
       // Summaries in time order: each is stamped with its source's last packet. Closing a source that writes
       // nothing (no incident, no fleet summary due) touches no other, so those close first, unsorted.
       const writing: Source[] = [];
-      for (const s of sources.inOrder()) {
+      sources.forEachInOrder((s) => {
         if (s.incident !== null || changed?.has(s) === true) writing.push(s);
         else close(s);
-      }
+      });
       for (const s of writing.sort((a, b) => a.lastSec - b.lastSec || a.lastNsec - b.lastNsec)) close(s);
       distributed.finish();
     },

@@ -68,12 +68,16 @@ export class SourceIndex<T> {
     this.size--;
   }
 
-  /** Oldest first. The source at hand may be deleted while iterating (the next one is read before it is given). */
-  *inOrder(): IterableIterator<T> {
+  /**
+   * Calls f with each source, oldest first, until f returns false. The source at hand may be deleted meanwhile (the
+   * next one is read before it is given). A callback, not an iterator: a generator made an object for each step,
+   * 79 MB on a 2 M-source flood.
+   */
+  forEachInOrder(f: (v: T) => boolean | void): void {
     for (let slot = this.head; slot !== NONE;) {
       const after = this.next[slot];
       const v = this.values[slot];
-      if (v !== undefined) yield v;
+      if (v !== undefined && f(v) === false) return;
       slot = after;
     }
   }
