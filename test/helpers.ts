@@ -8,7 +8,7 @@ import { mulberry32 } from '../src/util/prng';
 /** The repository root (tests run from dist/test). */
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const PCAPS = path.join(ROOT, 'pcaps');
-const BIN = path.join(ROOT, 'bin', 'picket.js');
+export const BIN = path.join(ROOT, 'bin', 'picket.js');
 
 export interface Run {
   code: number;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { mulberry32 } from '../src/util/prng';
 import { spawn, spawnSync } from 'node:child_process';
-import { get, PCAPS, picket, requireTool, restampPcap, tmpDir, tshark } from './helpers';
+import { BIN, get, PCAPS, picket, requireTool, restampPcap, tmpDir, tshark } from './helpers';
 import { createVethLab } from './netns';
 
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -126,5 +126,31 @@ test('a spoofed SYN flood (real hping3 --rand-source) names no tool for its addr
   assert.ok(metric !== undefined);
   const attempts = Number(get(metric, 'picket.stats.connection_attempts'));
   assert.ok(attempts >= syns.length, `every SYN was counted (${attempts})`);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a flood of new sources does not make V8 migrate the scan state\'s objects one by one (a field keeps its first type)', () => {
+  // A field made with a small integer and later given a double (an IPv4 key past 2^31) has V8 retype it and move
+  // every object made since to the new hidden class, one at a time: 20,000 migrations on this flood, and a 3x
+  // slower replay of large floods (bench/RESULTS.md, "A field's first value"). --trace-migration prints each.
+  const dir = tmpDir('migrate');
+  const file = path.join(dir, 'flood.pcap');
+  const r = mulberry32(9);
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);
+  fs.writeFileSync(file, Buffer.concat([header, ...Array.from({ length: 30000 }, (_, i) => floodRecord(r, 1_790_000_000 + i / 1000))]));
+  const run = spawnSync(process.execPath, ['--trace-migration', BIN, 'replay', '--quiet', '--out', '/dev/null', file], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const migrations = run.stdout.split('\n').filter((l) => l.includes('[migrating]'));
+  const byField = new Map<string, number>();
+  for (const l of migrations) {
+    const field = /\[migrating\]\s*(\S+)/.exec(l)?.[1] ?? '?';
+    byField.set(field, (byField.get(field) ?? 0) + 1);
+  }
+  assert.ok(migrations.length < 300, `${migrations.length} migrations: ${[...byField].map(([f, n]) => `${f} ${n}`).join(', ')}`);
   fs.rmSync(dir, { recursive: true });
 });
