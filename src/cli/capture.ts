@@ -23,7 +23,7 @@ import { detectionSettings, durationFlag, flagSinks, sinkCommon, wholeFlag } fro
 import { CAPTURE_CMD, CAPTURE_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { formatAnalysis, SUMMARY_WIDTH, summaryLevel, useColour } from './summary';
-import { createAnalyzer, tapOutput } from '../report/aggregate';
+import { analysedOutput } from '../report/aggregate';
 
 const OPTIONS = parseArgsOptions(CAPTURE_OPTIONS);
 
@@ -95,10 +95,8 @@ export async function captureCommand(argv: string[], version: string): Promise<n
   let fan: LiveFanout | null = null;
   let packetIface: string | null = null;
   const summary = summaryLevel(values.summary, values.quiet, process.stderr.isTTY === true);
-  // The analysis is printed with the full summary only (main.ts).
-  const analyzer = summary === 'full' ? createAnalyzer() : null;
-  const stamped = stampedOutput(outputs.out, createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface })));
-  const out = analyzer === null ? stamped : tapOutput(stamped, analyzer);
+  const stamper = createEcsStamper(ifaces.length === 1 ? { interface: ifaces[0] } : () => (packetIface === null ? null : { interface: packetIface }));
+  const { out, analyzer } = analysedOutput(stampedOutput(outputs.out, stamper), summary === 'full');
   const pipeline = createAlertPipeline(rules, observer, out, setup.metadata, summaryHook(fleet, outputs, rules));
   /** With several interfaces, what a packet hands on is written with its interface named. */
   const atPacket = (ordinal: number, handOn: () => void): void => {

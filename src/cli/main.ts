@@ -7,7 +7,7 @@ import { createOutput, type OutputFormat } from '../output/writer';
 import { replayInto } from './replay-run';
 import { prepareFleet, summaryHook, withPartitions } from './fleet-setup';
 import { formatAnalysis, SUMMARY_WIDTH, formatSummary, summaryLevel, useColour } from './summary';
-import { createAnalyzer, tapOutput } from '../report/aggregate';
+import { analysedOutput } from '../report/aggregate';
 import { mainHelp, REPLAY, REPLAY_OPTIONS } from './commands';
 import { commandHelp, parseArgsOptions } from './option-table';
 import { detectionSettings, flagSinks, sinkCommon, wholeFlag } from './settings';
@@ -89,10 +89,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   const sinkSpecs = withPartitions(flagSinks(values) ?? (values.out === undefined && cfg.outputs !== undefined && cfg.outputs.length > 0 ? cfg.outputs : null), rules);
   const fleet = await prepareFleet(sinkSpecs, (line) => process.stderr.write(`picket: ${line}\n`));
   const outputs = sinkSpecs === null ? null : createOutputs(sinkSpecs, sinkCommon(values, cfg));
-  // The analysis is printed with the full summary only; under an alert storm it cost 5 us a document.
-  const analyzer = summary === 'full' ? createAnalyzer() : null;
-  const stamped = stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper());
-  const out = analyzer === null ? stamped : tapOutput(stamped, analyzer);
+  const { out, analyzer } = analysedOutput(stampedOutput(outputs?.out ?? createOutput(values.out ?? null, format), createEcsStamper()), summary === 'full');
   const { result, pipeline } = await replayInto(files, setup, rules, workers, out, VERSION, { sensor: fleet?.sensor, summaries: summaryHook(fleet, outputs, rules) });
   let report: string | null = null;
   if (outputs !== null) {

@@ -175,7 +175,8 @@ const MIN_SHARE = 0.8;
  */
 export function toolVerdict(fps: readonly Fingerprint[], t: ToolTally | null, probes: number): ToolVerdict | null {
   if (t === null || t.n === 0) return null;
-  // One fingerprint matched so far (every source of a spoofed flood, and most scanners): no tally by tool needed.
+  // One fingerprint matched so far (every source of a spoofed flood, and most scanners): a verdict it cannot reach is
+  // known without the tally by tool below, a Map made on each call.
   if (t.more === null && (t.n < MIN_SHARE * probes || t.n < fps[t.fp].minProbes)) return null;
   const byTool = new Map<string, number>();
   forEachMatch(t, (fp, n) => byTool.set(fps[fp].tool, (byTool.get(fps[fp].tool) ?? 0) + n));
