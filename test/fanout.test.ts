@@ -37,7 +37,6 @@ let work = '';
 let ringDir = '';
 let rulesDir = '';
 let addedRules = '';
-/** An intel list written while both pickets run; the name is queried over TCP (the UDP DNS flow is the tests' one). */
 /**
  * The list in force at the start, replaced at the reload: its entry and the added one take the same position in the
  * rules (after the bundled ones), so an observation judged by one list and reported by the other names the wrong one.
@@ -50,6 +49,7 @@ const FIRST_RULES = [
   '  - { domain: first-intel.test, description: "an intel domain of the rules before the reload" }',
   '',
 ].join('\n');
+/** An intel list written while both pickets run; the name is queried over TCP (the UDP DNS flow is the tests' one). */
 const ADDED_RULES = [
   '# written by the fanout test while picket runs',
   'kind: intel-domains',
