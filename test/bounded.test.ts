@@ -91,7 +91,19 @@ test('RecentKeys behaves as a Map bounded by makeRoom under random churn (same e
 });
 
 test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4 keys past 2^31 and IPv6 text alike', () => {
-  const index = new SourceIndex<number>();
+  // The index names slots; values live in columns by slot, as the source table keeps them (here one array).
+  let capacity = 16;
+  const index = new SourceIndex((n) => {
+    assert.equal(n, capacity * 2, 'grows by doubling');
+    capacity = n;
+  });
+  const values: number[] = [];
+  const get = (key: AddrKey): number | undefined => {
+    const slot = index.slotOf(key);
+    if (slot < 0) return undefined;
+    assert.equal(index.keyOf(slot), key);
+    return values[slot];
+  };
   const reference = new Map<AddrKey, number>();
   const rand = prng(17);
   // Few distinct keys, so that the same ones come back after deletion, in one probing run and across growth.
@@ -100,35 +112,38 @@ test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4
   for (let i = 0; i < 60_000; i++) {
     const key = keyOf(rand());
     if (reference.has(key) && rand() < 0.6) {
-      index.delete(key);
+      index.delete(index.slotOf(key));
       reference.delete(key);
       deleted++;
     } else if (!reference.has(key)) {
-      index.add(key, i);
+      const slot = index.add(key);
+      assert.ok(slot < capacity && index.capacity === capacity, `slot ${slot} within the columns (${capacity})`);
+      values[slot] = i;
       reference.set(key, i);
     }
-    assert.equal(index.get(key), reference.get(key));
+    assert.equal(get(key), reference.get(key));
     assert.equal(index.size, reference.size);
   }
   assert.ok(deleted > 10_000 && reference.size > 1000, `${deleted} deletions, ${reference.size} left`);
+  assert.ok(capacity >= reference.size && capacity <= 4 * reference.size, `capacity ${capacity} for ${reference.size}: slots are reused`);
   assert.ok([...reference.keys()].some((k) => typeof k === 'number' && k >= 2 ** 31));
-  for (const [k, v] of reference) assert.equal(index.get(k), v);
-  assert.equal(index.get(12345), reference.get(12345));
+  for (const [k, v] of reference) assert.equal(get(k), v);
+  assert.equal(get(12345), reference.get(12345));
   const inOrder = (): number[] => {
     const out: number[] = [];
-    index.forEachInOrder((v) => {
-      out.push(v);
+    index.forEachInOrder((slot) => {
+      out.push(values[slot]);
     });
     return out;
   };
   assert.deepEqual(inOrder(), [...reference.values()], 'oldest first');
   // Deleting the entry at hand while iterating, as the aggregator's sweep does.
   let seen = 0;
-  index.forEachInOrder((v) => {
-    const key = [...reference].find(([, x]) => x === v)?.[0];
-    assert.ok(key !== undefined);
+  index.forEachInOrder((slot) => {
+    const key = index.keyOf(slot);
+    assert.equal(reference.get(key), values[slot]);
     if (seen++ % 2 === 0) {
-      index.delete(key);
+      index.delete(slot);
       reference.delete(key);
     }
   });

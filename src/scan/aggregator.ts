@@ -1,37 +1,22 @@
 import type { ScanPolicy, ScanThresholds } from '../config/rules';
 import {
-  DIRECTIONS, OUTCOME_ANSWERED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_OUTCOMES, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
+  DIRECTIONS, OUTCOME_ANSWERED, OUTCOME_REJECTED, PROTO_ICMP, PROTO_TCP, PROTO_UDP, SCAN_ABORTED, SCAN_DATA, SCAN_ESTABLISHED, SCAN_PROBE, SCAN_PROTOS, SCAN_REPLY,
   type ScanRecord,
 } from '../core/scan-record';
 import { addrKey, addrText, portKey, portText, targetHost, targetKey, targetPort, type AddrKey } from './addr-key';
 import { tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { TunnelInfo } from '../core/observation';
 import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
-import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
+import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES } from './scan-alert';
 import type { Severity } from '../intel/domains';
 import { researchOf, scanSeverity, type SeverityFacts } from './severity';
-import type { ResearchScanner } from '../config/rules';
-import { createSpread, spreadAdd, spreadRelease, type Spread, type SpreadBudget } from './spread';
+import { createSpread, spreadAdd, spreadRelease, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
 import { scanMeasure, type ScanCounts } from './thresholds';
 import { buildSummary, PROBE_TIMES_MAX, type FleetSummary } from './fleet-summary';
 import { PendingAttempts } from './pending';
-import { SourceIndex } from './source-index';
-import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolTally, type ToolVerdict } from './fingerprint';
-
-/**
- * One scanner's episode, from the first alert to its summary: every document of it carries the id. Between the
- * first and the last, a document goes out only when what an analyst acts on changes: a new kind, the named tool,
- * the severity.
- */
-interface Incident {
-  id: string;
-  /** Documents sent so far. */
-  documents: number;
-  kinds: SourceKind[];
-  tool: string | null;
-  severity: Severity;
-}
+import { SourceTable, type Incident, type SourceKind } from './source-table';
+import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolVerdict } from './fingerprint';
 
 /** picket.tunnel of a source: the tunnel its first probe came in. */
 function tunnelOfRecord(r: ScanRecord): TunnelInfo | undefined {
@@ -44,98 +29,13 @@ function tunnelOfRecord(r: ScanRecord): TunnelInfo | undefined {
   };
 }
 
-function ipOf(s: { key: AddrKey; ip: string | null }): string {
-  return (s.ip ??= addrText(s.key));
-}
-
 /** The portKey of a probe's target: ICMP probes as their type. */
 function probedPort(r: ScanRecord): number {
   return portKey(r.proto, r.proto === PROTO_ICMP ? r.icmpType : r.dstPort);
 }
 
-/** Sources by address (addr-key.ts). */
-type SourceKey = AddrKey;
-
-/**
- * What one source has done since its scan began; sets are capped (counts go on past the caps) and created on
- * first use, since most sources of a flood or of ordinary traffic make one attempt and never need them.
- */
-interface Source {
-  key: SourceKey;
-  /** Its address as text, made when first needed (most sources never alert): ipOf(). */
-  ip: string | null;
-  direction: string;
-  firstSec: number;
-  firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
-  attempts: number;
-  /** Probes that came less than slow_min_interval after the source's previous one (a paced scan has few). */
-  quickProbes: number;
-  answered: number;
-  /** Answered by a SYN-ACK, then reset by the prober (or left) before any payload: counted as failed. */
-  halfOpen: number;
-  rejected: number;
-  unreachable: number;
-  unanswered: number;
-  tcp: number;
-  udp: number;
-  icmp: number;
-  /** Failed (host, port) targets, their hosts and ports, and the most ports of one host (vertical scans). */
-  failed: Spread | null;
-  pingHosts: Set<AddrKey> | null;
-  /** Targets (targetKey) that answered. */
-  learned: Set<AddrKey> | null;
-  /** Made with the first probe's target and port in them (most sources make one attempt: no room to spare). */
-  sampleHosts: AddrKey[];
-  /** portKey values (addr-key.ts): ICMP probes as their type. */
-  samplePorts: number[];
-  /** The incident, once the source is recognised as a scanner; null before. */
-  incident: Incident | null;
-  /** In a research-scanner range (rules/research-scanners.yaml): the entry, else null. */
-  research: ResearchScanner | null;
-  /** The first connection with data it made to a service after its scan was recognised (scan, then access). */
-  access: { ip: string; port: number } | null;
-  /** Targets that had looked an intel service up before it failed against them (one story: looked up, then scanned). */
-  lookedUp: Array<{ ip: string; indicator: string }> | null;
-  /**
-   * UDP ports of each host that responded to it (data or ICMP port unreachable), and how many of those were
-   * closed: a UDP scan learns from both, and a few ports are a scan where a TCP scan needs many (capped).
-   */
-  udpSeen: Map<AddrKey, { ports: Set<number>; closed: number }> | null;
-  /** The first failed target (targetKey), fed to the distributed detector with the second. */
-  firstFailed: AddrKey;
-  maxUdpPortsOneHost: number;
-  /** Fingerprint matches of its probes (which tool). */
-  tally: ToolTally | null;
-  /** The verdict that first named it with high confidence: kept when later probes (nmap -sV's own connections through the OS stack) dilute the tally. */
-  named: ToolVerdict | null;
-  /** The tunnel its first probe came in (picket.tunnel), if any. */
-  tunnel: TunnelInfo | undefined;
-  /**
-   * Only with a summary hook: microseconds after the first probe of each probe, while at most PROBE_TIMES_MAX
-   * (fleet-summary.ts: correlate counts quick probes across sensors from them); null without a hook or past it.
-   */
-  probeTimes: number[] | null;
-}
-
 function emptyCounts(): ScanCounts {
   return { targets: 0, hosts: 0, ports: 0, maxPortsOneHost: 0, pingHosts: 0, maxUdpPortsOneHost: 0, attempts: 0, quickProbes: 0, durationSeconds: 0 };
-}
-
-/** What a source's scan is judged on (thresholds.ts), written into c (reused: judging allocates nothing). */
-function countsInto(s: Source, c: ScanCounts): ScanCounts {
-  const f = s.failed;
-  c.targets = f?.nTargets ?? 0;
-  c.hosts = f?.nHosts ?? 0;
-  c.ports = f?.nPorts ?? 0;
-  c.maxPortsOneHost = f?.maxPortsOneHost ?? 0;
-  c.pingHosts = s.pingHosts?.size ?? 0;
-  c.maxUdpPortsOneHost = s.maxUdpPortsOneHost;
-  c.attempts = s.attempts;
-  c.quickProbes = s.quickProbes;
-  c.durationSeconds = s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9;
-  return c;
 }
 
 /** ECS threat.software of an identified tool. */
@@ -152,9 +52,6 @@ function fingerprintFields(v: ToolVerdict): EcsDoc {
   };
 }
 
-/** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
-type SourceKind = Exclude<ScanKind, 'distributed'>;
-
 function primaryKind(inc: Incident): SourceKind {
   for (const k of KIND_PRIORITY) if (k !== 'distributed' && inc.kinds.includes(k)) return k;
   return 'tool';
@@ -166,14 +63,6 @@ const MAX_UDP_PORTS = 1024;
 const SAMPLES = 10;
 const MAX_LEARNED = 256;
 const SWEEP_EVERY_SEC = 30;
-/**
- * firstFailed before any failure. Not 0: an IPv4 target key is past 2^31 (a double) and V8 types a field by its first
- * value. Made with a small integer, the field was retyped at each source's first failure, and V8 migrated every
- * source made since to a new hidden class one at a time: 730 k migrations and 4.7 of 7.4 s on a 2 M-source SYN
- * flood (bench/RESULTS.md, "A field's first value").
- */
-const NO_TARGET = Number.NaN;
-
 /**
  * Where a fleet sensor's scan summaries go (fleet-summary.ts): every intervalSec of packet time for each source that
  * changed and has a failed target, and when such a source closes. Absent (no --nats): the aggregator does no work
@@ -214,72 +103,100 @@ export function createScanAggregator(
   policy: ScanPolicy, fingerprints: readonly Fingerprint[], observer: ObserverInfo, emit: (doc: EcsDoc) => void, intelClients?: IntelClients, summaries: SummaryHook | null = null,
 ): ScanAggregator {
   let th: ScanThresholds = policy.presets[policy.sensitivity];
-  const sources = new SourceIndex<Source>();
+  /** Sources by slot (source-table.ts): below, a source is its slot number. */
+  const t = new SourceTable();
   /** Attempts waiting for a reply (pending.ts): each is a slot number while it waits. */
   let pending = new PendingAttempts(policy.maxPending);
   let lastSweep = -Infinity;
   let lastPendingSweep = -Infinity;
   let evicted = 0;
   /** Sources changed since their last summary (only with a summary hook), and each source's summaries so far. */
-  const changed = summaries === null ? null : new Set<Source>();
-  const summarySeq = new Map<SourceKey, number>();
+  const changed = summaries === null ? null : new Set<number>();
+  const summarySeq = new Map<AddrKey, number>();
   let lastSummaries = -Infinity;
   const budget: SpreadBudget = { used: 0, limit: policy.maxExactEntries };
   const distributed = createDistributedDetector(policy, th, budget, observer, emit, (key) => {
-    const src = sources.get(key);
-    const v = src === undefined ? null : toolVerdict(fingerprints, src.tally, src.attempts) ?? src.named;
+    const s = t.index.slotOf(key);
+    const v = s < 0 ? null : toolVerdict(fingerprints, t.tally[s], t.attempts[s]) ?? t.detail[s]?.named ?? null;
     return v === null ? null : { software: softwareFields(v), fingerprint: fingerprintFields(v) };
   });
 
-  function source(r: ScanRecord): Source {
+  function ipOf(s: number): string {
+    const d = t.detailOf(s);
+    return (d.ip ??= addrText(t.index.keyOf(s)));
+  }
+
+  /** What a source's scan is judged on (thresholds.ts), written into c (reused: judging allocates nothing). */
+  function countsInto(s: number, c: ScanCounts): ScanCounts {
+    const d = t.detail[s];
+    const f = d?.failed ?? null;
+    c.targets = f?.nTargets ?? 0;
+    c.hosts = f?.nHosts ?? 0;
+    c.ports = f?.nPorts ?? 0;
+    c.maxPortsOneHost = f?.maxPortsOneHost ?? 0;
+    c.pingHosts = d?.pingHosts?.size ?? 0;
+    c.maxUdpPortsOneHost = d?.maxUdpPortsOneHost ?? 0;
+    c.attempts = t.attempts[s];
+    c.quickProbes = t.quickProbes[s];
+    c.durationSeconds = t.seconds(s);
+    return c;
+  }
+
+  function source(r: ScanRecord): number {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
     const key = addrKey(r.ipVersion, r.addr, 0);
-    let s = sources.get(key);
-    if (s !== undefined) return s;
-    if (sources.size >= policy.maxSources) evictOldest();
-    s = {
-      key, ip: null, direction: DIRECTIONS[r.direction], firstSec: r.tsSec, firstNsec: r.tsNsec,
-      lastSec: r.tsSec, lastNsec: r.tsNsec, attempts: 0, quickProbes: 0, answered: 0, halfOpen: 0, rejected: 0, unreachable: 0, unanswered: 0, tcp: 0, udp: 0, icmp: 0, failed: null,
-      pingHosts: null, learned: null, sampleHosts: [addrKey(r.ipVersion, r.addr, 16)], samplePorts: [probedPort(r)], incident: null, research: researchOf(policy, key, r.addr, 0), access: null, lookedUp: null, udpSeen: null, maxUdpPortsOneHost: 0, tally: null, named: null, firstFailed: NO_TARGET,
-      tunnel: tunnelOfRecord(r), probeTimes: changed === null ? null : [],
-    };
-    sources.add(key, s);
+    let s = t.index.slotOf(key);
+    if (s >= 0) return s;
+    if (t.index.size >= policy.maxSources) evictOldest();
+    s = t.add(key);
+    t.direction[s] = r.direction;
+    t.firstSec[s] = t.lastSec[s] = r.tsSec;
+    t.firstNsec[s] = t.lastNsec[s] = r.tsNsec;
+    const host = addrKey(r.ipVersion, r.addr, 16);
+    if (typeof host === 'number') t.firstHost[s] = host;
+    else {
+      t.firstHost[s] = Number.NaN;
+      t.detailOf(s).sampleHosts = [host];
+    }
+    t.firstPort[s] = probedPort(r);
+    const research = researchOf(policy, key, r.addr, 0);
+    if (research !== null) t.detailOf(s).research = research;
+    const tunnel = tunnelOfRecord(r);
+    if (tunnel !== undefined) t.detailOf(s).tunnel = tunnel;
+    if (changed !== null) t.detailOf(s).probeTimes = [];
     return s;
-  }
-
-  function seconds(s: Source): number {
-    return s.lastSec - s.firstSec + (s.lastNsec - s.firstNsec) / 1e9;
   }
 
   function onProbe(r: ScanRecord): void {
     if (!policy.directions.includes(DIRECTIONS[r.direction])) return;
     const now = r.tsSec + r.tsNsec / 1e9;
     const s = source(r);
-    if (s.attempts > 0 && now - (s.lastSec + s.lastNsec / 1e9) < th.slowMinInterval) s.quickProbes++;
-    s.attempts++;
-    if (s.probeTimes !== null) {
-      if (s.attempts > PROBE_TIMES_MAX) s.probeTimes = null;
-      else s.probeTimes.push(Math.round((r.tsSec - s.firstSec) * 1e6 + (r.tsNsec - s.firstNsec) / 1e3));
+    const attempts = t.attempts[s];
+    if (attempts > 0 && now - (t.lastSec[s] + t.lastNsec[s] / 1e9) < th.slowMinInterval) t.quickProbes[s]++;
+    t.attempts[s] = attempts + 1;
+    if (changed !== null) {
+      const d = t.detailOf(s);
+      if (d.probeTimes !== null) {
+        if (attempts + 1 > PROBE_TIMES_MAX) d.probeTimes = null;
+        else d.probeTimes.push(Math.round((r.tsSec - t.firstSec[s]) * 1e6 + (r.tsNsec - t.firstNsec[s]) / 1e3));
+      }
+      changed.add(s);
     }
-    changed?.add(s);
-    s.lastSec = r.tsSec;
-    s.lastNsec = r.tsNsec;
-    const proto = SCAN_PROTOS[r.proto];
-    s[proto]++;
+    t.lastSec[s] = r.tsSec;
+    t.lastNsec[s] = r.tsNsec;
+    t.byProto[r.proto][s]++;
     // The target's key only where it is used: an IPv4 key past 2^31 is a heap number, made anew for each probe.
-    if (s.sampleHosts.length < SAMPLES) {
-      const dst = addrKey(r.ipVersion, r.addr, 16);
-      if (!s.sampleHosts.includes(dst)) s.sampleHosts.push(dst);
-    }
-    if (s.samplePorts.length < SAMPLES) {
-      const port = probedPort(r);
-      if (!s.samplePorts.includes(port)) s.samplePorts.push(port);
+    if (attempts > 0) {
+      const d = t.detail[s];
+      if ((d?.sampleHosts?.length ?? 1) < SAMPLES) t.sampleHost(s, addrKey(r.ipVersion, r.addr, 16), SAMPLES);
+      if ((d?.samplePorts?.length ?? 1) < SAMPLES) t.samplePort(s, probedPort(r), SAMPLES);
     }
     identify(s, r);
     if (r.proto === PROTO_ICMP) {
-      s.pingHosts ??= new Set();
-      if (s.pingHosts.size < policy.maxTargetsPerSource) s.pingHosts.add(addrKey(r.ipVersion, r.addr, 16));
+      const d = t.detailOf(s);
+      d.pingHosts ??= new Set();
+      if (d.pingHosts.size < policy.maxTargetsPerSource) d.pingHosts.add(addrKey(r.ipVersion, r.addr, 16));
       evaluate(s);
     }
     const known = pending.slotOf(r.attemptKey);
@@ -296,18 +213,19 @@ export function createScanAggregator(
     const p = pending.slotOf(r.attemptKey);
     if (p < 0 || pending.answered[p] === 1 || !pending.same(p, r)) return;
     pending.remove(r.attemptKey);
-    const src = sources.get(pending.srcOf(p));
-    if (src === undefined) {
+    const s = t.index.slotOf(pending.srcOf(p));
+    if (s < 0) {
       pending.release(p);
       return;
     }
     const proto = pending.proto[p];
-    if (proto === PROTO_UDP) udpResponded(src, p, r.outcome !== OUTCOME_ANSWERED);
+    if (proto === PROTO_UDP) udpResponded(s, p, r.outcome !== OUTCOME_ANSWERED);
     if (r.outcome === OUTCOME_ANSWERED) {
-      src.answered++;
+      t.answered[s]++;
       if (proto !== PROTO_ICMP) {
-        src.learned ??= new Set();
-        if (src.learned.size < MAX_LEARNED) src.learned.add(targetKey(pending.targetOf(p), portKey(proto, pending.port[p])));
+        const d = t.detailOf(s);
+        d.learned ??= new Set();
+        if (d.learned.size < MAX_LEARNED) d.learned.add(targetKey(pending.targetOf(p), portKey(proto, pending.port[p])));
       }
       if (proto === PROTO_TCP) {
         // Kept (last in time order) until the prober shows whether it makes a connection of it.
@@ -319,7 +237,7 @@ export function createScanAggregator(
       pending.release(p);
       return;
     }
-    failed(p, SCAN_OUTCOMES[r.outcome] as 'rejected' | 'unreachable');
+    failed(p, r.outcome === OUTCOME_REJECTED ? t.rejected : t.unreachable);
     pending.release(p);
   }
 
@@ -345,10 +263,10 @@ export function createScanAggregator(
 
   /** p: a pending slot (pending.ts), read before the next attempt is added. */
   function halfOpen(p: number): void {
-    const s = sources.get(pending.srcOf(p));
-    if (s === undefined || s.answered === 0) return;
-    s.answered--;
-    failed(p, 'half_open');
+    const s = t.index.slotOf(pending.srcOf(p));
+    if (s < 0 || t.answered[s] === 0) return;
+    t.answered[s]--;
+    failed(p, t.halfOpen);
   }
 
   /**
@@ -357,31 +275,41 @@ export function createScanAggregator(
    */
   function giveUp(key: number, p: number): void {
     settle(key, p);
-    if (pending.answered[p] === 0) failed(p, 'unanswered');
+    if (pending.answered[p] === 0) failed(p, t.unanswered);
   }
+
+  /** Shown little so far (no alert, under MINOR_TARGETS failed targets or pinged hosts): among the first evicted. */
+  function minor(s: number): boolean {
+    const d = t.detail[s];
+    return d === null || (d.incident === null && (d.failed?.nTargets ?? 0) < MINOR_TARGETS && (d.pingHosts?.size ?? 0) < MINOR_TARGETS);
+  }
+
+  /** The sources evictOldest() chose (reused: a flood of new sources evicts every few thousand). */
+  let victims = new Int32Array(0);
 
   /**
    * At the bounds, a tenth goes at once: a Map keeps deleted slots until it rehashes, so taking the oldest one
    * entry at a time would walk an ever longer run of them on every new source or attempt of a flood. Sources
-   * that have shown little (no alert, under MINOR_TARGETS failed targets) go first, so that a flood of one-shot
-   * sources cannot push out a slow scan that has been building up for hours.
+   * that have shown little go first, so that a flood of one-shot sources cannot push out a slow scan that has
+   * been building up for hours.
    */
   function evictOldest(): void {
     const n = Math.max(1, Math.floor(policy.maxSources / 10));
-    const victims: Source[] = [];
-    sources.forEachInOrder((s) => {
-      if (s.incident === null && (s.failed?.nTargets ?? 0) < MINOR_TARGETS && (s.pingHosts?.size ?? 0) < MINOR_TARGETS) victims.push(s);
-      return victims.length < n;
+    if (victims.length < n) victims = new Int32Array(n);
+    let count = 0;
+    t.index.forEachInOrder((s) => {
+      if (minor(s)) victims[count++] = s;
+      return count < n;
     });
-    if (victims.length < n) {
-      const chosen = new Set(victims);
-      sources.forEachInOrder((s) => {
-        if (!chosen.has(s)) victims.push(s);
-        return victims.length < n;
+    if (count < n) {
+      const chosen = new Set(victims.subarray(0, count));
+      t.index.forEachInOrder((s) => {
+        if (!chosen.has(s)) victims[count++] = s;
+        return count < n;
       });
     }
-    for (const s of victims) close(s);
-    evicted += victims.length;
+    for (let i = 0; i < count; i++) close(victims[i]);
+    evicted += count;
   }
 
   function expireOldestPending(): void {
@@ -399,33 +327,36 @@ export function createScanAggregator(
     pending.release(p);
   }
 
-  function failed(p: number, outcome: 'rejected' | 'unreachable' | 'unanswered' | 'half_open'): void {
-    const s = sources.get(pending.srcOf(p));
-    if (s === undefined) return; // its source was summarised already
-    if (outcome === 'half_open') s.halfOpen++;
-    else s[outcome]++;
+  /** outcome: the table's column of the failure's kind (rejected, unreachable, unanswered, halfOpen). */
+  function failed(p: number, outcome: Float64Array): void {
+    const s = t.index.slotOf(pending.srcOf(p));
+    if (s < 0) return; // its source was summarised already
+    outcome[s]++;
     changed?.add(s);
     if (pending.proto[p] === PROTO_ICMP) return; // host discovery is judged on hosts probed, not on failures
     const port = portKey(pending.proto[p], pending.port[p]);
     const dst = pending.targetOf(p);
-    const f = (s.failed ??= createSpread());
+    const d = t.detailOf(s);
+    const f = (d.failed ??= createSpread());
     const hostsBefore = f.nHosts;
     if (!spreadAdd(f, dst, port, policy.maxTargetsPerSource, budget)) return;
-    if (intelClients !== undefined && intelClients.size > 0 && f.nHosts > hostsBefore && (s.lookedUp?.length ?? 0) < SAMPLES) {
+    if (intelClients !== undefined && intelClients.size > 0 && f.nHosts > hostsBefore && (d.lookedUp?.length ?? 0) < SAMPLES) {
       const ip = addrText(dst);
       const indicator = intelClients.get(ip);
-      if (indicator !== undefined) (s.lookedUp ??= []).push({ ip, indicator });
+      if (indicator !== undefined) (d.lookedUp ??= []).push({ ip, indicator });
     }
     // Per-host (distributed) state is fed only by sources with two or more failed targets: a flood of spoofed
     // one-shot SYNs then costs it nothing, while each source of a distributed scan probes several ports.
     if (f.nTargets === 1) {
-      s.firstFailed = targetKey(dst, port);
+      d.firstFailed = targetKey(dst, port);
     } else if (f.nTargets === 2 && f.targets !== null) {
-      const first = s.firstFailed;
-      distributed.failed(s.key, targetHost(first), targetPort(first), s.direction, s.lastSec, s.lastNsec);
-      distributed.failed(s.key, dst, port, s.direction, s.lastSec, s.lastNsec);
+      const first = d.firstFailed;
+      const key = t.index.keyOf(s);
+      const direction = DIRECTIONS[t.direction[s]];
+      distributed.failed(key, targetHost(first), targetPort(first), direction, t.lastSec[s], t.lastNsec[s]);
+      distributed.failed(key, dst, port, direction, t.lastSec[s], t.lastNsec[s]);
     } else if (f.nTargets > 2) {
-      distributed.failed(s.key, dst, port, s.direction, s.lastSec, s.lastNsec);
+      distributed.failed(t.index.keyOf(s), dst, port, DIRECTIONS[t.direction[s]], t.lastSec[s], t.lastNsec[s]);
     }
     evaluate(s);
   }
@@ -434,32 +365,34 @@ export function createScanAggregator(
    * Which tool: the probe's fingerprint match goes into the source's tally; a source named with high confidence
    * raises scan.tool at once, before (or without) crossing any scan threshold.
    */
-  function identify(s: Source, r: ScanRecord): void {
+  function identify(s: number, r: ScanRecord): void {
     if (r.fingerprint < 0) return;
-    tallyProbe((s.tally ??= createToolTally()), r.fingerprint, r.ttl, r.tcpSeq, r.attemptKey, r.proto === 0);
-    if (s.named !== null) return;
-    const v = toolVerdict(fingerprints, s.tally, s.attempts);
+    const tally = (t.tally[s] ??= createToolTally());
+    tallyProbe(tally, r.fingerprint, r.ttl, r.tcpSeq, r.attemptKey, r.proto === 0);
+    if ((t.detail[s]?.named ?? null) !== null) return;
+    const v = toolVerdict(fingerprints, tally, t.attempts[s]);
     if (v === null || v.confidence !== 'high') return;
-    s.named = v;
+    t.detailOf(s).named = v;
     evaluate(s);
   }
 
   /** A UDP port of a host responded: counted per host (bounded) for the UDP port-scan measure. */
-  function udpResponded(s: Source, p: number, closed: boolean): void {
-    s.udpSeen ??= new Map();
+  function udpResponded(s: number, p: number, closed: boolean): void {
+    const d = t.detailOf(s);
+    d.udpSeen ??= new Map();
     const dst = pending.targetOf(p);
-    let h = s.udpSeen.get(dst);
+    let h = d.udpSeen.get(dst);
     if (h === undefined) {
-      if (s.udpSeen.size >= MAX_UDP_HOSTS) return;
+      if (d.udpSeen.size >= MAX_UDP_HOSTS) return;
       h = { ports: new Set(), closed: 0 };
-      s.udpSeen.set(dst, h);
+      d.udpSeen.set(dst, h);
     }
     const port = pending.port[p];
     if (h.ports.has(port) || h.ports.size >= MAX_UDP_PORTS) return;
     h.ports.add(port);
     if (closed) h.closed++;
-    if (h.closed >= th.udpClosedPorts && h.ports.size > s.maxUdpPortsOneHost) {
-      s.maxUdpPortsOneHost = h.ports.size;
+    if (h.closed >= th.udpClosedPorts && h.ports.size > d.maxUdpPortsOneHost) {
+      d.maxUdpPortsOneHost = h.ports.size;
       evaluate(s);
     }
   }
@@ -472,7 +405,7 @@ export function createScanAggregator(
    * The kinds the source's counts amount to now (a paced scan is scan.slow as well as its shape): bit i for KINDS[i].
    * A mask, not a list: judged on every failed attempt, and a new array each time was the aggregator's garbage.
    */
-  function kindsNow(s: Source): number {
+  function kindsNow(s: number): number {
     let kinds = 0;
     countsInto(s, judged);
     for (let i = 0; i < KINDS.length; i++) if (scanMeasure(judged, th, policy.slowMaxQuickShare, KINDS[i]) > 0) kinds |= 1 << i;
@@ -480,15 +413,17 @@ export function createScanAggregator(
   }
 
   /** A first document when the source is recognised, an update when its kinds, tool or severity change. */
-  function evaluate(s: Source): void {
+  function evaluate(s: number): void {
     const kinds = kindsNow(s);
-    if (kinds === 0 && s.named === null && s.incident === null) return;
-    const tool = s.named?.fingerprint.tool ?? null;
-    let inc = s.incident;
+    const named = t.detail[s]?.named ?? null;
+    if (kinds === 0 && named === null && (t.detail[s]?.incident ?? null) === null) return;
+    const d = t.detailOf(s);
+    const tool = named?.fingerprint.tool ?? null;
+    let inc = d.incident;
     let trigger: SourceKind | null = null;
     if (inc === null) {
-      inc = { id: `scan-${ipOf(s)}-${s.firstSec}.${String(s.firstNsec).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium' };
-      s.incident = inc;
+      inc = { id: `scan-${ipOf(s)}-${t.firstSec[s]}.${String(t.firstNsec[s]).padStart(9, '0')}`, documents: 0, kinds: [], tool: null, severity: 'medium' };
+      d.incident = inc;
       if (kinds === 0) trigger = 'tool'; // else its first kind, below (none is in the new incident yet)
     }
     for (let i = 0; i < KINDS.length; i++) {
@@ -512,37 +447,40 @@ export function createScanAggregator(
 
   /** The incident's severity (severity.ts, shared with picket correlate); facts is reused: judging allocates nothing. */
   const facts: SeverityFacts = { kinds: [], tool: null, hosts: 0, targets: 0, access: null, lookedUp: null, research: null };
-  function judgeSeverity(s: Source, inc: Incident, reasons: string[] | null): Severity {
+  function judgeSeverity(s: number, inc: Incident, reasons: string[] | null): Severity {
+    const d = t.detail[s];
     facts.kinds = inc.kinds;
     facts.tool = inc.tool;
-    facts.hosts = Math.max(s.failed?.nHosts ?? 0, s.pingHosts?.size ?? 0);
-    facts.targets = s.failed?.nTargets ?? 0;
-    facts.access = s.access;
-    facts.lookedUp = s.lookedUp;
-    facts.research = s.research;
+    facts.hosts = Math.max(d?.failed?.nHosts ?? 0, d?.pingHosts?.size ?? 0);
+    facts.targets = d?.failed?.nTargets ?? 0;
+    facts.access = d?.access ?? null;
+    facts.lookedUp = d?.lookedUp ?? null;
+    facts.research = d?.research ?? null;
     return scanSeverity(facts, policy, reasons);
   }
 
-  function reasonsOf(s: Source, inc: Incident): string[] {
+  function reasonsOf(s: number, inc: Incident): string[] {
     const out: string[] = [];
     judgeSeverity(s, inc, out);
     return out;
   }
 
   /** A source that ends (idle, too old, evicted, end of input): one summary of its incident. */
-  function close(s: Source): void {
-    if (s.incident !== null) emit(alertDoc(s, primaryKind(s.incident), true, true));
+  function close(s: number): void {
+    const d = t.detail[s];
+    if (d !== null && d.incident !== null) emit(alertDoc(s, primaryKind(d.incident), true, true));
     if (changed !== null && changed.delete(s)) summarise(s);
-    summarySeq.delete(s.key);
-    if (s.failed !== null) spreadRelease(s.failed, budget);
-    sources.delete(s.key);
+    if (summarySeq.size > 0) summarySeq.delete(t.index.keyOf(s));
+    if (d !== null && d.failed !== null) spreadRelease(d.failed, budget);
+    t.delete(s);
   }
 
   /** The scanner sent data on a connection after its scan was recognised: once, it raises the severity. */
   function onData(r: ScanRecord): void {
-    const s = sources.get(addrKey(r.ipVersion, r.addr, 0));
-    if (s === undefined || s.incident === null || s.access !== null) return;
-    s.access = { ip: addrText(addrKey(r.ipVersion, r.addr, 16)), port: r.dstPort };
+    const s = t.index.slotOf(addrKey(r.ipVersion, r.addr, 0));
+    const d = s < 0 ? null : t.detail[s];
+    if (d === null || d.incident === null || d.access !== null) return;
+    d.access = { ip: addrText(addrKey(r.ipVersion, r.addr, 16)), port: r.dstPort };
     evaluate(s);
   }
 
@@ -550,16 +488,19 @@ export function createScanAggregator(
    * One fleet summary of a source with at least minTargets failed targets or ICMP-probed hosts (cumulative: it
    * replaces the sensor's previous one).
    */
-  function summarise(s: Source): void {
-    if (summaries === null || Math.max(s.failed?.nTargets ?? 0, s.pingHosts?.size ?? 0) < summaries.minTargets) return;
-    const seq = (summarySeq.get(s.key) ?? 0) + 1;
-    summarySeq.set(s.key, seq);
-    const v = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
+  function summarise(s: number): void {
+    const d = t.detail[s];
+    if (summaries === null || Math.max(d?.failed?.nTargets ?? 0, d?.pingHosts?.size ?? 0) < summaries.minTargets) return;
+    const key = t.index.keyOf(s);
+    const seq = (summarySeq.get(key) ?? 0) + 1;
+    summarySeq.set(key, seq);
+    const v = toolVerdict(fingerprints, t.tally[s], t.attempts[s]) ?? d?.named ?? null;
     summaries.emit(buildSummary({
-      sensor: summaries.sensor, source: ipOf(s), seq, first: [s.firstSec, s.firstNsec], last: [s.lastSec, s.lastNsec],
-      outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
-      counts: countsInto(s, emptyCounts()), failed: s.failed, pingHosts: [...(s.pingHosts ?? [])].map(addrText), probeTimes: s.probeTimes, sampleHosts: s.sampleHosts.map(addrText), samplePorts: s.samplePorts.map(portText),
-      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes, ...(s.named?.fingerprint.tool === v.fingerprint.tool ? { high: true } : {}) },
+      sensor: summaries.sensor, source: ipOf(s), seq, first: [t.firstSec[s], t.firstNsec[s]], last: [t.lastSec[s], t.lastNsec[s]],
+      outcomes: { answered: t.answered[s], half_open: t.halfOpen[s], rejected: t.rejected[s], unreachable: t.unreachable[s], unanswered: t.unanswered[s] },
+      counts: countsInto(s, emptyCounts()), failed: d?.failed ?? null, pingHosts: [...(d?.pingHosts ?? [])].map(addrText), probeTimes: d?.probeTimes ?? null,
+      sampleHosts: t.sampleHosts(s).map(addrText), samplePorts: t.samplePorts(s).map(portText),
+      tool: v === null ? null : { name: v.fingerprint.tool, matched: v.matched, probes: v.probes, ...(d?.named?.fingerprint.tool === v.fingerprint.tool ? { high: true } : {}) },
     }));
   }
 
@@ -579,69 +520,75 @@ export function createScanAggregator(
       settle(k, p);
       // An answered attempt whose prober stayed silent (its SYN-ACKs dropped by its own firewall) is half-open.
       if (pending.answered[p] === 1) halfOpen(p);
-      else failed(p, 'unanswered');
+      else failed(p, t.unanswered);
     }
     if (now - lastSweep < SWEEP_EVERY_SEC) return;
     lastSweep = now;
     // close() deletes only the source at hand, which forEachInOrder allows: no copy of every source.
-    sources.forEachInOrder((s) => {
-      const last = s.lastSec + s.lastNsec / 1e9;
+    t.index.forEachInOrder((s) => {
+      const last = t.lastSec[s] + t.lastNsec[s] / 1e9;
+      const attempts = t.attempts[s];
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
       // one-shot sources are bounded by max_sources, which evicts such sources first).
-      const slowish = s.attempts < 2 || seconds(s) / (s.attempts - 1) >= th.slowMinInterval;
+      const slowish = attempts < 2 || t.seconds(s) / (attempts - 1) >= th.slowMinInterval;
       const idle = now - last >= (slowish ? policy.slowIdleExpiry : policy.idleExpiry);
-      if (idle || now - s.firstSec >= policy.maxAge) close(s);
+      if (idle || now - t.firstSec[s] >= policy.maxAge) close(s);
     });
     distributed.expire(now);
   }
 
-  function alertDoc(s: Source, kind: SourceKind, update: boolean, final: boolean): EcsDoc {
-    const dur = seconds(s);
-    const f = s.failed;
-    const singleKey = kind === 'port' ? f?.maxPortsHost : s.sampleHosts.length === 1 ? s.sampleHosts[0] : undefined;
+  function alertDoc(s: number, kind: SourceKind, update: boolean, final: boolean): EcsDoc {
+    const dur = t.seconds(s);
+    const d = t.detailOf(s);
+    const f = d.failed;
+    const sampleKeys = t.sampleHosts(s);
+    const singleKey = kind === 'port' ? f?.maxPortsHost : sampleKeys.length === 1 ? sampleKeys[0] : undefined;
     const single = singleKey === undefined ? undefined : addrText(singleKey);
-    const transport = s.tcp >= s.udp && s.tcp >= s.icmp ? 'tcp' : s.udp >= s.icmp ? 'udp' : 'icmp';
-    const verdict = toolVerdict(fingerprints, s.tally, s.attempts) ?? s.named;
+    const tcp = t.byProto[PROTO_TCP][s];
+    const udp = t.byProto[PROTO_UDP][s];
+    const icmp = t.byProto[PROTO_ICMP][s];
+    const transport = tcp >= udp && tcp >= icmp ? 'tcp' : udp >= icmp ? 'udp' : 'icmp';
+    const verdict = toolVerdict(fingerprints, t.tally[s], t.attempts[s]) ?? d.named;
     const description = kind === 'tool' && verdict !== null
       ? `${ipOf(s)}: ${verdict.matched} of ${verdict.probes} probes carry the traits of ${verdict.fingerprint.tool} (${verdict.fingerprint.traits.join(', ')})`
-      : `${ipOf(s)}: ${s.attempts} attempts to ${(f?.nHosts ?? 0) || (s.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
-    const inc = s.incident;
+      : `${ipOf(s)}: ${t.attempts[s]} attempts to ${(f?.nHosts ?? 0) || (d.pingHosts?.size ?? 0)} hosts and ${f?.nPorts ?? 0} ports in ${dur.toFixed(0)} s`;
+    const inc = d.incident;
     const severity = inc?.severity ?? 'medium';
     if (inc !== null) inc.documents++;
-    const envelope = scanAlertEnvelope(kind, [s.firstSec, s.firstNsec], [s.lastSec, s.lastNsec], description, observer, severity);
-    const samples = s.sampleHosts.map(addrText);
+    const envelope = scanAlertEnvelope(kind, [t.firstSec[s], t.firstNsec[s]], [t.lastSec[s], t.lastNsec[s]], description, observer, severity);
+    const samples = sampleKeys.map(addrText);
     return {
       ...envelope,
       ...(verdict !== null ? { threat: { ...(envelope.threat as EcsDoc), software: softwareFields(verdict) } } : {}),
       source: { ip: ipOf(s) },
       ...(single !== undefined && single !== '' ? { destination: { ip: single } } : {}),
-      network: { transport, direction: s.direction },
-      related: { ip: [...new Set([ipOf(s), ...samples, ...(s.lookedUp ?? []).map((l) => l.ip)])] },
+      network: { transport, direction: DIRECTIONS[t.direction[s]] },
+      related: { ip: [...new Set([ipOf(s), ...samples, ...(d.lookedUp ?? []).map((l) => l.ip)])] },
       picket: {
-        branch: SCAN_RULES[kind].branch, severity, update, final, ...tunnelFields(s.tunnel),
+        branch: SCAN_RULES[kind].branch, severity, update, final, ...tunnelFields(d.tunnel),
         ...(inc !== null ? { incident: { id: inc.id, document: inc.documents, kinds: [...inc.kinds, ...(inc.tool !== null ? ['tool' as const] : [])].map((k) => SCAN_RULES[k].id) } } : {}),
         severity_reasons: inc !== null ? reasonsOf(s, inc) : [],
         scan: {
-          attempts: s.attempts,
-          outcomes: { answered: s.answered, half_open: s.halfOpen, rejected: s.rejected, unreachable: s.unreachable, unanswered: s.unanswered },
+          attempts: t.attempts[s],
+          outcomes: { answered: t.answered[s], half_open: t.halfOpen[s], rejected: t.rejected[s], unreachable: t.unreachable[s], unanswered: t.unanswered[s] },
           hosts: f?.nHosts ?? 0,
           ports: f?.nPorts ?? 0,
           targets: f?.nTargets ?? 0,
           /** False once the counts come from a sketch (about 6.5 % error) rather than exact sets. */
           exact: f === null || f.sketch === null,
-          ping_hosts: s.pingHosts?.size ?? 0,
+          ping_hosts: d.pingHosts?.size ?? 0,
           max_ports_one_host: f?.maxPortsOneHost ?? 0,
-          udp_ports_responded_one_host: s.maxUdpPortsOneHost,
-          probes_per_second: dur > 0 ? Number((s.attempts / dur).toFixed(3)) : null,
+          udp_ports_responded_one_host: d.maxUdpPortsOneHost,
+          probes_per_second: dur > 0 ? Number((t.attempts[s] / dur).toFixed(3)) : null,
           duration_seconds: Number(dur.toFixed(3)),
           sample_hosts: samples,
-          sample_ports: s.samplePorts.map(portText),
-          learned: [...(s.learned ?? [])].map((t) => `${addrText(targetHost(t))}:${targetPort(t) % 65536}/${SCAN_PROTOS[Math.floor(targetPort(t) / 65536)]}`),
-          protocols: { tcp: s.tcp, udp: s.udp, icmp: s.icmp },
+          sample_ports: t.samplePorts(s).map(portText),
+          learned: [...(d.learned ?? [])].map((k) => `${addrText(targetHost(k))}:${targetPort(k) % 65536}/${SCAN_PROTOS[Math.floor(targetPort(k) / 65536)]}`),
+          protocols: { tcp, udp, icmp },
           sensitivity: policy.sensitivity,
-          research: s.research !== null,
-          ...(s.lookedUp !== null ? { intel_clients: s.lookedUp } : {}),
-          ...(s.access !== null ? { access: { ip: s.access.ip, port: s.access.port, transport: 'tcp' } } : {}),
+          research: d.research !== null,
+          ...(d.lookedUp !== null ? { intel_clients: d.lookedUp } : {}),
+          ...(d.access !== null ? { access: { ip: d.access.ip, port: d.access.port, transport: 'tcp' } } : {}),
         },
         ...(verdict !== null ? { fingerprint: fingerprintFields(verdict) } : {}),
       },
@@ -657,9 +604,7 @@ export function createScanAggregator(
       budget.limit = p.maxExactEntries;
       distributed.reload(p, th);
       if (p.maxPending !== pending.max) pending = pending.movedTo(p.maxPending);
-      sources.forEachInOrder((s) => {
-        s.tally = null;
-      });
+      t.tally.fill(null);
     },
     tick: (now) => sweep(now),
     observe(r) {
@@ -675,16 +620,16 @@ export function createScanAggregator(
       for (let k = pending.oldestKey(); k >= 0; k = pending.oldestKey()) {
         const p = pending.slotOf(k);
         settle(k, p);
-        if (pending.answered[p] === 0) failed(p, 'unanswered');
+        if (pending.answered[p] === 0) failed(p, t.unanswered);
       }
       // Summaries in time order: each is stamped with its source's last packet. Closing a source that writes
       // nothing (no incident, no fleet summary due) touches no other, so those close first, unsorted.
-      const writing: Source[] = [];
-      sources.forEachInOrder((s) => {
-        if (s.incident !== null || changed?.has(s) === true) writing.push(s);
+      const writing: number[] = [];
+      t.index.forEachInOrder((s) => {
+        if ((t.detail[s]?.incident ?? null) !== null || changed?.has(s) === true) writing.push(s);
         else close(s);
       });
-      for (const s of writing.sort((a, b) => a.lastSec - b.lastSec || a.lastNsec - b.lastNsec)) close(s);
+      for (const s of writing.sort((a, b) => t.lastSec[a] - t.lastSec[b] || t.lastNsec[a] - t.lastNsec[b])) close(s);
       distributed.finish();
     },
   };
