@@ -4,6 +4,7 @@ import { observedName, type IntelObservation as Observation } from '../core/obse
 import type { IntelEntry } from '../intel/domains';
 import { isoTime, nameExtras, tunnelFields, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';
+import { packetSeconds } from '../core/time';
 
 interface IntelRule {
   id: string;
@@ -169,7 +170,7 @@ export function createIntelAlerter(
   return {
     observe(o) {
       if (o.intel < 0) return;
-      const now = o.tsSec + o.tsNsec / 1e9;
+      const now = packetSeconds(o.tsSec, o.tsNsec);
       sweep(now);
       const rule = intelRule(o);
       const key = `${o.srcIp}|${entries[o.intel].type}:${entries[o.intel].indicator}|${rule.id}`;

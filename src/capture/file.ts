@@ -5,6 +5,7 @@ import { createPcapFramer, isPcapMagic, PCAP_HEADER_LEN } from './pcap';
 import { createPcapngFramer, isPcapngMagic } from './pcapng';
 import { PicketError } from '../errors';
 import { inputName, openStreamInput, type PositionalSource } from './stream-input';
+import { packetSeconds } from '../core/time';
 
 /**
  * Read window: reads framed in place (see bench/RESULTS.md for why not a record-at-a-time parser). Sized to stay
@@ -248,6 +249,6 @@ export async function readCaptureFile(
 /** First packet's time of a capture, for replaying several files in time order; null for an empty capture. */
 export async function firstTimestamp(path: string): Promise<number | null> {
   let ts: number | null = null;
-  await readCaptureFile(path, (b) => { ts = b.tsSec[0] + b.tsNsec[0] / 1e9; }, { firstOrdinal: 0, maxPackets: 1, window: Buffer.allocUnsafe(1 << 20) });
+  await readCaptureFile(path, (b) => { ts = packetSeconds(b.tsSec[0], b.tsNsec[0]); }, { firstOrdinal: 0, maxPackets: 1, window: Buffer.allocUnsafe(1 << 20) });
   return ts;
 }

@@ -24,6 +24,7 @@ import { matchFingerprint, type Fingerprint } from '../scan/fingerprint';
 import { makeRoom } from '../util/bounded';
 import { RecentKeys } from '../util/recent-keys';
 import { isIP } from 'node:net';
+import { packetSeconds } from '../core/time';
 
 export interface EngineConfig {
   intel: DomainIndex;
@@ -601,7 +602,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
         st.packets++;
         st.bytes += caplen;
         st.wireBytes += batch.origlen[i];
-        const t = at.tsSec + at.tsNsec * 1e-9;
+        const t = packetSeconds(at.tsSec, at.tsNsec);
         if (t < st.firstTs) st.firstTs = t;
         if (t > st.lastTs) st.lastTs = t;
         if ((pkt.events | pkt.eventsHi) !== 0) countDecodeEvents(decodeCounters, pkt.events, pkt.eventsHi);

@@ -9,6 +9,7 @@ import { createPcapRing, type PcapRing } from '../output/pcap-ring';
 import { createEngine } from './engine';
 import type { Rules } from '../config/rules';
 import { engineConfig, engineRules, receivedRules, type EngineSetup } from './setup';
+import { packetSeconds } from '../core/time';
 
 export interface FanoutRing {
   dir: string;
@@ -112,7 +113,7 @@ function run(input: FanoutWorkerInput): void {
     rings[i]?.write(batch);
     reloads.process(batch, run);
     for (let k = 0; k < batch.count; k++) {
-      const t = batch.tsSec[k] + batch.tsNsec[k] * 1e-9;
+      const t = packetSeconds(batch.tsSec[k], batch.tsNsec[k]);
       if (t > lastTs[i]) lastTs[i] = t;
     }
     lastBatchAt[i] = Date.now();

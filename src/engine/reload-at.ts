@@ -1,4 +1,5 @@
 import { batchSlice, type PacketBatch } from '../capture/batch';
+import { packetSeconds } from '../core/time';
 
 /**
  * Rules reloads of a live capture, each in force from a packet time a little after SIGHUP came (capture.ts), which
@@ -23,7 +24,7 @@ export class ReloadsAt<R> {
     while (this.queue.length > 0) {
       const at = this.queue[0].at;
       let k = from;
-      while (k < batch.count && batch.tsSec[k] + batch.tsNsec[k] * 1e-9 < at) k++;
+      while (k < batch.count && packetSeconds(batch.tsSec[k], batch.tsNsec[k]) < at) k++;
       if (k === batch.count) break;
       if (k > from) run(batchSlice(batch, from, k));
       from = k;

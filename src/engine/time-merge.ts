@@ -1,3 +1,4 @@
+import { packetSeconds } from '../core/time';
 /** Anything with a packet timestamp: observations today, per-source scan records tomorrow. */
 export interface Timed {
   tsSec: number;
@@ -23,7 +24,7 @@ export interface TimeMerge<T extends Timed> {
 }
 
 export function timeOf(t: Timed): number {
-  return t.tsSec + t.tsNsec * 1e-9;
+  return packetSeconds(t.tsSec, t.tsNsec);
 }
 
 interface Held<T> {

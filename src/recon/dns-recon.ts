@@ -3,6 +3,7 @@ import { alertEnvelope, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { DnsReconPolicy, DnsReconTool } from '../config/rules';
 import type { DnsQueryObservation, DnsResponseObservation } from '../core/observation';
 import type { Severity } from '../intel/domains';
+import { packetSeconds } from '../core/time';
 
 /** Public contract: rule.id values of DNS reconnaissance alerts and their picket.branch labels. */
 const DNS_RECON_RULES = {
@@ -85,7 +86,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
       }
       for (const v of victims) close(v);
     }
-    const ts = o.tsSec + o.tsNsec / 1e9;
+    const ts = packetSeconds(o.tsSec, o.tsNsec);
     e = {
       kind, client, parent, first: [o.tsSec, o.tsNsec], last: [o.tsSec, o.tsNsec], firstTs: ts, lastTs: ts, names: new Set(), distinct: 0,
       queries: 0, nxdomain: 0, answered: 0, rcodes: null, servers: [], ids: [], lastId: -1, sequentialIds: 0, alertedAt: 0,
@@ -96,7 +97,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
 
   function touch(e: Episode, o: DnsQueryObservation | DnsResponseObservation, name: string | null): boolean {
     e.last = [o.tsSec, o.tsNsec];
-    e.lastTs = o.tsSec + o.tsNsec / 1e9;
+    e.lastTs = packetSeconds(o.tsSec, o.tsNsec);
     if (e.servers.length < SAMPLES && !e.servers.includes(o.dstIp)) e.servers.push(o.dstIp);
     // A response carries its query's id: brute-force episodes, fed by NXDOMAIN answers, see the ids that way.
     if (e.ids.length < MAX_IDS && !e.ids.includes(o.id)) e.ids.push(o.id);
@@ -231,7 +232,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
 
   return {
     query(o) {
-      const now = o.tsSec + o.tsNsec / 1e9;
+      const now = packetSeconds(o.tsSec, o.tsNsec);
       sweep(now);
       if (o.qtype === QTYPE_AXFR || o.qtype === QTYPE_IXFR) {
         const key = `${o.srcIp}|${o.dstIp}|${o.id}|${o.qtype}|${o.name}`;
@@ -246,7 +247,7 @@ export function createDnsReconDetector(policy: DnsReconPolicy, observer: Observe
       if (touch(e, o, o.name)) judge(e);
     },
     response(o) {
-      const now = o.tsSec + o.tsNsec / 1e9;
+      const now = packetSeconds(o.tsSec, o.tsNsec);
       sweep(now);
       if (o.qtype === QTYPE_AXFR || o.qtype === QTYPE_IXFR) {
         const key = `${o.srcIp}|${o.dstIp}|${o.id}|${o.qtype}|${o.name}`;

@@ -1,6 +1,7 @@
 import { alertEnvelope, tunnelFields, type EcsDoc, type ObserverInfo } from '../alert/ecs';
 import type { SignatureObservation } from '../core/observation';
 import type { Signature } from './signatures';
+import { packetSeconds } from '../core/time';
 
 /** Public contract: the probe.* rule ids picket ships, their names and picket.branch labels (users may add their own probe.* ids). */
 const PROBE_RULES: Record<string, { name: string; branch: string }> = {
@@ -77,7 +78,7 @@ export function createProbeAlerter(sigs: readonly Signature[], repeatWindow: num
 
   return {
     observe(o) {
-      const now = o.tsSec + o.tsNsec / 1e9;
+      const now = packetSeconds(o.tsSec, o.tsNsec);
       sweep(now);
       const sig = sigs[o.signature];
       const key = `${o.srcIp}|${sig.rule}|${sig.tool}`;

@@ -17,6 +17,7 @@ import { buildSummary, PROBE_TIMES_MAX, type FleetSummary } from './fleet-summar
 import { PendingAttempts } from './pending';
 import { SourceTable, type Incident, type SourceKind } from './source-table';
 import { createToolTally, tallyProbe, toolVerdict, type Fingerprint, type ToolVerdict } from './fingerprint';
+import { packetSeconds } from '../core/time';
 
 /** picket.tunnel of a source: the tunnel its first probe came in. */
 function tunnelOfRecord(r: ScanRecord): TunnelInfo | undefined {
@@ -170,10 +171,10 @@ export function createScanAggregator(
 
   function onProbe(r: ScanRecord): void {
     if (!policy.directions.includes(DIRECTIONS[r.direction])) return;
-    const now = r.tsSec + r.tsNsec / 1e9;
+    const now = packetSeconds(r.tsSec, r.tsNsec);
     const s = source(r);
     const attempts = t.attempts[s];
-    if (attempts > 0 && now - (t.lastSec[s] + t.lastNsec[s] / 1e9) < th.slowMinInterval) t.quickProbes[s]++;
+    if (attempts > 0 && now - (packetSeconds(t.lastSec[s], t.lastNsec[s])) < th.slowMinInterval) t.quickProbes[s]++;
     t.attempts[s] = attempts + 1;
     if (changed !== null) {
       const d = t.detailOf(s);
@@ -230,7 +231,7 @@ export function createScanAggregator(
       if (proto === PROTO_TCP) {
         // Kept (last in time order) until the prober shows whether it makes a connection of it.
         pending.answered[p] = 1;
-        pending.ts[p] = r.tsSec + r.tsNsec / 1e9;
+        pending.ts[p] = packetSeconds(r.tsSec, r.tsNsec);
         pending.requeue(r.attemptKey, p);
         return;
       }
@@ -526,7 +527,7 @@ export function createScanAggregator(
     lastSweep = now;
     // close() deletes only the source at hand, which forEachInOrder allows: no copy of every source.
     t.index.forEachInOrder((s) => {
-      const last = t.lastSec[s] + t.lastNsec[s] / 1e9;
+      const last = packetSeconds(t.lastSec[s], t.lastNsec[s]);
       const attempts = t.attempts[s];
       // A source with one attempt may be the start of a paced scan: it gets the slow allowance too (floods of
       // one-shot sources are bounded by max_sources, which evicts such sources first).
@@ -608,7 +609,7 @@ export function createScanAggregator(
     },
     tick: (now) => sweep(now),
     observe(r) {
-      sweep(r.tsSec + r.tsNsec / 1e9);
+      sweep(packetSeconds(r.tsSec, r.tsNsec));
       if (r.kind === SCAN_PROBE) onProbe(r);
       else if (r.kind === SCAN_REPLY) onReply(r);
       else if (r.kind === SCAN_ESTABLISHED) onEstablished(r);

@@ -4,6 +4,7 @@ import { createSketch, sketchAdd, sketchCount, type Sketch } from '../util/sketc
 import { growthDecision, scanAlertEnvelope, SCAN_RULES, type ScanKind } from './scan-alert';
 import { addrText, portText, type AddrKey } from './addr-key';
 import type { SpreadBudget } from './spread';
+import { packetSeconds, spanSeconds } from '../core/time';
 
 /** One source's failed probes of one targeted host: kept for the first few sources only (decoys come together). */
 interface SourceOnTarget {
@@ -74,7 +75,7 @@ export function createDistributedDetector(
 
   function failed(src: AddrKey, dst: AddrKey, port: number, direction: string, tsSec: number, tsNsec: number): void {
     const h = host(dst, direction, tsSec, tsNsec);
-    const ts = tsSec + tsNsec / 1e9;
+    const ts = packetSeconds(tsSec, tsNsec);
     h.attempts++;
     h.last[0] = tsSec;
     h.last[1] = tsNsec;
@@ -148,7 +149,7 @@ export function createDistributedDetector(
     const samples = (decoys.length >= 2 ? decoys : bySize).slice(0, decoys.length >= 2 ? EXACT_SOURCES : SAMPLES).map((s) => addrText(s.key));
     const ip = addrText(h.key);
     const topIp = addrText(top.key);
-    const dur = h.last[0] - h.first[0] + (h.last[1] - h.first[1]) / 1e9;
+    const dur = spanSeconds(h.first[0], h.first[1], h.last[0], h.last[1]);
     const description = decoys.length >= 2
       ? `${ip}: the same probes of ${h.ports.size} ports from ${decoys.length} sources (decoy scan)`
       : `${ip}: ${h.attempts} failed attempts from ${h.nSources} sources on ${h.ports.size} ports`;

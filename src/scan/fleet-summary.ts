@@ -8,6 +8,7 @@ import { createSketch, sketchAdd, sketchCount, sketchFromRegisters, sketchMergeI
 import { addrText, portText, targetHost, targetPort } from './addr-key';
 import type { Spread } from './spread';
 import type { ScanCounts } from './thresholds';
+import { spanSeconds } from '../core/time';
 
 /**
  * Version 1 throughout: the fields added since the first cut (ping, ping_sketch, probe_times) are optional, so a
@@ -270,7 +271,7 @@ export function mergeSummaries(list: readonly FleetSummary[], slowMinInterval: n
   return {
     counts: {
       targets, hosts, ports: nPorts, maxPortsOneHost, pingHosts: mergedPingHosts(list), maxUdpPortsOneHost: udp, attempts, quickProbes: mergedQuickProbes(list, slowMinInterval),
-      durationSeconds: last[0] - first[0] + (last[1] - first[1]) / 1e9,
+      durationSeconds: spanSeconds(first[0], first[1], last[0], last[1]),
     },
     exact, first, last, outcomes, tool, toolNamed,
     shares: list.map((s) => ({ sensor: s.sensor, hosts: s.n.hosts, targets: s.n.targets, attempts: s.attempts })).sort((a, b) => (a.sensor < b.sensor ? -1 : 1)),
@@ -283,6 +284,6 @@ export function summaryCounts(s: FleetSummary): ScanCounts {
   return {
     targets: s.n.targets, hosts: s.n.hosts, ports: s.n.ports, maxPortsOneHost: s.n.max_ports_one_host, pingHosts: s.n.ping_hosts,
     maxUdpPortsOneHost: s.n.max_udp_ports_one_host, attempts: s.attempts, quickProbes: s.quick_probes,
-    durationSeconds: s.last[0] - s.first[0] + (s.last[1] - s.first[1]) / 1e9,
+    durationSeconds: spanSeconds(s.first[0], s.first[1], s.last[0], s.last[1]),
   };
 }

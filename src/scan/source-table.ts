@@ -6,6 +6,7 @@ import type { Spread } from './spread';
 import type { ToolTally, ToolVerdict } from './fingerprint';
 import type { ScanKind } from './scan-alert';
 import { copied, SourceIndex } from './source-index';
+import { spanSeconds } from '../core/time';
 
 /** The kinds judged per source; scan.distributed is judged per targeted host (distributed.ts). */
 export type SourceKind = Exclude<ScanKind, 'distributed'>;
@@ -136,7 +137,7 @@ export class SourceTable {
 
   /** Seconds from its first probe to its last. */
   seconds(s: number): number {
-    return this.lastSec[s] - this.firstSec[s] + (this.lastNsec[s] - this.firstNsec[s]) / 1e9;
+    return spanSeconds(this.firstSec[s], this.firstNsec[s], this.lastSec[s], this.lastNsec[s]);
   }
 
   sampleHosts(s: number): AddrKey[] {
