@@ -30,6 +30,16 @@ test('nmap -sS (vertical scan of one host, then a sweep): attempts, rejections a
   assert.equal(get(f, 'picket.scan.attempts'), syns);
   assert.equal(get(f, 'picket.scan.outcomes.rejected'), rsts);
   assert.deepEqual([...(get(f, 'picket.scan.learned') as string[])].sort(), open, 'what the scanner learned: the services that answered');
+  // Samples: the first ten distinct targets and ports of its probes, in the order tshark sees them sent.
+  const probes = tshark(nmap, `ip.src == ${scanner} && tcp.flags.syn == 1 && tcp.flags.ack == 0`, ['ip.dst', 'tcp.dstport']);
+  const firstTen = (xs: string[]): string[] => [...new Set(xs)].slice(0, 10);
+  const sampleHosts = firstTen(probes.map(([ip]) => ip));
+  const samplePorts = firstTen(probes.map(([, port]) => `tcp/${port}`));
+  assert.ok(sampleHosts.length >= 2 && samplePorts.length === 10, `${sampleHosts.length} hosts, ${samplePorts.length} ports: more than the first probe's`);
+  assert.deepEqual(get(f, 'picket.scan.sample_hosts'), sampleHosts);
+  assert.deepEqual(get(f, 'picket.scan.sample_ports'), samplePorts);
+  assert.deepEqual(get(f, 'picket.scan.protocols'), { tcp: syns, udp: 0, icmp: 0 });
+  for (const h of sampleHosts) assert.ok((get(f, 'related.ip') as string[]).includes(h), `related.ip names the sampled target ${h}`);
 
   const kinds = new Set(alerts.map((d) => get(d, 'rule.id')));
   assert.ok(kinds.has('scan.port'), 'the vertical part (ports 20-100 of one host) is a port scan');
