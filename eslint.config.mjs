@@ -3,8 +3,13 @@
 // Imports run one way, from the command line down to a leaf core:
 //   cli -> engine -> (alert, output, config) -> detectors (scan, recon, intel) -> (app, flow, decode, capture) -> core
 // core and util import nothing else of picket; nothing imports cli.
+//
+// It is the formatter too (`npm run format` applies it): ESLint Stylistic's rules, set to the style the code was
+// written in, so that formatting is checked where the layering is. Prettier was measured against it: at width 160 it
+// rewrote 83 of 85 files (2026-12), where these rules found 98 departures in 22 of 221 files.
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import stylistic from '@stylistic/eslint-plugin';
 
 const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
 const below = (dirs) => dirs.map((d) => `./src/${d}`);
@@ -14,7 +19,7 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: { parser: tseslint.parser, parserOptions: { projectService: false } },
-    plugins: { 'import-x': importX, '@typescript-eslint': tseslint.plugin },
+    plugins: { 'import-x': importX, '@typescript-eslint': tseslint.plugin, '@stylistic': stylistic },
     settings: {
       'import-x/resolver': { typescript: { project: './tsconfig.json' }, node: true },
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
@@ -40,6 +45,32 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-require-imports': 'error',
       'no-control-regex': 'error',
+      // Format. Long lines are the house style (a packet path reads better unwrapped); 240 bounds them.
+      '@stylistic/indent': ['error', 2, { SwitchCase: 1 }],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+      '@stylistic/semi': ['error', 'always'],
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+      '@stylistic/comma-spacing': 'error',
+      '@stylistic/key-spacing': 'error',
+      '@stylistic/keyword-spacing': 'error',
+      '@stylistic/space-infix-ops': 'error',
+      '@stylistic/space-before-blocks': 'error',
+      '@stylistic/space-in-parens': 'error',
+      '@stylistic/space-before-function-paren': ['error', { anonymous: 'always', named: 'never', asyncArrow: 'always' }],
+      '@stylistic/function-call-spacing': 'error',
+      '@stylistic/block-spacing': 'error',
+      '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
+      '@stylistic/arrow-parens': ['error', 'always'],
+      '@stylistic/member-delimiter-style': 'error',
+      '@stylistic/type-annotation-spacing': 'error',
+      '@stylistic/no-multi-spaces': 'error',
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/no-tabs': 'error',
+      '@stylistic/no-multiple-empty-lines': ['error', { max: 1, maxEOF: 0, maxBOF: 0 }],
+      '@stylistic/eol-last': 'error',
+      '@stylistic/linebreak-style': ['error', 'unix'],
+      '@stylistic/spaced-comment': ['error', 'always', { markers: ['/'] }],
+      '@stylistic/max-len': ['error', { code: 240, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
     },
   },
 );

@@ -19,7 +19,6 @@ function arg(name: string, dflt: string): string {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-
 interface Measure { wall: number; rssMb: number; code: number | null; summary: string }
 
 function measure(file: string, workers: number, nodeFlags: string[]): Measure {

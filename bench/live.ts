@@ -60,7 +60,6 @@ function sleep(ms: number): Promise<void> {
 
 // ---------- frames ----------
 
-
 /** One Ethernet frame of `size` bytes on the wire (without FCS: 64 means 60 here, as a capture sees it). */
 function frame(size: number, seq: number): Buffer {
   const len = size - 4;
@@ -217,7 +216,8 @@ async function startCapture(kind: string, seconds: number): Promise<{ c: Child; 
         const cpu = cpuSeconds(c.proc.pid ?? -1);
         await c.stop();
         const last = c.out.trim().split('\n').at(-1) ?? '';
-        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, { received: number; kernel_dropped: number; picket_dropped: number; sockets?: Array<{ received: number }> }>; workers: { dropped: number } } } };
+        type CaptureStats = { received: number; kernel_dropped: number; picket_dropped: number; sockets?: Array<{ received: number }> };
+        const doc = JSON.parse(last) as { picket: { stats: { packets: number; capture: Record<string, CaptureStats>; workers: { dropped: number } } } };
         const st = doc.picket.stats;
         const cap = st.capture[IF_CAP];
         const split = cap.sockets?.map((s) => Math.round((100 * s.received) / Math.max(1, cap.received))).join('/');

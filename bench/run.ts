@@ -245,11 +245,11 @@ function runOnce(tool: Tool, timeoutS: number, gnuTime: boolean): Promise<RunRes
     const poll = gnuTime
       ? null
       : setInterval(() => {
-          if (child.pid !== undefined) {
-            const v = vmHwmKb(child.pid);
-            if (v !== null) polledRss = Math.max(polledRss ?? 0, v);
-          }
-        }, 20);
+        if (child.pid !== undefined) {
+          const v = vmHwmKb(child.pid);
+          if (v !== null) polledRss = Math.max(polledRss ?? 0, v);
+        }
+      }, 20);
     const killer = setTimeout(() => {
       timedOut = true;
       if (child.pid !== undefined) {

@@ -18,8 +18,6 @@ function arg(name: string, dflt: string): string {
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-
-
 function main(): void {
   const n = Number(arg('packets', '1000000'));
   const file = arg('out', path.join('bench', 'data', `synflood-${n}.pcap`));

@@ -754,46 +754,46 @@ test('two correlate instances share the partitions by source; one killed mid-run
   const b = startCorrelate(outB, portB);
   try {
     await runOrSay([a, b], async () => {
-    await until('both instances hold eight partitions', async () => {
-      const held = [metric(await scrape(portA), 'picket_correlate_partitions_held'), metric(await scrape(portB), 'picket_correlate_partitions_held')];
-      if (held[0] !== 8 || held[1] !== 8) throw new Error(`held ${held.join(' and ')}`);
-    }, 2 * WAIT_MS);
-    await sensor('s0', multi[0], allUrls(), path.join(dir, 'e-s0.ndjson'));
-    await until('both instances merged s0', () => caughtUp(16));
-    // Every summary went to its source's partition, and was merged by the holder of that partition's lease alone.
-    const stored = await withNats(allUrls(), storedSummaries);
-    assert.equal(stored.length, 16);
-    for (const m of stored) assert.equal(m.partition, partitionOf(m.source, 16), `${m.source}'s summary in partition ${m.partition}`);
-    assert.equal(new Set(stored.map((m) => m.partition)).size, 16);
-    const holders = await leaseHolders();
-    const texts = [await scrape(portA), await scrape(portB)];
-    const ids = texts.map((t) => /^picket_correlate_instance_info\{instance="([^"]+)"\} 1$/m.exec(t)?.[1]);
-    assert.ok(ids[0] !== undefined && ids[1] !== undefined && ids[0] !== ids[1], `instances ${ids.join(', ')}`);
-    const merged = [0, 0];
-    for (const m of stored) {
-      const p = m.partition!;
-      const i = ids.indexOf(holders.get(p));
-      assert.ok(i >= 0, `partition ${p} held by ${holders.get(p)}`);
-      const series = `picket_correlate_partition_summaries_total{partition="${p}"}`;
-      assert.equal(metric(texts[i], series), 1, `${series} of its holder`);
-      assert.equal(metric(texts[1 - i], series), undefined, `${series} of the other instance`);
-      merged[i]++;
-    }
-    assert.deepEqual(merged, [8, 8], 'each instance merged the sources of its eight partitions');
-    for (const t of texts) assert.equal(metric(t, 'picket_correlate_lease_changes_total{change="lost"}'), 0);
+      await until('both instances hold eight partitions', async () => {
+        const held = [metric(await scrape(portA), 'picket_correlate_partitions_held'), metric(await scrape(portB), 'picket_correlate_partitions_held')];
+        if (held[0] !== 8 || held[1] !== 8) throw new Error(`held ${held.join(' and ')}`);
+      }, 2 * WAIT_MS);
+      await sensor('s0', multi[0], allUrls(), path.join(dir, 'e-s0.ndjson'));
+      await until('both instances merged s0', () => caughtUp(16));
+      // Every summary went to its source's partition, and was merged by the holder of that partition's lease alone.
+      const stored = await withNats(allUrls(), storedSummaries);
+      assert.equal(stored.length, 16);
+      for (const m of stored) assert.equal(m.partition, partitionOf(m.source, 16), `${m.source}'s summary in partition ${m.partition}`);
+      assert.equal(new Set(stored.map((m) => m.partition)).size, 16);
+      const holders = await leaseHolders();
+      const texts = [await scrape(portA), await scrape(portB)];
+      const ids = texts.map((t) => /^picket_correlate_instance_info\{instance="([^"]+)"\} 1$/m.exec(t)?.[1]);
+      assert.ok(ids[0] !== undefined && ids[1] !== undefined && ids[0] !== ids[1], `instances ${ids.join(', ')}`);
+      const merged = [0, 0];
+      for (const m of stored) {
+        const p = m.partition!;
+        const i = ids.indexOf(holders.get(p));
+        assert.ok(i >= 0, `partition ${p} held by ${holders.get(p)}`);
+        const series = `picket_correlate_partition_summaries_total{partition="${p}"}`;
+        assert.equal(metric(texts[i], series), 1, `${series} of its holder`);
+        assert.equal(metric(texts[1 - i], series), undefined, `${series} of the other instance`);
+        merged[i]++;
+      }
+      assert.deepEqual(merged, [8, 8], 'each instance merged the sources of its eight partitions');
+      for (const t of texts) assert.equal(metric(t, 'picket_correlate_lease_changes_total{change="lost"}'), 0);
 
-    await sensor('s1', multi[1], allUrls(), path.join(dir, 'e-s1.ndjson'));
-    await until('both instances merged s1', () => caughtUp(32));
-    assert.equal(ofRule(docsOf(outA), 'scan.sweep').length + ofRule(docsOf(outB), 'scan.sweep').length, 0, 'two slices stay under the threshold');
-    // A dies holding its leases; the third sensor's summaries, half of them in its partitions, wait for B.
-    a.child.kill('SIGKILL');
-    await a.done;
-    await sensor('s2', multi[2], allUrls(), path.join(dir, 'e-s2.ndjson'));
-    await until('B took A\'s partitions and merged s2', async () => {
-      await caughtUp(48);
-      const held = metric(await scrape(portB), 'picket_correlate_partitions_held');
-      if (held !== 16) throw new Error(`B holds ${held}`);
-    }, 3 * WAIT_MS);
+      await sensor('s1', multi[1], allUrls(), path.join(dir, 'e-s1.ndjson'));
+      await until('both instances merged s1', () => caughtUp(32));
+      assert.equal(ofRule(docsOf(outA), 'scan.sweep').length + ofRule(docsOf(outB), 'scan.sweep').length, 0, 'two slices stay under the threshold');
+      // A dies holding its leases; the third sensor's summaries, half of them in its partitions, wait for B.
+      a.child.kill('SIGKILL');
+      await a.done;
+      await sensor('s2', multi[2], allUrls(), path.join(dir, 'e-s2.ndjson'));
+      await until('B took A\'s partitions and merged s2', async () => {
+        await caughtUp(48);
+        const held = metric(await scrape(portB), 'picket_correlate_partitions_held');
+        if (held !== 16) throw new Error(`B holds ${held}`);
+      }, 3 * WAIT_MS);
     });
   } finally {
     a.child.kill('SIGKILL');

@@ -68,7 +68,7 @@ function toBigEndian(src: Buffer): Buffer {
   b.writeUInt16BE(src.readUInt16LE(4), 4);
   b.writeUInt16BE(src.readUInt16LE(6), 6);
   for (const o of [8, 12, 16, 20]) b.writeUInt32BE(src.readUInt32LE(o), o);
-  for (let p = 24; p + 16 <= b.length; ) {
+  for (let p = 24; p + 16 <= b.length;) {
     const incl = src.readUInt32LE(p + 8);
     for (let k = 0; k < 16; k += 4) b.writeUInt32BE(src.readUInt32LE(p + k), p + k);
     p += 16 + incl;

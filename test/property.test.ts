@@ -607,7 +607,8 @@ const l4Arb = fc.oneof(
   fc.record({
     kind: fc.constant('tcp' as const), sport: port, dport: port, seq: fc.nat(), ack: fc.nat(),
     flags: fc.oneof(fc.constantFrom(0x02, 0x12, 0x14, 0x04, 0x10, 0x18, 0x11), fc.integer({ min: 0, max: 255 })),
-    options: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: 40 }), fc.constant(new Uint8Array([2, 4, 5, 180, 1, 3, 3, 7, 4, 2]))), doffDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: 5 }) }),
+    options: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: 40 }), fc.constant(new Uint8Array([2, 4, 5, 180, 1, 3, 3, 7, 4, 2]))),
+    doffDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: 5 }) }),
     payload: fc.oneof({ weight: 3, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 2, arbitrary: payloadBytes }),
   }),
   fc.record({

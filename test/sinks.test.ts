@@ -347,7 +347,7 @@ async function bulkServer(index: string, { unavailable = 0, partial = true, cut 
       const items = docs.map((d) => {
         const seq = seqOf(d);
         if (partial && n === unavailable + 1 && seq === 5) {
-          return { create: { _index: index, status: 400, error: { type: 'document_parsing_exception', reason: "[1:2] failed to parse field [source.ip] of type [ip]" } } };
+          return { create: { _index: index, status: 400, error: { type: 'document_parsing_exception', reason: '[1:2] failed to parse field [source.ip] of type [ip]' } } };
         }
         if (partial && n === unavailable + 1 && seq % 7 === 3) {
           return { create: { _index: index, status: 429, error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' } } };

@@ -237,7 +237,7 @@ function messageOf(stream: Buffer): Buffer {
   const parts: Buffer[] = [];
   let have = 0;
   let total = Infinity;
-  for (let p = 0; p + 5 <= stream.length && have < total; ) {
+  for (let p = 0; p + 5 <= stream.length && have < total;) {
     const len = stream.readUInt16BE(p + 3);
     parts.push(stream.subarray(p + 5, p + 5 + len));
     have += len;
@@ -277,7 +277,6 @@ for (const file of [INTEL, BENIGN, SPLIT]) {
     }
   });
 }
-
 
 /** Every field of a hello as plain data (the parser reads most of them on first use), for comparing two hellos. */
 function fields(h: ClientHello): Record<keyof ClientHello, unknown> {

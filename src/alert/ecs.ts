@@ -359,4 +359,3 @@ export function createEcsStamper(ingress: Ingress | (() => Ingress | null) | nul
     return doc;
   };
 }
-

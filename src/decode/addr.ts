@@ -12,7 +12,7 @@ export function ipv6ToString(b: Uint8Array, p: number): string {
   }
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -162,4 +162,3 @@ export function createOrderedMerge(count: number, sink: EngineSink): OrderedMerg
     },
   };
 }
-

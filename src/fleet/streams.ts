@@ -115,7 +115,7 @@ export async function connectFleet(servers: string[], name: string, auth?: Fleet
   } catch (e) {
     const why = isAuthError(e) ? ': the server refused the credentials' + (auth?.credsFile !== undefined ? ` of ${auth.credsFile}` : ' (none given: --nats-creds FILE)')
       : isTlsError(e) ? ': the server\'s TLS certificate was not verified' + (auth?.tlsCa !== undefined ? ` against the CA of tls.ca ${auth.tlsCa}` : ' (no CA given: the nats output\'s tls: { ca: FILE })')
-      : '';
+        : '';
     throw Object.assign(new PicketError(`NATS ${servers.join(',')}: cannot connect (${(e as Error).message})${why}`), { fleetConfig: why !== '' });
   }
 }

@@ -145,7 +145,7 @@ export function addSegment(t: FirstBytesTable, s: Stream, b: Uint8Array, pkt: De
   }
   place(s, b.subarray(pkt.payloadOff + (s.have - rel), pkt.payloadOff + (end - rel)), max);
   // Segments that were waiting for this gap now fit.
-  for (let moved = true; moved && s.waiting.length > 0; ) {
+  for (let moved = true; moved && s.waiting.length > 0;) {
     moved = false;
     for (let i = 0; i < s.waiting.length; i++) {
       const w = s.waiting[i];

@@ -17,7 +17,6 @@ export interface PcapRing {
   stats(): { packets: number; bytes: number; files: number; error: string | null };
 }
 
-
 export function createPcapRing(dir: string, fileBytes: number, files: number, iface: string): PcapRing {
   try {
     fs.mkdirSync(dir, { recursive: true });

@@ -122,7 +122,7 @@ export class RecentKeys {
   private unindex(hole: number): void {
     const ix = this.index;
     const mask = this.mask;
-    for (let j = hole; ; ) {
+    for (let j = hole; ;) {
       ix[hole] = 0;
       for (;;) {
         j = (j + 1) & mask;

@@ -223,7 +223,7 @@ function createDnsAnalyzer(host: AnalyzerHost): Analyzer {
 
   /** Length-prefixed messages that start in this segment (several may share one; reassembly is not done). */
   function eachTcpMessage(off: number, end: number, read: (p: number, end: number) => void): void {
-    for (let q = off; q + 2 + 12 <= end; ) {
+    for (let q = off; q + 2 + 12 <= end;) {
       const len = u16be(at.b, q);
       if (len < 12) return;
       read(q + 2, Math.min(end, q + 2 + len));

@@ -150,7 +150,7 @@ function parseTcpStream(b: Uint8Array, off: number, end: number): HelloResult {
   } else {
     const msg = Buffer.allocUnsafe(total);
     let have = 0;
-    for (let q = off; have < total; ) {
+    for (let q = off; have < total;) {
       const len = u16be(b, q + 3);
       const take = len < total - have ? len : total - have;
       msg.set(b.subarray(q + TLS_RECORD_HEADER, q + TLS_RECORD_HEADER + take), have);
@@ -183,7 +183,7 @@ function parseDtlsStream(b: Uint8Array, off: number, end: number): HelloResult {
       if (body < end && b[body] !== HS_CLIENT_HELLO) return NOT_TLS;
       return needMore(off, end, recEnd);
     }
-    for (let q = body; q < recEnd; ) {
+    for (let q = body; q < recEnd;) {
       if (q + DTLS_HS_HEADER > recEnd || b[q] !== HS_CLIENT_HELLO) return NOT_TLS;
       const mlen = u24be(b, q + 1);
       const mseq = u16be(b, q + 4);
@@ -333,7 +333,7 @@ function readExtensions(m: Uint8Array, p: number, end: number, into: ExtensionFa
   f.sniPresent = f.ech = false;
   // Duplicates are illegal (RFC 8446 4.2): the first of each extension read here is the one read.
   let seen = 0;
-  for (p += p < end ? 2 : 0; p < end; ) {
+  for (p += p < end ? 2 : 0; p < end;) {
     if (p + 4 > end) return null;
     const type = u16be(m, p);
     const len = u16be(m, p + 2);
@@ -441,7 +441,7 @@ function readServerName(m: Uint8Array, p: number, end: number): string | null {
   if (p + 2 > end) return null;
   const listEnd = p + 2 + u16be(m, p);
   if (listEnd > end) return null;
-  for (p += 2; p + 3 <= listEnd; ) {
+  for (p += 2; p + 3 <= listEnd;) {
     const type = m[p];
     const len = u16be(m, p + 1);
     const name = p + 3;
@@ -474,7 +474,7 @@ function readAlpn(m: Uint8Array, p: number, end: number): string[] {
   if (p + 2 > end) return out;
   const listEnd = p + 2 + u16be(m, p);
   if (listEnd > end) return out;
-  for (p += 2; p < listEnd; ) {
+  for (p += 2; p < listEnd;) {
     const len = m[p];
     const name = p + 1;
     p = name + len;

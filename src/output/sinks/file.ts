@@ -15,7 +15,7 @@ function fdWrite(fd: number, b: Buffer, off: number, len: number): Promise<numbe
  * sink's queue and never the event loop. A non-blocking pipe that is full (EAGAIN) is waited for, not failed.
  */
 export async function writeAllAsync(fd: number, data: Buffer, aborted: () => boolean): Promise<void> {
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     if (aborted()) throw new Error('aborted');
     try {
       off += await fdWrite(fd, data, off, data.length - off);

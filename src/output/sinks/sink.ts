@@ -62,36 +62,36 @@ export type SinkConfig =
   /** rotateSeconds may be fractional; keep is how many rotated files (path.1 ... path.keep) survive. */
   | { type: 'file'; path: string; rotateBytes?: number; rotateSeconds?: number; keep?: number }
   | {
-      type: 'syslog';
-      url: string /* udp://host:port, tcp://host:port or tls://host[:port] (RFC 5425, 6514 by default) */;
-      tls?: TlsFiles;
-      appName?: string;
-      hostname?: string;
-      facility?: number;
-      octetCounting?: boolean;
-      /**
-       * UDP: how long a sent batch must go without an ICMP port-unreachable before it counts as delivered, and
-       * stays resendable; default 1000. TCP does not use it: a batch counts as delivered when the collector closes
-       * the connection that carried it, having read it all (see tcpTransport in syslog.ts).
-       */
-      confirmMs?: number;
-    }
+    type: 'syslog';
+    url: string /* udp://host:port, tcp://host:port or tls://host[:port] (RFC 5425, 6514 by default) */;
+    tls?: TlsFiles;
+    appName?: string;
+    hostname?: string;
+    facility?: number;
+    octetCounting?: boolean;
+    /**
+     * UDP: how long a sent batch must go without an ICMP port-unreachable before it counts as delivered, and
+     * stays resendable; default 1000. TCP does not use it: a batch counts as delivered when the collector closes
+     * the connection that carried it, having read it all (see tcpTransport in syslog.ts).
+     */
+    confirmMs?: number;
+  }
   /** A fleet sensor's JetStream publisher (nats.ts): alerts only, plus the scan summaries written to it directly. */
   | { type: 'nats'; servers: string[]; sensor: string; auth?: FleetAuth; /** fleet.partitions of the policy (default 16). */ partitions?: number }
   | {
-      type: 'http';
-      url: string;
-      headers?: Record<string, string>;
-      bulk?: { index: string };
-      tls?: TlsFiles;
-      /** Files holding credentials: USER:PASSWORD (basic) or an encoded Elasticsearch API key. */
-      auth?: { basicFile?: string; apiKeyFile?: string };
-      /** gzip request bodies (Content-Encoding: gzip). */
-      gzip?: boolean;
-      batchDocs?: number;
-      batchMs?: number;
-      timeoutMs?: number;
-    };
+    type: 'http';
+    url: string;
+    headers?: Record<string, string>;
+    bulk?: { index: string };
+    tls?: TlsFiles;
+    /** Files holding credentials: USER:PASSWORD (basic) or an encoded Elasticsearch API key. */
+    auth?: { basicFile?: string; apiKeyFile?: string };
+    /** gzip request bodies (Content-Encoding: gzip). */
+    gzip?: boolean;
+    batchDocs?: number;
+    batchMs?: number;
+    timeoutMs?: number;
+  };
 
 export interface SinkCommon {
   /** Documents held in memory (waiting and in flight); default 10000. */
@@ -108,10 +108,10 @@ export interface SinkCommon {
 export function createSink(cfg: SinkConfig, common: SinkCommon): Sink {
   const transport =
     cfg.type === 'stdout' ? stdoutTransport()
-    : cfg.type === 'file' ? fileTransport(cfg)
-    : cfg.type === 'syslog' || cfg.type === 'http' ? threadedTransport(cfg)
-    : cfg.type === 'nats' ? natsTransport(cfg)
-    : null;
+      : cfg.type === 'file' ? fileTransport(cfg)
+        : cfg.type === 'syslog' || cfg.type === 'http' ? threadedTransport(cfg)
+          : cfg.type === 'nats' ? natsTransport(cfg)
+            : null;
   if (transport === null) throw new PicketError(`sink: unknown type ${JSON.stringify((cfg as { type: unknown }).type)}`);
   const queueDocs = common.queueDocs ?? 10000;
   const retryMaxMs = common.retryMaxMs ?? 30000;

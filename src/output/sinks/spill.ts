@@ -169,7 +169,7 @@ export class Spill {
     try {
       writeFully(out, head);
       const b = Buffer.alloc(READ_CHUNK);
-      for (let at = this.readOffset; at < this.size; ) {
+      for (let at = this.readOffset; at < this.size;) {
         const got = fs.readSync(this.fd, b, 0, Math.min(b.length, this.size - at), at);
         writeFully(out, b.subarray(0, got));
         at += got;
@@ -192,7 +192,7 @@ export class Spill {
     let lines = 0;
     let lastNl = -1;
     const b = Buffer.alloc(READ_CHUNK);
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const got = fs.readSync(this.fd, b, 0, Math.min(b.length, size - at), at);
       for (let i = b.indexOf(10); i >= 0 && i < got; i = b.indexOf(10, i + 1)) {
         lines++;
@@ -207,5 +207,5 @@ export class Spill {
 }
 
 function writeFully(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+  for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off, data.length - off);
 }
