@@ -20,19 +20,51 @@ export function createSketch(): Sketch {
   return { reg: new Uint8Array(SKETCH_REGISTERS), sum: SKETCH_REGISTERS, zeros: SKETCH_REGISTERS };
 }
 
-/** FNV-1a over the UTF-16 code units, then a finaliser so that the low and high bits are both well mixed. */
+/**
+ * FNV-1a over the UTF-16 code units, then a finaliser so that the low and high bits are both well mixed. The hash is
+ * a contract between sensors: a fleet merges the registers of sensors' summaries (fleet-summary.ts), so every
+ * version must hash the same key to the same value.
+ */
 export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return fmix32(h);
+  return fmix32(fnvText(FNV_START, s));
+}
+
+/** FNV-1a's start; fnv* continue a hash over more text, fmix32 ends it (hashString's value for the whole text). */
+export const FNV_START = 0x811c9dc5;
+
+export function fnvText(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = fnvChar(h, s.charCodeAt(i));
+  return h;
+}
+
+export function fnvChar(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193);
+}
+
+/** The decimal text of a non-negative integer below 2^53, as fnvText would hash it, without making the text. */
+export function fnvDecimal(h: number, n: number): number {
+  // Octets and ports, the common keys, in small integer steps; longer numbers digit by digit, the leading ones first.
+  if (n < 10) return fnvChar(h, 48 + n);
+  if (n < 100) return fnvChar(fnvChar(h, 48 + ((n / 10) | 0)), 48 + (n % 10));
+  if (n < 1000) return fnvChar(fnvChar(fnvChar(h, 48 + ((n / 100) | 0)), 48 + (((n / 10) | 0) % 10)), 48 + (n % 10));
+  return fnvChar(fnvDecimal(h, Math.floor(n / 10)), 48 + (n % 10));
+}
+
+/** An IPv4 address (a 32-bit number) as dotted-decimal text, as fnvText would hash it. */
+export function fnvIpv4(h: number, a: number): number {
+  h = fnvDecimal(h, a >>> 24);
+  h = fnvDecimal(fnvChar(h, 46), (a >>> 16) & 255);
+  h = fnvDecimal(fnvChar(h, 46), (a >>> 8) & 255);
+  return fnvDecimal(fnvChar(h, 46), a & 255);
 }
 
 /** Adds a key; true when a register changed (only then can the count have changed). */
 export function sketchAdd(k: Sketch, key: string): boolean {
-  const h = hashString(key);
+  return sketchAddHash(k, hashString(key));
+}
+
+/** Adds a key by its hash (hashString's value, or fmix32 of the fnv* functions' over the key's text). */
+export function sketchAddHash(k: Sketch, h: number): boolean {
   const idx = h >>> (32 - P);
   // Rank of the first set bit in the remaining 24 bits (1-based); 25 when they are all zero.
   const rest = (h << P) >>> 0;
