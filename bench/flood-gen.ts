@@ -9,9 +9,10 @@ const FLOOD_PORTS = [22, 23, 53, 80, 123, 161, 443, 445, 1900, 3389, 5060, 8080]
 /**
  * syn, udp: the floods below; hping3: the SYN flood with hping3's header traits (window 512, an acknowledgement
  * number: rules/fingerprints.yaml), as `hping3 -S --flood --rand-source` sends it; dns: an alert storm
- * (writeLookupStorm).
+ * (writeLookupStorm); scanner: one fast scanner (writeFastScan).
  */
-export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns';
+export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns' | 'scanner';
+export const FLOOD_KINDS: readonly FloodKind[] = ['syn', 'udp', 'hping3', 'dns', 'scanner'];
 
 /**
  * Flood captures for the memory and keep-up benchmarks (bench/flood-rss.ts, bench/synflood.ts): 54-byte TCP SYNs
@@ -21,6 +22,10 @@ export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns';
 export function writeFlood(file: string, n: number, kind: FloodKind, ports: readonly number[] = FLOOD_PORTS): void {
   if (kind === 'dns') {
     writeLookupStorm(file, n);
+    return;
+  }
+  if (kind === 'scanner') {
+    writeFastScan(file, n);
     return;
   }
   const r = mulberry32(kind === 'syn' ? 7 : kind === 'hping3' ? 13 : 11);
@@ -142,6 +147,49 @@ function writeLookupStorm(file: string, n: number): void {
     at += 16 + flen;
   }
   if (at > 0) fs.writeSync(fd, chunk, 0, at);
+  fs.closeSync(fd);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** The fast scanner's ports: 20 common services and the same 20 shifted by 1000 to 4000 (100 in all). */
+const SCANNER_PORTS = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1723, 3306, 3389, 5900, 8080]
+  .flatMap((p) => [0, 1000, 2000, 3000, 4000].map((d) => p + d));
+
+/**
+ * One fast scanner, as masscan runs against a /16: 1 M SYNs a second of packet time from 203.0.113.7 to random
+ * addresses of 10.0.0.0/16 on random ports of SCANNER_PORTS, none answered. Its targets pass the exact cap within
+ * milliseconds, so the rest of the run measures the sketched path (scan/spread.ts).
+ */
+function writeFastScan(file: string, n: number): void {
+  const r = mulberry32(9);
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  fs.writeSync(fd, pcapFileHeader(1, false));
+  const flen = 54;
+  const rec = 16 + flen;
+  const chunk = Buffer.alloc(rec * 8192);
+  const t0 = 1_790_000_000;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const ip = recordHead(chunk, k * rec, t0 + i / 1_000_000, flen, 6);
+    chunk.writeUInt32BE(0xcb007107, ip + 12); // 203.0.113.7 (TEST-NET-3)
+    chunk[ip + 16] = 10;
+    chunk[ip + 17] = 0;
+    chunk[ip + 18] = Math.floor(r() * 256);
+    chunk[ip + 19] = 1 + Math.floor(r() * 254);
+    chunk.writeUInt16BE(ipChecksum(chunk, ip), ip + 10);
+    const t = ip + 20;
+    chunk.writeUInt16BE(40000 + (i % 20000), t);
+    chunk.writeUInt16BE(SCANNER_PORTS[Math.floor(r() * SCANNER_PORTS.length)], t + 2);
+    chunk.writeUInt32LE(Math.floor(r() * 2 ** 32), t + 4);
+    chunk[t + 12] = 0x50;
+    chunk[t + 13] = 0x02;
+    chunk.writeUInt16BE(1024, t + 14);
+    if (++k === 8192) {
+      fs.writeSync(fd, chunk, 0, k * rec);
+      k = 0;
+    }
+  }
+  if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
   fs.closeSync(fd);
   fs.renameSync(`${file}.tmp`, file);
 }

@@ -3,14 +3,14 @@
  * datagrams (default), each from a random external address to a random address of 10.0.0.0/16 (inside the default
  * home net, so every packet is a watched connection attempt of a new source), replayed inline and with
  * --workers 2 under GNU time. Extra node flags (e.g. --max-old-space-size=128) can be compared with --node-flags.
- * --kinds adds hping3 (a spoofed SYN flood with hping3's traits) and dns (an alert storm of intel lookups from
- * ~65 k clients): flood-gen.ts.
+ * --kinds adds hping3 (a spoofed SYN flood with hping3's traits), dns (an alert storm of intel lookups from
+ * ~65 k clients) and scanner (one fast scanner, masscan-like, 1 M SYNs a second to a /16): flood-gen.ts.
  *   node dist/bench/flood-rss.js [--packets 2000000] [--runs 1] [--node-flags "..."] [--workers 0,2] [--kinds syn,udp] [--dir bench/data]
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFlood, type FloodKind } from './flood-gen';
+import { FLOOD_KINDS, writeFlood, type FloodKind } from './flood-gen';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,7 +37,7 @@ function main(): void {
   const workers = arg('workers', '0,2').split(',').map(Number);
   fs.mkdirSync(dir, { recursive: true });
   process.stdout.write(`| flood | packets | workers | node flags | runs | peak RSS MB (each run) | wall s (each run) | exit |\n| --- | ---: | ---: | --- | ---: | --- | --- | --- |\n`);
-  const kinds = arg('kinds', 'syn,udp').split(',').filter((k): k is FloodKind => ['syn', 'udp', 'hping3', 'dns'].includes(k));
+  const kinds = arg('kinds', 'syn,udp').split(',').filter((k): k is FloodKind => (FLOOD_KINDS as readonly string[]).includes(k));
   for (const kind of kinds) {
     const file = path.join(dir, `flood-${kind}-${n}.pcap`);
     if (!fs.existsSync(file)) writeFlood(file, n, kind);
