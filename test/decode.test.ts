@@ -5,7 +5,7 @@ import { readCaptureFile } from '../src/capture/file';
 import { ipv4ToString, ipv6ToString } from '../src/decode/addr';
 import { decodePacket } from '../src/decode/decode';
 import { createDecodedPacket, IPPROTO_TCP, IPPROTO_UDP } from '../src/core/packet';
-import { committedCaptures, PCAPS, tshark } from './helpers';
+import { committedCaptures, PCAPS, prng, tshark } from './helpers';
 
 interface Row {
   src: string;
@@ -94,3 +94,51 @@ for (const file of files) {
     }
   });
 }
+
+/** RFC 5952 written the plain way (groups, the first longest run of two or more zero groups as ::, mapped dotted): the reference. */
+function rfc5952(b: Uint8Array): string {
+  const g = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let at = -1;
+  let len = 1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > len) [at, len] = [i, j - i];
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  return at < 0 ? hex(0, 8) : `${hex(0, at)}::${hex(at + len, 8)}`;
+}
+
+test('IPv6 text: RFC 5952 for random addresses with zero runs anywhere, mapped IPv4, ::, ::1, and at an offset', () => {
+  const rand = prng(66);
+  const cases: Uint8Array[] = [new Uint8Array(16), Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0)), Uint8Array.from({ length: 16 }, () => 255)];
+  for (let n = 0; n < 20_000; n++) {
+    const a = new Uint8Array(16);
+    // Each group zero, small (no leading zeros to drop), or random: runs of zeros of every length and place.
+    for (let i = 0; i < 8; i++) {
+      const kind = rand();
+      const v = kind < 0.45 ? 0 : kind < 0.6 ? Math.floor(rand() * 16) : kind < 0.7 ? Math.floor(rand() * 256) : Math.floor(rand() * 65536);
+      a[2 * i] = v >> 8;
+      a[2 * i + 1] = v & 255;
+    }
+    if (n % 50 === 0) {
+      a.fill(0, 0, 10);
+      a[10] = a[11] = 0xff;
+    }
+    cases.push(a);
+  }
+  let compressed = 0;
+  for (const a of cases) {
+    const at = 5 + (a[3] % 7);
+    const buf = new Uint8Array(at + 16 + 3);
+    buf.set(a, at);
+    const text = ipv6ToString(buf, at);
+    assert.equal(text, rfc5952(a));
+    if (text.includes('::')) compressed++;
+  }
+  assert.equal(ipv6ToString(new Uint8Array(16), 0), '::');
+  assert.equal(ipv6ToString(cases[1], 0), '::1');
+  assert.equal(ipv6ToString(cases[2], 0), 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
+  assert.ok(compressed > 5000 && compressed < cases.length - 1000, `${compressed} of ${cases.length} compressed`);
+});

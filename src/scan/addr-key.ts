@@ -32,7 +32,7 @@ function ipv6Text(addr: Uint8Array, off: number): string {
   for (let i = 0; same && i < 16; i++) same = v6Bytes[at + i] === addr[off + i];
   if (same) return v6Texts[slot];
   const text = ipv6ToString(addr, off);
-  v6Bytes.set(addr.subarray(off, off + 16), at);
+  for (let i = 0; i < 16; i++) v6Bytes[at + i] = addr[off + i];
   v6Texts[slot] = text;
   return text;
 }
