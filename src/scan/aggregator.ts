@@ -155,10 +155,12 @@ export function createScanAggregator(
     t.firstSec[s] = t.lastSec[s] = r.tsSec;
     t.firstNsec[s] = t.lastNsec[s] = r.tsNsec;
     const host = addrKey(r.ipVersion, r.addr, 16);
-    if (typeof host === 'number') t.firstHost[s] = host;
-    else {
+    if (typeof host === 'number') {
+      t.firstHost[s] = host;
+      t.firstHostText[s] = null;
+    } else {
       t.firstHost[s] = Number.NaN;
-      t.detailOf(s).sampleHosts = [host];
+      t.firstHostText[s] = host;
     }
     t.firstPort[s] = probedPort(r);
     const research = researchOf(policy, key, r.addr, 0);

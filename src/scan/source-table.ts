@@ -38,7 +38,7 @@ export class SourceDetail {
   pingHosts: Set<AddrKey> | null = null;
   /** Targets (targetKey) that answered. */
   learned: Set<AddrKey> | null = null;
-  /** Every sample host once there are two, or one that is IPv6 (until then the table's firstHost column). */
+  /** Every sample host once there are two (until then the table's firstHost columns). */
   sampleHosts: AddrKey[] | null = null;
   /** Every sample port (portKey) once there are two (until then the table's firstPort column). */
   samplePorts: number[] | null = null;
@@ -101,8 +101,9 @@ export class SourceTable {
   unanswered = new Float64Array(16);
   /** Probes by protocol, indexed as SCAN_PROTOS. */
   byProto = [new Float64Array(16), new Float64Array(16), new Float64Array(16)];
-  /** The first probe's target, while it is the only sample host and IPv4 (else NaN, and the samples are in the detail). */
+  /** The first probe's target (NaN when IPv6: then its text is in firstHostText), while it is the only sample host. */
   firstHost = new Float64Array(16);
+  firstHostText: Array<string | null> = new Array<string | null>(16).fill(null);
   /** The first probe's portKey (addr-key.ts), while it is the only sample port. */
   firstPort = new Int32Array(16);
   /** Fingerprint matches of its probes (which tool). */
@@ -124,10 +125,11 @@ export class SourceTable {
     return s;
   }
 
-  /** Frees the slot (its detail and tally are let go). */
+  /** Frees the slot (its detail, tally and text are let go). */
   delete(s: number): void {
     this.tally[s] = null;
     this.detail[s] = null;
+    this.firstHostText[s] = null;
     this.index.delete(s);
   }
 
@@ -140,8 +142,13 @@ export class SourceTable {
     return spanSeconds(this.firstSec[s], this.firstNsec[s], this.lastSec[s], this.lastNsec[s]);
   }
 
+  /** The first probe's target (addr-key.ts). */
+  firstHostOf(s: number): AddrKey {
+    return this.firstHostText[s] ?? this.firstHost[s];
+  }
+
   sampleHosts(s: number): AddrKey[] {
-    return this.detail[s]?.sampleHosts ?? [this.firstHost[s]];
+    return this.detail[s]?.sampleHosts ?? [this.firstHostOf(s)];
   }
 
   samplePorts(s: number): number[] {
@@ -150,7 +157,7 @@ export class SourceTable {
 
   /** The probe's target among the samples (at most max, distinct). */
   sampleHost(s: number, host: AddrKey, max: number): void {
-    const hosts = withSample(this.detail[s]?.sampleHosts ?? null, this.firstHost[s], host, max);
+    const hosts = withSample(this.detail[s]?.sampleHosts ?? null, this.firstHostOf(s), host, max);
     if (hosts !== null) this.detailOf(s).sampleHosts = hosts;
   }
 
@@ -176,6 +183,7 @@ export class SourceTable {
     this.byProto = this.byProto.map((c) => copied(c, new Float64Array(n)));
     this.firstHost = copied(this.firstHost, new Float64Array(n));
     this.firstPort = copied(this.firstPort, new Int32Array(n));
+    while (this.firstHostText.length < n) this.firstHostText.push(null);
     while (this.tally.length < n) this.tally.push(null);
     while (this.detail.length < n) this.detail.push(null);
   }
