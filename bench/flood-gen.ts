@@ -9,10 +9,10 @@ const FLOOD_PORTS = [22, 23, 53, 80, 123, 161, 443, 445, 1900, 3389, 5060, 8080]
 /**
  * syn, udp: the floods below; hping3: the SYN flood with hping3's header traits (window 512, an acknowledgement
  * number: rules/fingerprints.yaml), as `hping3 -S --flood --rand-source` sends it; dns: an alert storm
- * (writeLookupStorm); scanner: one fast scanner (writeFastScan).
+ * (writeLookupStorm); scanner: one fast scanner (writeFastScan); syn6: the SYN flood over IPv6 (writeSyn6Flood).
  */
-export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns' | 'scanner';
-export const FLOOD_KINDS: readonly FloodKind[] = ['syn', 'udp', 'hping3', 'dns', 'scanner'];
+export type FloodKind = 'syn' | 'udp' | 'hping3' | 'dns' | 'scanner' | 'syn6';
+export const FLOOD_KINDS: readonly FloodKind[] = ['syn', 'udp', 'hping3', 'dns', 'scanner', 'syn6'];
 
 /**
  * Flood captures for the memory and keep-up benchmarks (bench/flood-rss.ts, bench/synflood.ts): 54-byte TCP SYNs
@@ -26,6 +26,10 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
   }
   if (kind === 'scanner') {
     writeFastScan(file, n);
+    return;
+  }
+  if (kind === 'syn6') {
+    writeSyn6Flood(file, n);
     return;
   }
   const r = mulberry32(kind === 'syn' ? 7 : kind === 'hping3' ? 13 : 11);
@@ -180,6 +184,56 @@ function writeFastScan(file: string, n: number): void {
     const t = ip + 20;
     chunk.writeUInt16BE(40000 + (i % 20000), t);
     chunk.writeUInt16BE(SCANNER_PORTS[Math.floor(r() * SCANNER_PORTS.length)], t + 2);
+    chunk.writeUInt32LE(Math.floor(r() * 2 ** 32), t + 4);
+    chunk[t + 12] = 0x50;
+    chunk[t + 13] = 0x02;
+    chunk.writeUInt16BE(1024, t + 14);
+    if (++k === 8192) {
+      fs.writeSync(fd, chunk, 0, k * rec);
+      k = 0;
+    }
+  }
+  if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
+  fs.closeSync(fd);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * The SYN flood over IPv6: 74-byte SYNs, each from a new random address of 2001:db8::/32 to a random address of
+ * fd00::/64 (inside the default home net, fc00::/7), to port 443, 200 k a second of packet time. IPv6 sources are
+ * keyed by their text, so this is the flood that makes an address's text for every packet.
+ */
+function writeSyn6Flood(file: string, n: number): void {
+  const r = mulberry32(21);
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  fs.writeSync(fd, pcapFileHeader(1, false));
+  const flen = 14 + 40 + 20;
+  const rec = 16 + flen;
+  const chunk = Buffer.alloc(rec * 8192);
+  const t0 = 1_790_000_000;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const p = k * rec;
+    const ts = t0 + i / 200_000;
+    chunk.writeUInt32LE(Math.floor(ts), p);
+    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
+    chunk.writeUInt32LE(flen, p + 8);
+    chunk.writeUInt32LE(flen, p + 12);
+    const e = p + 16;
+    chunk.fill(0, e, e + flen);
+    chunk.writeUInt16BE(0x86dd, e + 12);
+    const ip = e + 14;
+    chunk[ip] = 0x60;
+    chunk.writeUInt16BE(20, ip + 4);
+    chunk[ip + 6] = 6;
+    chunk[ip + 7] = 64;
+    chunk.writeUInt32BE(0x20010db8, ip + 8);
+    for (let j = 12; j < 24; j++) chunk[ip + j] = Math.floor(r() * 256);
+    chunk.writeUInt32BE(0xfd000000, ip + 24);
+    for (let j = 32; j < 40; j++) chunk[ip + j] = Math.floor(r() * 256);
+    const t = ip + 40;
+    chunk.writeUInt16BE(1024 + Math.floor(r() * 60000), t);
+    chunk.writeUInt16BE(443, t + 2);
     chunk.writeUInt32LE(Math.floor(r() * 2 ** 32), t + 4);
     chunk[t + 12] = 0x50;
     chunk[t + 13] = 0x02;

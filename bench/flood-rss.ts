@@ -4,7 +4,8 @@
  * home net, so every packet is a watched connection attempt of a new source), replayed inline and with
  * --workers 2 under GNU time. Extra node flags (e.g. --max-old-space-size=128) can be compared with --node-flags.
  * --kinds adds hping3 (a spoofed SYN flood with hping3's traits), dns (an alert storm of intel lookups from
- * ~65 k clients) and scanner (one fast scanner, masscan-like, 1 M SYNs a second to a /16): flood-gen.ts.
+ * ~65 k clients), scanner (one fast scanner, masscan-like, 1 M SYNs a second to a /16) and syn6 (the SYN flood over
+ * IPv6): flood-gen.ts.
  *   node dist/bench/flood-rss.js [--packets 2000000] [--runs 1] [--node-flags "..."] [--workers 0,2] [--kinds syn,udp] [--dir bench/data]
  */
 import { spawnSync } from 'node:child_process';
