@@ -33,18 +33,11 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
     return;
   }
   const r = mulberry32(kind === 'syn' ? 7 : kind === 'hping3' ? 13 : 11);
-  const fd = fs.openSync(`${file}.tmp`, 'w');
-  fs.writeSync(fd, pcapFileHeader(1, false));
   const tcp = kind !== 'udp';
   const flen = tcp ? 54 : 60;
-  const rec = 16 + flen;
-  const chunk = Buffer.alloc(rec * 8192);
-  const t0 = 1_790_000_000;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const p = k * rec;
+  writeRecords(file, n, flen, (chunk, p, i) => {
     const e = p + 16;
-    const ip = recordHead(chunk, p, t0 + i / 200_000, flen, tcp ? 6 : 17);
+    const ip = recordHead(chunk, p, T0 + i / 200_000, flen, tcp ? 6 : 17);
     chunk.writeUInt16BE(Math.floor(r() * 65536), ip + 4);
     // Sources: random public-looking addresses (first octet 1-223, not 10, 100, 127, 172, 192).
     let a: number;
@@ -53,10 +46,7 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
     chunk[ip + 13] = Math.floor(r() * 256);
     chunk[ip + 14] = Math.floor(r() * 256);
     chunk[ip + 15] = 1 + Math.floor(r() * 254);
-    chunk[ip + 16] = 10;
-    chunk[ip + 17] = 0;
-    chunk[ip + 18] = Math.floor(r() * 256);
-    chunk[ip + 19] = 1 + Math.floor(r() * 254);
+    randomHomeTarget(chunk, ip, r);
     chunk.writeUInt16BE(ipChecksum(chunk, ip), ip + 10);
     const t = ip + 20;
     chunk.writeUInt16BE(1024 + Math.floor(r() * 60000), t);
@@ -71,6 +61,41 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
       chunk.writeUInt16BE(flen - 34, t + 4);
       for (let j = t + 8; j < e + flen; j++) chunk[j] = Math.floor(r() * 256);
     }
+  });
+}
+
+/** The IPv4 destination at ip: a random address of 10.0.0.0/16 (the home net). */
+function randomHomeTarget(chunk: Buffer, ip: number, r: () => number): void {
+  chunk[ip + 16] = 10;
+  chunk[ip + 17] = 0;
+  chunk[ip + 18] = Math.floor(r() * 256);
+  chunk[ip + 19] = 1 + Math.floor(r() * 254);
+}
+
+/** Packet time of the floods' first packet. */
+const T0 = 1_790_000_000;
+
+/** A pcap of n records of flen bytes each; fill(chunk, p, i) writes record i (its 16-byte header too) at chunk[p]. */
+/** A pcap record's header at p and its frame's Ethernet header (the frame zeroed first): the network header's offset. */
+function frameHead(chunk: Buffer, p: number, ts: number, flen: number, ethertype: number): number {
+  chunk.writeUInt32LE(Math.floor(ts), p);
+  chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
+  chunk.writeUInt32LE(flen, p + 8);
+  chunk.writeUInt32LE(flen, p + 12);
+  const e = p + 16;
+  chunk.fill(0, e, e + flen);
+  chunk.writeUInt16BE(ethertype, e + 12);
+  return e + 14;
+}
+
+function writeRecords(file: string, n: number, flen: number, fill: (chunk: Buffer, p: number, i: number) => void): void {
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  fs.writeSync(fd, pcapFileHeader(1, false));
+  const rec = 16 + flen;
+  const chunk = Buffer.alloc(rec * 8192);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    fill(chunk, k * rec, i);
     if (++k === 8192) {
       fs.writeSync(fd, chunk, 0, k * rec);
       k = 0;
@@ -83,14 +108,7 @@ export function writeFlood(file: string, n: number, kind: FloodKind, ports: read
 
 /** A pcap record's header at p and its frame's Ethernet and IPv4 headers (the frame zeroed first): the IPv4 offset. */
 function recordHead(chunk: Buffer, p: number, ts: number, flen: number, ipProto: number): number {
-  chunk.writeUInt32LE(Math.floor(ts), p);
-  chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
-  chunk.writeUInt32LE(flen, p + 8);
-  chunk.writeUInt32LE(flen, p + 12);
-  const e = p + 16;
-  chunk.fill(0, e, e + flen);
-  chunk.writeUInt16BE(0x0800, e + 12);
-  const ip = e + 14;
+  const ip = frameHead(chunk, p, ts, flen, 0x0800);
   chunk[ip] = 0x45;
   chunk.writeUInt16BE(flen - 14, ip + 2);
   chunk[ip + 8] = 64;
@@ -111,7 +129,6 @@ function writeLookupStorm(file: string, n: number): void {
   const r = mulberry32(5);
   const fd = fs.openSync(`${file}.tmp`, 'w');
   fs.writeSync(fd, pcapFileHeader(1, false));
-  const t0 = 1_790_000_000;
   const chunk = Buffer.alloc(1 << 20);
   let at = 0;
   for (let i = 0; i < n; i++) {
@@ -125,7 +142,7 @@ function writeLookupStorm(file: string, n: number): void {
       fs.writeSync(fd, chunk, 0, at);
       at = 0;
     }
-    const ip = recordHead(chunk, at, t0 + i / 100_000, flen, 17);
+    const ip = recordHead(chunk, at, T0 + i / 100_000, flen, 17);
     chunk[ip + 12] = 10;
     chunk[ip + 13] = 1;
     chunk[ip + 14] = Math.floor(r() * 256);
@@ -166,20 +183,11 @@ const SCANNER_PORTS = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445
  */
 function writeFastScan(file: string, n: number): void {
   const r = mulberry32(9);
-  const fd = fs.openSync(`${file}.tmp`, 'w');
-  fs.writeSync(fd, pcapFileHeader(1, false));
   const flen = 54;
-  const rec = 16 + flen;
-  const chunk = Buffer.alloc(rec * 8192);
-  const t0 = 1_790_000_000;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const ip = recordHead(chunk, k * rec, t0 + i / 1_000_000, flen, 6);
+  writeRecords(file, n, flen, (chunk, p, i) => {
+    const ip = recordHead(chunk, p, T0 + i / 1_000_000, flen, 6);
     chunk.writeUInt32BE(0xcb007107, ip + 12); // 203.0.113.7 (TEST-NET-3)
-    chunk[ip + 16] = 10;
-    chunk[ip + 17] = 0;
-    chunk[ip + 18] = Math.floor(r() * 256);
-    chunk[ip + 19] = 1 + Math.floor(r() * 254);
+    randomHomeTarget(chunk, ip, r);
     chunk.writeUInt16BE(ipChecksum(chunk, ip), ip + 10);
     const t = ip + 20;
     chunk.writeUInt16BE(40000 + (i % 20000), t);
@@ -188,14 +196,7 @@ function writeFastScan(file: string, n: number): void {
     chunk[t + 12] = 0x50;
     chunk[t + 13] = 0x02;
     chunk.writeUInt16BE(1024, t + 14);
-    if (++k === 8192) {
-      fs.writeSync(fd, chunk, 0, k * rec);
-      k = 0;
-    }
-  }
-  if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
-  fs.closeSync(fd);
-  fs.renameSync(`${file}.tmp`, file);
+  });
 }
 
 /**
@@ -205,24 +206,9 @@ function writeFastScan(file: string, n: number): void {
  */
 function writeSyn6Flood(file: string, n: number): void {
   const r = mulberry32(21);
-  const fd = fs.openSync(`${file}.tmp`, 'w');
-  fs.writeSync(fd, pcapFileHeader(1, false));
   const flen = 14 + 40 + 20;
-  const rec = 16 + flen;
-  const chunk = Buffer.alloc(rec * 8192);
-  const t0 = 1_790_000_000;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const p = k * rec;
-    const ts = t0 + i / 200_000;
-    chunk.writeUInt32LE(Math.floor(ts), p);
-    chunk.writeUInt32LE(Math.floor((ts % 1) * 1e6), p + 4);
-    chunk.writeUInt32LE(flen, p + 8);
-    chunk.writeUInt32LE(flen, p + 12);
-    const e = p + 16;
-    chunk.fill(0, e, e + flen);
-    chunk.writeUInt16BE(0x86dd, e + 12);
-    const ip = e + 14;
+  writeRecords(file, n, flen, (chunk, p, i) => {
+    const ip = frameHead(chunk, p, T0 + i / 200_000, flen, 0x86dd);
     chunk[ip] = 0x60;
     chunk.writeUInt16BE(20, ip + 4);
     chunk[ip + 6] = 6;
@@ -238,12 +224,5 @@ function writeSyn6Flood(file: string, n: number): void {
     chunk[t + 12] = 0x50;
     chunk[t + 13] = 0x02;
     chunk.writeUInt16BE(1024, t + 14);
-    if (++k === 8192) {
-      fs.writeSync(fd, chunk, 0, k * rec);
-      k = 0;
-    }
-  }
-  if (k > 0) fs.writeSync(fd, chunk, 0, k * rec);
-  fs.closeSync(fd);
-  fs.renameSync(`${file}.tmp`, file);
+  });
 }
