@@ -4,6 +4,7 @@ import { makeRoom } from '../src/util/bounded';
 import { RecentKeys } from '../src/util/recent-keys';
 import { SourceIndex } from '../src/scan/source-index';
 import type { AddrKey } from '../src/scan/addr-key';
+import { parseIpv6 } from '../src/config/homenet';
 import { prng } from './helpers';
 
 test('makeRoom keeps a Set or Map under its bound, dropping the oldest tenth in insertion order', () => {
@@ -100,6 +101,11 @@ test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4
   const values: number[] = [];
   const get = (key: AddrKey): number | undefined => {
     const slot = index.slotOf(key);
+    // Found from the address's bytes as from its key (the aggregator looks sources up by a packet's bytes).
+    const bytes = new Uint8Array(16);
+    if (typeof key === 'number') new DataView(bytes.buffer).setUint32(0, key);
+    else bytes.set(parseIpv6(key));
+    assert.equal(index.slotOfBytes(typeof key === 'number' ? 4 : 6, bytes, 0), slot);
     if (slot < 0) return undefined;
     assert.equal(index.keyOf(slot), key);
     return values[slot];
@@ -107,7 +113,8 @@ test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4
   const reference = new Map<AddrKey, number>();
   const rand = prng(17);
   // Few distinct keys, so that the same ones come back after deletion, in one probing run and across growth.
-  const keyOf = (r: number): AddrKey => (r < 0.1 ? `2001:db8::${Math.floor(r * 1000)}` : Math.floor(r * 3000) * 1_431_655 % 2 ** 32);
+  // IPv6 keys in their canonical text (keyOf makes it from the bytes), a third of them, many enough for probe runs.
+  const keyOf = (r: number): AddrKey => (r < 0.3 ? `2001:db8::${(Math.floor(r * 10_000) + 1).toString(16)}` : Math.floor(r * 3000) * 1_431_655 % 2 ** 32);
   let deleted = 0;
   for (let i = 0; i < 60_000; i++) {
     const key = keyOf(rand());
@@ -127,6 +134,7 @@ test('SourceIndex finds, adds and deletes as an insertion-ordered Map does, IPv4
   assert.ok(deleted > 10_000 && reference.size > 1000, `${deleted} deletions, ${reference.size} left`);
   assert.ok(capacity >= reference.size && capacity <= 4 * reference.size, `capacity ${capacity} for ${reference.size}: slots are reused`);
   assert.ok([...reference.keys()].some((k) => typeof k === 'number' && k >= 2 ** 31));
+  assert.ok([...reference.keys()].filter((k) => typeof k === 'string').length > 300, 'IPv6 sources in the table');
   for (const [k, v] of reference) assert.equal(get(k), v);
   assert.equal(get(12345), reference.get(12345));
   const inOrder = (): number[] => {

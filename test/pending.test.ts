@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createScanRecord, PROTO_TCP, PROTO_UDP } from '../src/core/scan-record';
 import { PendingAttempts } from '../src/scan/pending';
+import { addrKey } from '../src/scan/addr-key';
 import { prng } from './helpers';
 
 test('PendingAttempts keeps attempts as a Map of them would (same ends, same oldest-first order) under churn and resizing', () => {
@@ -57,7 +58,7 @@ test('PendingAttempts keeps attempts as a Map of them would (same ends, same old
       const a = ref.get(key);
       assert.equal(slot >= 0, a !== undefined);
       if (a === undefined) continue;
-      assert.equal(table.srcOf(slot), a.src);
+      assert.equal(addrKey(table.ipVersion[slot], table.addr, slot * 32), a.src, 'the prober\'s address, the first 16 bytes of the slot');
       assert.equal(table.targetOf(slot), 0xc0a80001);
       assert.deepEqual([table.srcPort[slot], table.port[slot], table.proto[slot]], [a.srcPort, a.port, a.proto]);
     } else {

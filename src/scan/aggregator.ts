@@ -9,7 +9,7 @@ import type { TunnelInfo } from '../core/observation';
 import { TUNNEL_KIND_NAMES } from '../decode/tunnel';
 import { KIND_PRIORITY, scanAlertEnvelope, SCAN_RULES } from './scan-alert';
 import type { Severity } from '../intel/domains';
-import { researchOf, scanSeverity, type SeverityFacts } from './severity';
+import { researchOfBytes, scanSeverity, type SeverityFacts } from './severity';
 import { createSpread, spreadAdd, spreadRelease, type SpreadBudget } from './spread';
 import { createDistributedDetector } from './distributed';
 import { scanMeasure, type ScanCounts } from './thresholds';
@@ -146,11 +146,10 @@ export function createScanAggregator(
   function source(r: ScanRecord): number {
     // Sources are evicted oldest-created first (re-inserting on every probe to keep an exact recency order cost
     // more than it bought: eviction only happens under floods of new sources).
-    const key = addrKey(r.ipVersion, r.addr, 0);
-    let s = t.index.slotOf(key);
+    let s = t.index.slotOfBytes(r.ipVersion, r.addr, 0);
     if (s >= 0) return s;
     if (t.index.size >= policy.maxSources) evictOldest();
-    s = t.add(key);
+    s = t.add(r.ipVersion, r.addr, 0);
     t.direction[s] = r.direction;
     t.firstSec[s] = t.lastSec[s] = r.tsSec;
     t.firstNsec[s] = t.lastNsec[s] = r.tsNsec;
@@ -163,7 +162,7 @@ export function createScanAggregator(
       t.firstHostText[s] = host;
     }
     t.firstPort[s] = probedPort(r);
-    const research = researchOf(policy, key, r.addr, 0);
+    const research = researchOfBytes(policy, r.ipVersion, r.addr, 0);
     if (research !== null) t.detailOf(s).research = research;
     const tunnel = tunnelOfRecord(r);
     if (tunnel !== undefined) t.detailOf(s).tunnel = tunnel;
@@ -216,7 +215,7 @@ export function createScanAggregator(
     const p = pending.slotOf(r.attemptKey);
     if (p < 0 || pending.answered[p] === 1 || !pending.same(p, r)) return;
     pending.remove(r.attemptKey);
-    const s = t.index.slotOf(pending.srcOf(p));
+    const s = sourceOf(p);
     if (s < 0) {
       pending.release(p);
       return;
@@ -264,9 +263,17 @@ export function createScanAggregator(
     halfOpen(pending.scratch);
   }
 
+  /**
+   * The prober's source of the attempt in pending slot p, or -1: looked up when the attempt settles, so that a closed
+   * source is not kept alive by it.
+   */
+  function sourceOf(p: number): number {
+    return t.index.slotOfBytes(pending.ipVersion[p], pending.addr, p * 32);
+  }
+
   /** p: a pending slot (pending.ts), read before the next attempt is added. */
   function halfOpen(p: number): void {
-    const s = t.index.slotOf(pending.srcOf(p));
+    const s = sourceOf(p);
     if (s < 0 || t.answered[s] === 0) return;
     t.answered[s]--;
     failed(p, t.halfOpen);
@@ -332,7 +339,7 @@ export function createScanAggregator(
 
   /** outcome: the table's column of the failure's kind (rejected, unreachable, unanswered, halfOpen). */
   function failed(p: number, outcome: Float64Array): void {
-    const s = t.index.slotOf(pending.srcOf(p));
+    const s = sourceOf(p);
     if (s < 0) return; // its source was summarised already
     outcome[s]++;
     changed?.add(s);
@@ -480,7 +487,7 @@ export function createScanAggregator(
 
   /** The scanner sent data on a connection after its scan was recognised: once, it raises the severity. */
   function onData(r: ScanRecord): void {
-    const s = t.index.slotOf(addrKey(r.ipVersion, r.addr, 0));
+    const s = t.index.slotOfBytes(r.ipVersion, r.addr, 0);
     const d = s < 0 ? null : t.detail[s];
     if (d === null || d.incident === null || d.access !== null) return;
     d.access = { ip: addrText(addrKey(r.ipVersion, r.addr, 16)), port: r.dstPort };

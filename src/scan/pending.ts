@@ -106,11 +106,6 @@ export class PendingAttempts {
     this.free[this.nFree++] = slot;
   }
 
-  /** The prober's key (its source): looked up when the attempt settles, so that a closed source is not kept alive by it. */
-  srcOf(slot: number): AddrKey {
-    return addrKey(this.ipVersion[slot], this.addr, slot * 32);
-  }
-
   targetOf(slot: number): AddrKey {
     return addrKey(this.ipVersion[slot], this.addr, slot * 32 + 16);
   }

@@ -60,16 +60,25 @@ export function scanSeverity(f: SeverityFacts, policy: ScanPolicy, reasons: stri
  * The research-scanner entry whose published ranges hold the address (rules/research-scanners.yaml), or null.
  * An IPv6 address is read from `bytes` (16 bytes at `off`) when the caller has them, else parsed from its key.
  */
-export function researchOf(policy: ScanPolicy, key: AddrKey, bytes?: Uint8Array, off = 0): ResearchScanner | null {
-  // Loops, not find(): called for every new source, and a closure each time is garbage.
+export function researchOf(policy: ScanPolicy, key: AddrKey): ResearchScanner | null {
+  return typeof key === 'number' ? researchOf4(policy, key) : researchOf6(policy, parseIpv6(key), 0);
+}
+
+/** researchOf for the address at addr[off] (16 bytes, IPv4 in the first 4): no text made. */
+export function researchOfBytes(policy: ScanPolicy, ipVersion: number, addr: Uint8Array, off: number): ResearchScanner | null {
+  if (ipVersion === 6) return researchOf6(policy, addr, off);
+  return researchOf4(policy, ((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0);
+}
+
+// Loops, not find(): called for every new source, and a closure each time is garbage.
+function researchOf4(policy: ScanPolicy, a: number): ResearchScanner | null {
   const list = policy.research;
-  if (typeof key === 'number') {
-    for (let i = 0; i < list.length; i++) if (isHome4(list[i].ranges, key)) return list[i];
-    return null;
-  }
-  if (list.length === 0) return null;
-  const v6 = bytes ?? parseIpv6(key);
-  const at = bytes !== undefined ? off : 0;
+  for (let i = 0; i < list.length; i++) if (isHome4(list[i].ranges, a)) return list[i];
+  return null;
+}
+
+function researchOf6(policy: ScanPolicy, v6: Uint8Array, at: number): ResearchScanner | null {
+  const list = policy.research;
   for (let i = 0; i < list.length; i++) if (isHome6(list[i].ranges, v6, at)) return list[i];
   return null;
 }

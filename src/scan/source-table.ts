@@ -114,9 +114,9 @@ export class SourceTable {
     this.index = new SourceIndex((n) => this.grow(n));
   }
 
-  /** A new source's slot, its counts at zero and no detail or tally. */
-  add(key: AddrKey): number {
-    const s = this.index.add(key);
+  /** A new source's slot for the address at addr[off] (16 bytes, IPv4 in the first 4): counts at zero, no detail or tally. */
+  add(ipVersion: number, addr: Uint8Array, off: number): number {
+    const s = this.index.addBytes(ipVersion, addr, off);
     this.attempts[s] = this.quickProbes[s] = 0;
     this.answered[s] = this.halfOpen[s] = this.rejected[s] = this.unreachable[s] = this.unanswered[s] = 0;
     this.byProto[0][s] = this.byProto[1][s] = this.byProto[2][s] = 0;
