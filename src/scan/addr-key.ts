@@ -12,6 +12,11 @@ export type AddrKey = number | string;
 /** The address at `off` (16 bytes, IPv4 in the first 4) of a record's or attempt's address block. */
 export function addrKey(ipVersion: number, addr: Uint8Array, off: number): AddrKey {
   if (ipVersion === 6) return ipv6Text(addr, off);
+  return ipv4At(addr, off);
+}
+
+/** The IPv4 address at addr[off] as its number (its key). */
+export function ipv4At(addr: Uint8Array, off: number): number {
   return ((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0;
 }
 

@@ -1,7 +1,7 @@
 import type { ResearchScanner, ScanPolicy } from '../config/rules';
 import { isHome4, isHome6, parseIpv6 } from '../config/homenet';
 import { SEVERITIES, type Severity } from '../intel/domains';
-import type { AddrKey } from './addr-key';
+import { ipv4At, type AddrKey } from './addr-key';
 
 /**
  * What a scan incident's severity is judged on. The sensor's aggregator fills it from a source's state; picket
@@ -67,7 +67,7 @@ export function researchOf(policy: ScanPolicy, key: AddrKey): ResearchScanner | 
 /** researchOf for the address at addr[off] (16 bytes, IPv4 in the first 4): no text made. */
 export function researchOfBytes(policy: ScanPolicy, ipVersion: number, addr: Uint8Array, off: number): ResearchScanner | null {
   if (ipVersion === 6) return researchOf6(policy, addr, off);
-  return researchOf4(policy, ((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0);
+  return researchOf4(policy, ipv4At(addr, off));
 }
 
 // Loops, not find(): called for every new source, and a closure each time is garbage.

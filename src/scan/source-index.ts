@@ -1,4 +1,4 @@
-import type { AddrKey } from './addr-key';
+import { ipv4At, type AddrKey } from './addr-key';
 import { parseIpv6 } from '../config/homenet';
 import { ipv6ToString } from '../decode/addr';
 
@@ -54,7 +54,7 @@ export class SourceIndex {
 
   /** The slot of the address at addr[off] (16 bytes, IPv4 in the first 4), or -1. */
   slotOfBytes(ipVersion: number, addr: Uint8Array, off: number): number {
-    if (ipVersion !== 6) return this.slotOf4(((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0);
+    if (ipVersion !== 6) return this.slotOf4(ipv4At(addr, off));
     const h = hash16(addr, off);
     for (let i = h & this.mask6; ; i = (i + 1) & this.mask6) {
       const e = this.table6[i];
@@ -84,7 +84,7 @@ export class SourceIndex {
 
   /** add() for the address at addr[off] (16 bytes, IPv4 in the first 4). */
   addBytes(ipVersion: number, addr: Uint8Array, off: number): number {
-    if (ipVersion !== 6) return this.add(((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0);
+    if (ipVersion !== 6) return this.add(ipv4At(addr, off));
     const slot = this.take();
     this.isV6[slot] = 1;
     for (let i = 0; i < 16; i++) this.bytes6[slot * 16 + i] = addr[off + i];
