@@ -175,7 +175,7 @@ export function createScanAggregator(
     const now = packetSeconds(r.tsSec, r.tsNsec);
     const s = source(r);
     const attempts = t.attempts[s];
-    if (attempts > 0 && now - (packetSeconds(t.lastSec[s], t.lastNsec[s])) < th.slowMinInterval) t.quickProbes[s]++;
+    if (attempts > 0 && now - packetSeconds(t.lastSec[s], t.lastNsec[s]) < th.slowMinInterval) t.quickProbes[s]++;
     t.attempts[s] = attempts + 1;
     if (changed !== null) {
       const d = t.detailOf(s);
