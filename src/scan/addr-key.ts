@@ -20,6 +20,13 @@ export function ipv4At(addr: Uint8Array, off: number): number {
   return ((addr[off] << 24) | (addr[off + 1] << 16) | (addr[off + 2] << 8) | addr[off + 3]) >>> 0;
 }
 
+/** A 32-bit hash of the 16 address bytes at addr[off] (the IPv6 text cache's slot, the source index's IPv6 key). */
+export function hash16(addr: Uint8Array, off: number): number {
+  let h = 0;
+  for (let i = 0; i < 16; i += 4) h = Math.imul(h ^ ipv4At(addr, off + i), 0x9e3779b1);
+  return (h ^ (h >>> 15)) | 0;
+}
+
 /**
  * IPv6 text through a small direct-mapped cache: the same few addresses (a scanner, the hosts it probes, busy
  * clients) come back record after record, and each would otherwise make its text anew.
@@ -29,9 +36,7 @@ const v6Bytes = new Uint8Array(V6_SLOTS * 16);
 const v6Texts: string[] = new Array<string>(V6_SLOTS).fill('');
 
 function ipv6Text(addr: Uint8Array, off: number): string {
-  let h = 0;
-  for (let i = 0; i < 16; i += 4) h = Math.imul(h ^ ((addr[off + i] << 24) | (addr[off + i + 1] << 16) | (addr[off + i + 2] << 8) | addr[off + i + 3]), 0x9e3779b1);
-  const slot = (h >>> 22) % V6_SLOTS;
+  const slot = (hash16(addr, off) >>> 22) % V6_SLOTS;
   const at = slot * 16;
   let same = v6Texts[slot] !== '';
   for (let i = 0; same && i < 16; i++) same = v6Bytes[at + i] === addr[off + i];

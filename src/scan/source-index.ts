@@ -1,4 +1,5 @@
-import { ipv4At, type AddrKey } from './addr-key';
+import { hash16, ipv4At, type AddrKey } from './addr-key';
+import { fillsHole } from '../util/recent-keys';
 import { parseIpv6 } from '../config/homenet';
 import { ipv6ToString } from '../decode/addr';
 
@@ -170,7 +171,7 @@ export class SourceIndex {
       const k = this.tableKeys[j];
       if (k === EMPTY) break;
       const h = this.home(k);
-      if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+      if (fillsHole(i, j, h)) {
         this.tableKeys[i] = k;
         this.tableSlots[i] = this.tableSlots[j];
         i = j;
@@ -202,7 +203,7 @@ export class SourceIndex {
       const e = t[j];
       if (e === 0) break;
       const h = this.hash6[e - 1] & mask;
-      if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+      if (fillsHole(i, j, h)) {
         t[i] = e;
         i = j;
       }
@@ -246,11 +247,4 @@ export class SourceIndex {
 export function copied<T extends Float64Array | Int32Array | Uint8Array>(from: T, to: T): T {
   to.set(from);
   return to;
-}
-
-/** A 32-bit hash of 16 address bytes (the IPv6 table's key). */
-function hash16(b: Uint8Array, off: number): number {
-  let h = 0;
-  for (let i = 0; i < 16; i += 4) h = Math.imul(h ^ ((b[off + i] << 24) | (b[off + i + 1] << 16) | (b[off + i + 2] << 8) | b[off + i + 3]), 0x9e3779b1);
-  return (h ^ (h >>> 15)) | 0;
 }

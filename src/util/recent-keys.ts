@@ -129,9 +129,7 @@ export class RecentKeys {
         const r = ix[j];
         if (r === 0) return;
         const home = this.ringKey[r - 1] & mask;
-        // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-        const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
-        if (stays) continue;
+        if (!fillsHole(hole, j, home)) continue;
         ix[hole] = r;
         hole = j;
         break;
@@ -162,4 +160,12 @@ export class RecentKeys {
       this.index[s] = r + 1;
     }
   }
+}
+
+/**
+ * Backward-shift deletion in a linear-probing table: whether the entry at slot j, whose home slot is home, may move
+ * back into the hole (it may unless its home lies cyclically in (hole, j], where it would no longer be found).
+ */
+export function fillsHole(hole: number, j: number, home: number): boolean {
+  return hole <= j ? !(hole < home && home <= j) : !(hole < home || home <= j);
 }
