@@ -153,15 +153,7 @@ export function createScanAggregator(
     t.direction[s] = r.direction;
     t.firstSec[s] = t.lastSec[s] = r.tsSec;
     t.firstNsec[s] = t.lastNsec[s] = r.tsNsec;
-    const host = addrKey(r.ipVersion, r.addr, 16);
-    if (typeof host === 'number') {
-      t.firstHost[s] = host;
-      t.firstHostText[s] = null;
-    } else {
-      t.firstHost[s] = Number.NaN;
-      t.firstHostText[s] = host;
-    }
-    t.firstPort[s] = probedPort(r);
+    t.setFirstTarget(s, addrKey(r.ipVersion, r.addr, 16), probedPort(r));
     const research = researchOfBytes(policy, r.ipVersion, r.addr, 0);
     if (research !== null) t.detailOf(s).research = research;
     const tunnel = tunnelOfRecord(r);

@@ -142,6 +142,18 @@ export class SourceTable {
     return spanSeconds(this.firstSec[s], this.firstNsec[s], this.lastSec[s], this.lastNsec[s]);
   }
 
+  /** The first probe's target (addr-key.ts) and portKey: the samples until there are two. */
+  setFirstTarget(s: number, host: AddrKey, port: number): void {
+    if (typeof host === 'number') {
+      this.firstHost[s] = host;
+      this.firstHostText[s] = null;
+    } else {
+      this.firstHost[s] = Number.NaN;
+      this.firstHostText[s] = host;
+    }
+    this.firstPort[s] = port;
+  }
+
   /** The first probe's target (addr-key.ts). */
   firstHostOf(s: number): AddrKey {
     return this.firstHostText[s] ?? this.firstHost[s];
