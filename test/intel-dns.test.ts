@@ -123,6 +123,40 @@ test('repeats fold into one update alert carrying the count and the time span', 
   assert.equal(counted, total);
 });
 
+type Doc = Record<string, unknown>;
+
+test('intel.max_tracked: the least recently seen sighting is closed with its update when the bound is reached, no repeat lost', () => {
+  const dir = tmpDir('rules');
+  fs.writeFileSync(path.join(dir, 'tight.yaml'), 'kind: policy\nintel:\n  max_tracked: 2\n');
+  const intelDns = (docs: Doc[]): Doc[] => docs.filter((d) => get(d, 'rule.id') === 'intel.dns');
+  const tight = intelDns(picket(['replay', '--rules', dir, intelPcap, intelPcap]).docs);
+  const roomy = intelDns(picket(['replay', intelPcap, intelPcap]).docs);
+  const total = tshark(intelPcap, 'dns.flags.response == 0', ['dns.qry.name']).filter(([n]) => expectedIndicator(n, bundledDomains()) !== undefined).length * 2;
+  for (const docs of [tight, roomy]) {
+    const counted = docs.reduce<number>((s, d) => s + (get(d, 'picket.update') === true ? (get(d, 'picket.count') as number) - 1 : 1), 0);
+    assert.equal(counted, total, 'every query counted once, in a first alert or in an update');
+  }
+  // With room for all, every update waits for the end of input; with two open at most, updates are written as
+  // sightings are evicted, before later first alerts, and the evicted ones alert afresh when seen again.
+  const updatesBeforeLastFirst = (docs: Doc[]): number => {
+    let lastFirst = docs.length - 1;
+    while (lastFirst >= 0 && get(docs[lastFirst], 'picket.update') !== false) lastFirst--;
+    return docs.slice(0, lastFirst).filter((d) => get(d, 'picket.update') === true).length;
+  };
+  assert.equal(updatesBeforeLastFirst(roomy), 0);
+  assert.ok(updatesBeforeLastFirst(tight) >= 3, `evictions wrote updates mid-run: ${updatesBeforeLastFirst(tight)}`);
+  const firsts = (docs: Doc[]): number => docs.filter((d) => get(d, 'picket.update') === false).length;
+  assert.ok(firsts(tight) > firsts(roomy), `${firsts(tight)} first alerts with max_tracked 2, ${firsts(roomy)} without`);
+  // Each update closes a sighting that its first alert opened: same client, entry and event.start.
+  for (const [i, u] of tight.entries()) {
+    if (get(u, 'picket.update') !== true) continue;
+    const opened = tight.slice(0, i).reverse().find((f) => get(f, 'picket.update') === false && get(f, 'source.ip') === get(u, 'source.ip')
+      && get(f, 'picket.intel.indicator') === get(u, 'picket.intel.indicator'));
+    assert.ok(opened !== undefined, 'an update follows its first alert');
+    assert.equal(get(u, 'event.start'), get(opened, 'event.start'));
+  }
+});
+
 test('--rules adds a user list; a later file overrides a bundled entry', () => {
   const dir = tmpDir('rules');
   fs.writeFileSync(path.join(dir, 'mine.yaml'), 'kind: intel-domains\ndomains:\n  - example.org\n  - { domain: shodan.io, severity: critical }\n');

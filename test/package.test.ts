@@ -77,7 +77,7 @@ test('dpkg-deb --contents lists the program, its production dependencies, config
     '/usr/bin/picket', '/usr/lib/picket/launch.js', '/usr/lib/picket/bin/picket.js', '/usr/lib/picket/package.json',
     '/usr/lib/picket/dist/src/cli/main.js', '/usr/lib/picket/dist/src/engine/worker.js', '/usr/lib/picket/dist/src/engine/fanout-worker.js',
     '/usr/lib/picket/build/Release/pcap_capture.node', '/usr/lib/picket/rules/policy.yaml', '/usr/lib/picket/rules/intel/ip-intel.yaml',
-    '/usr/lib/picket/node_modules/yaml/package.json', '/usr/lib/picket/node_modules/lru-cache/package.json',
+    '/usr/lib/picket/node_modules/yaml/package.json', '/usr/lib/picket/node_modules/nats/package.json',
     '/etc/picket/picket.yaml', '/etc/picket/rules.d/', '/lib/systemd/system/picket.service', '/usr/lib/sysusers.d/picket.conf',
     '/usr/share/man/man1/picket.1.gz', '/usr/share/bash-completion/completions/picket', '/usr/share/doc/picket/copyright',
     '/usr/share/doc/picket/README.Debian', '/usr/share/doc/picket/changelog.gz',
@@ -112,7 +112,7 @@ test('the packaged man page and completion are the committed ones, the copyright
   assert.equal(fs.readFileSync(path.join(root, 'usr/share/bash-completion/completions/picket'), 'utf8'), fs.readFileSync(path.join(ROOT, 'packaging', 'picket.bash-completion'), 'utf8'));
   const copyright = fs.readFileSync(path.join(root, 'usr/share/doc/picket/copyright'), 'utf8');
   const modules = fs.readdirSync(path.join(root, 'usr/lib/picket/node_modules'));
-  assert.ok(modules.includes('yaml') && modules.includes('lru-cache'), modules.join(', '));
+  assert.ok(modules.includes('yaml') && modules.includes('nats'), modules.join(', '));
   for (const m of modules) assert.match(copyright, new RegExp(`^Files: usr/lib/picket/node_modules/${m}/\\*$`, 'm'), m);
   assert.equal((copyright.match(/^Files: /gm) ?? []).length, modules.length + 1);
 });

@@ -1,10 +1,10 @@
-import { LRUCache } from 'lru-cache';
 import type { Policy } from '../config/rules';
 import { observedName, type IntelObservation as Observation } from '../core/observation';
 import type { IntelEntry } from '../intel/domains';
 import { isoTime, nameExtras, tunnelFields, networkFields, observerFields, protocolFields, SEVERITY_SCORE, type EcsDoc, type ObserverInfo } from './ecs';
 import { threatFields } from './mitre';
 import { packetSeconds } from '../core/time';
+import { SlotLru } from '../util/lru';
 
 interface IntelRule {
   id: string;
@@ -85,17 +85,9 @@ const MAX_NAMES = 16;
 export function createIntelAlerter(
   entries: IntelEntry[], policy: Policy, observer: ObserverInfo, emit: (doc: EcsDoc) => void,
 ): { observe(o: Observation): void; finish(late: (d: LateAlert) => void): void; tick(now: number): void; reload(entries: IntelEntry[], policy: Policy): void } {
-  /**
-   * Made at the first sighting: lru-cache allocates for its bound when made (9-11 ms and ~2.4 MB for the default
-   * 100,000; 84 ms for 1,000,000), which a run without intel sightings need not pay.
-   */
-  let open: LRUCache<string, Sighting> | null = null;
-  const sightings = (): LRUCache<string, Sighting> => (open ??= new LRUCache<string, Sighting>({
-    max: policy.intel.maxTracked,
-    disposeAfter: (s, _key, reason) => {
-      if (reason === 'evict') closeSighting(s);
-    },
-  }));
+  /** Open sightings by (client, entry, rule), the least recently seen closed first when intel.max_tracked is reached. */
+  let open: SlotLru<Sighting> | null = null;
+  const sightings = (): SlotLru<Sighting> => (open ??= new SlotLru<Sighting>(policy.intel.maxTracked, closeSighting));
   let lastSweep = -Infinity;
 
   function closeSighting(s: Sighting): void {
@@ -159,10 +151,11 @@ export function createIntelAlerter(
     lastSweep = now;
     if (open === null) return;
     const ended: string[] = [];
-    for (const [k, s] of open.entries()) if (s.windowEnd <= now) ended.push(k);
+    open.forEachNewestFirst((s, k) => {
+      if (s.windowEnd <= now) ended.push(k);
+    });
     for (const k of ended) {
-      const s = open.peek(k);
-      open.delete(k);
+      const s = open.delete(k);
       if (s !== undefined) closeSighting(s);
     }
   }
@@ -199,11 +192,10 @@ export function createIntelAlerter(
     tick: (now) => sweep(now),
     finish(late) {
       if (open === null) return;
-      // Close in the order the sightings began, so the output does not depend on cache internals.
-      const all = [...open.values()].sort((a, b) => a.first.ordinal - b.first.ordinal);
-      // Dropped, not cleared: lru-cache's clear() queues every entry for disposeAfter and takes them off the queue's
-      // front one by one, each moving the rest (quadratic): 12 s for 100,000 open sightings (bench/RESULTS.md,
-      // "Alert storms").
+      // Close in the order the sightings began, so the output does not depend on the cache's order.
+      const all: Sighting[] = [];
+      open.forEachNewestFirst((s) => all.push(s));
+      all.sort((a, b) => a.first.ordinal - b.first.ordinal);
       open = null;
       for (const s of all) {
         if (s.repeats === 0) continue;
