@@ -35,6 +35,14 @@ test('the same alerts and events inline and with 1, 2 and 4 workers, and for any
     const r = picket(['replay', '--metadata', '--quiet', '--workers', '2', '--batch-packets', b, ...inputs]);
     assert.deepEqual(r.docs.map(withoutEventId), base.docs.map(withoutEventId), `--batch-packets ${b} differs`);
   }
+  // Without --metadata other threads read fewer of a worker's packets (DNS answers, not queries): the same alerts.
+  const plain = picket(['replay', '--quiet', '--workers', '0', ...inputs]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(plain.docs.some((d) => get(d, 'rule.id') === 'intel.conn' && get(d, 'picket.intel.via') === 'dns-answer'), 'an address tied by a DNS answer alerts');
+  for (const w of ['2', '4']) {
+    const r = picket(['replay', '--quiet', '--workers', w, ...inputs]);
+    assert.deepEqual(r.docs.map(withoutEventId), plain.docs.map(withoutEventId), `--workers ${w} without --metadata differs from inline`);
+  }
 });
 
 test('the summary counts every packet once, whatever the number of workers', () => {

@@ -14,23 +14,30 @@ import type { AppFields, ConnObservation, Observation, ObservationBase } from '.
  *     analyzer's cheap probe; the first that recognises them parses the head (streamHead), asking for more bytes
  *     (the engine then reassembles the direction's first bytes, within bounds) or settling the flow direction.
  */
+/** TCP and UDP port numbers. */
+export interface PortSet {
+  readonly tcp?: readonly number[];
+  readonly udp?: readonly number[];
+}
+
 export interface AnalyzerSpec {
   /** Protocol name: picket.stats.<name>.*, picket_<name>_<counter>_total, ECS network.protocol. */
   readonly name: string;
   /** This protocol's counters, name -> help text; the engine keeps one number per name, starting at 0. */
   readonly counters: Readonly<Record<string, string>>;
   /** Ports owned by the protocol, either end (policy may move them later; these are the defaults). */
-  readonly ports?: { readonly tcp?: readonly number[]; readonly udp?: readonly number[] };
+  readonly ports?: PortSet;
   /**
    * Numbers the protocol's behaviour depends on (bounds, budgets): policy, not code. Users override them in a
    * policy file (`app: { <name>: { <setting>: N } }`); each has its default and what it means.
    */
   readonly settings?: Readonly<Record<string, { readonly default: number; readonly kind: 'count' | 'duration'; readonly help: string }>>;
   /**
-   * Its analyzer reads packets on its ports that another thread owns (foreignPacket): with workers, every thread
-   * decodes those, and only those, of another's packets.
+   * Its analyzer reads packets that another thread owns (foreignPacket): those that come from the `from` ports or go
+   * to the `to` ports, which may depend on --metadata. With workers, every thread decodes those, and only those, of
+   * another's packets, so the sets should be no wider than what foreignPacket acts on.
    */
-  readonly readsForeignPackets?: boolean;
+  readonly foreignPorts?: (metadata: boolean) => { readonly from: PortSet; readonly to: PortSet };
   /** Field names probe signatures may match (`where:`), as the analyzer passes them to matchSignatures. */
   readonly signatureFields?: readonly string[];
   create(host: AnalyzerHost): Analyzer;

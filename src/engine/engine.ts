@@ -181,7 +181,7 @@ export function createEngine(cfg: EngineConfig, sink: EngineSink): Engine {
   const udpProbers = analyzers.filter((a) => a.udpProbe !== undefined && a.udpDatagram !== undefined);
   const foreignReaders = analyzers.filter((a) => a.foreignPacket !== undefined);
   ANALYZERS.forEach((spec, i) => {
-    if ((analyzers[i].foreignPacket !== undefined) !== (spec.readsForeignPackets === true)) throw new Error(`analyzer ${spec.name}: readsForeignPackets must say whether it has foreignPacket`);
+    if ((analyzers[i].foreignPacket !== undefined) !== (spec.foreignPorts !== undefined)) throw new Error(`analyzer ${spec.name}: foreignPorts must say whether it has foreignPacket`);
   });
 
   // ---------- connections to intel-tied addresses (intel.conn) ----------

@@ -65,7 +65,7 @@ const WINDOW_PACKETS = 16384;
  * ordinal, so they are the same for every N. Reading waits for a window the workers are done with.
  */
 async function replayWithWorkers(files: string[], setup: EngineSetup, rules: Rules, count: number, sink: EngineSink): Promise<ReplayResult> {
-  const frameSharder = createFrameSharder(rules.policy, count);
+  const frameSharder = createFrameSharder(rules.policy, count, setup.metadata);
   const slots = Array.from({ length: SLOTS }, () => newSlot(SLOT_PACKETS, SLOT_BYTES));
   const views = slots.map(slotBatch);
   /** Workers still to answer for each window (0: free). */

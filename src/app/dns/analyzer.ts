@@ -50,7 +50,9 @@ export const dnsAnalyzer: AnalyzerSpec = {
     opcode_other: 'DNS messages with an unassigned opcode (3, 7-15) among those counted in messages',
   },
   ports: { tcp: [DNS_PORT, LLMNR_PORT], udp: [DNS_PORT, MDNS_PORT, LLMNR_PORT] },
-  readsForeignPackets: true,
+  // Answers (from port 53) tie intel addresses on every thread; with --metadata every thread also notes queries and
+  // forgets answered ones (noteAsked, forgetAsked), so queries (to port 53) are read too.
+  foreignPorts: (metadata) => ({ from: { tcp: [DNS_PORT], udp: [DNS_PORT] }, to: metadata ? { tcp: [DNS_PORT], udp: [DNS_PORT] } : {} }),
   create: createDnsAnalyzer,
 };
 
