@@ -108,6 +108,8 @@ export function manPage(version: string, description: string): string {
     roffText('when set, internal errors print their stack trace.'),
     '.TP', '.B PICKET_NODE',
     roffText('the node binary the packaged /usr/bin/picket runs (Node.js 20 or later; default: node on the PATH).'),
+    '.TP', '.B PICKET_CACHE_DIR',
+    roffText('where parsed rules are kept between runs, so that a run whose rule files have not changed skips parsing them (empty: no cache). Default: $CACHE_DIRECTORY (systemd), else $XDG_CACHE_HOME/picket, else ~/.cache/picket. An edited rule file or another build of picket is parsed anew; an unwritable or damaged cache only means a parse.'),
     '.SH SEE ALSO',
     '.BR tcpdump (8),',
     '.BR pcap-filter (7),',

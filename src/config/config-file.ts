@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
 import { PicketError } from '../errors';
 import { defaultSensorName, parseServers, SENSOR_NAME_RE } from '../fleet/streams';
 import type { SinkConfig, TlsFiles } from '../output/sinks/sink';
 import { parseHomeNet } from './homenet';
 import { SENSITIVITIES, type Sensitivity } from './rules';
-import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
+import { checkAllowedKeys, isMap, isScalar, isSeq, numberAt, parseDocument, RuleFile, scalarString, stringList } from './yaml-file';
 
 /**
  * picket.yaml: everything the command-line flags set, for a sensor run as a service. Flags given on the command
@@ -49,7 +49,7 @@ export function loadConfigFile(file: string): PicketConfig {
     throw new PicketError(`${file}: cannot read the config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const rf: RuleFile = new RuleFile(file);
-  const doc = parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+  const doc = parseDocument(text, rf);
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     throw new PicketError(`${file}:${rf.lines.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`);

@@ -1,6 +1,6 @@
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
 import { CONFIDENCES, PACKET_RELATIONS, parseOptionLayout, PROBE_KINDS, SOURCE_RELATIONS, type Confidence, type Fingerprint, type PacketRelation, type ProbeKind, type SourceRelation } from '../scan/fingerprint';
-import { checkAllowedKeys, RuleFile, scalarString, stringList } from './yaml-file';
+import { checkAllowedKeys, isMap, isScalar, isSeq, RuleFile, scalarString, stringList } from './yaml-file';
 
 const KEYS = ['tool', 'versions', 'source', 'probe', 'ip_version', 'window', 'options', 'mss', 'df', 'ttl', 'ip_id', 'ack_nonzero', 'payload_len', 'relation',
   'source_relations', 'confidence', 'min_probes'];

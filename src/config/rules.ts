@@ -1,8 +1,8 @@
 import { ANALYZERS } from '../app/registry';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { assignNumbers, checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
+import type { Node, YAMLMap } from 'yaml';
+import { assignNumbers, checkAllowedKeys, isMap, isScalar, isSeq, numberAt, parseDocument, RuleFile, scalarString, stringList } from './yaml-file';
 import { loadFingerprints } from './fingerprints';
 import type { Fingerprint } from '../scan/fingerprint';
 import { loadSignatures } from './signatures';
@@ -178,7 +178,7 @@ const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
  * Loads every rules file under each directory (bundled first, then the user's), in name order: YAML (*.yaml,
  * *.yml) by its kind, and intel lists as they are (*.txt, *.list: one indicator a line; *.intel, *.tsv: Zeek).
  */
-export function loadRules(dirs: string[]): Rules {
+export function loadRules(dirs: string[], read: (file: string) => string = readRuleFile): Rules {
   const policy = structuredClone(DEFAULT_POLICY);
   const intel: IntelEntry[] = [];
   const files: string[] = [];
@@ -189,7 +189,7 @@ export function loadRules(dirs: string[]): Rules {
     // A later directory's fingerprints go first: the first match wins, so users can override the bundled ones.
     const ours: Fingerprint[] = [];
     for (const file of listRuleFiles(dir)) {
-      loadRuleFile(file, { intel, policy, allow, fingerprints: ours, signatures });
+      loadRuleFile(file, read(file), { intel, policy, allow, fingerprints: ours, signatures });
       files.push(file);
     }
     fingerprints = [...ours, ...fingerprints];
@@ -197,7 +197,8 @@ export function loadRules(dirs: string[]): Rules {
   return { intel: buildDomainIndex(intel), policy, files, allow, fingerprints, signatures };
 }
 
-function listRuleFiles(dir: string): string[] {
+/** The rule files under a directory, in the order they load (name order, subdirectories in place). */
+export function listRuleFiles(dir: string): string[] {
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -226,14 +227,17 @@ interface RulesUnderConstruction {
   signatures: Signature[];
 }
 
-function loadRuleFile(file: string, into: RulesUnderConstruction): void {
-  const { intel, policy, allow } = into;
-  let text: string;
+/** A rule file's text; an unreadable file stops start-up naming it. */
+export function readRuleFile(file: string): string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new PicketError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+}
+
+function loadRuleFile(file: string, text: string, into: RulesUnderConstruction): void {
+  const { intel, policy, allow } = into;
   // Lists load as they are: Zeek intel TSV (by its #fields header) and plain one-per-line lists.
   if (!/\.ya?ml$/.test(file)) {
     if (isZeekIntel(text)) loadZeekIntel(file, text, intel);
@@ -241,7 +245,7 @@ function loadRuleFile(file: string, into: RulesUnderConstruction): void {
     return;
   }
   const rf: RuleFile = new RuleFile(file);
-  const doc = parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+  const doc = parseDocument(text, rf);
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const line = rf.lines.linePos(err.pos[0]).line;

@@ -1,10 +1,10 @@
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
 import { ANALYZERS } from '../app/registry';
 import type { Signature } from '../recon/signatures';
 
 /** What a signature may match: a flow direction's first bytes, or a field that an analyzer offers. */
 const SIGNATURE_FIELDS = ['payload', ...ANALYZERS.flatMap((a) => a.signatureFields ?? [])];
-import { checkAllowedKeys, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
+import { checkAllowedKeys, isMap, isScalar, isSeq, numberAt, RuleFile, scalarString, stringList } from './yaml-file';
 
 const KEYS = ['id', 'rule', 'tool', 'description', 'technique', 'where', 'direction', 'ports', 'depth', 'contains', 'hex', 'utf16', 'prefix', 'regex', 'nocase'];
 const RULE_RE = /^probe\.[a-z0-9_]+$/;

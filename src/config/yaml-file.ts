@@ -1,10 +1,40 @@
-import { isScalar, isSeq, LineCounter, type Node, type YAMLMap } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { PicketError } from '../errors';
 import { parseDuration } from './duration';
 
+let yamlLib: typeof Yaml | null = null;
+
+/**
+ * The yaml library, loaded at the first parse rather than at start-up: a run whose rules come from the rules
+ * cache (rules-cache.ts) and that has no config file never loads it (~40 ms, and the parse's JIT work). The rule
+ * readers take its node tests and parser from here.
+ */
+function yaml(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlLib ??= require('yaml') as typeof Yaml);
+}
+
+export function isMap(node: unknown): node is YAMLMap {
+  return yaml().isMap(node);
+}
+
+export function isScalar(node: unknown): node is Scalar {
+  return yaml().isScalar(node);
+}
+
+export function isSeq(node: unknown): node is YAMLSeq {
+  return yaml().isSeq(node);
+}
+
+/** A YAML document with its nodes' ranges (for errors that name the line, through the RuleFile's line counter). */
+export function parseDocument(text: string, rf: RuleFile): Document.Parsed {
+  return yaml().parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+}
+
 /** Reading typed values out of a YAML rules file; every error names the file and line. */
 export class RuleFile {
-  readonly lines = new LineCounter();
+  readonly lines = new (yaml().LineCounter)();
   constructor(readonly file: string) {}
   fail(node: Node | null | undefined, msg: string): never {
     const at = node?.range?.[0];

@@ -1,5 +1,6 @@
 import { parseHomeNet } from '../config/homenet';
-import { BUNDLED_RULES_DIR, loadRules, type Rules } from '../config/rules';
+import { BUNDLED_RULES_DIR, type Rules } from '../config/rules';
+import { loadRulesCached } from '../config/rules-cache';
 import type { EngineConfig } from './engine';
 
 /** Everything a thread needs to build its engine; plain data, so it crosses to workers as is. */
@@ -12,7 +13,7 @@ export interface EngineSetup {
 }
 
 export function loadAllRules(setup: EngineSetup): Rules {
-  return loadRules([BUNDLED_RULES_DIR, ...setup.rulesDirs]);
+  return loadRulesCached([BUNDLED_RULES_DIR, ...setup.rulesDirs]);
 }
 
 /**
