@@ -9,6 +9,8 @@ import { listRuleFiles, loadRules, readRuleFile, type Rules } from './rules';
 const KEEP_FILES = 8;
 const PREFIX = 'rules-';
 const SUFFIX = '.v8';
+/** Age past which a temporary file is another run's leftover, not its write in progress. */
+const STRAY_MS = 10 * 60_000;
 
 /**
  * Where parsed rules are kept between runs: $PICKET_CACHE_DIR (empty: no cache), else systemd's CacheDirectory=
@@ -86,9 +88,11 @@ function writeCache(dir: string, file: string, rules: Rules): void {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, v8.serialize(rules), { mode: 0o600 });
     fs.renameSync(tmp, file);
-    const old = fs.readdirSync(dir).filter((n) => n.startsWith(PREFIX) && n.endsWith(SUFFIX))
-      .map((n) => ({ n, t: fs.statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => b.t - a.t).slice(KEEP_FILES);
-    for (const { n } of old) fs.rmSync(path.join(dir, n), { force: true });
+    const ours = fs.readdirSync(dir).filter((n) => n.startsWith(PREFIX)).map((n) => ({ n, t: fs.statSync(path.join(dir, n)).mtimeMs }));
+    const old = ours.filter(({ n }) => n.endsWith(SUFFIX)).sort((a, b) => b.t - a.t).slice(KEEP_FILES);
+    // And what a run killed between write and rename left behind.
+    const stray = ours.filter(({ n, t }) => n.endsWith('.tmp') && t < Date.now() - STRAY_MS);
+    for (const { n } of [...old, ...stray]) fs.rmSync(path.join(dir, n), { force: true });
   } catch {
     // Not writable (a read-only home, a service user without one): every run parses, as without a cache.
   }
