@@ -50,10 +50,6 @@ export function loadConfigFile(file: string): PicketConfig {
   }
   const rf: RuleFile = new RuleFile(file);
   const doc = parseDocument(text, rf);
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    throw new PicketError(`${file}:${rf.lines.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`);
-  }
   const root = doc.contents;
   if (root === null) return {};
   if (!isMap(root)) rf.fail(root, 'picket.yaml is a mapping of settings (home_net, rules, capture, outputs, ...)');

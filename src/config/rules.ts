@@ -246,11 +246,6 @@ function loadRuleFile(file: string, text: string, into: RulesUnderConstruction):
   }
   const rf: RuleFile = new RuleFile(file);
   const doc = parseDocument(text, rf);
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const line = rf.lines.linePos(err.pos[0]).line;
-    throw new PicketError(`${file}:${line}: not valid YAML: ${err.message.split('\n')[0]}`);
-  }
   const root = doc.contents;
   if (!isMap(root)) rf.fail(root, 'a rules file is a mapping with a "kind" key');
   const kind = scalarString(rf, root, 'kind', true);

@@ -27,9 +27,17 @@ export function isSeq(node: unknown): node is YAMLSeq {
   return yaml().isSeq(node);
 }
 
-/** A YAML document with its nodes' ranges (for errors that name the line, through the RuleFile's line counter). */
+/**
+ * A YAML document with its nodes' ranges (for errors that name the line, through the RuleFile's line counter); text
+ * that is not YAML stops with the file and line of its first error.
+ */
 export function parseDocument(text: string, rf: RuleFile): Document.Parsed {
-  return yaml().parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+  const doc = yaml().parseDocument(text, { lineCounter: rf.lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    throw new PicketError(`${rf.file}:${rf.lines.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`);
+  }
+  return doc;
 }
 
 /** Reading typed values out of a YAML rules file; every error names the file and line. */
