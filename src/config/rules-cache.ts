@@ -37,38 +37,46 @@ export function rulesCacheDir(env: NodeJS.ProcessEnv = process.env): string | nu
  * own compiled code (every module, not only the readers: defaults and enumerations live elsewhere too), the yaml
  * library's version and V8's. An edited, added or removed file, or another build, is another key, so a stale result
  * cannot be read; an error in a file is always reported from its parse (only successful parses are kept). Each file
- * is read once (a rule file may be a FIFO). The cache is an optimisation only: a missing, unreadable, unwritable or
- * damaged cache means a parse, never a failure.
+ * is read and each directory listed once (a rule file may be a FIFO). The cache is an optimisation only: a missing,
+ * unreadable, unwritable or damaged cache means a parse, never a failure.
  */
 export function loadRulesCached(dirs: string[], dir: string | null = rulesCacheDir()): Rules {
-  const texts = new Map<string, string>();
-  const read = (file: string): string => {
-    let t = texts.get(file);
-    if (t === undefined) {
-      t = readRuleFile(file);
-      texts.set(file, t);
-    }
-    return t;
-  };
-  if (dir === null) return loadRules(dirs, read);
+  // The key and the parse see the same listing and the same texts: a file added or edited between the two would
+  // otherwise be parsed into a result kept under a key that does not name it.
+  const read = once(readRuleFile);
+  const list = once(listRuleFiles);
+  if (dir === null) return loadRules(dirs, read, list);
   let file: string;
   try {
     const hash = createHash('sha256');
     hash.update(buildId());
     for (const d of dirs) {
       hash.update(`\0dir\0${d}`);
-      for (const f of listRuleFiles(d)) hash.update(`\0file\0${f}\0`).update(read(f));
+      for (const f of list(d)) hash.update(`\0file\0${f}\0`).update(read(f));
     }
     file = path.join(dir, `${PREFIX}${hash.digest('hex')}${SUFFIX}`);
   } catch {
     // A directory or file that cannot be read: the parse names it, as without a cache.
-    return loadRules(dirs, read);
+    return loadRules(dirs, read, list);
   }
   const cached = readCache(file);
   if (cached !== null) return cached;
-  const rules = loadRules(dirs, read);
+  const rules = loadRules(dirs, read, list);
   writeCache(dir, file, rules);
   return rules;
+}
+
+/** fn with its answers remembered by argument (a failure is not remembered: asked again, it fails again). */
+function once<T>(fn: (arg: string) => T): (arg: string) => T {
+  const seen = new Map<string, T>();
+  return (arg) => {
+    let v = seen.get(arg);
+    if (v === undefined) {
+      v = fn(arg);
+      seen.set(arg, v);
+    }
+    return v;
+  };
 }
 
 function readCache(file: string): Rules | null {

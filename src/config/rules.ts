@@ -178,7 +178,7 @@ const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
  * Loads every rules file under each directory (bundled first, then the user's), in name order: YAML (*.yaml,
  * *.yml) by its kind, and intel lists as they are (*.txt, *.list: one indicator a line; *.intel, *.tsv: Zeek).
  */
-export function loadRules(dirs: string[], read: (file: string) => string = readRuleFile): Rules {
+export function loadRules(dirs: string[], read: (file: string) => string = readRuleFile, list: (dir: string) => string[] = listRuleFiles): Rules {
   const policy = structuredClone(DEFAULT_POLICY);
   const intel: IntelEntry[] = [];
   const files: string[] = [];
@@ -188,7 +188,7 @@ export function loadRules(dirs: string[], read: (file: string) => string = readR
   for (const dir of dirs) {
     // A later directory's fingerprints go first: the first match wins, so users can override the bundled ones.
     const ours: Fingerprint[] = [];
-    for (const file of listRuleFiles(dir)) {
+    for (const file of list(dir)) {
       loadRuleFile(file, read(file), { intel, policy, allow, fingerprints: ours, signatures });
       files.push(file);
     }
