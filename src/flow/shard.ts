@@ -1,7 +1,7 @@
 import type { DecodedPacket } from '../core/packet';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../core/packet';
 import { SHARD_BYTE_UNKNOWN } from '../capture/batch';
-import { isVlanEthertype } from '../decode/ethernet';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, isVlanEthertype } from '../decode/ethernet';
 // fmix32 spreads neighbouring addresses evenly over workers.
 import { fmix32 } from '../util/hash';
 
@@ -66,8 +66,8 @@ export function shardOfFrame(
     type = (b[p] << 8) | b[p + 1];
   }
   p += 2;
-  if (type === 0x0800) return shardOfIpv4Frame(b, p, end, count, tunnelPortMin, tunnelPortMax, foreign);
-  if (type === 0x86dd) return shardOfIpv6Frame(b, p, end, count, tunnelPortMin, tunnelPortMax, foreign);
+  if (type === ETHERTYPE_IPV4) return shardOfIpv4Frame(b, p, end, count, tunnelPortMin, tunnelPortMax, foreign);
+  if (type === ETHERTYPE_IPV6) return shardOfIpv6Frame(b, p, end, count, tunnelPortMin, tunnelPortMax, foreign);
   return SHARD_BYTE_UNKNOWN;
 }
 
@@ -97,7 +97,7 @@ function shardOfIpv6Frame(b: Uint8Array, p: number, end: number, count: number, 
   const h = ipv6PairHash(b, p + 8, p + 24);
   if (next === 6 || next === 17) return shardOfPorts(b, h, p + 40, ipEnd, next, count, tunnelPortMin, tunnelPortMax, foreign);
   // ICMPv6 only: any other next header may be an extension header the decoder walks past.
-  if (next !== 58 || ipEnd < p + 40) return SHARD_BYTE_UNKNOWN;
+  if (next !== 58) return SHARD_BYTE_UNKNOWN;
   return fmix32(h) % count;
 }
 
